@@ -1,0 +1,238 @@
+// JWT access tokens (RFC 9068 style, typ "at+jwt") signed and verified with jose.
+//
+// Hardening, beyond jose's defaults:
+//  - the algorithm is pinned to the one our key implies, and the key is a fixed KeyObject, so
+//    header-driven key selection (kid/jku/x5u/jwk) and algorithm confusion are impossible;
+//  - only the header parameters we ever emit (alg, typ, kid) are allowed, kid must be ours;
+//  - every failure surfaces as TokenError, so callers have exactly one thing to catch.
+import {
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  randomUUID,
+  type KeyObject,
+} from "node:crypto";
+import { SignJWT, calculateJwkThumbprint, errors, exportJWK, jwtVerify, type JWK } from "jose";
+
+export interface AccessTokenClaims {
+  sub: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  roles: string[];
+  /** Per-user token version: bumping it in the database revokes every outstanding token. */
+  ver: number;
+}
+
+export type TokenErrorReason = "expired" | "invalid";
+
+/** The only error verify() ever throws. The message never contains the token. */
+export class TokenError extends Error {
+  override readonly name = "TokenError";
+  readonly reason: TokenErrorReason;
+  constructor(reason: TokenErrorReason, detail?: string) {
+    super(detail ? `access token ${reason}: ${detail}` : `access token ${reason}`);
+    this.reason = reason;
+  }
+}
+
+export type AccessTokenAlgorithm = "HS256" | "EdDSA" | "ES256";
+
+export interface TokenServiceOptions {
+  /** HS256 shared secret: raw UTF-8, or "base64:<base64>"; at least 32 bytes once decoded. */
+  secret?: string;
+  /** PKCS#8 PEM private key: Ed25519 (EdDSA) or P-256 (ES256). */
+  privateKeyPem?: string;
+  issuer: string;
+  audience: string;
+  accessTtlSeconds: number;
+  clockSkewSeconds: number;
+}
+
+export interface IssuedAccessToken {
+  token: string;
+  jti: string;
+  expiresAt: Date;
+  /** Seconds until expiry. */
+  expiresIn: number;
+}
+
+export interface TokenService {
+  readonly algorithm: AccessTokenAlgorithm;
+  /** JWK thumbprint of the public key; undefined for HS256. */
+  readonly kid: string | undefined;
+  issue(input: { userId: string; roles: string[]; tokenVersion: number }): Promise<IssuedAccessToken>;
+  verify(token: string): Promise<AccessTokenClaims>;
+  /** Public keys for /.well-known/jwks.json; null for HS256 (nothing public to publish). */
+  jwks(): { keys: JWK[] } | null;
+}
+
+export const ACCESS_TOKEN_TYP = "at+jwt";
+export const MIN_HS256_SECRET_BYTES = 32;
+// Far above any token we issue; bounds the work an attacker can make us do per request.
+const MAX_TOKEN_LENGTH = 8192;
+const ALLOWED_HEADER_PARAMS = new Set(["alg", "typ", "kid"]);
+const BASE64_RE = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+function decodeSecret(secret: string): Uint8Array {
+  let bytes: Buffer;
+  if (secret.startsWith("base64:")) {
+    const b64 = secret.slice("base64:".length).trim();
+    // Buffer.from(…, "base64") silently skips junk; validate first so typos aren't half-decoded.
+    if (!BASE64_RE.test(b64)) throw new Error("token secret after 'base64:' is not valid base64");
+    bytes = Buffer.from(b64, "base64");
+  } else {
+    bytes = Buffer.from(secret, "utf8");
+  }
+  if (bytes.length < MIN_HS256_SECRET_BYTES) {
+    throw new Error(
+      `HS256 token secret must be at least ${MIN_HS256_SECRET_BYTES} bytes (got ${bytes.length})`,
+    );
+  }
+  return bytes;
+}
+
+function loadPrivateKey(pem: string): { key: KeyObject; alg: "EdDSA" | "ES256" } {
+  if (!/-----BEGIN PRIVATE KEY-----/.test(pem)) {
+    throw new Error(
+      "token private key must be an unencrypted PKCS#8 PEM ('BEGIN PRIVATE KEY'); " +
+        "convert with `openssl pkcs8 -topk8 -nocrypt`",
+    );
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: pem, format: "pem" });
+  } catch {
+    throw new Error("token private key PEM could not be parsed");
+  }
+  if (key.asymmetricKeyType === "ed25519") return { key, alg: "EdDSA" };
+  if (key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === "prime256v1") {
+    return { key, alg: "ES256" };
+  }
+  throw new Error("token private key must be Ed25519 or EC P-256");
+}
+
+function assertOptions(o: TokenServiceOptions): void {
+  const nonEmpty = (v: unknown) => typeof v === "string" && v.length > 0;
+  if (!nonEmpty(o.issuer)) throw new Error("token issuer must be a non-empty string");
+  if (!nonEmpty(o.audience)) throw new Error("token audience must be a non-empty string");
+  if (!Number.isSafeInteger(o.accessTtlSeconds) || o.accessTtlSeconds <= 0) {
+    throw new Error("accessTtlSeconds must be a positive integer");
+  }
+  if (!Number.isSafeInteger(o.clockSkewSeconds) || o.clockSkewSeconds < 0) {
+    throw new Error("clockSkewSeconds must be a non-negative integer");
+  }
+  const hasSecret = o.secret !== undefined && o.secret !== "";
+  const hasKey = o.privateKeyPem !== undefined && o.privateKeyPem !== "";
+  if (hasSecret === hasKey) {
+    throw new Error("configure exactly one of a token secret (HS256) or a private key PEM");
+  }
+}
+
+const isStringArray = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((r) => typeof r === "string");
+
+export async function createTokenService(opts: TokenServiceOptions): Promise<TokenService> {
+  assertOptions(opts);
+  const { issuer, audience, accessTtlSeconds: ttl, clockSkewSeconds: skew } = opts;
+
+  let alg: AccessTokenAlgorithm;
+  let signKey: KeyObject;
+  let verifyKey: KeyObject;
+  let kid: string | undefined;
+  let publicJwk: JWK | undefined;
+
+  if (opts.secret) {
+    alg = "HS256";
+    signKey = verifyKey = createSecretKey(decodeSecret(opts.secret));
+  } else {
+    const loaded = loadPrivateKey(opts.privateKeyPem as string);
+    alg = loaded.alg;
+    signKey = loaded.key;
+    verifyKey = createPublicKey(loaded.key);
+    const jwk = await exportJWK(verifyKey);
+    kid = await calculateJwkThumbprint(jwk, "sha256");
+    publicJwk = { ...jwk, kid, alg, use: "sig" };
+  }
+
+  async function issue(input: {
+    userId: string;
+    roles: string[];
+    tokenVersion: number;
+  }): Promise<IssuedAccessToken> {
+    if (typeof input.userId !== "string" || input.userId.length === 0) {
+      throw new TypeError("userId must be a non-empty string");
+    }
+    if (!isStringArray(input.roles)) throw new TypeError("roles must be an array of strings");
+    if (!Number.isSafeInteger(input.tokenVersion) || input.tokenVersion < 0) {
+      throw new TypeError("tokenVersion must be a non-negative integer");
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const exp = now + ttl;
+    const jti = randomUUID();
+    const token = await new SignJWT({ roles: [...input.roles], ver: input.tokenVersion })
+      .setProtectedHeader(kid ? { alg, typ: ACCESS_TOKEN_TYP, kid } : { alg, typ: ACCESS_TOKEN_TYP })
+      .setSubject(input.userId)
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setIssuedAt(now)
+      .setExpirationTime(exp)
+      .setJti(jti)
+      .sign(signKey);
+    return { token, jti, expiresAt: new Date(exp * 1000), expiresIn: ttl };
+  }
+
+  async function verifyOrThrow(token: string): Promise<AccessTokenClaims> {
+    if (typeof token !== "string" || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+      throw new TokenError("invalid", "malformed");
+    }
+    const { payload, protectedHeader } = await jwtVerify(token, verifyKey, {
+      algorithms: [alg],
+      issuer,
+      audience,
+      typ: ACCESS_TOKEN_TYP,
+      clockTolerance: skew,
+      requiredClaims: ["sub", "iat", "exp", "jti", "iss", "aud"],
+    });
+
+    for (const param of Object.keys(protectedHeader)) {
+      if (!ALLOWED_HEADER_PARAMS.has(param)) {
+        throw new TokenError("invalid", `unexpected header parameter "${param}"`);
+      }
+    }
+    if (protectedHeader.kid !== kid) throw new TokenError("invalid", "unknown kid");
+
+    const { sub, jti, iat, exp, roles, ver } = payload;
+    if (typeof sub !== "string" || sub.length === 0) throw new TokenError("invalid", "bad sub");
+    if (typeof jti !== "string" || jti.length === 0) throw new TokenError("invalid", "bad jti");
+    if (typeof iat !== "number" || typeof exp !== "number") {
+      throw new TokenError("invalid", "bad iat/exp");
+    }
+    // jose only checks iat against the clock when maxTokenAge is set; a future iat means a
+    // forged or mis-clocked issuer either way.
+    if (iat > Math.floor(Date.now() / 1000) + skew) throw new TokenError("invalid", "iat in future");
+    if (!isStringArray(roles)) throw new TokenError("invalid", "bad roles");
+    if (typeof ver !== "number" || !Number.isSafeInteger(ver) || ver < 0) {
+      throw new TokenError("invalid", "bad ver");
+    }
+    return { sub, jti, iat, exp, roles: [...roles], ver };
+  }
+
+  async function verify(token: string): Promise<AccessTokenClaims> {
+    try {
+      return await verifyOrThrow(token);
+    } catch (err) {
+      if (err instanceof TokenError) throw err;
+      // jose only raises JWTExpired after the signature and all other claims checked out.
+      if (err instanceof errors.JWTExpired) throw new TokenError("expired");
+      const code = err instanceof errors.JOSEError ? err.code : "unexpected error";
+      throw new TokenError("invalid", code);
+    }
+  }
+
+  function jwks(): { keys: JWK[] } | null {
+    return publicJwk ? { keys: [{ ...publicJwk }] } : null;
+  }
+
+  return { algorithm: alg, kid, issue, verify, jwks };
+}

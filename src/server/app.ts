@@ -1,0 +1,157 @@
+/**
+ * Assembles the server: database + migrations, health, the connect router with every served
+ * service, plain HTTP routes, CORS, and the one listener. stop() drains gracefully.
+ */
+import type { DescService } from "@bufbuild/protobuf";
+import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import http from "node:http";
+import http2 from "node:http2";
+import type net from "node:net";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { AuditService } from "../../gen/memoric/v1/audit_pb.js";
+import { AuthService } from "../../gen/memoric/v1/auth_pb.js";
+import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
+import type { Config } from "../config.js";
+import { HealthRegistry } from "../domain/health-registry.js";
+import { errorInterceptor } from "../interceptors/errors.js";
+import { clientAddressKey, requestIdFrom, requestIdKey, userAgentKey } from "../interceptors/request-context.js";
+import type { Logger } from "../logger.js";
+import { healthService } from "../services/health.js";
+import { registerReflection } from "../services/reflection.js";
+import { openDatabase, type Database } from "../store/database.js";
+import { migrate } from "../store/migrate.js";
+import { createCorsHandler } from "./cors.js";
+import { DbMonitor } from "./db-monitor.js";
+import { createHttpRoutes } from "./http-routes.js";
+import { createProtocolListener } from "./listener.js";
+
+/** The application services; their handlers land with the identity, memory and audit issues. */
+const APPLICATION_SERVICES: readonly DescService[] = [AuthService, MemoryService, AuditService];
+
+export interface RunningServer {
+  readonly port: number;
+  readonly url: string;
+  readonly db: Database;
+  readonly registry: HealthRegistry;
+  readonly dbMonitor: DbMonitor;
+  /** Graceful: NOT_SERVING, stop accepting, finish in-flight calls (bounded), GOAWAY, close the database. */
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const startedAt = new Date();
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.db.poolMax, logger });
+  try {
+    await migrate(db.sql, logger);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+
+  const registry = new HealthRegistry();
+  const servedNames = [...APPLICATION_SERVICES, Health].map((s) => s.typeName);
+  // "" is the server as a whole; it and every service follow the database, like readiness.
+  const dependents = ["", "readiness", ...servedNames];
+  registry.register(["liveness"], "SERVING");
+  registry.register(dependents, "NOT_SERVING");
+  const dbMonitor = new DbMonitor(db, registry, dependents, { intervalMs: config.db.healthIntervalMs, timeoutMs: config.db.healthTimeoutMs }, logger);
+  await dbMonitor.probe();
+  dbMonitor.start();
+
+  const interceptors: Interceptor[] = [errorInterceptor(logger)];
+  const routes = (router: ConnectRouter) => {
+    for (const service of APPLICATION_SERVICES) router.service(service, {});
+    router.service(Health, healthService(registry));
+    registerReflection(router, [...APPLICATION_SERVICES, Health]);
+  };
+  const rpcHandler = connectNodeAdapter({
+    routes,
+    interceptors,
+    readMaxBytes: config.limits.maxMessageBytes,
+    writeMaxBytes: config.limits.maxMessageBytes,
+    contextValues: (req) => {
+      const header = req.headers["x-request-id"];
+      const ua = req.headers["user-agent"];
+      return createContextValues()
+        .set(requestIdKey, requestIdFrom(Array.isArray(header) ? header[0] : header))
+        .set(clientAddressKey, req.socket.remoteAddress ?? "")
+        .set(userAgentKey, typeof ua === "string" ? ua : "");
+    },
+  });
+
+  const handleCors = createCorsHandler(config.corsOrigins);
+  const handleHttpRoute = createHttpRoutes({
+    config,
+    registry,
+    dbMonitor,
+    databaseMode: db.mode,
+    poolMax: db.poolMax,
+    serviceNames: servedNames,
+    startedAt,
+  });
+  const handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+    if (handleCors(req, res)) return;
+    if (handleHttpRoute(req, res)) return;
+    rpcHandler(req, res);
+  };
+
+  const http1 = http.createServer(
+    { headersTimeout: config.limits.headersTimeoutMs, requestTimeout: config.limits.requestTimeoutMs, keepAliveTimeout: 5_000 },
+    handler,
+  );
+  const h2 = http2.createServer({ settings: { maxConcurrentStreams: config.limits.maxConcurrentStreams } }, handler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (session) => {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+    // Without a listener, a session error (e.g. a peer reset) would crash the process.
+    session.on("error", (err) => logger.debug({ err: err.message }, "http2 session error"));
+  });
+  h2.on("sessionError", (err) => logger.debug({ err: err.message }, "http2 session error"));
+  http1.on("clientError", (_err, socket: net.Socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    else socket.destroy();
+  });
+
+  const listener = createProtocolListener(http1, h2, config.limits.headersTimeoutMs);
+  await new Promise<void>((resolve, reject) => {
+    listener.server.once("error", reject);
+    listener.server.listen(config.port, config.host, () => {
+      listener.server.off("error", reject);
+      resolve();
+    });
+  });
+  // The inner http server never listen()s itself; its request/headers timeout checks start on this event.
+  http1.emit("listening");
+  const address = listener.server.address() as net.AddressInfo;
+  logger.info({ port: address.port, database: db.mode }, "memoric listening");
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      registry.shutdown();
+      dbMonitor.stop();
+      const closed = new Promise<void>((resolve) => listener.server.close(() => resolve()));
+      for (const session of sessions) session.close(); // GOAWAY; open streams may finish
+      http1.closeIdleConnections();
+      const drained = (async () => {
+        while (listener.sockets.size > 0) {
+          http1.closeIdleConnections();
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      })();
+      const grace = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), config.limits.shutdownGraceMs).unref());
+      if ((await Promise.race([drained, grace])) === "timeout") {
+        logger.warn({ sockets: listener.sockets.size }, "grace period over, closing remaining connections");
+        for (const socket of listener.sockets) socket.destroy();
+      }
+      await closed;
+      http1.close();
+      h2.close();
+      await db.close();
+      logger.info("memoric stopped");
+    })());
+
+  return { port: address.port, url: `http://127.0.0.1:${address.port}`, db, registry, dbMonitor, stop };
+}

@@ -1,0 +1,49 @@
+/**
+ * CORS for browser clients (Connect-Web, gRPC-Web) from an allow-list of origins. The header lists
+ * come from connect's `cors` constants so they follow the protocols' needs.
+ */
+import { cors as connectCors } from "@connectrpc/connect";
+import type http from "node:http";
+import type http2 from "node:http2";
+
+type Req = http.IncomingMessage | http2.Http2ServerRequest;
+type Res = http.ServerResponse | http2.Http2ServerResponse;
+
+const ALLOW_METHODS = connectCors.allowedMethods.join(", ");
+const ALLOW_HEADERS = [...connectCors.allowedHeaders, "Authorization", "X-Request-Id"].join(", ");
+const EXPOSE_HEADERS = [...connectCors.exposedHeaders, "X-Request-Id", "Retry-After"].join(", ");
+const PREFLIGHT_MAX_AGE_SECONDS = "7200";
+
+export function createCorsHandler(allowedOrigins: readonly string[]) {
+  const any = allowedOrigins.includes("*");
+  const allowed = new Set(allowedOrigins);
+  const isAllowed = (origin: string) => any || allowed.has(origin);
+
+  /** Returns true when the request was a preflight and has been answered. */
+  return function handleCors(req: Req, res: Res): boolean {
+    const origin = req.headers.origin;
+    if (typeof origin !== "string") return false;
+    const preflight = req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined;
+    res.setHeader("Vary", "Origin");
+    if (!isAllowed(origin)) {
+      if (preflight) {
+        // No grant: the browser blocks the real request.
+        res.statusCode = 403;
+        res.end();
+        return true;
+      }
+      return false;
+    }
+    res.setHeader("Access-Control-Allow-Origin", origin);
+    if (preflight) {
+      res.setHeader("Access-Control-Allow-Methods", ALLOW_METHODS);
+      res.setHeader("Access-Control-Allow-Headers", ALLOW_HEADERS);
+      res.setHeader("Access-Control-Max-Age", PREFLIGHT_MAX_AGE_SECONDS);
+      res.statusCode = 204;
+      res.end();
+      return true;
+    }
+    res.setHeader("Access-Control-Expose-Headers", EXPOSE_HEADERS);
+    return false;
+  };
+}

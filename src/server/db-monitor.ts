@@ -1,0 +1,64 @@
+/**
+ * Readiness follows the database: a cheap `select 1` on an interval, with a timeout. The result
+ * drives the health registry's readiness entries; liveness does not depend on the database (a
+ * restart would not fix an unreachable database).
+ */
+import type { HealthRegistry } from "../domain/health-registry.js";
+import type { Logger } from "../logger.js";
+import type { Database } from "../store/database.js";
+
+export interface DbProbeResult {
+  ok: boolean;
+  latencyMs: number | null;
+  checkedAt: Date;
+  error?: string;
+}
+
+export class DbMonitor {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  last: DbProbeResult = { ok: false, latencyMs: null, checkedAt: new Date(0) };
+
+  constructor(
+    private readonly db: Database,
+    private readonly registry: HealthRegistry,
+    /** Names that follow the database (readiness, "" and every served service). */
+    private readonly dependents: readonly string[],
+    private readonly opts: { intervalMs: number; timeoutMs: number },
+    private readonly logger: Logger,
+  ) {}
+
+  async probe(): Promise<DbProbeResult> {
+    let result: DbProbeResult;
+    try {
+      const latencyMs = await this.db.ping(this.opts.timeoutMs);
+      result = { ok: true, latencyMs, checkedAt: new Date() };
+    } catch (err) {
+      result = { ok: false, latencyMs: null, checkedAt: new Date(), error: (err as Error).message };
+    }
+    if (result.ok !== this.last.ok) {
+      this.logger[result.ok ? "info" : "warn"]({ error: result.error }, result.ok ? "database reachable" : "database unreachable");
+    }
+    this.last = result;
+    for (const name of this.dependents) this.registry.set(name, result.ok ? "SERVING" : "NOT_SERVING");
+    return result;
+  }
+
+  start(): void {
+    const tick = async () => {
+      if (this.running) return; // never stack probes on a slow database
+      this.running = true;
+      try {
+        await this.probe();
+      } finally {
+        this.running = false;
+      }
+    };
+    this.timer = setInterval(() => void tick(), this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

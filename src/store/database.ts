@@ -1,0 +1,120 @@
+/**
+ * The one way the service reaches its database, in both modes:
+ * - production: postgres.js on DATABASE_URL;
+ * - embedded (no DATABASE_URL): PGlite persisted in the data directory, served on loopback by
+ *   pglite-socket, reached by the same postgres.js driver with a pool of exactly one connection
+ *   (PGlite has a single session; more connections would interleave transactions).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import postgres from "postgres";
+import type { Logger } from "../logger.js";
+
+export type Sql = postgres.Sql;
+export type DatabaseMode = "postgres" | "embedded";
+
+export class DatabaseUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "DatabaseUnavailableError";
+  }
+}
+
+export interface Database {
+  readonly sql: Sql;
+  readonly mode: DatabaseMode;
+  /** Pool size the driver may open. */
+  readonly poolMax: number;
+  /** Runs `select 1`; resolves with the latency in ms or rejects after timeoutMs. */
+  ping(timeoutMs: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  poolMax: number;
+  logger: Logger;
+}
+
+/** Driver options shared by both modes. */
+function driverOptions(max: number, logger: Logger): postgres.Options<Record<string, never>> {
+  return {
+    max,
+    // Fail fast when the server is unreachable so health flips quickly and calls get Unavailable.
+    connect_timeout: 5,
+    idle_timeout: 60,
+    max_lifetime: 60 * 30,
+    onnotice: (notice) => logger.debug({ notice: notice.message }, "postgres notice"),
+    connection: { application_name: "memoric" },
+  };
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl !== undefined) {
+    const sql = postgres(options.databaseUrl, driverOptions(options.poolMax, options.logger));
+    return wrap(sql, "postgres", options.poolMax, async () => sql.end({ timeout: 5 }));
+  }
+  return openEmbedded(options);
+}
+
+async function openEmbedded(options: DatabaseOptions): Promise<Database> {
+  // Loaded lazily: production never pays for the WASM module.
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
+  const dir = path.join(options.dataDir, "pgdata");
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const db = await PGlite.create(dir);
+  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 1 });
+  await server.start();
+  const [host, port] = server.getServerConn().split(":");
+  const sql = postgres({
+    ...driverOptions(1, options.logger),
+    host,
+    port: Number(port),
+    database: "postgres",
+    username: "postgres",
+  });
+  options.logger.info({ dataDir: dir }, "embedded database (PGlite) ready");
+  return wrap(sql, "embedded", 1, async () => {
+    await sql.end({ timeout: 5 });
+    await server.stop();
+    await db.close();
+  });
+}
+
+function wrap(sql: Sql, mode: DatabaseMode, poolMax: number, close: () => Promise<void>): Database {
+  let closed = false;
+  return {
+    sql,
+    mode,
+    poolMax,
+    async ping(timeoutMs) {
+      const started = performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      const query = sql`select 1`;
+      try {
+        await Promise.race([
+          query,
+          new Promise((_, reject) => {
+            timer = setTimeout(() => {
+              query.cancel();
+              reject(new DatabaseUnavailableError(`database did not answer within ${timeoutMs} ms`));
+            }, timeoutMs);
+          }),
+        ]);
+      } catch (err) {
+        if (err instanceof DatabaseUnavailableError) throw err;
+        throw new DatabaseUnavailableError("database unreachable", { cause: err });
+      } finally {
+        clearTimeout(timer);
+      }
+      return performance.now() - started;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await close();
+    },
+  };
+}
