@@ -97,8 +97,9 @@ function wrap(sql: Sql, mode: DatabaseMode, poolMax: number, close: () => Promis
         await Promise.race([
           query,
           new Promise((_, reject) => {
+            // No query.cancel(): it opens a second connection, which PGlite's single slot never frees.
+            // The `select 1` finishes or fails with its connection; the monitor never stacks probes.
             timer = setTimeout(() => {
-              query.cancel();
               reject(new DatabaseUnavailableError(`database did not answer within ${timeoutMs} ms`));
             }, timeoutMs);
           }),

@@ -1,0 +1,330 @@
+// Tamper-evident audit chain (DESIGN §7): h_n = SHA-256(h_{n-1} ‖ canonical(row_n)).
+//
+// Sharding: one global chain would force every audited transaction in the cluster to serialize on
+// a single head row. Instead there are N independent chains ("shards", default 16); a row joins the
+// shard picked by a stable hash of its principal id (or request id for anonymous callers), so one
+// actor's events stay totally ordered in one chain while unrelated actors rarely contend. Each
+// shard has a gap-free seq starting at 1. The shard number is stored in the row, so changing N later
+// only changes where *new* rows go; old chains stay verifiable.
+import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+import type { AuditEventType, PrincipalTypeName, SeverityName } from "./audit-events.js";
+
+export const DEFAULT_SHARDS = 16;
+export const GENESIS_HASH = "0".repeat(64);
+/** Bumped if the canonical form ever changes; it is part of every hashed/signed encoding. */
+export const CANONICAL_VERSION = 1;
+
+export interface AuditRecord {
+  id: string;
+  shard: number;
+  seq: number;
+  time: Date; // ms precision (JS Date); stored as timestamptz(3)
+  eventType: AuditEventType;
+  severity: SeverityName;
+  principalId: string | null;
+  principalType: PrincipalTypeName;
+  roles: string[]; // order is significant (hashed as given)
+  service: string | null;
+  method: string | null;
+  resourceType: string | null;
+  resourceId: string | null;
+  success: boolean;
+  code: string;
+  errorMessage: string | null;
+  clientAddress: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  sessionId: string | null;
+  details: Record<string, unknown>;
+  prevHash: string; // hex; GENESIS_HASH for seq 1
+  hash: string; // hex; chainHash(prevHash, this)
+}
+export type AuditRecordFields = Omit<AuditRecord, "prevHash" | "hash">;
+export interface ChainHead { shard: number; seq: number; hash: string }
+
+export interface Checkpoint {
+  id: number | string;
+  time: Date;
+  heads: ChainHead[];
+  /** Per shard, the last row removed by retention (rows 1..seq are legitimately gone). */
+  prunedThrough?: ChainHead[];
+  signature: string; // "<alg>:<hex>"
+}
+export type UnsignedCheckpoint = Omit<Checkpoint, "signature">;
+
+/** Signing is behind this interface so Ed25519 (asymmetric, verifier holds only a public key) can replace HMAC. */
+export interface CheckpointSigner {
+  readonly alg: string;
+  sign(data: Buffer): Buffer;
+  verify(data: Buffer, signature: Buffer): boolean;
+}
+
+export function hmacSigner(key: Buffer): CheckpointSigner {
+  // The key comes from config and is never stored in the DB: a DB-only attacker cannot re-sign.
+  if (key.length < 32) throw new RangeError("checkpoint HMAC key must be at least 32 bytes");
+  const mac = (data: Buffer) => createHmac("sha256", key).update(data).digest();
+  return {
+    alg: "hmac-sha256",
+    sign: mac,
+    verify: (data, sig) => { const want = mac(data); return sig.length === want.length && timingSafeEqual(sig, want); },
+  };
+}
+
+/** Stable shard choice: first 4 bytes of SHA-256(key) mod shards (identical in every process/version). */
+export function shardFor(key: string, shards: number = DEFAULT_SHARDS): number {
+  if (!Number.isInteger(shards) || shards < 1) throw new RangeError("shards must be a positive integer");
+  return createHash("sha256").update(key, "utf8").digest().readUInt32BE(0) % shards;
+}
+
+/** The key to shard by: principal, else request id, else random (spreads anonymous load). */
+export function shardKey(principalId: string | null, requestId: string | null): string {
+  return principalId ?? requestId ?? randomUUID();
+}
+
+/**
+ * Canonical JSON: object keys sorted (UTF-16 code-unit order) at every level, no whitespace,
+ * `undefined` members dropped and anything with toJSON (Date → ISO-8601 ms "Z") replaced by its
+ * JSON form — i.e. exactly what survives a JSON/JSONB round trip, so a row read back from Postgres
+ * re-encodes to the same bytes. Non-finite numbers, bigint, functions, symbols and cycles throw
+ * (they cannot round-trip, and failing the write is safer than hashing something unreproducible).
+ */
+export function canonicalJson(value: unknown): string {
+  return encode(value, []);
+}
+
+function encode(value: unknown, seen: object[]): string {
+  if (value === null || typeof value === "boolean" || typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new TypeError("canonicalJson: non-finite number");
+    return JSON.stringify(value);
+  }
+  if (typeof value !== "object") throw new TypeError(`canonicalJson: unsupported ${typeof value}`);
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === "function") return encode(toJSON.call(value), seen);
+  if (seen.includes(value)) throw new TypeError("canonicalJson: cycle");
+  const inner = [...seen, value];
+  if (Array.isArray(value)) {
+    // Array.from visits holes (map would skip them); like JSON, undefined/function/symbol → null.
+    const items = Array.from(value as unknown[], (v) => (v === undefined || typeof v === "function" || typeof v === "symbol" ? "null" : encode(v, inner)));
+    return `[${items.join(",")}]`;
+  }
+  const members = Object.keys(value).sort().flatMap((k) => {
+    const v = (value as Record<string, unknown>)[k];
+    return v === undefined ? [] : [`${JSON.stringify(k)}:${encode(v, inner)}`];
+  });
+  return `{${members.join(",")}}`;
+}
+
+/**
+ * canonical(row) = UTF-8 of canonicalJson({ v: CANONICAL_VERSION, <every AuditRecordFields field> }).
+ * Fields are picked explicitly, so prevHash/hash (the prev hash is bound by the chainHash prefix
+ * instead) and any extra DB columns never leak in. Invalid Dates throw.
+ */
+export function canonicalize(r: AuditRecordFields): Buffer {
+  const { id, shard, seq, time, eventType, severity, principalId, principalType, roles, service, method,
+    resourceType, resourceId, success, code, errorMessage, clientAddress, userAgent, requestId, sessionId, details } = r;
+  return Buffer.from(canonicalJson({ v: CANONICAL_VERSION, id, shard, seq, time: time.toISOString(), eventType,
+    severity, principalId, principalType, roles, service, method, resourceType, resourceId, success, code,
+    errorMessage, clientAddress, userAgent, requestId, sessionId, details }), "utf8");
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** sha256(bytes(prevHash) ‖ canonical(record)) as lowercase hex. */
+export function chainHash(prevHash: string, record: AuditRecordFields): string {
+  // Buffer.from(hex) silently drops invalid digits, which would make different inputs collide.
+  if (!HEX64.test(prevHash)) throw new TypeError("prevHash must be 64 lowercase hex digits");
+  return createHash("sha256").update(Buffer.from(prevHash, "hex")).update(canonicalize(record)).digest("hex");
+}
+
+/** Builds the next row of a shard (prev = that shard's current head, or null for an empty shard). */
+export function sealRecord(prev: ChainHead | null, fields: Omit<AuditRecordFields, "seq">): AuditRecord {
+  if (prev && prev.shard !== fields.shard) throw new RangeError("head belongs to another shard");
+  const prevHash = prev?.hash ?? GENESIS_HASH;
+  const withSeq: AuditRecordFields = { ...fields, seq: (prev?.seq ?? 0) + 1 };
+  return { ...withSeq, prevHash, hash: chainHash(prevHash, withSeq) };
+}
+
+const sortHeads = (h: ChainHead[] | undefined) => (h === undefined || h.length === 0 ? undefined : [...h].sort((a, b) => a.shard - b.shard || a.seq - b.seq)
+  .map(({ shard, seq, hash }) => ({ shard, seq, hash })));
+
+/** Everything but the signature; id is stringified (a bigint id read back as text still matches) and an
+ * empty prunedThrough is the same as none (NULL vs '[]' in the DB must not break the signature). */
+export function canonicalizeCheckpoint(cp: UnsignedCheckpoint): Buffer {
+  return Buffer.from(canonicalJson({ v: CANONICAL_VERSION, kind: "memoric.audit.checkpoint", id: String(cp.id),
+    time: cp.time.toISOString(), heads: sortHeads(cp.heads) ?? [], prunedThrough: sortHeads(cp.prunedThrough) }), "utf8");
+}
+
+const asSigner = (k: Buffer | CheckpointSigner) => (Buffer.isBuffer(k) ? hmacSigner(k) : k);
+
+export function signCheckpoint(cp: UnsignedCheckpoint, key: Buffer | CheckpointSigner): Checkpoint {
+  const signer = asSigner(key);
+  return { ...cp, signature: `${signer.alg}:${signer.sign(canonicalizeCheckpoint(cp)).toString("hex")}` };
+}
+
+export function verifyCheckpointSignature(cp: Checkpoint, key: Buffer | CheckpointSigner): boolean {
+  const signer = asSigner(key);
+  const sep = cp.signature.indexOf(":");
+  const hex = cp.signature.slice(sep + 1);
+  if (sep < 0 || cp.signature.slice(0, sep) !== signer.alg || !/^(?:[0-9a-f]{2})+$/.test(hex)) return false;
+  const wellFormed = [...cp.heads, ...(cp.prunedThrough ?? [])]
+    .every((h) => Number.isInteger(h.shard) && h.shard >= 0 && Number.isInteger(h.seq) && h.seq >= 1 && HEX64.test(h.hash));
+  return wellFormed && signer.verify(canonicalizeCheckpoint(cp), Buffer.from(hex, "hex"));
+}
+
+export type ChainFaultReason = "modified" | "missing" | "reordered" | "truncated" | "bad_checkpoint";
+export interface ChainFault {
+  shard: number; // -1 for bad_checkpoint
+  seq: number; // -1 for bad_checkpoint
+  id: string | null; // the offending row, null when it does not exist
+  reason: ChainFaultReason;
+  checkpointId?: number | string;
+}
+export interface VerifyResult { ok: boolean; checked: number; checkpointsVerified: number; firstBad?: ChainFault }
+
+// A suspicious row whose final reason depends on rows after it (was it moved, or really gone/edited?).
+interface Pending { fault: ChainFault; needSeq?: number; needHash?: string; lastSeq: number }
+interface ShardState { shard: number; nextSeq: number; prev: string; lastSeq: number; recent: Set<string>; pending?: Pending }
+
+/**
+ * Streaming verifier: feed rows sorted by (shard, seq) with push(), then finish(). Memory is
+ * O(checkpoint heads + RECENT_WINDOW), independent of the number of rows. Stops at the first fault;
+ * faults are reported in (shard, position) order, checkpoint signatures first (they are the anchor).
+ */
+export class ChainVerifier {
+  static readonly RECENT_WINDOW = 1024; // earlier stored hashes kept to recognise replayed/moved rows
+  private fault?: ChainFault;
+  private checked = 0;
+  private checkpointsVerified = 0;
+  private readonly heads = new Map<number, Map<number, string[]>>(); // shard → seq → expected hashes
+  private readonly maxHead = new Map<number, number>();
+  private readonly anchors = new Map<number, ChainHead>(); // shard → highest pruned-through head
+  private readonly todo: number[]; // shards named by checkpoints, visited even if they have no rows
+  private cur?: ShardState;
+
+  constructor(checkpoints: Checkpoint[], key: Buffer | CheckpointSigner) {
+    const signer = asSigner(key);
+    for (const cp of checkpoints) {
+      if (!verifyCheckpointSignature(cp, signer)) {
+        this.fault = { shard: -1, seq: -1, id: null, reason: "bad_checkpoint", checkpointId: cp.id };
+        break;
+      }
+      this.checkpointsVerified++;
+      for (const h of [...cp.heads, ...(cp.prunedThrough ?? [])]) {
+        const bySeq = this.heads.get(h.shard) ?? new Map<number, string[]>();
+        this.heads.set(h.shard, bySeq.set(h.seq, [...(bySeq.get(h.seq) ?? []), h.hash]));
+        this.maxHead.set(h.shard, Math.max(h.seq, this.maxHead.get(h.shard) ?? 0));
+      }
+      for (const p of cp.prunedThrough ?? []) {
+        if (p.seq > (this.anchors.get(p.shard)?.seq ?? 0)) this.anchors.set(p.shard, p);
+      }
+    }
+    this.todo = [...this.maxHead.keys()].sort((a, b) => a - b);
+  }
+
+  /** Returns false once a fault is final (the caller may stop reading). */
+  push(row: AuditRecord): boolean {
+    if (this.fault) return false;
+    if (this.cur && row.shard < this.cur.shard) return this.fail({ shard: row.shard, seq: row.seq, id: row.id, reason: "reordered" });
+    if (!this.cur || row.shard !== this.cur.shard) {
+      if (this.cur) this.endShard(this.cur);
+      while (!this.fault && this.todo.length > 0 && this.todo[0]! < row.shard) this.endShard(this.startEmpty(this.todo.shift()!));
+      if (this.fault) return false;
+      this.cur = this.startShard(row);
+      if (this.fault) return false;
+    }
+    const s = this.cur;
+    if (s.pending) return this.classify(s.pending, row);
+    if (row.seq < s.nextSeq) return this.fail({ shard: s.shard, seq: row.seq, id: row.id, reason: "reordered" });
+    if (row.seq > s.nextSeq) {
+      // Gap: deleted ("missing") unless the absent row turns up later (moved → "reordered").
+      s.pending = { fault: { shard: s.shard, seq: s.nextSeq, id: null, reason: "missing" }, needSeq: s.nextSeq,
+        needHash: row.prevHash !== s.prev ? row.prevHash : undefined, lastSeq: row.seq };
+      return true;
+    }
+    if (row.prevHash !== s.prev) {
+      const fault: ChainFault = { shard: s.shard, seq: row.seq, id: row.id, reason: "reordered" };
+      // Links to an earlier row other than its predecessor → replayed/moved. Links to a later row → swapped
+      // (decided by classify). Otherwise the link itself was edited → "modified".
+      if (s.recent.has(row.prevHash)) return this.fail(fault);
+      s.pending = { fault: { ...fault, reason: "modified" }, needHash: row.prevHash, lastSeq: row.seq };
+      return true;
+    }
+    const expected = this.heads.get(s.shard)?.get(row.seq) ?? [];
+    if (recompute(s.prev, row) !== row.hash || expected.some((h) => h !== row.hash)) {
+      return this.fail({ shard: s.shard, seq: row.seq, id: row.id, reason: "modified" });
+    }
+    this.checked++;
+    s.recent.add(row.hash);
+    if (s.recent.size > ChainVerifier.RECENT_WINDOW) s.recent.delete(s.recent.values().next().value!);
+    s.prev = row.hash;
+    s.lastSeq = row.seq;
+    s.nextSeq = row.seq + 1;
+    return true;
+  }
+
+  finish(): VerifyResult {
+    if (!this.fault && this.cur) this.endShard(this.cur);
+    while (!this.fault && this.todo.length > 0) this.endShard(this.startEmpty(this.todo.shift()!));
+    const base = { checked: this.checked, checkpointsVerified: this.checkpointsVerified };
+    return this.fault ? { ok: false, ...base, firstBad: this.fault } : { ok: true, ...base };
+  }
+
+  private fail(f: ChainFault): false {
+    this.fault = f;
+    return false;
+  }
+
+  private classify(p: Pending, row: AuditRecord): boolean {
+    const backwards = row.seq <= p.lastSeq || row.seq === p.needSeq;
+    p.lastSeq = Math.max(p.lastSeq, row.seq);
+    if (backwards) return this.fail({ ...p.fault, id: p.fault.id ?? row.id, reason: "reordered" });
+    if (p.needHash !== undefined && row.hash === p.needHash) return this.fail({ ...p.fault, reason: "reordered" });
+    return true;
+  }
+
+  private startEmpty(shard: number): ShardState {
+    const a = this.anchors.get(shard);
+    return { shard, nextSeq: (a?.seq ?? 0) + 1, prev: a?.hash ?? GENESIS_HASH, lastSeq: a?.seq ?? 0, recent: new Set() };
+  }
+
+  private startShard(row: AuditRecord): ShardState {
+    this.todo.splice(0, this.todo.length, ...this.todo.filter((t) => t !== row.shard));
+    const a = this.anchors.get(row.shard);
+    const s: ShardState = { shard: row.shard, nextSeq: row.seq, prev: GENESIS_HASH, lastSeq: row.seq - 1, recent: new Set() };
+    if (row.seq === 1) return s;
+    if (a && a.seq === row.seq - 1) return { ...s, prev: a.hash };
+    // Retention promised to delete through a.seq but older rows remain: start from the first row's own
+    // link; the signed anchor is still checked as a head when its row is reached.
+    if (a && a.seq >= row.seq && HEX64.test(row.prevHash)) return { ...s, prev: row.prevHash };
+    if (a && a.seq >= row.seq) { this.fail({ shard: row.shard, seq: row.seq, id: row.id, reason: "modified" }); return s; }
+    this.fail({ shard: row.shard, seq: (a?.seq ?? 0) + 1, id: null, reason: "missing" });
+    return s;
+  }
+
+  private endShard(s: ShardState): void {
+    if (this.fault) return;
+    if (s.pending) { this.fail(s.pending.fault); return; }
+    // A signed head beyond the last surviving row: the newest rows were deleted.
+    if ((this.maxHead.get(s.shard) ?? 0) > s.lastSeq) this.fail({ shard: s.shard, seq: s.lastSeq + 1, id: null, reason: "truncated" });
+  }
+}
+
+// A row that cannot even be encoded (e.g. an invalid Date) cannot match its stored hash.
+function recompute(prev: string, row: AuditRecord): string | null {
+  try { return chainHash(prev, row); } catch { return null; }
+}
+
+/** Verify rows sorted by (shard, seq) against signed checkpoints (order of checkpoints is irrelevant). */
+export function verifyChains(rows: Iterable<AuditRecord>, checkpoints: Checkpoint[], key: Buffer | CheckpointSigner): VerifyResult {
+  const v = new ChainVerifier(checkpoints, key);
+  for (const row of rows) if (!v.push(row)) break;
+  return v.finish();
+}
+
+/** Same, for a DB cursor (e.g. postgres.js `sql`...`.cursor()` flattened to rows). */
+export async function verifyChainsAsync(rows: AsyncIterable<AuditRecord> | Iterable<AuditRecord>, checkpoints: Checkpoint[], key: Buffer | CheckpointSigner): Promise<VerifyResult> {
+  const v = new ChainVerifier(checkpoints, key);
+  for await (const row of rows) if (!v.push(row)) break;
+  return v.finish();
+}

@@ -1,0 +1,34 @@
+// Blind index (DESIGN.md §5): terms are stored only as keyed HMACs under a per-user key
+// (DataKey.blindIndexKey()), so BM25 can run in SQL over memory_terms(term_hash bigint, tf)
+// without plaintext. Leak, by design: within one user, equal terms have equal hashes, so the
+// database learns term equality and frequency, not the terms. Across users hashes are unrelated.
+import { createHmac } from "node:crypto";
+
+export interface BlindTerm {
+  hash: bigint;
+  tf: number;
+}
+
+/**
+ * HMAC-SHA256(key, UTF-8 term), first 8 bytes read big-endian as a SIGNED 64-bit integer, because
+ * Postgres has no unsigned bigint. 64 bits keep collisions negligible for one user's vocabulary
+ * (~2^-64 per pair) while fitting a native, indexable column.
+ */
+export function blindTerm(key: Uint8Array, term: string): bigint {
+  if (key.length < 32) throw new Error("blind index key must be at least 32 bytes");
+  const mac = createHmac("sha256", key).update(term, "utf8").digest();
+  return mac.readBigInt64BE(0);
+}
+
+/**
+ * Hashes a document's term frequencies. Should two terms ever collide, their frequencies are
+ * summed so hashes stay unique (memory_terms is keyed by memory id + hash).
+ */
+export function blindTerms(key: Uint8Array, terms: Map<string, number>): BlindTerm[] {
+  const byHash = new Map<bigint, number>();
+  for (const [term, tf] of terms) {
+    const hash = blindTerm(key, term);
+    byHash.set(hash, (byHash.get(hash) ?? 0) + tf);
+  }
+  return [...byHash].map(([hash, tf]) => ({ hash, tf }));
+}
