@@ -17,25 +17,17 @@ export const CANONICAL_VERSION = 1;
 export interface AuditRecord {
   id: string;
   shard: number;
-  seq: number;
-  time: Date; // ms precision (JS Date); stored as timestamptz(3)
+  seq: number; // gap-free per shard, from 1
+  time: Date; // ms precision (JS Date); store as timestamptz(3)
   eventType: AuditEventType;
   severity: SeverityName;
-  principalId: string | null;
-  principalType: PrincipalTypeName;
+  principalId: string | null; principalType: PrincipalTypeName;
   roles: string[]; // order is significant (hashed as given)
-  service: string | null;
-  method: string | null;
-  resourceType: string | null;
-  resourceId: string | null;
-  success: boolean;
-  code: string;
-  errorMessage: string | null;
-  clientAddress: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  sessionId: string | null;
-  details: Record<string, unknown>;
+  service: string | null; method: string | null;
+  resourceType: string | null; resourceId: string | null;
+  success: boolean; code: string; errorMessage: string | null;
+  clientAddress: string | null; userAgent: string | null; requestId: string | null; sessionId: string | null;
+  details: Record<string, unknown>; // JSON only; never secrets or memory content
   prevHash: string; // hex; GENESIS_HASH for seq 1
   hash: string; // hex; chainHash(prevHash, this)
 }
@@ -174,8 +166,7 @@ export function verifyCheckpointSignature(cp: Checkpoint, key: Buffer | Checkpoi
 
 export type ChainFaultReason = "modified" | "missing" | "reordered" | "truncated" | "bad_checkpoint";
 export interface ChainFault {
-  shard: number; // -1 for bad_checkpoint
-  seq: number; // -1 for bad_checkpoint
+  shard: number; seq: number; // both -1 for bad_checkpoint (then checkpointId says which)
   id: string | null; // the offending row, null when it does not exist
   reason: ChainFaultReason;
   checkpointId?: number | string;
@@ -251,7 +242,7 @@ export class ChainVerifier {
       return true;
     }
     const expected = this.heads.get(s.shard)?.get(row.seq) ?? [];
-    if (recompute(s.prev, row) !== row.hash || expected.some((h) => h !== row.hash)) {
+    if (tryChainHash(s.prev, row) !== row.hash || expected.some((h) => h !== row.hash)) {
       return this.fail({ shard: s.shard, seq: row.seq, id: row.id, reason: "modified" });
     }
     this.checked++;
@@ -311,9 +302,7 @@ export class ChainVerifier {
 }
 
 // A row that cannot even be encoded (e.g. an invalid Date) cannot match its stored hash.
-function recompute(prev: string, row: AuditRecord): string | null {
-  try { return chainHash(prev, row); } catch { return null; }
-}
+const tryChainHash = (prev: string, row: AuditRecord) => { try { return chainHash(prev, row); } catch { return null; } };
 
 /** Verify rows sorted by (shard, seq) against signed checkpoints (order of checkpoints is irrelevant). */
 export function verifyChains(rows: Iterable<AuditRecord>, checkpoints: Checkpoint[], key: Buffer | CheckpointSigner): VerifyResult {
