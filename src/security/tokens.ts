@@ -22,6 +22,8 @@ export interface AccessTokenClaims {
   roles: string[];
   /** Per-user token version: bumping it in the database revokes every outstanding token. */
   ver: number;
+  /** Session (refresh-token family) id: revoking the session revokes its access tokens. */
+  sid: string;
 }
 
 export type TokenErrorReason = "expired" | "invalid";
@@ -61,7 +63,7 @@ export interface TokenService {
   readonly algorithm: AccessTokenAlgorithm;
   /** JWK thumbprint of the public key; undefined for HS256. */
   readonly kid: string | undefined;
-  issue(input: { userId: string; roles: string[]; tokenVersion: number }): Promise<IssuedAccessToken>;
+  issue(input: { userId: string; roles: string[]; tokenVersion: number; sessionId: string }): Promise<IssuedAccessToken>;
   verify(token: string): Promise<AccessTokenClaims>;
   /** Public keys for /.well-known/jwks.json; null for HS256 (nothing public to publish). */
   jwks(): { keys: JWK[] } | null;
@@ -159,6 +161,7 @@ export async function createTokenService(opts: TokenServiceOptions): Promise<Tok
     userId: string;
     roles: string[];
     tokenVersion: number;
+    sessionId: string;
   }): Promise<IssuedAccessToken> {
     if (typeof input.userId !== "string" || input.userId.length === 0) {
       throw new TypeError("userId must be a non-empty string");
@@ -167,10 +170,13 @@ export async function createTokenService(opts: TokenServiceOptions): Promise<Tok
     if (!Number.isSafeInteger(input.tokenVersion) || input.tokenVersion < 0) {
       throw new TypeError("tokenVersion must be a non-negative integer");
     }
+    if (typeof input.sessionId !== "string" || input.sessionId.length === 0) {
+      throw new TypeError("sessionId must be a non-empty string");
+    }
     const now = Math.floor(Date.now() / 1000);
     const exp = now + ttl;
     const jti = randomUUID();
-    const token = await new SignJWT({ roles: [...input.roles], ver: input.tokenVersion })
+    const token = await new SignJWT({ roles: [...input.roles], ver: input.tokenVersion, sid: input.sessionId })
       .setProtectedHeader(kid ? { alg, typ: ACCESS_TOKEN_TYP, kid } : { alg, typ: ACCESS_TOKEN_TYP })
       .setSubject(input.userId)
       .setIssuer(issuer)
@@ -202,7 +208,7 @@ export async function createTokenService(opts: TokenServiceOptions): Promise<Tok
     }
     if (protectedHeader.kid !== kid) throw new TokenError("invalid", "unknown kid");
 
-    const { sub, jti, iat, exp, roles, ver } = payload;
+    const { sub, jti, iat, exp, roles, ver, sid } = payload;
     if (typeof sub !== "string" || sub.length === 0) throw new TokenError("invalid", "bad sub");
     if (typeof jti !== "string" || jti.length === 0) throw new TokenError("invalid", "bad jti");
     if (typeof iat !== "number" || typeof exp !== "number") {
@@ -215,7 +221,8 @@ export async function createTokenService(opts: TokenServiceOptions): Promise<Tok
     if (typeof ver !== "number" || !Number.isSafeInteger(ver) || ver < 0) {
       throw new TokenError("invalid", "bad ver");
     }
-    return { sub, jti, iat, exp, roles: [...roles], ver };
+    if (typeof sid !== "string" || sid.length === 0) throw new TokenError("invalid", "bad sid");
+    return { sub, jti, iat, exp, roles: [...roles], ver, sid };
   }
 
   async function verify(token: string): Promise<AccessTokenClaims> {

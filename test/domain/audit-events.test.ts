@@ -9,7 +9,7 @@ import {
 const EXPECTED = [
   "auth.login.success", "auth.login.failed", "auth.logout", "auth.token.created", "auth.token.refreshed",
   "auth.token.expired", "auth.token.invalid", "auth.token.reuse_detected", "auth.apikey.created",
-  "auth.apikey.revoked", "user.created", "user.updated", "user.deleted", "user.password.changed",
+  "auth.apikey.listed", "auth.apikey.revoked", "user.retrieved", "user.created", "user.updated", "user.deleted", "user.password.changed",
   "user.activated", "user.deactivated", "user.roles.changed", "memory.created", "memory.retrieved",
   "memory.searched", "memory.updated", "memory.deleted", "memory.exported", "cluster.retrieved",
   "cluster.rebuilt", "policy.executed", "policy.failed", "authz.access.granted", "authz.access.denied",

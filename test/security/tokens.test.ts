@@ -37,7 +37,7 @@ const noSig: Signer = () => Buffer.alloc(0);
 const now = () => Math.floor(Date.now() / 1000);
 function claims(over: Json = {}): Json {
   const t = now();
-  return { sub: "user-1", iat: t, exp: t + 600, jti: randomUUID(), iss: ISS, aud: AUD, roles: ["USER"], ver: 3, ...over };
+  return { sub: "user-1", iat: t, exp: t + 600, jti: randomUUID(), iss: ISS, aud: AUD, roles: ["USER"], ver: 3, sid: "s-1", ...over };
 }
 function without(obj: Json, key: string): Json {
   const copy = { ...obj };
@@ -70,18 +70,18 @@ describe("HS256 token service", () => {
 
   it("issues a token that verifies back to the same claims", async () => {
     const svc = await svcP;
-    const issued = await svc.issue({ userId: "u-42", roles: ["USER", "READ_ONLY"], tokenVersion: 7 });
+    const issued = await svc.issue({ userId: "u-42", roles: ["USER", "READ_ONLY"], tokenVersion: 7, sessionId: "s-1" });
     expect(issued.expiresIn).toBe(900);
     expect(Math.abs(issued.expiresAt.getTime() - (Date.now() + 900_000))).toBeLessThan(2000);
     const c = await svc.verify(issued.token);
-    expect(c).toEqual({ sub: "u-42", jti: issued.jti, iat: expect.any(Number), exp: c.iat + 900, roles: ["USER", "READ_ONLY"], ver: 7 });
+    expect(c).toEqual({ sub: "u-42", jti: issued.jti, iat: expect.any(Number), exp: c.iat + 900, roles: ["USER", "READ_ONLY"], ver: 7, sid: "s-1" });
     expect(issued.jti).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await svc.issue({ userId: "u-42", roles: [], tokenVersion: 7 })).jti).not.toBe(issued.jti);
+    expect((await svc.issue({ userId: "u-42", roles: [], tokenVersion: 7, sessionId: "s-1" })).jti).not.toBe(issued.jti);
   });
 
   it("uses header { alg: HS256, typ: at+jwt } with no kid, and publishes no JWKS", async () => {
     const svc = await svcP;
-    const { token } = await svc.issue({ userId: "u", roles: [], tokenVersion: 0 });
+    const { token } = await svc.issue({ userId: "u", roles: [], tokenVersion: 0, sessionId: "s-1" });
     expect(decodeProtectedHeader(token)).toEqual({ alg: "HS256", typ: "at+jwt" });
     expect(svc.algorithm).toBe("HS256");
     expect(svc.kid).toBeUndefined();
@@ -95,9 +95,9 @@ describe("HS256 token service", () => {
 
   it("refuses bad issue() input", async () => {
     const svc = await svcP;
-    await expect(svc.issue({ userId: "", roles: [], tokenVersion: 0 })).rejects.toThrow(TypeError);
-    await expect(svc.issue({ userId: "u", roles: [1 as unknown as string], tokenVersion: 0 })).rejects.toThrow(TypeError);
-    await expect(svc.issue({ userId: "u", roles: [], tokenVersion: 1.5 })).rejects.toThrow(TypeError);
+    await expect(svc.issue({ userId: "", roles: [], tokenVersion: 0, sessionId: "s-1" })).rejects.toThrow(TypeError);
+    await expect(svc.issue({ userId: "u", roles: [1 as unknown as string], tokenVersion: 0, sessionId: "s-1" })).rejects.toThrow(TypeError);
+    await expect(svc.issue({ userId: "u", roles: [], tokenVersion: 1.5, sessionId: "s-1" })).rejects.toThrow(TypeError);
   });
 
   describe("rejects with TokenError('invalid')", () => {
@@ -124,7 +124,7 @@ describe("HS256 token service", () => {
       await expectRejected(await svcP, jws(HS, claims(), hmac("sha256", randomBytes(32))));
     });
 
-    it.each(["sub", "iat", "exp", "jti", "iss", "aud", "roles", "ver"])("missing claim %s", async (claim) => {
+    it.each(["sub", "iat", "exp", "jti", "iss", "aud", "roles", "ver", "sid"])("missing claim %s", async (claim) => {
       await expectRejected(await svcP, ourHs(without(claims(), claim)));
     });
 
@@ -137,6 +137,7 @@ describe("HS256 token service", () => {
       ["ver fractional", { ver: 1.5 }],
       ["ver a string", { ver: "1" }],
       ["ver negative", { ver: -1 }],
+      ["sid empty", { sid: "" }],
       ["exp a string", { exp: "never" }],
     ])("malformed claim: %s", async (_name, over) => {
       await expectRejected(await svcP, ourHs(claims(over)));
@@ -213,7 +214,7 @@ describe("HS256 token service", () => {
 
   it("a token for one service is invalid at a service with another issuer or audience", async () => {
     const svc = await svcP;
-    const { token } = await svc.issue({ userId: "u", roles: [], tokenVersion: 0 });
+    const { token } = await svc.issue({ userId: "u", roles: [], tokenVersion: 0, sessionId: "s-1" });
     await expectRejected(await createTokenService({ ...base, issuer: "other", secret: SECRET }), token);
     await expectRejected(await createTokenService({ ...base, audience: "other", secret: SECRET }), token);
   });
@@ -229,7 +230,7 @@ describe("Ed25519 (EdDSA) token service", () => {
     const expectedKid = await calculateJwkThumbprint(await exportJWK(ours.publicKey), "sha256");
     expect(svc.algorithm).toBe("EdDSA");
     expect(svc.kid).toBe(expectedKid);
-    const { token } = await svc.issue({ userId: "u1", roles: ["ADMIN"], tokenVersion: 1 });
+    const { token } = await svc.issue({ userId: "u1", roles: ["ADMIN"], tokenVersion: 1, sessionId: "s-1" });
     expect(decodeProtectedHeader(token)).toEqual({ alg: "EdDSA", typ: "at+jwt", kid: expectedKid });
     expect((await svc.verify(token)).roles).toEqual(["ADMIN"]);
   });
@@ -302,7 +303,7 @@ describe("P-256 (ES256) token service", () => {
     const keys = p256Keys();
     const svc = await createTokenService({ ...base, privateKeyPem: keys.pem });
     expect(svc.algorithm).toBe("ES256");
-    const { token } = await svc.issue({ userId: "u", roles: ["USER"], tokenVersion: 0 });
+    const { token } = await svc.issue({ userId: "u", roles: ["USER"], tokenVersion: 0, sessionId: "s-1" });
     expect(decodeProtectedHeader(token)).toMatchObject({ alg: "ES256", typ: "at+jwt", kid: svc.kid });
     expect((await svc.verify(token)).sub).toBe("u");
     expect(svc.jwks()!.keys[0]).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig", kid: svc.kid });
@@ -313,8 +314,8 @@ describe("P-256 (ES256) token service", () => {
     const a = await createTokenService({ ...base, privateKeyPem: p256Keys().pem });
     const b = await createTokenService({ ...base, privateKeyPem: p256Keys().pem });
     const ed25519 = await createTokenService({ ...base, privateKeyPem: edKeys().pem });
-    await expectRejected(b, (await a.issue({ userId: "u", roles: [], tokenVersion: 0 })).token);
-    await expectRejected(a, (await ed25519.issue({ userId: "u", roles: [], tokenVersion: 0 })).token);
+    await expectRejected(b, (await a.issue({ userId: "u", roles: [], tokenVersion: 0, sessionId: "s-1" })).token);
+    await expectRejected(a, (await ed25519.issue({ userId: "u", roles: [], tokenVersion: 0, sessionId: "s-1" })).token);
   });
 });
 
@@ -337,7 +338,7 @@ describe("createTokenService configuration", () => {
     const raw = "k".repeat(40);
     const a = await createTokenService({ ...base, secret: raw });
     const b = await createTokenService({ ...base, secret: "base64:" + Buffer.from(raw).toString("base64") });
-    await expect(b.verify((await a.issue({ userId: "u", roles: [], tokenVersion: 0 })).token)).resolves.toBeTruthy();
+    await expect(b.verify((await a.issue({ userId: "u", roles: [], tokenVersion: 0, sessionId: "s-1" })).token)).resolves.toBeTruthy();
   });
 
   it("accepts only unencrypted PKCS#8 Ed25519 or P-256 keys", async () => {

@@ -1,0 +1,67 @@
+/**
+ * Every query of a request runs in one transaction that first drops to the unprivileged
+ * memoric_app role and sets the tenant context with transaction-local settings (never a plain SET,
+ * which would leak to the next user of the pooled connection). Row-level security then confines
+ * the transaction to that context: the second, independent layer behind the application's checks.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+import type postgres from "postgres";
+import type { Sql } from "./database.js";
+
+export type Tx = postgres.TransactionSql;
+
+/** Whose data a transaction may touch. */
+export type DbContext =
+  /** A user acting on their own rows. */
+  | { kind: "user"; userId: string }
+  /** An admin on the explicit admin path (every such call is audited by the caller). */
+  | { kind: "admin"; userId: string }
+  /** Authentication look-ups and background jobs that act for no single user. */
+  | { kind: "system" };
+
+export const APP_ROLE = "memoric_app";
+
+export function userContext(userId: string): DbContext {
+  return { kind: "user", userId };
+}
+export const SYSTEM: DbContext = { kind: "system" };
+
+/** Runs fn in one transaction under ctx. Connection failures become Unavailable. */
+export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const userId = ctx.kind === "system" ? "" : ctx.userId;
+  try {
+    return (await sql.begin(async (tx) => {
+      await tx`select set_config('role', ${APP_ROLE}, true),
+                      set_config('app.user_id', ${userId}, true),
+                      set_config('app.admin', ${ctx.kind === "admin" ? "on" : ""}, true),
+                      set_config('app.system', ${ctx.kind === "system" ? "on" : ""}, true)`;
+      return fn(tx);
+    })) as T;
+  } catch (err) {
+    throw toConnectError(err);
+  }
+}
+
+const CONNECTION_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "ETIMEDOUT", "EPIPE"]);
+
+/** Database failures a caller can act on get a typed code; the rest stay for the error interceptor. */
+export function toConnectError(err: unknown): unknown {
+  if (err instanceof ConnectError) return err;
+  const code = (err as { code?: string }).code;
+  if (code !== undefined && CONNECTION_ERRORS.has(code)) {
+    return new ConnectError("database unavailable, retry later", Code.Unavailable);
+  }
+  // 57P01 admin shutdown, 57P03 cannot connect now, 53300 too many connections, 40001/40P01 retryable.
+  if (code === "57P01" || code === "57P03" || code === "53300") {
+    return new ConnectError("database unavailable, retry later", Code.Unavailable);
+  }
+  if (code === "40001" || code === "40P01") {
+    return new ConnectError("concurrent update, retry", Code.Aborted);
+  }
+  return err;
+}
+
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint_name?: string };
+  return e.code === "23505" && (constraint === undefined || e.constraint_name === constraint);
+}
