@@ -17,16 +17,22 @@ import { HealthRegistry } from "../domain/health-registry.js";
 import { errorInterceptor } from "../interceptors/errors.js";
 import { clientAddressKey, requestIdFrom, requestIdKey, userAgentKey } from "../interceptors/request-context.js";
 import type { Logger } from "../logger.js";
+import { resolveSecrets } from "../security/deployment-secrets.js";
+import { createTokenService } from "../security/tokens.js";
+import { auditService } from "../services/audit.js";
+import { authService } from "../services/auth.js";
 import { healthService } from "../services/health.js";
+import { memoryService } from "../services/memory.js";
+import { createAuditWriter } from "../store/audit-log.js";
 import { registerReflection } from "../services/reflection.js";
 import { openDatabase, type Database } from "../store/database.js";
 import { migrate } from "../store/migrate.js";
 import { createCorsHandler } from "./cors.js";
 import { DbMonitor } from "./db-monitor.js";
 import { createHttpRoutes } from "./http-routes.js";
+import type { AppDeps, BackgroundJob } from "./deps.js";
 import { createProtocolListener } from "./listener.js";
 
-/** The application services; their handlers land with the identity, memory and audit issues. */
 const APPLICATION_SERVICES: readonly DescService[] = [AuthService, MemoryService, AuditService];
 
 export interface RunningServer {
@@ -41,6 +47,15 @@ export interface RunningServer {
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const startedAt = new Date();
+  // Secrets first: production refuses to start without them, before touching the database.
+  const secrets = await resolveSecrets(config);
+  const tokens = await createTokenService({
+    ...secrets.jwt,
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    accessTtlSeconds: config.auth.accessTtlSeconds,
+    clockSkewSeconds: config.auth.clockSkewSeconds,
+  });
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.db.poolMax, logger });
   try {
     await migrate(db.sql, logger);
@@ -48,6 +63,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await db.close();
     throw err;
   }
+
+  const deps: AppDeps = { config, logger, db, secrets, tokens, audit: createAuditWriter({ sql: db.sql }) };
+  const jobs: BackgroundJob[] = [];
 
   const registry = new HealthRegistry();
   const servedNames = [...APPLICATION_SERVICES, Health].map((s) => s.typeName);
@@ -61,7 +79,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   const interceptors: Interceptor[] = [errorInterceptor(logger)];
   const routes = (router: ConnectRouter) => {
-    for (const service of APPLICATION_SERVICES) router.service(service, {});
+    router.service(AuthService, authService(deps));
+    router.service(MemoryService, memoryService(deps));
+    router.service(AuditService, auditService(deps));
     router.service(Health, healthService(registry));
     registerReflection(router, [...APPLICATION_SERVICES, Health]);
   };
@@ -89,6 +109,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     poolMax: db.poolMax,
     serviceNames: servedNames,
     startedAt,
+    extraRoutes: new Map([["/.well-known/jwks.json", () => tokens.jwks() ?? { keys: [] }]]),
   });
   const handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
     if (handleCors(req, res)) return;
@@ -147,6 +168,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         for (const socket of listener.sockets) socket.destroy();
       }
       await closed;
+      await Promise.allSettled(jobs.map((job) => job.stop()));
       http1.close();
       h2.close();
       await db.close();

@@ -7,6 +7,7 @@ import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { testSecretsEnv } from "../support/secrets.js";
 import { grpcHealthClient } from "./grpc-clients.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -25,6 +26,7 @@ beforeAll(async () => {
       HOST: "127.0.0.1",
       MEMORIC_DATA_DIR: db.dataDir,
       MEMORIC_SHUTDOWN_GRACE_MS: "8000",
+      ...(await testSecretsEnv()),
       ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : { DATABASE_URL: "" }),
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -7,6 +7,7 @@ import { loadConfig, type Config } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { startServer, type RunningServer } from "../../src/server/app.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
+import { testSecretsEnv } from "./secrets.js";
 
 export interface TestServer extends RunningServer {
   config: Config;
@@ -25,6 +26,9 @@ export async function startTestServer(env: Record<string, string> = {}, database
     MEMORIC_DB_HEALTH_TIMEOUT_MS: "500",
     MEMORIC_SHUTDOWN_GRACE_MS: "3000",
     LOG_LEVEL: "debug",
+    // The lowest cost the policy allows: tests exercise the flow, the benchmark measures the cost.
+    MEMORIC_BCRYPT_COST: "10",
+    ...(await testSecretsEnv()),
     ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}),
     ...env,
   });
