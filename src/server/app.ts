@@ -14,9 +14,13 @@ import { AuthService } from "../../gen/memoric/v1/auth_pb.js";
 import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
 import type { Config } from "../config.js";
 import { HealthRegistry } from "../domain/health-registry.js";
+import { authnInterceptor, RevocationCache } from "../interceptors/authn.js";
+import { authzInterceptor } from "../interceptors/authz.js";
 import { errorInterceptor } from "../interceptors/errors.js";
+import { rateLimitInterceptor } from "../interceptors/rate-limit.js";
 import { clientAddressKey, requestIdFrom, requestIdKey, userAgentKey } from "../interceptors/request-context.js";
 import type { Logger } from "../logger.js";
+import { clientAddress } from "../security/client-address.js";
 import { resolveSecrets } from "../security/deployment-secrets.js";
 import { createTokenService } from "../security/tokens.js";
 import { auditService } from "../services/audit.js";
@@ -77,9 +81,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   await dbMonitor.probe();
   dbMonitor.start();
 
-  const interceptors: Interceptor[] = [errorInterceptor(logger)];
+  const revocations = new RevocationCache(config.auth.revocationCacheMs);
+  const interceptors: Interceptor[] = [
+    errorInterceptor(logger),
+    // (the audit interceptor sits here: outside authentication, so denials are recorded too)
+    authnInterceptor(deps, revocations),
+    rateLimitInterceptor(deps),
+    authzInterceptor(),
+  ];
   const routes = (router: ConnectRouter) => {
-    router.service(AuthService, authService(deps));
+    router.service(AuthService, authService(deps, revocations));
     router.service(MemoryService, memoryService(deps));
     router.service(AuditService, auditService(deps));
     router.service(Health, healthService(registry));
@@ -95,7 +106,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       const ua = req.headers["user-agent"];
       return createContextValues()
         .set(requestIdKey, requestIdFrom(Array.isArray(header) ? header[0] : header))
-        .set(clientAddressKey, req.socket.remoteAddress ?? "")
+        .set(clientAddressKey, clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], config.abuse.trustedProxies))
         .set(userAgentKey, typeof ua === "string" ? ua : "");
     },
   });

@@ -1,11 +1,24 @@
 /**
- * The audit trail's write path (contract). Mutations call record() inside their own transaction so
- * the change and its audit row commit or roll back together (fail closed); the audit interceptor
- * calls recordStandalone() for every other outcome (reads, denials, failures).
+ * The audit trail's write path. Mutations call record() inside their own transaction so the change
+ * and its audit row commit or roll back together (fail closed); the audit interceptor calls
+ * recordStandalone() for every other outcome (reads, denials, failures).
+ *
+ * Append protocol (see 0003_audit.sql): lock the shard's head row, seal the record in JS
+ * (sealRecord: seq = head + 1, hash = SHA-256(prev ‖ canonical)), insert it and move the head in
+ * one statement. The head lock is held until the caller commits: that is what makes the sequence
+ * gap-free, so callers should record() as the LAST statement of their transaction (shorter lock,
+ * and no lock-order inversion with their own rows).
  */
-import type { AuditEventType, SeverityName } from "../domain/audit-events.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { randomUUID } from "node:crypto";
+import { AUDIT_EVENTS, type AuditEventType, type PrincipalTypeName, type SeverityName } from "../domain/audit-events.js";
+import { canonicalJson, DEFAULT_SHARDS, sealRecord, shardFor, shardKey, type AuditRecord, type AuditRecordFields } from "../domain/audit-chain.js";
+import { safeForLog } from "../domain/sanitize.js";
+import type { Config } from "../config.js";
 import type { CallInfo } from "../interceptors/call-context.js";
-import type { Tx } from "./tx.js";
+import type { Logger } from "../logger.js";
+import type { Sql } from "./database.js";
+import { inTx, SYSTEM, type Tx } from "./tx.js";
 
 export interface AuditEventInput {
   type: AuditEventType;
@@ -16,7 +29,7 @@ export interface AuditEventInput {
   code?: string;
   resourceType?: string;
   resourceId?: string;
-  /** Never a secret, never memory content. */
+  /** Never a secret, never memory content. Scrubbed again before storage (see scrubErrorMessage). */
   errorMessage?: string;
   /** Ids, counts and HMACs only. */
   details?: Record<string, unknown>;
@@ -28,17 +41,173 @@ export interface SystemActor {
 }
 
 export interface AuditWriter {
-  /** Appends one row inside the caller's transaction; throws (and so rolls the caller back) on failure. */
+  /** Appends one row inside the caller's transaction; throws Unavailable (rolling the caller back) on failure. */
   record(tx: Tx, call: CallInfo | SystemActor, event: AuditEventInput): Promise<void>;
-  /** Appends one row in a transaction of its own. */
+  /** Appends one row in a transaction of its own (throws Unavailable on failure). */
   recordStandalone(call: CallInfo | SystemActor, event: AuditEventInput): Promise<void>;
 }
 
-// PLACEHOLDER until the audit issue's writer lands: writes nothing. Replaced by the real,
-// hash-chained implementation (createAuditWriter keeps this signature).
-export function createAuditWriter(_deps: { sql: import("./database.js").Sql }): AuditWriter {
+export interface AuditWriterDeps {
+  sql: Sql;
+  /** config.audit; defaults: enabled, 16 shards. */
+  config?: Pick<Config["audit"], "enabled" | "shards">;
+  logger?: Logger;
+  /** Clock override (tests back-date rows for retention). */
+  now?: () => Date;
+}
+
+/** "PermissionDenied" → "permission_denied" (the gRPC status name, as stored in the `code` column). */
+export function codeName(code: Code): string {
+  if (code === Code.Canceled) return "cancelled"; // gRPC's spelling
+  return (Code[code] ?? "Unknown").replace(/[A-Z]/g, (c, i: number) => (i === 0 ? "" : "_") + c.toLowerCase());
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_ERROR_MESSAGE = 512;
+
+/**
+ * Defence in depth for error messages that end up in the audit row: handlers must never put a
+ * secret in an error, but a message echoing request data could. Removes bearer credentials, JWTs,
+ * mk_ API keys, "password=..."-style pairs and long base64/hex runs (keys, tokens, hashes); UUIDs
+ * (resource ids) survive. Length-capped.
+ */
+export function scrubErrorMessage(message: string): string {
+  const out = message
+    .replace(/\b(bearer|basic)\s+\S+/gi, "$1 [redacted]")
+    .replace(/\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*/g, "[redacted]")
+    .replace(/\bmk_[A-Za-z0-9_-]*/g, "mk_[redacted]")
+    .replace(/\b(password|passwd|secret|token|api[_-]?key|authorization)(\s*[=:]\s*)("[^"]*"|'[^']*'|\S+)/gi, "$1$2[redacted]")
+    .replace(/[A-Za-z0-9+/_=-]{32,}/g, (m) => (UUID.test(m) ? m : "[redacted]"));
+  return out.length > MAX_ERROR_MESSAGE ? out.slice(0, MAX_ERROR_MESSAGE - 1) + "…" : out;
+}
+
+// Postgres text/jsonb cannot hold NUL, and a lone surrogate is re-encoded as U+FFFD on the way in:
+// either would make the stored row differ from the hashed one. Normalize before sealing.
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+function storable(s: string): string {
+  return s.replace(UNSTORABLE, "\ufffd");
+}
+function storableJson(v: unknown): unknown {
+  if (typeof v === "string") return storable(v);
+  if (Array.isArray(v)) return v.map(storableJson);
+  if (v !== null && typeof v === "object" && !(v instanceof Date)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [storable(k), storableJson(x)]));
+  }
+  return v;
+}
+const opt = (s: string | null | undefined): string | null => (s === undefined || s === null || s === "" ? null : storable(s));
+
+function isSystemActor(call: CallInfo | SystemActor): call is SystemActor {
+  return typeof (call as SystemActor).system === "string";
+}
+
+/** Everything but the chain position: who, what, outcome, where. Exported for tests. */
+export function auditFields(call: CallInfo | SystemActor, event: AuditEventInput, shards: number, time: Date): Omit<AuditRecordFields, "seq"> {
+  const spec = AUDIT_EVENTS[event.type];
+  if (!spec) throw new TypeError(`unknown audit event type ${JSON.stringify(event.type)}`);
+  let principalId: string | null = null;
+  let principalType: PrincipalTypeName = "anonymous";
+  let roles: string[] = [];
+  let sessionId: string | null = null;
+  let details: Record<string, unknown> = { ...(event.details ?? {}) };
+  let key: string;
+  let where = { service: null as string | null, method: null as string | null, clientAddress: null as string | null, userAgent: null as string | null, requestId: null as string | null };
+  if (isSystemActor(call)) {
+    principalType = "system";
+    details = { actor: call.system, ...details };
+    // A stable key per actor: two events of one job lock the same shard, never two in opposite order.
+    key = `system:${call.system}`;
+  } else {
+    const p = call.principal;
+    if (p) {
+      principalId = p.userId;
+      principalType = p.type;
+      roles = [...p.roles];
+      sessionId = p.sessionId || null;
+    }
+    where = { service: opt(call.service), method: opt(call.method), clientAddress: opt(call.clientAddress), userAgent: opt(call.userAgent), requestId: opt(call.requestId) };
+    key = shardKey(principalId, where.requestId);
+  }
+  const errorMessage = event.errorMessage === undefined || event.errorMessage === "" ? null : storable(scrubErrorMessage(event.errorMessage));
   return {
-    async record() {},
-    async recordStandalone() {},
+    id: randomUUID(),
+    shard: shardFor(key, shards),
+    time,
+    eventType: event.type,
+    severity: event.severity ?? spec.defaultSeverity,
+    principalId: opt(principalId),
+    principalType,
+    roles: roles.map(storable),
+    ...where,
+    resourceType: opt(event.resourceType),
+    resourceId: opt(event.resourceId),
+    success: event.success,
+    code: event.code ?? (event.success ? "ok" : "unknown"),
+    errorMessage,
+    sessionId: opt(sessionId),
+    // Round-trip through canonical JSON so what we hash is exactly what jsonb gives back.
+    details: JSON.parse(canonicalJson(storableJson(details))) as Record<string, unknown>,
+  };
+}
+
+/** Appends one sealed row to its shard, inside tx. Throws the raw database error. */
+export async function appendRecord(tx: Tx, fields: Omit<AuditRecordFields, "seq">): Promise<AuditRecord> {
+  let [head] = await tx<{ seq: string; hash: string }[]>`select seq, hash from audit_heads where shard = ${fields.shard} for update`;
+  if (!head) {
+    // Only for shard numbers beyond the seeded range (never with a valid config).
+    await tx`insert into audit_heads (shard, seq, hash) values (${fields.shard}, 0, ${"0".repeat(64)}) on conflict do nothing`;
+    [head] = await tx<{ seq: string; hash: string }[]>`select seq, hash from audit_heads where shard = ${fields.shard} for update`;
+  }
+  const seq = Number(head!.seq);
+  const r = sealRecord(seq > 0 ? { shard: fields.shard, seq, hash: head!.hash } : null, fields);
+  // No RETURNING: the insert policy lets anyone append, but only admins/system may read rows back.
+  await tx`
+    with appended as (
+      insert into audit_log (id, shard, seq, time, event_type, severity, principal_id, principal_type, roles,
+        service, method, resource_type, resource_id, success, code, error_message, client_address, user_agent,
+        request_id, session_id, details, prev_hash, hash)
+      values (${r.id}, ${r.shard}, ${r.seq}, ${r.time}, ${r.eventType}, ${r.severity}, ${r.principalId}, ${r.principalType},
+        ${r.roles}::text[], ${r.service}, ${r.method}, ${r.resourceType}, ${r.resourceId}, ${r.success}, ${r.code},
+        ${r.errorMessage}, ${r.clientAddress}, ${r.userAgent}, ${r.requestId}, ${r.sessionId},
+        ${canonicalJson(r.details)}::jsonb, ${r.prevHash}, ${r.hash})
+    )
+    update audit_heads set seq = ${r.seq}, hash = ${r.hash} where shard = ${r.shard}`;
+  return r;
+}
+
+export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
+  const enabled = deps.config?.enabled ?? true;
+  const shards = deps.config?.shards ?? DEFAULT_SHARDS;
+  const now = deps.now ?? (() => new Date());
+
+  const unavailable = (err: unknown, event: AuditEventInput): ConnectError => {
+    if (err instanceof ConnectError && err.code === Code.Unavailable) return err;
+    const e = err as { code?: unknown; message?: unknown };
+    deps.logger?.error(
+      { event: event.type, dbCode: typeof e.code === "string" ? e.code : undefined, err: safeForLog(String(e.message ?? err), 300) },
+      "audit write failed",
+    );
+    return new ConnectError("audit log unavailable", Code.Unavailable);
+  };
+
+  const record = async (tx: Tx, call: CallInfo | SystemActor, event: AuditEventInput): Promise<void> => {
+    if (!enabled) return;
+    try {
+      await appendRecord(tx, auditFields(call, event, shards, now()));
+    } catch (err) {
+      throw unavailable(err, event);
+    }
+  };
+
+  return {
+    record,
+    async recordStandalone(call, event) {
+      if (!enabled) return;
+      try {
+        await inTx(deps.sql, SYSTEM, (tx) => record(tx, call, event));
+      } catch (err) {
+        throw unavailable(err, event);
+      }
+    },
   };
 }

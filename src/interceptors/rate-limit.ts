@@ -1,0 +1,36 @@
+/**
+ * Per-principal (authenticated) and per-address (anonymous) RPC budgets, counted in Postgres so
+ * they hold across replicas. Health and reflection are exempt: probes must never be throttled.
+ */
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { RPCS } from "../domain/permissions.js";
+import type { AppDeps } from "../server/deps.js";
+import { hitWindow } from "../store/identity/throttle.js";
+import { callStateKey } from "./call-context.js";
+import { clientAddressKey } from "./request-context.js";
+
+export function rateLimited(retryAfterSeconds: number, what: string): ConnectError {
+  const err = new ConnectError(`${what}; retry after ${retryAfterSeconds} s`, Code.ResourceExhausted);
+  err.metadata.set("retry-after", String(retryAfterSeconds));
+  return err;
+}
+
+export function rateLimitInterceptor(deps: AppDeps): Interceptor {
+  const { abuse } = deps.config;
+  return (next) => async (req) => {
+    const policy = RPCS[`${req.service.typeName}/${req.method.name}`];
+    if (!policy?.event) return next(req);
+    const state = req.contextValues.get(callStateKey);
+    const principal = state?.principal;
+    const key = principal
+      ? `rpc:${principal.type === "api_key" ? "k" : "u"}:${principal.type === "api_key" ? principal.credentialId : principal.userId}`
+      : `rpc:a:${req.contextValues.get(clientAddressKey)}`;
+    const limit = principal ? abuse.rpcPerWindow : abuse.anonymousRpcPerWindow;
+    const hit = await hitWindow(deps.db.sql, key, abuse.windowSeconds);
+    if (hit.hits > limit) {
+      if (state) state.eventType = "security.rate_limit.exceeded";
+      throw rateLimited(hit.resetInSeconds, "rate limit exceeded");
+    }
+    return next(req);
+  };
+}
