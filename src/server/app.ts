@@ -34,6 +34,7 @@ import { migrate } from "../store/migrate.js";
 import { createCorsHandler } from "./cors.js";
 import { DbMonitor } from "./db-monitor.js";
 import { createHttpRoutes } from "./http-routes.js";
+import { ensureBootstrapAdmin } from "./bootstrap-admin.js";
 import type { AppDeps, BackgroundJob } from "./deps.js";
 import { createProtocolListener } from "./listener.js";
 
@@ -49,9 +50,11 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const startedAt = new Date();
-  // Secrets first: production refuses to start without them, before touching the database.
+/**
+ * Secrets, token service, database (migrated) and audit writer: what both the server and the CLI
+ * need. Production refuses to start without its secrets, before touching the database.
+ */
+export async function openCore(config: Config, logger: Logger): Promise<AppDeps> {
   const secrets = await resolveSecrets(config);
   const tokens = await createTokenService({
     ...secrets.jwt,
@@ -67,9 +70,20 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await db.close();
     throw err;
   }
+  return { config, logger, db, secrets, tokens, audit: createAuditWriter({ sql: db.sql }) };
+}
 
-  const deps: AppDeps = { config, logger, db, secrets, tokens, audit: createAuditWriter({ sql: db.sql }) };
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const startedAt = new Date();
+  const deps = await openCore(config, logger);
+  const { db, tokens } = deps;
   const jobs: BackgroundJob[] = [];
+  try {
+    await ensureBootstrapAdmin(deps);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
 
   const registry = new HealthRegistry();
   const servedNames = [...APPLICATION_SERVICES, Health].map((s) => s.typeName);

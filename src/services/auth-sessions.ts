@@ -11,20 +11,21 @@ import type {
   RefreshRequest,
   RegisterRequest,
 } from "../../gen/memoric/v1/auth_pb.js";
-import { invalidArgument, validateEmail, validateFullName, validateUsername } from "../domain/accounts.js";
+import { invalidArgument } from "../domain/accounts.js";
 import { isRoleName, permissionsOfRoles } from "../domain/permissions.js";
 import { hmacIdentifier } from "../domain/sanitize.js";
 import { callInfo, callState, requirePrincipal } from "../interceptors/call-context.js";
 import { clientAddressKey } from "../interceptors/request-context.js";
 import { rateLimited } from "../interceptors/rate-limit.js";
 import { checkPasswordPolicy, hashPassword, PasswordPolicyError, verifyPassword } from "../security/passwords.js";
+import { createAccount } from "./account-creation.js";
 import { generateOpaqueToken, hashSecret } from "../security/secrets.js";
 import type { AppDeps } from "../server/deps.js";
 import type { RevocationCache } from "../interceptors/authn.js";
 import * as sessions from "../store/identity/sessions.js";
 import { clearLoginFailures, lockedFor, recordLoginFailure } from "../store/identity/throttle.js";
 import * as users from "../store/identity/users.js";
-import { inTx, isUniqueViolation, SYSTEM, toConnectError, userContext, type Tx } from "../store/tx.js";
+import { inTx, SYSTEM, toConnectError, userContext, type Tx } from "../store/tx.js";
 import { userToProto } from "./auth-mapping.js";
 
 /** The one answer for unknown user, wrong password and inactive account. */
@@ -59,24 +60,10 @@ export function sessionHandlers(deps: AppDeps, cache: RevocationCache) {
   const abuse = config.abuse;
 
   async function register(req: RegisterRequest, ctx: HandlerContext) {
-    const username = validateUsername(req.username);
-    const email = validateEmail(req.email);
-    const fullName = validateFullName(req.fullName);
-    checkPassword(req.password, { username, email }, config.auth.passwordMinLength);
-    const passwordHash = await hashPassword(req.password, config.auth.bcryptCost);
-    try {
-      const user = await inTx(db.sql, SYSTEM, async (tx) => {
-        // Role is always USER: nothing in the request can ask for more.
-        const row = await users.insertUser(tx, { username, email, fullName, passwordHash, roles: ["USER"] });
-        await audit.record(tx, callInfo(ctx), { type: "user.created", success: true, resourceType: "user", resourceId: row.id });
-        return row;
-      });
-      callState(ctx).audited = true;
-      return { user: userToProto(user) };
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new ConnectError("username or email already registered", Code.AlreadyExists);
-      throw err;
-    }
+    // Role is always USER: nothing in the request can ask for more.
+    const user = await createAccount(deps, callInfo(ctx), { username: req.username, email: req.email, fullName: req.fullName, password: req.password, roles: ["USER"] });
+    callState(ctx).audited = true;
+    return { user: userToProto(user) };
   }
 
   async function login(req: LoginRequest, ctx: HandlerContext) {

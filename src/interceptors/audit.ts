@@ -1,0 +1,135 @@
+/**
+ * Records the outcome of every audited RPC (those whose RPCS entry names an event; health and
+ * reflection have none). Placed right inside the error interceptor, so it sees the raw outcome of
+ * authentication, authorization, rate limiting and the handler.
+ *
+ * - A handler that wrote its own row inside its transaction sets callState.audited: nothing more.
+ * - Otherwise one row is written in a transaction of its own after the call (streams: when the
+ *   stream ends). Success → callState.eventType ?? the RPC's event. Failure → callState.eventType
+ *   if the inner layer refined it (auth.token.expired, security.rate_limit.exceeded, ...), else
+ *   authz.access.denied (PermissionDenied), auth.token.invalid (Unauthenticated), system.error (a
+ *   non-Connect error: a bug), or the RPC's event with success=false.
+ * - If that write fails: a successful mutation answers Unavailable (fail closed — the handler should
+ *   have recorded in its transaction; this is the backstop); reads and failures are logged and
+ *   answered as they are.
+ */
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { AUDIT_EVENTS, severityRank, type AuditEventType, type SeverityName } from "../domain/audit-events.js";
+import { RPCS } from "../domain/permissions.js";
+import type { AppDeps } from "../server/deps.js";
+import { codeName, type AuditEventInput } from "../store/audit-log.js";
+import { callStateKey, type CallInfo, type CallState } from "./call-context.js";
+import { clientAddressKey, requestIdKey, userAgentKey } from "./request-context.js";
+
+/** Outcome events of RPCs that change nothing: their audit row is best effort, never fail-closed. */
+const READ_EVENTS: ReadonlySet<AuditEventType> = new Set<AuditEventType>([
+  "user.retrieved", "auth.apikey.listed", "memory.retrieved", "memory.searched", "memory.exported",
+  "cluster.retrieved", "audit.queried", "audit.verified",
+]);
+
+const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
+
+type AnyRequest = Parameters<Parameters<Interceptor>[0]>[0];
+
+function callInfoOf(req: AnyRequest, state: CallState): CallInfo {
+  return {
+    principal: state.principal,
+    requestId: req.contextValues.get(requestIdKey),
+    clientAddress: req.contextValues.get(clientAddressKey),
+    userAgent: req.contextValues.get(userAgentKey),
+    service: req.service.typeName,
+    method: req.method.name,
+  };
+}
+
+/** The row describing how the call ended; undefined when there is nothing to record. */
+export function outcomeEvent(rpcEvent: AuditEventType | undefined, state: CallState, err: unknown): AuditEventInput | undefined {
+  const refine = { resourceType: state.resourceType, resourceId: state.resourceId, details: state.details };
+  if (err === undefined) {
+    const type = state.eventType ?? rpcEvent;
+    return type && { type, success: true, code: "ok", ...refine };
+  }
+  const ce = err instanceof ConnectError ? err : undefined;
+  const code = ce?.code ?? Code.Internal;
+  let type: AuditEventType | undefined;
+  if (!ce) type = "system.error"; // whatever the handler hoped to record, this is a bug
+  else type = state.eventType
+    ?? (code === Code.PermissionDenied ? "authz.access.denied" : code === Code.Unauthenticated ? "auth.token.invalid" : rpcEvent);
+  if (!type) return undefined;
+  const base: SeverityName = AUDIT_EVENTS[type].defaultSeverity;
+  const severity: SeverityName = SERVER_FAULTS.has(code) && severityRank(base) < severityRank("error") ? "error" : base;
+  return {
+    type, success: false, severity, code: codeName(code),
+    // Only a ConnectError's message was written for clients; anything else may hold driver/row text.
+    errorMessage: ce ? ce.rawMessage : "internal error",
+    ...refine,
+  };
+}
+
+export function auditInterceptor(deps: AppDeps): Interceptor {
+  const { audit, logger, config } = deps;
+
+  return (next) => async (req) => {
+    let state = req.contextValues.get(callStateKey);
+    if (!state) {
+      state = { audited: false };
+      req.contextValues.set(callStateKey, state); // shared by the inner interceptors and the handler
+    }
+    const procedure = `${req.service.typeName}/${req.method.name}`;
+    const policy = Object.prototype.hasOwnProperty.call(RPCS, procedure) ? RPCS[procedure] : undefined;
+    // Listed without an event (health, reflection): never audited. Unlisted: only its denial is.
+    if (!config.audit.enabled || (policy && !policy.event)) return next(req);
+    const s = state;
+
+    const finish = async (err: unknown, failClosed: boolean): Promise<void> => {
+      const call = callInfoOf(req, s);
+      if (config.audit.logGranted && s.principal && policy && policy.access !== "public" && !isDenial(err)) {
+        await audit.recordStandalone(call, { type: "authz.access.granted", success: true, details: { permission: policy.access } })
+          .catch(() => logger.error({ procedure, requestId: call.requestId }, "audit write failed (authz.access.granted)"));
+      }
+      if (s.audited) return;
+      const input = outcomeEvent(policy?.event, s, err);
+      if (!input) return;
+      try {
+        await audit.recordStandalone(call, input);
+      } catch (writeErr) {
+        logger.error({ procedure, requestId: call.requestId, event: input.type }, "audit write failed for a call outcome");
+        if (failClosed && err === undefined && !READ_EVENTS.has(input.type)) throw writeErr;
+      }
+    };
+
+    let res;
+    try {
+      res = await next(req);
+    } catch (err) {
+      await finish(err, false);
+      throw err;
+    }
+    if (!res.stream) {
+      await finish(undefined, true);
+      return res;
+    }
+    return { ...res, message: recordWhenDone(res.message, req.signal, (err) => finish(err, false)) };
+  };
+}
+
+function isDenial(err: unknown): boolean {
+  return err instanceof ConnectError && (err.code === Code.PermissionDenied || err.code === Code.Unauthenticated);
+}
+
+/** Passes a response stream through and records its outcome once it completes, fails or is abandoned. */
+async function* recordWhenDone<T>(stream: AsyncIterable<T>, signal: AbortSignal, done: (err: unknown) => Promise<void>): AsyncIterable<T> {
+  let err: unknown;
+  let completed = false;
+  try {
+    yield* stream;
+    completed = true;
+  } catch (e) {
+    err = e;
+    throw e;
+  } finally {
+    // Abandoned by the client (cancel, deadline, disconnect) without an error of its own.
+    if (!completed && err === undefined) err = new ConnectError(signal.aborted ? "cancelled by the client" : "stream abandoned", Code.Canceled);
+    await done(err);
+  }
+}

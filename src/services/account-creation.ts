@@ -1,0 +1,40 @@
+/**
+ * Creating an account, the one way: Register (role USER), the start-up bootstrap admin and the
+ * `memoric users create` CLI all validate, apply the password policy and audit identically.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+import { validateEmail, validateFullName, validateUsername } from "../domain/accounts.js";
+import type { RoleName } from "../domain/permissions.js";
+import type { CallInfo } from "../interceptors/call-context.js";
+import { hashPassword } from "../security/passwords.js";
+import type { AppDeps } from "../server/deps.js";
+import type { SystemActor } from "../store/audit-log.js";
+import { insertUser, type UserRow } from "../store/identity/users.js";
+import { inTx, isUniqueViolation, SYSTEM } from "../store/tx.js";
+import { checkPassword } from "./auth-sessions.js";
+
+export interface NewAccount {
+  username: string;
+  email: string;
+  fullName: string;
+  password: string;
+  roles: RoleName[];
+}
+
+export async function createAccount(deps: Pick<AppDeps, "config" | "db" | "audit">, actor: CallInfo | SystemActor, input: NewAccount): Promise<UserRow> {
+  const username = validateUsername(input.username);
+  const email = validateEmail(input.email);
+  const fullName = validateFullName(input.fullName);
+  checkPassword(input.password, { username, email }, deps.config.auth.passwordMinLength);
+  const passwordHash = await hashPassword(input.password, deps.config.auth.bcryptCost);
+  try {
+    return await inTx(deps.db.sql, SYSTEM, async (tx) => {
+      const row = await insertUser(tx, { username, email, fullName, passwordHash, roles: input.roles });
+      await deps.audit.record(tx, actor, { type: "user.created", success: true, resourceType: "user", resourceId: row.id, details: { roles: input.roles } });
+      return row;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ConnectError("username or email already registered", Code.AlreadyExists);
+    throw err;
+  }
+}
