@@ -25,7 +25,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY gen ./gen
 COPY src ./src
-RUN npx tsc --noEmit
+COPY bin ./bin
+RUN npx tsc -p tsconfig.json --noEmit
 
 # --- runtime: production dependencies only, non-root ------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
@@ -42,6 +43,8 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 COPY --from=build /app/tsconfig.json ./tsconfig.json
 COPY --from=build /app/gen ./gen
 COPY --from=build /app/src ./src
+# The operator CLI: docker exec <container> node bin/memoric.js users create ...
+COPY --from=build /app/bin ./bin
 RUN mkdir -p /app/data && chown node:node /app/data
 
 USER node

@@ -36,7 +36,9 @@ async function prunedSoFar(tx: Tx): Promise<Map<number, ChainHead>> {
 }
 
 async function insertCheckpoint(tx: Tx, key: Buffer, time: Date, prunedThrough?: ChainHead[]): Promise<Checkpoint> {
-  const [{ id }] = (await tx<{ id: string }[]>`select nextval('audit_checkpoints_id_seq')::text as id`) as [{ id: string }];
+  // The id is part of the signed bytes, so take it before the insert.
+  const [row] = await tx<{ id: string }[]>`select nextval('audit_checkpoints_id_seq')::text as id`;
+  const id = row!.id;
   const cp = signCheckpoint({ id, time, heads: await currentHeads(tx), ...(prunedThrough?.length ? { prunedThrough } : {}) }, key);
   await tx`insert into audit_checkpoints (id, time, heads, pruned_through, signature)
            values (${id}, ${cp.time}, ${JSON.stringify(cp.heads)}::jsonb,

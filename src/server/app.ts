@@ -16,6 +16,7 @@ import type { Config } from "../config.js";
 import { HealthRegistry } from "../domain/health-registry.js";
 import { authnInterceptor, RevocationCache } from "../interceptors/authn.js";
 import { authzInterceptor } from "../interceptors/authz.js";
+import { auditInterceptor } from "../interceptors/audit.js";
 import { errorInterceptor } from "../interceptors/errors.js";
 import { rateLimitInterceptor } from "../interceptors/rate-limit.js";
 import { clientAddressKey, requestIdFrom, requestIdKey, userAgentKey } from "../interceptors/request-context.js";
@@ -28,6 +29,7 @@ import { authService } from "../services/auth.js";
 import { healthService } from "../services/health.js";
 import { memoryService } from "../services/memory.js";
 import { createAuditWriter } from "../store/audit-log.js";
+import { startAuditJobs } from "../jobs/audit-jobs.js";
 import { registerReflection } from "../services/reflection.js";
 import { openDatabase, type Database } from "../store/database.js";
 import { migrate } from "../store/migrate.js";
@@ -70,7 +72,7 @@ export async function openCore(config: Config, logger: Logger): Promise<AppDeps>
     await db.close();
     throw err;
   }
-  return { config, logger, db, secrets, tokens, audit: createAuditWriter({ sql: db.sql }) };
+  return { config, logger, db, secrets, tokens, audit: createAuditWriter({ sql: db.sql, config: config.audit, logger }) };
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
@@ -78,6 +80,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const deps = await openCore(config, logger);
   const { db, tokens } = deps;
   const jobs: BackgroundJob[] = [];
+  jobs.push(startAuditJobs(deps));
   try {
     await ensureBootstrapAdmin(deps);
   } catch (err) {
@@ -98,7 +101,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const revocations = new RevocationCache(config.auth.revocationCacheMs);
   const interceptors: Interceptor[] = [
     errorInterceptor(logger),
-    // (the audit interceptor sits here: outside authentication, so denials are recorded too)
+    auditInterceptor(deps), // outside authentication, so denials are recorded too
     authnInterceptor(deps, revocations),
     rateLimitInterceptor(deps),
     authzInterceptor(),

@@ -73,13 +73,13 @@ describe("health Check from four clients on one port", () => {
     client.close();
   });
 
-  it("application RPCs are served but not implemented yet", async () => {
+  it("application RPCs on the same port answer with typed errors", async () => {
     const res = await fetch(`${server.url}/memoric.v1.AuthService/Login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: "{}",
     });
-    expect(await res.json()).toMatchObject({ code: "unimplemented" });
+    expect(await res.json()).toMatchObject({ code: "invalid_argument", message: expect.stringContaining("username") });
   });
 
   it("plain HTTP probes answer", async () => {

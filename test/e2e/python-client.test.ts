@@ -158,9 +158,8 @@ describe("Python grpcio client with protoc-generated stubs", () => {
   it("an application RPC is callable from the generated stubs (AuthService/Login)", async () => {
     const report = await runClient(server.port, stubsDir, ["--login-probe"]);
     expect(report.check).toEqual({ "": "SERVING", "memoric.v1.MemoryService": "SERVING" });
-    // No handler is registered yet, so the server answers a proper gRPC UNIMPLEMENTED — proof that
-    // the path, framing and content type from grpcio's stubs reach the router. When AuthService
-    // lands, this becomes a credentials error (UNAUTHENTICATED) for the unknown user.
-    expect(report.login?.code).toBe("UNIMPLEMENTED");
+    // The request decoded from grpcio's stubs reached the Login handler: an unknown user gets the
+    // one generic credentials error.
+    expect(report.login).toEqual({ code: "UNAUTHENTICATED", details: "invalid username or password" });
   });
 });
