@@ -18,6 +18,7 @@ import { authnInterceptor, RevocationCache } from "../interceptors/authn.js";
 import { authzInterceptor } from "../interceptors/authz.js";
 import { auditInterceptor } from "../interceptors/audit.js";
 import { errorInterceptor } from "../interceptors/errors.js";
+import { createServerMetrics } from "../interceptors/metrics.js";
 import { rateLimitInterceptor } from "../interceptors/rate-limit.js";
 import { clientAddressKey, requestIdFrom, requestIdKey, userAgentKey } from "../interceptors/request-context.js";
 import type { Logger } from "../logger.js";
@@ -99,7 +100,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   dbMonitor.start();
 
   const revocations = new RevocationCache(config.auth.revocationCacheMs);
+  const metrics = createServerMetrics();
   const interceptors: Interceptor[] = [
+    metrics.interceptor,
     errorInterceptor(logger),
     auditInterceptor(deps), // outside authentication, so denials are recorded too
     authnInterceptor(deps, revocations),
@@ -138,6 +141,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     serviceNames: servedNames,
     startedAt,
     extraRoutes: new Map([["/.well-known/jwks.json", () => tokens.jwks() ?? { keys: [] }]]),
+    metrics: metrics.registry,
   });
   const handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
     if (handleCors(req, res)) return;

@@ -9,6 +9,7 @@ import os from "node:os";
 import v8 from "node:v8";
 import type { Config } from "../config.js";
 import type { HealthRegistry } from "../domain/health-registry.js";
+import type { Registry } from "prom-client";
 import { SERVICE_NAME, SERVICE_VERSION } from "../version.js";
 import type { DbMonitor } from "./db-monitor.js";
 
@@ -25,6 +26,8 @@ export interface HttpRouteDeps {
   startedAt: Date;
   /** Extra GET routes contributed by other modules (e.g. the JWKS document). */
   extraRoutes?: ReadonlyMap<string, () => unknown>;
+  /** Served as Prometheus text on /metrics. */
+  metrics?: Registry;
 }
 
 type CheckStatus = "ok" | "warn" | "fail";
@@ -99,6 +102,22 @@ export function createHttpRoutes(deps: HttpRouteDeps) {
   routes.set("/health", routes.get("/healthz")!);
   routes.set("/ready", routes.get("/readyz")!);
   for (const [path, body] of deps.extraRoutes ?? []) routes.set(path, (req, res) => sendJson(res, 200, body(), req.method));
+  const registry = deps.metrics;
+  if (registry) {
+    routes.set("/metrics", (_req, res) => {
+      registry.metrics().then(
+        (text) => {
+          res.statusCode = 200;
+          res.setHeader("Content-Type", registry.contentType);
+          res.end(text);
+        },
+        () => {
+          res.statusCode = 500;
+          res.end();
+        },
+      );
+    });
+  }
 
   /** Returns true when the request was a plain HTTP route and has been answered. */
   return function handleHttpRoute(req: Req, res: Res): boolean {

@@ -32,7 +32,8 @@ describe("bootstrap admin", () => {
   it("starts with no accounts at all", async () => {
     const server = await startTestServer({}, db);
     try {
-      const [{ n }] = await asOwner(server, (sql) => sql<{ n: number }[]>`select count(*)::int as n from users`);
+      const [row] = await asOwner(server, (sql) => sql<{ n: number }[]>`select count(*)::int as n from users`);
+      const n = row?.n;
       expect(n).toBe(0);
     } finally {
       await server.stop();
@@ -46,7 +47,8 @@ describe("bootstrap admin", () => {
         const auth = createClient(AuthService, createGrpcTransport({ baseUrl: server.url }));
         const res = await auth.login({ username: ADMIN.MEMORIC_BOOTSTRAP_ADMIN_USERNAME, password: ADMIN.MEMORIC_BOOTSTRAP_ADMIN_PASSWORD });
         expect(res.user?.roles).toEqual([Role.ADMIN]);
-        const [{ n }] = await asOwner(server, (sql) => sql<{ n: number }[]>`select count(*)::int as n from users where username = 'root-admin'`);
+        const [row] = await asOwner(server, (sql) => sql<{ n: number }[]>`select count(*)::int as n from users where username = 'root-admin'`);
+      const n = row?.n;
         expect(n).toBe(1);
       } finally {
         await server.stop();

@@ -1,0 +1,159 @@
+/**
+ * Turning plaintext into a storable memory row: derived metadata, blind index terms, blind values
+ * for filters and the sealed (encrypted) content and metadata document. Shared by create, update,
+ * the policies and the benchmark's bulk loader, so every path indexes and encrypts the same way.
+ */
+import type { JsonObject } from "@bufbuild/protobuf";
+import type { DataKey } from "../security/crypto.js";
+import { blindTerms } from "../security/blind-index.js";
+import { analyze } from "../domain/text.js";
+import { deriveMetadata } from "../domain/metadata.js";
+import type { Tx } from "./tx.js";
+import { contentAd, encodeDoc, idempotencyHash, labelHash, metaHashes, seal, type MemoryDoc } from "./memory-rows.js";
+
+export interface NewMemory {
+  content: string;
+  threadId: string;
+  agentId: string;
+  namespace: string;
+  metadata: JsonObject;
+  /** 0 = derive. */
+  importance: number;
+  /** "" = derive. */
+  topic: string;
+  /** "" = derive. */
+  category: string;
+  role: number;
+  expiresAt: Date | null;
+  /** "" = none. */
+  idempotencyKey: string;
+}
+
+export interface IndexedTerms {
+  hashes: string[];
+  tfs: number[];
+  docLen: number;
+}
+
+export function indexTerms(indexKey: Uint8Array, content: string): IndexedTerms {
+  const { terms, length } = analyze(content);
+  const blind = blindTerms(indexKey, terms);
+  return { hashes: blind.map((t) => t.hash.toString()), tfs: blind.map((t) => t.tf), docLen: length };
+}
+
+/** The content-dependent columns of a memories row at a given version. */
+export interface SealedState {
+  content_ct: Uint8Array;
+  metadata_ct: Uint8Array;
+  encrypted: boolean;
+  key_id: number | null;
+  topic_hash: string | null;
+  category_hash: string | null;
+  meta_hashes: string[];
+  content_chars: number;
+  doc_len: number;
+}
+
+export async function sealState(key: DataKey, encrypt: boolean, userId: string, id: string, version: number, content: string, doc: MemoryDoc): Promise<{ state: SealedState; terms: IndexedTerms }> {
+  const indexKey = key.blindIndexKey();
+  const [c, m] = await Promise.all([
+    seal(key, encrypt, content, contentAd(userId, id, version, "content")),
+    seal(key, encrypt, encodeDoc(doc), contentAd(userId, id, version, "metadata")),
+  ]);
+  const terms = indexTerms(indexKey, content);
+  return {
+    terms,
+    state: {
+      content_ct: c.ct,
+      metadata_ct: m.ct,
+      encrypted: c.encrypted,
+      key_id: c.keyId,
+      topic_hash: labelHash(indexKey, "topic", doc.topic),
+      category_hash: labelHash(indexKey, "category", doc.category),
+      meta_hashes: metaHashes(indexKey, doc.metadata),
+      content_chars: [...content].length,
+      doc_len: terms.docLen,
+    },
+  };
+}
+
+export interface PreparedMemory {
+  id: string;
+  input: NewMemory;
+  doc: MemoryDoc;
+  importance: number;
+  row: Record<string, unknown>;
+  terms: IndexedTerms;
+  idempotencyHash: Buffer | null;
+}
+
+export async function prepareMemory(key: DataKey, encrypt: boolean, userId: string, id: string, input: NewMemory, extra: { tier?: number; isSummary?: boolean; summarized?: boolean } = {}): Promise<PreparedMemory> {
+  const d = deriveMetadata(input.content, { topic: input.topic, category: input.category, importance: input.importance });
+  const doc: MemoryDoc = { metadata: input.metadata, topic: d.topic, category: d.category, entities: d.entities, derived: d.derived };
+  const { state, terms } = await sealState(key, encrypt, userId, id, 1, input.content, doc);
+  const idem = input.idempotencyKey ? idempotencyHash(key.blindIndexKey(), input.idempotencyKey) : null;
+  return {
+    id,
+    input,
+    doc,
+    importance: d.importance,
+    terms,
+    idempotencyHash: idem,
+    row: {
+      id,
+      user_id: userId,
+      namespace: input.namespace,
+      agent_id: input.agentId,
+      thread_id: input.threadId,
+      role: input.role,
+      importance: d.importance,
+      tier: extra.tier ?? 1,
+      is_summary: extra.isSummary ?? false,
+      summarized: extra.summarized ?? false,
+      expires_at: input.expiresAt,
+      idempotency_key_hash: idem,
+      ...state,
+    },
+  };
+}
+
+const INSERT_COLUMNS = [
+  "id", "user_id", "namespace", "agent_id", "thread_id", "role", "importance", "tier", "is_summary", "summarized", "expires_at",
+  "idempotency_key_hash", "content_ct", "metadata_ct", "encrypted", "key_id", "topic_hash", "category_hash", "meta_hashes",
+  "content_chars", "doc_len",
+] as const;
+
+/**
+ * Inserts rows (skipping idempotency-key duplicates) and the terms of the rows actually inserted.
+ * Returns id -> {created_at, updated_at} of the inserted rows.
+ */
+export async function insertPrepared(tx: Tx, userId: string, items: PreparedMemory[]): Promise<Map<string, { created_at: Date; updated_at: Date }>> {
+  if (items.length === 0) return new Map();
+  const inserted = await tx<{ id: string; created_at: Date; updated_at: Date }[]>`
+    insert into memories ${tx(items.map((p) => p.row), ...INSERT_COLUMNS)}
+    on conflict (user_id, idempotency_key_hash) where idempotency_key_hash is not null do nothing
+    returning id, created_at, updated_at`;
+  const byId = new Map(inserted.map((r) => [r.id, { created_at: r.created_at, updated_at: r.updated_at }]));
+  await insertTerms(tx, userId, items.filter((p) => byId.has(p.id)).map((p) => [p.id, p.terms] as const));
+  return byId;
+}
+
+export async function insertTerms(tx: Tx, userId: string, items: ReadonlyArray<readonly [string, IndexedTerms]>): Promise<void> {
+  const ids: string[] = [];
+  const hashes: string[] = [];
+  const tfs: number[] = [];
+  const lens: number[] = [];
+  for (const [id, t] of items) {
+    t.hashes.forEach((h, i) => {
+      ids.push(id);
+      hashes.push(h);
+      tfs.push(t.tfs[i]!);
+      lens.push(t.docLen);
+    });
+  }
+  if (ids.length === 0) return;
+  await tx`
+    insert into memory_terms (memory_id, user_id, term_hash, tf, doc_len)
+    select t.id, ${userId}::uuid, t.h, t.tf, t.len
+    from unnest(${ids}::uuid[], ${hashes}::bigint[], ${tfs}::int[], ${lens}::int[]) as t(id, h, tf, len)`;
+}
