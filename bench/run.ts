@@ -1,0 +1,20 @@
+/**
+ * `npm run bench`: every benchmark, each reporting its figures next to a baseline measured in the
+ * same run (this machine is shared and noisy; absolute numbers mean little, ratios more).
+ * Uses DATABASE_URL when set, the embedded database otherwise. `npm run bench -- auth` runs one.
+ */
+import { benchAuth } from "./auth.js";
+import type { Figures } from "./support.js";
+
+const BENCHES: Record<string, () => Promise<Figures>> = {
+  auth: benchAuth,
+};
+
+const only = process.argv.slice(2);
+for (const [name, run] of Object.entries(BENCHES)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  process.stdout.write(`\n## ${name} (${process.env.DATABASE_URL ? "PostgreSQL" : "embedded PGlite"})\n`);
+  const figures = await run();
+  for (const [k, v] of Object.entries(figures)) process.stdout.write(`  ${k.padEnd(48)} ${v}\n`);
+}
+process.exit(0);
