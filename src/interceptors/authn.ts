@@ -9,6 +9,7 @@
  * applies to *other* replicas.
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { isUuid } from "../domain/accounts.js";
 import { apiKeyPermissions, isRoleName, permissionsOfRoles, RPCS, type RoleName } from "../domain/permissions.js";
 import { hashSecret, isApiKey } from "../security/secrets.js";
 import { TokenError } from "../security/tokens.js";
@@ -87,6 +88,8 @@ export function authnInterceptor(deps: AppDeps, cache: RevocationCache): Interce
       const expired = err instanceof TokenError && err.reason === "expired";
       throw unauthenticated(state, expired ? "access token expired" : "invalid access token", expired ? "auth.token.expired" : "auth.token.invalid");
     }
+    // Our ids are UUIDs; anything else would reach Postgres as a cast error (Internal), not a rejection.
+    if (!isUuid(claims.sub) || !isUuid(claims.sid)) throw unauthenticated(state, "invalid access token");
     const key = `${claims.sub}:${claims.sid}`;
     let auth = cache.jwt.get(key);
     if (auth === undefined) {

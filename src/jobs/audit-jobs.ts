@@ -7,6 +7,7 @@
  *   latest checkpoint, then signs a checkpoint recording what was removed (prunedThrough).
  * Replicas coordinate through one transaction-level advisory lock, so one writes at a time.
  */
+import type postgres from "postgres";
 import { chainHash, GENESIS_HASH, signCheckpoint, type AuditRecord, type ChainHead, type Checkpoint } from "../domain/audit-chain.js";
 import type { AppDeps, BackgroundJob } from "../server/deps.js";
 import type { Sql } from "../store/database.js";
@@ -41,8 +42,8 @@ async function insertCheckpoint(tx: Tx, key: Buffer, time: Date, prunedThrough?:
   const id = row!.id;
   const cp = signCheckpoint({ id, time, heads: await currentHeads(tx), ...(prunedThrough?.length ? { prunedThrough } : {}) }, key);
   await tx`insert into audit_checkpoints (id, time, heads, pruned_through, signature)
-           values (${id}, ${cp.time}, ${JSON.stringify(cp.heads)}::jsonb,
-                   ${cp.prunedThrough ? JSON.stringify(cp.prunedThrough) : null}::jsonb, ${cp.signature})`;
+           values (${id}, ${cp.time}, ${tx.json(cp.heads as unknown as postgres.JSONValue)},
+                   ${cp.prunedThrough ? tx.json(cp.prunedThrough as unknown as postgres.JSONValue) : null}, ${cp.signature})`;
   return cp;
 }
 
@@ -136,6 +137,22 @@ export async function pruneAuditLog(sql: Sql, key: Buffer, options: { retentionD
   }
 }
 
+/**
+ * One retention pass with its reporting: a prefix that fails its hash check is kept and reported
+ * as security.suspicious.activity (someone edited rows that were about to be deleted).
+ */
+export async function runRetention(deps: Pick<AppDeps, "config" | "logger" | "secrets" | "audit" | "db">, now?: Date): Promise<RetentionResult> {
+  const r = await pruneAuditLog(deps.db.sql, deps.secrets.auditKey, { retentionDays: deps.config.audit.retentionDays, now });
+  if (r.deleted > 0) deps.logger.info({ deleted: r.deleted, shards: r.pruned.length }, "audit retention pruned rows");
+  if (r.skipped.length > 0) {
+    deps.logger.error({ shards: r.skipped }, "audit retention found a broken chain prefix; kept it");
+    await deps.audit.recordStandalone({ system: "retention" }, {
+      type: "security.suspicious.activity", success: false, code: "data_loss", resourceType: "audit_log", details: { shards: r.skipped },
+    });
+  }
+  return r;
+}
+
 export interface AuditJobsOptions {
   /** How often retention runs (it also needs a checkpoint tick); default hourly. */
   retentionEveryMs?: number;
@@ -164,14 +181,7 @@ export function startAuditJobs(deps: AppDeps, options: AuditJobsOptions = {}): B
     if (cp) logger.debug({ checkpoint: cp.id, heads: cp.heads.length }, "audit checkpoint written");
     if (Date.now() - lastRetention >= retentionEveryMs) {
       lastRetention = Date.now();
-      const r = await pruneAuditLog(sql, secrets.auditKey, { retentionDays: config.audit.retentionDays });
-      if (r.deleted > 0) logger.info({ deleted: r.deleted, shards: r.pruned.length }, "audit retention pruned rows");
-      if (r.skipped.length > 0) {
-        logger.error({ shards: r.skipped }, "audit retention found a broken chain prefix; kept it");
-        await audit.recordStandalone({ system: "retention" }, {
-          type: "security.suspicious.activity", success: false, code: "data_loss", details: { shards: r.skipped },
-        });
-      }
+      await runRetention(deps);
     }
   };
 

@@ -81,6 +81,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const deps = await openCore(config, logger);
   const { db, tokens } = deps;
   const jobs: BackgroundJob[] = [];
+  jobs.push((await import("../jobs/policy-scheduler.js")).startPolicyScheduler(deps));
   jobs.push(startAuditJobs(deps));
   try {
     await ensureBootstrapAdmin(deps);

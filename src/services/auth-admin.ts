@@ -18,16 +18,19 @@ import { roleFromProto, userToProto } from "./auth-mapping.js";
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 500;
 
-function encodeCursor(row: { created_at: Date; id: string }): string {
-  return Buffer.from(JSON.stringify({ c: row.created_at.toISOString(), i: row.id })).toString("base64url");
+function encodeCursor(row: { cursor_created_at: string; id: string }): string {
+  return Buffer.from(JSON.stringify({ c: row.cursor_created_at, i: row.id })).toString("base64url");
 }
 
-function decodeCursor(token: string): { createdAt: Date; id: string } {
+/** created_at as listUsers renders it: UTC, microseconds. */
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+function decodeCursor(token: string): { createdAt: string; id: string } {
   try {
-    const { c, i } = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { c: string; i: string };
-    const createdAt = new Date(c);
-    if (Number.isNaN(createdAt.getTime())) throw new Error("bad date");
-    return { createdAt, id: requireUuid("page_token", i) };
+    const { c, i } = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { c: unknown; i: unknown };
+    // The round trip refuses dates JS would roll over (Feb 30) but Postgres would fail to cast.
+    if (typeof c !== "string" || !CURSOR_TIME.test(c) || new Date(c).toISOString().slice(0, 19) !== c.slice(0, 19)) throw new Error("bad date");
+    return { createdAt: c, id: requireUuid("page_token", String(i)) };
   } catch {
     throw invalidArgument("page_token", "not a token returned by ListUsers");
   }

@@ -17,13 +17,13 @@ import { hmacIdentifier } from "../domain/sanitize.js";
 import { callInfo, callState, requirePrincipal } from "../interceptors/call-context.js";
 import { clientAddressKey } from "../interceptors/request-context.js";
 import { rateLimited } from "../interceptors/rate-limit.js";
-import { checkPasswordPolicy, hashPassword, PasswordPolicyError, verifyPassword } from "../security/passwords.js";
+import { checkPasswordPolicy, hashPassword, PasswordPolicyError, prepareDummyHash, verifyPassword } from "../security/passwords.js";
 import { createAccount } from "./account-creation.js";
 import { generateOpaqueToken, hashSecret } from "../security/secrets.js";
 import type { AppDeps } from "../server/deps.js";
 import type { RevocationCache } from "../interceptors/authn.js";
 import * as sessions from "../store/identity/sessions.js";
-import { clearLoginFailures, lockedFor, recordLoginFailure } from "../store/identity/throttle.js";
+import { refundLoginAttempt, reserveLoginAttempt, settleLoginFailure, type LoginLimits } from "../store/identity/throttle.js";
 import * as users from "../store/identity/users.js";
 import { inTx, SYSTEM, toConnectError, userContext, type Tx } from "../store/tx.js";
 import { userToProto } from "./auth-mapping.js";
@@ -58,6 +58,11 @@ export function sessionHandlers(deps: AppDeps, cache: RevocationCache) {
   const { config, db, audit } = deps;
   const { openSession, accessToken } = sessionFactory(deps);
   const abuse = config.abuse;
+  const limits = (maxFailures: number): LoginLimits => ({ maxFailures, windowSeconds: abuse.loginWindowSeconds, lockoutSeconds: abuse.lockoutSeconds, maxLockoutSeconds: abuse.maxLockoutSeconds });
+  const accountLimits = limits(abuse.loginFailuresPerAccount);
+  const addressLimits = limits(abuse.loginFailuresPerAddress);
+  // The dummy hash for unknown users is computed now, not on the first such login (which would then be slower).
+  void prepareDummyHash(config.auth.bcryptCost).catch(() => {});
 
   async function register(req: RegisterRequest, ctx: HandlerContext) {
     // Role is always USER: nothing in the request can ask for more.
@@ -78,22 +83,23 @@ export function sessionHandlers(deps: AppDeps, cache: RevocationCache) {
     // Keyed by user id when the account exists (username and email share one budget), else by the identifier.
     const accountKey = `login:acct:${user?.id ?? identifierHmac}`;
     const addressKey = `login:addr:${ctx.values.get(clientAddressKey)}`;
-    const wait = await lockedFor(db.sql, [accountKey, addressKey]).catch((e: unknown) => {
+    // Each attempt is claimed before bcrypt runs, so parallel guesses cannot outrun the limit.
+    const reservation = await (async () => {
+      const byAddress = await reserveLoginAttempt(db.sql, addressKey, addressLimits);
+      return byAddress.allowed ? reserveLoginAttempt(db.sql, accountKey, accountLimits) : byAddress;
+    })().catch((e: unknown) => {
       throw toConnectError(e);
     });
-    if (wait > 0) {
+    if (!reservation.allowed) {
       state.eventType = "security.rate_limit.exceeded";
       state.details = { username_hmac: identifierHmac };
-      throw rateLimited(wait, "too many failed logins");
+      throw rateLimited(reservation.retryAfterSeconds, "too many failed logins");
     }
 
     // Always one bcrypt compare, against a dummy hash when the user does not exist: same time either way.
     const passwordOk = await verifyPassword(req.password, user?.password_hash ?? null, { dummyCost: config.auth.bcryptCost });
     if (!user || !passwordOk || !user.active) {
-      const [acct, addr] = await Promise.all([
-        recordLoginFailure(db.sql, accountKey, { maxFailures: abuse.loginFailuresPerAccount, windowSeconds: abuse.loginWindowSeconds, lockoutSeconds: abuse.lockoutSeconds, maxLockoutSeconds: abuse.maxLockoutSeconds }),
-        recordLoginFailure(db.sql, addressKey, { maxFailures: abuse.loginFailuresPerAddress, windowSeconds: abuse.loginWindowSeconds, lockoutSeconds: abuse.lockoutSeconds, maxLockoutSeconds: abuse.maxLockoutSeconds }),
-      ]);
+      const [acct, addr] = await Promise.all([settleLoginFailure(db.sql, accountKey, accountLimits), settleLoginFailure(db.sql, addressKey, addressLimits)]);
       await inTx(db.sql, SYSTEM, async (tx) => {
         await audit.record(tx, info, { type: "auth.login.failed", success: false, code: "unauthenticated", errorMessage: BAD_LOGIN, resourceType: "user", resourceId: user?.id, details: { username_hmac: identifierHmac } });
         const locked = acct.lockedForSeconds ?? addr.lockedForSeconds;
@@ -116,7 +122,8 @@ export function sessionHandlers(deps: AppDeps, cache: RevocationCache) {
       return s;
     });
     state.audited = true;
-    await clearLoginFailures(db.sql, accountKey);
+    // A success forgives the account's failures and gives the address back this attempt's claim.
+    await Promise.all([refundLoginAttempt(db.sql, accountKey, true), refundLoginAttempt(db.sql, addressKey, false)]);
     const issued = await accessToken(user, opened.sessionId);
     return { accessToken: issued.token, refreshToken: opened.refreshToken, expiresIn: issued.expiresIn, tokenType: "Bearer", user: userToProto(user) };
   }

@@ -3,16 +3,18 @@
  * and its audit row commit or roll back together (fail closed); the audit interceptor calls
  * recordStandalone() for every other outcome (reads, denials, failures).
  *
- * Append protocol (see 0003_audit.sql): lock the shard's head row, seal the record in JS
- * (sealRecord: seq = head + 1, hash = SHA-256(prev ‖ canonical)), insert it and move the head in
- * one statement. The head lock is held until the caller commits: that is what makes the sequence
- * gap-free, so callers should record() as the LAST statement of their transaction (shorter lock,
- * and no lock-order inversion with their own rows).
+ * Append protocol (see 0003_audit.sql): one call to audit_append() locks the shard's head row,
+ * numbers the row (seq = head + 1), hashes it (SHA-256(prev ‖ canonical), the canonical text built
+ * here by audit-chain.ts), inserts it and moves the head; the result is re-checked in JS with the
+ * verifier's own chainHash. The head lock is held until the caller commits: that is what makes
+ * the sequence gap-free, so callers should record() as the LAST statement of their transaction
+ * (shorter lock, and no lock-order inversion with their own rows).
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { randomUUID } from "node:crypto";
+import type postgres from "postgres";
 import { AUDIT_EVENTS, type AuditEventType, type PrincipalTypeName, type SeverityName } from "../domain/audit-events.js";
-import { canonicalJson, DEFAULT_SHARDS, sealRecord, shardFor, shardKey, type AuditRecord, type AuditRecordFields } from "../domain/audit-chain.js";
+import { canonicalize, canonicalJson, chainHash, DEFAULT_SHARDS, shardFor, shardKey, type AuditRecord, type AuditRecordFields } from "../domain/audit-chain.js";
 import { safeForLog } from "../domain/sanitize.js";
 import type { Config } from "../config.js";
 import type { CallInfo } from "../interceptors/call-context.js";
@@ -150,28 +152,34 @@ export function auditFields(call: CallInfo | SystemActor, event: AuditEventInput
   };
 }
 
-/** Appends one sealed row to its shard, inside tx. Throws the raw database error. */
-export async function appendRecord(tx: Tx, fields: Omit<AuditRecordFields, "seq">): Promise<AuditRecord> {
-  let [head] = await tx<{ seq: string; hash: string }[]>`select seq, hash from audit_heads where shard = ${fields.shard} for update`;
-  if (!head) {
-    // Only for shard numbers beyond the seeded range (never with a valid config).
-    await tx`insert into audit_heads (shard, seq, hash) values (${fields.shard}, 0, ${"0".repeat(64)}) on conflict do nothing`;
-    [head] = await tx<{ seq: string; hash: string }[]>`select seq, hash from audit_heads where shard = ${fields.shard} for update`;
-  }
-  const seq = Number(head!.seq);
-  const r = sealRecord(seq > 0 ? { shard: fields.shard, seq, hash: head!.hash } : null, fields);
-  // No RETURNING: the insert policy lets anyone append, but only admins/system may read rows back.
-  await tx`
-    with appended as (
-      insert into audit_log (id, shard, seq, time, event_type, severity, principal_id, principal_type, roles,
-        service, method, resource_type, resource_id, success, code, error_message, client_address, user_agent,
-        request_id, session_id, details, prev_hash, hash)
-      values (${r.id}, ${r.shard}, ${r.seq}, ${r.time}, ${r.eventType}, ${r.severity}, ${r.principalId}, ${r.principalType},
-        ${r.roles}::text[], ${r.service}, ${r.method}, ${r.resourceType}, ${r.resourceId}, ${r.success}, ${r.code},
-        ${r.errorMessage}, ${r.clientAddress}, ${r.userAgent}, ${r.requestId}, ${r.sessionId},
-        ${canonicalJson(r.details)}::jsonb, ${r.prevHash}, ${r.hash})
-    )
-    update audit_heads set seq = ${r.seq}, hash = ${r.hash} where shard = ${r.shard}`;
+const SEQ_PLACEHOLDER = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The canonical form of a row (audit-chain.ts canonicalize) split around its seq value, which only
+ * the database knows at append time: canonical(row) = head ‖ String(seq) ‖ tail. Keys are sorted and
+ * string contents are JSON-escaped, so `,"seq":<n>,` occurs exactly once (between roles and service).
+ */
+export function splitCanonical(fields: Omit<AuditRecordFields, "seq">): [head: string, tail: string] {
+  const text = canonicalize({ ...fields, seq: SEQ_PLACEHOLDER }).toString("utf8");
+  const marker = `,"seq":${SEQ_PLACEHOLDER},`;
+  const at = text.indexOf(marker);
+  if (at < 0 || text.indexOf(marker, at + 1) >= 0) throw new Error("canonical form has no unique seq position");
+  const headEnd = at + ',"seq":'.length;
+  return [text.slice(0, headEnd), text.slice(headEnd + String(SEQ_PLACEHOLDER).length)];
+}
+
+/** Appends one row to its shard inside tx, in one round trip (audit_append in 0003_audit.sql). Throws the raw error. */
+export async function appendRecord(tx: Tx, f: Omit<AuditRecordFields, "seq">): Promise<AuditRecord> {
+  const [head, tail] = splitCanonical(f);
+  const [row] = await tx<{ seq: string; prev_hash: string; hash: string }[]>`
+    select seq, prev_hash, hash from audit_append(${f.shard}, ${f.id}, ${f.time}, ${f.eventType}, ${f.severity},
+      ${f.principalId}, ${f.principalType}, ${f.roles}::text[], ${f.service}, ${f.method}, ${f.resourceType}, ${f.resourceId},
+      ${f.success}, ${f.code}, ${f.errorMessage}, ${f.clientAddress}, ${f.userAgent}, ${f.requestId}, ${f.sessionId},
+      ${tx.json(f.details as postgres.JSONValue)}, ${head}, ${tail})`;
+  const r: AuditRecord = { ...f, seq: Number(row!.seq), prevHash: row!.prev_hash, hash: row!.hash };
+  // The database hashed the canonical text; re-check it here so a row that would not verify (e.g. a
+  // non-UTF-8 database encoding) is never committed: the caller's transaction fails instead.
+  if (chainHash(r.prevHash, r) !== r.hash) throw new Error("audit hash mismatch between database and verifier");
   return r;
 }
 

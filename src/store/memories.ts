@@ -14,7 +14,7 @@ import { memoryColumns, openRow, uuidv7, withDataKey, type MemoryRecord, type Me
 import { openVersions, rewriteMemory, type MemoryPatch, type VersionRecord } from "./memory-update.js";
 import { insertPrepared, prepareMemory, type NewMemory } from "./memory-write.js";
 import { inTx, userContext, type Tx } from "./tx.js";
-import type { UserKeys } from "./user-keys.js";
+import { UserKeys } from "./user-keys.js";
 
 export type { NewMemory } from "./memory-write.js";
 export type { MemoryRecord } from "./memory-rows.js";
@@ -105,7 +105,7 @@ export async function createMemories(deps: MemoryStoreDeps, userId: string, acto
 async function readMemoriesWithIdem(deps: MemoryStoreDeps, tx: Tx, userId: string, hashes: Buffer[]): Promise<Map<string, MemoryRecord>> {
   const rows = await tx<(MemoryRow & { idem: Buffer })[]>`
     select ${memoryColumns(tx)}, m.idempotency_key_hash as idem from memories m
-    where m.user_id = ${userId} and m.idempotency_key_hash = any(${hashes}::bytea[])`;
+    where m.user_id = ${userId} and m.idempotency_key_hash = any(array(select decode(h, 'hex') from unnest(${hashes.map((h) => h.toString("hex"))}::text[]) h))`;
   const out = new Map<string, MemoryRecord>();
   await withDataKey(tx, deps.keys, deps.logger, userId, "memory", async (key) => {
     for (const r of rows) out.set(Buffer.from(r.idem).toString("hex"), await openRow(key, r));
@@ -197,4 +197,9 @@ export async function* exportMemories(deps: MemoryStoreDeps, userId: string, fil
     for (const memory of page.memories) yield { memory, versions: history.get(memory.id) ?? [] };
     after = page.next;
   } while (after);
+}
+
+/** The store's view of the application dependencies (one UserKeys per process is plenty). */
+export function storeDeps(app: { config: Config; logger: Logger; db: { sql: Sql }; audit: AuditWriter; secrets: { keyring: import("../security/crypto.js").MasterKeyring | undefined } }): MemoryStoreDeps {
+  return { sql: app.db.sql, keys: new UserKeys(app.secrets.keyring), config: app.config.memory, logger: app.logger, audit: app.audit };
 }

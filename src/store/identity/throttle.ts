@@ -21,12 +21,38 @@ export async function hitWindow(sql: Sql, key: string, windowSeconds: number): P
   return { hits: row!.hits, resetInSeconds: Math.max(1, Math.ceil(row!.reset_in)) };
 }
 
-/** Seconds left on the longest active lock among keys, or 0 when none is locked. */
-export async function lockedFor(sql: Sql, keys: string[]): Promise<number> {
-  const [row] = await sql<{ left: number | null }[]>`
-    select max(extract(epoch from (locked_until - now())))::float8 as left
-    from login_throttle where key = any(${keys}) and locked_until > now()`;
-  return row?.left ? Math.max(1, Math.ceil(row.left)) : 0;
+export interface LoginLimits {
+  maxFailures: number;
+  windowSeconds: number;
+  lockoutSeconds: number;
+  maxLockoutSeconds: number;
+}
+
+export type Reservation = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+/**
+ * Claims one login attempt for key *before* the password is checked. The attempt is counted as a
+ * failure up front, atomically (row lock), so parallel guesses cannot all slip past the limit while
+ * their bcrypt compares run: of any number of concurrent attempts at most maxFailures are let
+ * through per window. A success refunds its claim (refundLoginAttempt).
+ */
+export async function reserveLoginAttempt(sql: Sql, key: string, p: LoginLimits): Promise<Reservation> {
+  return (await sql.begin(async (tx) => {
+    await tx`insert into login_throttle (key) values (${key}) on conflict (key) do nothing`;
+    const [row] = await tx<{ failures: number; window_expired: boolean; locked_left: number | null }[]>`
+      select failures, window_start <= now() - make_interval(secs => ${p.windowSeconds}) as window_expired,
+        case when locked_until > now() then extract(epoch from (locked_until - now()))::float8 end as locked_left
+      from login_throttle where key = ${key} for update`;
+    if (row!.locked_left !== null) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(row!.locked_left)) };
+    const failures = row!.window_expired ? 0 : row!.failures;
+    // The budget is spent by attempts still in flight: they settle (and lock) within a second or so.
+    if (failures >= p.maxFailures) return { allowed: false, retryAfterSeconds: 1 };
+    await tx`
+      update login_throttle set failures = ${failures + 1},
+        window_start = case when ${row!.window_expired} then now() else window_start end
+      where key = ${key}`;
+    return { allowed: true };
+  })) as Reservation;
 }
 
 export interface FailureOutcome {
@@ -35,29 +61,17 @@ export interface FailureOutcome {
 }
 
 /**
- * Records one failed login for key. Reaching maxFailures within the window locks the key for
- * lockoutSeconds * 2^(previous locks), capped: growing back-off for persistent guessing.
+ * Settles a failed attempt (already counted by reserveLoginAttempt). Once maxFailures are spent
+ * within the window the key is locked for lockoutSeconds * 2^(previous locks), capped: growing
+ * back-off for persistent guessing.
  */
-export async function recordLoginFailure(
-  sql: Sql,
-  key: string,
-  p: { maxFailures: number; windowSeconds: number; lockoutSeconds: number; maxLockoutSeconds: number },
-): Promise<FailureOutcome> {
+export async function settleLoginFailure(sql: Sql, key: string, p: LoginLimits): Promise<FailureOutcome> {
   return (await sql.begin(async (tx) => {
-    // Make the row exist, then lock it: concurrent failures for one key are counted one by one.
-    await tx`insert into login_throttle (key) values (${key}) on conflict (key) do nothing`;
-    const [prev] = await tx<{ failures: number; lockouts: number; window_expired: boolean }[]>`
-      select failures, lockouts, window_start <= now() - make_interval(secs => ${p.windowSeconds}) as window_expired
+    const [row] = await tx<{ failures: number; lockouts: number; locked: boolean }[]>`
+      select failures, lockouts, coalesce(locked_until > now(), false) as locked
       from login_throttle where key = ${key} for update`;
-    const failures = (prev!.window_expired ? 0 : prev!.failures) + 1;
-    if (failures < p.maxFailures) {
-      await tx`
-        update login_throttle set failures = ${failures},
-          window_start = case when ${prev!.window_expired} then now() else window_start end
-        where key = ${key}`;
-      return { lockedForSeconds: null };
-    }
-    const lockSeconds = Math.min(p.maxLockoutSeconds, p.lockoutSeconds * 2 ** prev!.lockouts);
+    if (!row || row.locked || row.failures < p.maxFailures) return { lockedForSeconds: null };
+    const lockSeconds = Math.min(p.maxLockoutSeconds, p.lockoutSeconds * 2 ** row.lockouts);
     await tx`
       update login_throttle set failures = 0, lockouts = lockouts + 1, window_start = now(),
         locked_until = now() + make_interval(secs => ${lockSeconds})
@@ -66,7 +80,13 @@ export async function recordLoginFailure(
   })) as FailureOutcome;
 }
 
-/** A successful login clears the account's failure count (never the address's). */
-export async function clearLoginFailures(sql: Sql, key: string): Promise<void> {
-  await sql`update login_throttle set failures = 0 where key = ${key}`;
+/**
+ * Gives back a successful attempt's claim. For the account, a success also forgives its earlier
+ * failures (clearAll); for an address only this attempt is refunded, so successes never count
+ * against a shared address but do not wipe others' failures either.
+ */
+export async function refundLoginAttempt(sql: Sql, key: string, clearAll: boolean): Promise<void> {
+  await sql`
+    update login_throttle set failures = case when ${clearAll} then 0 else greatest(failures - 1, 0) end
+    where key = ${key}`;
 }

@@ -75,18 +75,25 @@ export async function deleteUserRow(tx: Tx, id: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** Keyset pagination on (created_at, id): stable while users are added. */
+/**
+ * Keyset pagination on (created_at, id): stable while users are added. The cursor carries
+ * created_at at full (microsecond) precision as text: a JS Date keeps only milliseconds, which would
+ * re-return rows created within the same millisecond. It is bound as text (postgres.js would
+ * round-trip a timestamptz parameter through Date and drop the microseconds again).
+ */
 export async function listUsers(
   tx: Tx,
   pageSize: number,
-  after: { createdAt: Date; id: string } | undefined,
-): Promise<{ rows: UserRow[]; total: number }> {
+  after: { createdAt: string; id: string } | undefined,
+): Promise<{ rows: (UserRow & { cursor_created_at: string })[]; total: number }> {
+  const cursorColumn = tx.unsafe(`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_created_at`);
   const rows = after
-    ? await tx<UserRow[]>`
-        select ${tx.unsafe(COLUMNS)} from users
-        where (created_at, id) > (${after.createdAt}, ${after.id})
+    ? await tx<(UserRow & { cursor_created_at: string })[]>`
+        select ${tx.unsafe(COLUMNS)}, ${cursorColumn} from users
+        where (created_at, id) > (${after.createdAt}::text::timestamptz, ${after.id}::uuid)
         order by created_at, id limit ${pageSize + 1}`
-    : await tx<UserRow[]>`select ${tx.unsafe(COLUMNS)} from users order by created_at, id limit ${pageSize + 1}`;
+    : await tx<(UserRow & { cursor_created_at: string })[]>`
+        select ${tx.unsafe(COLUMNS)}, ${cursorColumn} from users order by created_at, id limit ${pageSize + 1}`;
   const [count] = await tx<{ n: number }[]>`select count(*)::int as n from users`;
   return { rows, total: count?.n ?? 0 };
 }

@@ -1,8 +1,9 @@
 -- Audit trail (DESIGN §7): hash-chained, append-only rows in N independent chains ("shards").
 --
--- Write path (src/store/audit-log.ts), inside the caller's transaction, as memoric_app:
+-- Write path (src/store/audit-log.ts), inside the caller's transaction, as memoric_app, in ONE
+-- round trip through audit_append() below:
 --   select seq, hash from audit_heads where shard = $1 for update   -- per-shard row lock, held to commit
---   insert into audit_log (... seq = head.seq + 1, prev_hash = head.hash, hash = sha256(...))
+--   insert into audit_log (... seq = head.seq + 1, prev_hash = head.hash, hash = sha256(prev ‖ canonical))
 --   update audit_heads set seq, hash
 -- The head lock makes each shard's sequence gap-free and fork-free (unique (shard, seq) is the
 -- backstop); 16 shards instead of one global head keep unrelated writers from queueing on one row.
@@ -68,6 +69,42 @@ create table audit_checkpoints (
   signature text not null
 );
 
+-- Appends one row to a shard. The client sends the row's canonical form (src/domain/audit-chain.ts)
+-- split around the seq value, which only this function knows: canonical = head ‖ seq ‖ tail. Doing
+-- the lock, hash, insert and head update server-side means one round trip and the shortest possible
+-- head-lock hold (until the caller's commit). Runs as the caller (memoric_app), under its privileges
+-- and RLS. The verifier recomputes every hash in JS, so a client sending a canonical form that does
+-- not match the columns produces a row that fails verification: it cannot forge a valid one.
+create function audit_append(
+  p_shard integer, p_id uuid, p_time timestamptz, p_event_type text, p_severity text, p_principal_id text,
+  p_principal_type text, p_roles text[], p_service text, p_method text, p_resource_type text, p_resource_id text,
+  p_success boolean, p_code text, p_error_message text, p_client_address text, p_user_agent text, p_request_id text,
+  p_session_id text, p_details jsonb, p_canonical_head text, p_canonical_tail text
+) returns table (seq bigint, prev_hash text, hash text) language plpgsql as $$
+declare
+  head_seq bigint;
+  head_hash text;
+  new_hash text;
+begin
+  select h.seq, h.hash into head_seq, head_hash from audit_heads h where h.shard = p_shard for update;
+  if not found then
+    -- Only for shard numbers beyond the seeded range (never with a valid config).
+    insert into audit_heads as h (shard, seq, hash) values (p_shard, 0, repeat('0', 64)) on conflict do nothing;
+    select h.seq, h.hash into head_seq, head_hash from audit_heads h where h.shard = p_shard for update;
+  end if;
+  new_hash := encode(sha256(decode(head_hash, 'hex')
+    || convert_to(p_canonical_head || (head_seq + 1)::text || p_canonical_tail, 'UTF8')), 'hex');
+  insert into audit_log (id, shard, seq, time, event_type, severity, principal_id, principal_type, roles, service,
+    method, resource_type, resource_id, success, code, error_message, client_address, user_agent, request_id,
+    session_id, details, prev_hash, hash)
+  values (p_id, p_shard, head_seq + 1, p_time, p_event_type, p_severity, p_principal_id, p_principal_type, p_roles,
+    p_service, p_method, p_resource_type, p_resource_id, p_success, p_code, p_error_message, p_client_address,
+    p_user_agent, p_request_id, p_session_id, p_details, head_hash, new_hash);
+  update audit_heads h set seq = head_seq + 1, hash = new_hash where h.shard = p_shard;
+  return query select head_seq + 1, head_hash, new_hash;
+end
+$$;
+
 create function audit_reject_change() returns trigger language plpgsql as $$
 begin
   if tg_op = 'DELETE' and coalesce(current_setting('app.audit_retention', true), '') = 'on' then
@@ -100,3 +137,4 @@ create policy audit_checkpoints_write on audit_checkpoints for insert with check
 grant select, insert on audit_log, audit_checkpoints to memoric_app;
 grant select, insert, update on audit_heads to memoric_app;
 grant usage on sequence audit_checkpoints_id_seq to memoric_app;
+grant execute on function audit_append to memoric_app;

@@ -1,0 +1,86 @@
+/** Store records -> memoric.v1 messages. */
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  ClusterSchema,
+  MemorySchema,
+  MemoryVersionSchema,
+  ScoreExplanationSchema,
+  ScoredMemorySchema,
+  type ChatRole,
+  type Cluster,
+  type Importance,
+  type Memory,
+  type MemoryTier,
+  type MemoryVersion,
+  type ScoredMemory,
+} from "../../gen/memoric/v1/memory_pb.js";
+import type { ClusterRecord } from "../store/clusters.js";
+import type { MemoryRecord, VersionRecord } from "../store/memories.js";
+import type { ScoredRecord } from "../store/memory-search.js";
+
+export function toMemory(m: MemoryRecord): Memory {
+  return create(MemorySchema, {
+    id: m.id,
+    content: m.content,
+    threadId: m.threadId,
+    agentId: m.agentId,
+    namespace: m.namespace,
+    metadata: m.metadata,
+    importance: m.importance as Importance,
+    topic: m.topic,
+    category: m.category,
+    role: m.role as ChatRole,
+    tier: m.tier as MemoryTier,
+    entities: m.entities,
+    summarized: m.summarized,
+    isSummary: m.isSummary,
+    version: m.version,
+    createdAt: timestampFromDate(m.createdAt),
+    updatedAt: timestampFromDate(m.updatedAt),
+    ...(m.expiresAt ? { expiresAt: timestampFromDate(m.expiresAt) } : {}),
+  });
+}
+
+export function toVersion(v: VersionRecord): MemoryVersion {
+  return create(MemoryVersionSchema, {
+    version: v.version,
+    content: v.content,
+    metadata: v.metadata,
+    reason: v.reason,
+    createdAt: timestampFromDate(v.createdAt),
+  });
+}
+
+export function toScored(r: ScoredRecord, withExplanation: boolean): ScoredMemory {
+  const e = r.explanation;
+  return create(ScoredMemorySchema, {
+    memory: toMemory(r.memory),
+    score: r.score,
+    ...(withExplanation
+      ? {
+          explanation: create(ScoreExplanationSchema, {
+            relevance: e.relevance,
+            recency: e.recency,
+            importance: e.importance,
+            threadBoost: e.threadBoost,
+            topicBoost: e.topicBoost,
+            weightedRelevance: e.weightedRelevance,
+            weightedRecency: e.weightedRecency,
+            weightedImportance: e.weightedImportance,
+          }),
+        }
+      : {}),
+  });
+}
+
+export function toCluster(c: ClusterRecord): Cluster {
+  return create(ClusterSchema, {
+    id: c.id,
+    topic: c.topic,
+    category: c.category,
+    memoryCount: c.memoryCount,
+    summary: c.summary,
+    updatedAt: timestampFromDate(c.updatedAt),
+  });
+}

@@ -1,0 +1,187 @@
+/**
+ * Request validation for MemoryService: every problem is InvalidArgument naming the field, raised
+ * before any storage work. Converts proto messages into the store's plain inputs.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { JsonObject } from "@bufbuild/protobuf";
+import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Config } from "../config.js";
+import type { CreateMemoryRequest, MemoryFilter, UpdateMemoryRequest } from "../../gen/memoric/v1/memory_pb.js";
+import type { MemoryFilterInput } from "../store/memory-filters.js";
+import type { ListCursor, MemoryPatch, NewMemory } from "../store/memories.js";
+import { UUID_RE } from "../store/memory-rows.js";
+
+export function invalid(field: string, why: string): ConnectError {
+  return new ConnectError(`${field}: ${why}`, Code.InvalidArgument);
+}
+
+const MAX_ID_CHARS = 256;
+const MAX_LABEL_CHARS = 128;
+const MAX_METADATA_BYTES = 16 * 1024;
+const MAX_METADATA_KEYS = 64;
+
+/** Memory ids are UUIDs; anything else cannot name a memory (answered without a lookup). */
+export function memoryId(id: string, field = "id"): string {
+  if (!UUID_RE.test(id)) throw invalid(field, "not a valid memory id");
+  return id.toLowerCase();
+}
+
+function identifier(value: string, field: string): string {
+  if (value.length > MAX_ID_CHARS) throw invalid(field, `at most ${MAX_ID_CHARS} characters`);
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid(field, "control characters are not allowed");
+  return value;
+}
+
+function label(value: string, field: string): string {
+  if (value.length > MAX_LABEL_CHARS) throw invalid(field, `at most ${MAX_LABEL_CHARS} characters`);
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid(field, "control characters are not allowed");
+  return value.trim();
+}
+
+function enumValue(value: number, max: number, field: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > max) throw invalid(field, "unknown value");
+  return value;
+}
+
+export function content(value: string, cfg: Config["memory"], field = "content"): string {
+  if (value.trim() === "") throw invalid(field, "must not be empty");
+  const bytes = Buffer.byteLength(value, "utf8");
+  if (bytes > cfg.maxContentBytes) throw invalid(field, `at most ${cfg.maxContentBytes} bytes of UTF-8 (got ${bytes})`);
+  if (value.includes("\u0000")) throw invalid(field, "NUL characters are not allowed");
+  return value;
+}
+
+function metadata(value: JsonObject | undefined, field: string): JsonObject {
+  if (!value) return {};
+  if (Object.keys(value).length > MAX_METADATA_KEYS) throw invalid(field, `at most ${MAX_METADATA_KEYS} top-level keys`);
+  if (Buffer.byteLength(JSON.stringify(value), "utf8") > MAX_METADATA_BYTES) throw invalid(field, `at most ${MAX_METADATA_BYTES} bytes as JSON`);
+  return value;
+}
+
+function timestamp(ts: Timestamp | undefined, field: string): Date | undefined {
+  if (!ts) return undefined;
+  const d = timestampDate(ts);
+  if (Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1970 || d.getUTCFullYear() > 9999) throw invalid(field, "out of range");
+  return d;
+}
+
+function expiresAt(ts: Timestamp | undefined, field: string): Date | null {
+  const d = timestamp(ts, field);
+  if (d && d.getTime() <= Date.now()) throw invalid(field, "must be in the future");
+  return d ?? null;
+}
+
+export function newMemory(req: CreateMemoryRequest, cfg: Config["memory"], prefix = ""): NewMemory {
+  const f = (name: string) => prefix + name;
+  const key = req.idempotencyKey;
+  if (key.length > MAX_ID_CHARS) throw invalid(f("idempotency_key"), `at most ${MAX_ID_CHARS} characters`);
+  return {
+    content: content(req.content, cfg, f("content")),
+    threadId: identifier(req.threadId, f("thread_id")),
+    agentId: identifier(req.agentId, f("agent_id")),
+    namespace: identifier(req.namespace, f("namespace")),
+    metadata: metadata(req.metadata, f("metadata")),
+    importance: enumValue(req.importance, 4, f("importance")),
+    topic: label(req.topic, f("topic")),
+    category: label(req.category, f("category")),
+    role: enumValue(req.role, 4, f("role")),
+    expiresAt: expiresAt(req.expiresAt, f("expires_at")),
+    idempotencyKey: key,
+  };
+}
+
+export function batch(reqs: CreateMemoryRequest[], cfg: Config["memory"]): NewMemory[] {
+  if (reqs.length === 0) throw invalid("memories", "must not be empty");
+  if (reqs.length > cfg.maxBatchSize) throw invalid("memories", `at most ${cfg.maxBatchSize} per batch (got ${reqs.length})`);
+  return reqs.map((r, i) => newMemory(r, cfg, `memories[${i}].`));
+}
+
+export function filter(f: MemoryFilter | undefined, field = "filter"): MemoryFilterInput {
+  if (!f) return {};
+  const after = timestamp(f.createdAfter, `${field}.created_after`);
+  const before = timestamp(f.createdBefore, `${field}.created_before`);
+  if (after && before && after >= before) throw invalid(`${field}.created_before`, "must be after created_after");
+  return {
+    threadId: identifier(f.threadId, `${field}.thread_id`) || undefined,
+    agentId: identifier(f.agentId, `${field}.agent_id`) || undefined,
+    namespace: identifier(f.namespace, `${field}.namespace`) || undefined,
+    tier: enumValue(f.tier, 3, `${field}.tier`) || undefined,
+    topic: label(f.topic, `${field}.topic`) || undefined,
+    category: label(f.category, `${field}.category`) || undefined,
+    createdAfter: after,
+    createdBefore: before,
+    metadata: f.metadata && Object.keys(f.metadata).length ? metadata(f.metadata, `${field}.metadata`) : undefined,
+    minImportance: enumValue(f.minImportance, 4, `${field}.min_importance`) || undefined,
+  };
+}
+
+export function bounded(value: number, def: number, min: number, max: number, field: string): number {
+  if (value === 0) return def;
+  if (!Number.isInteger(value) || value < min || value > max) throw invalid(field, `must be between ${min} and ${max}`);
+  return value;
+}
+
+// Page tokens: base64url of a JSON [created_at, id]. Opaque to clients; validated strictly here.
+const TS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+export function encodePageToken(c: ListCursor): string {
+  return Buffer.from(JSON.stringify([c.createdAt, c.id]), "utf8").toString("base64url");
+}
+
+export function decodePageToken(token: string): ListCursor | undefined {
+  if (token === "") return undefined;
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(token) || token.length > 200) throw new Error();
+    const v = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as unknown;
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === "string" && TS_RE.test(v[0]) && typeof v[1] === "string" && UUID_RE.test(v[1])) {
+      return { createdAt: v[0], id: v[1] };
+    }
+  } catch {
+    // fall through
+  }
+  throw invalid("page_token", "not a token returned by ListMemories");
+}
+
+const MASK_PATHS = ["content", "thread_id", "agent_id", "namespace", "metadata", "importance", "topic", "category", "expires_at"] as const;
+const CAMEL: Record<string, (typeof MASK_PATHS)[number]> = { threadId: "thread_id", agentId: "agent_id", expiresAt: "expires_at" };
+
+export function patch(req: UpdateMemoryRequest, cfg: Config["memory"]): MemoryPatch {
+  const paths = req.updateMask?.paths ?? [];
+  if (paths.length === 0) throw invalid("update_mask", `name at least one of ${MASK_PATHS.join(", ")}`);
+  const out: MemoryPatch = {};
+  for (const raw of paths) {
+    const path = CAMEL[raw] ?? raw;
+    switch (path) {
+      case "content":
+        out.content = content(req.content, cfg);
+        break;
+      case "thread_id":
+        out.threadId = identifier(req.threadId, "thread_id");
+        break;
+      case "agent_id":
+        out.agentId = identifier(req.agentId, "agent_id");
+        break;
+      case "namespace":
+        out.namespace = identifier(req.namespace, "namespace");
+        break;
+      case "metadata":
+        out.metadata = metadata(req.metadata, "metadata");
+        break;
+      case "importance":
+        out.importance = enumValue(req.importance, 4, "importance");
+        break;
+      case "topic":
+        out.topic = label(req.topic, "topic");
+        break;
+      case "category":
+        out.category = label(req.category, "category");
+        break;
+      case "expires_at":
+        out.expiresAt = expiresAt(req.expiresAt, "expires_at");
+        break;
+      default:
+        throw invalid("update_mask", `unknown path "${raw.slice(0, 64)}"; allowed: ${MASK_PATHS.join(", ")}`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,110 @@
+/**
+ * memory_clusters: per user, groups of memories with equal (topic, category) blind values, with a
+ * count and an extractive summary. Names and summary are encrypted (they come from content); the
+ * rebuild replaces a user's clusters atomically (delete + insert in one transaction).
+ */
+import { CLUSTER_SAMPLE, clusterSummary, MAX_CLUSTERS } from "../domain/clusters.js";
+import type { DataKey } from "../security/crypto.js";
+import type { Actor, MemoryStoreDeps } from "./memories.js";
+import { labelHash, memoryColumns, openRow, seal, unseal, uuidv7, withDataKey, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
+import { inTx, userContext, type Tx } from "./tx.js";
+
+export interface ClusterRecord {
+  id: string;
+  topic: string;
+  category: string;
+  memoryCount: number;
+  summary: string;
+  updatedAt: Date;
+}
+
+function clusterAd(userId: string, id: string) {
+  return { table: "memory_clusters", column: "data", rowId: id, userId };
+}
+
+interface GroupRow extends MemoryRow {
+  topic_hash: string | null;
+  category_hash: string | null;
+  n: number;
+}
+
+/** Recomputes the user's clusters inside tx; returns how many were written. */
+export async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string): Promise<number> {
+  // Largest groups first; for each, its CLUSTER_SAMPLE most important, most recent memories.
+  const rows = await tx<GroupRow[]>`
+    with groups as (
+      select topic_hash, category_hash, count(*)::int as n from memories
+      where user_id = ${userId} and not is_summary
+      group by topic_hash, category_hash order by n desc limit ${MAX_CLUSTERS}
+    ),
+    ranked as (
+      select m.id, row_number() over (partition by m.topic_hash, m.category_hash order by m.importance desc, m.updated_at desc, m.id desc) as rn
+      from memories m
+      where m.user_id = ${userId} and not m.is_summary
+    )
+    select ${memoryColumns(tx)}, m.topic_hash, m.category_hash, g.n
+    from ranked r join memories m on m.id = r.id
+    join groups g on g.topic_hash is not distinct from m.topic_hash and g.category_hash is not distinct from m.category_hash
+    where r.rn <= ${CLUSTER_SAMPLE}
+    order by g.n desc, m.topic_hash, m.category_hash, r.rn`;
+  const opened = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) => Promise.all(rows.map((r) => openRow(k, r))));
+  const groups = new Map<string, { topicHash: string | null; categoryHash: string | null; n: number; members: MemoryRecord[] }>();
+  rows.forEach((r, i) => {
+    const k = `${r.topic_hash}|${r.category_hash}`;
+    const g = groups.get(k) ?? { topicHash: r.topic_hash, categoryHash: r.category_hash, n: r.n, members: [] };
+    g.members.push(opened[i]!);
+    groups.set(k, g);
+  });
+  const inserts = await Promise.all(
+    [...groups.values()].map(async (g) => {
+      const id = uuidv7();
+      const first = g.members[0]!;
+      const data = JSON.stringify({ topic: first.topic, category: first.category, summary: clusterSummary(g.members.map((m) => m.content)) });
+      const sealed = await seal(key, deps.config.encryption, data, clusterAd(userId, id));
+      return {
+        id,
+        user_id: userId,
+        topic_hash: g.topicHash,
+        category_hash: g.categoryHash,
+        memory_count: g.n,
+        data_ct: sealed.ct,
+        encrypted: sealed.encrypted,
+        key_id: sealed.keyId,
+      };
+    }),
+  );
+  await tx`delete from memory_clusters where user_id = ${userId}`;
+  if (inserts.length > 0) {
+    await tx`insert into memory_clusters ${tx(inserts, "id", "user_id", "topic_hash", "category_hash", "memory_count", "data_ct", "encrypted", "key_id")}`;
+  }
+  return inserts.length;
+}
+
+export async function rebuildClusters(deps: MemoryStoreDeps, userId: string, actor: Actor): Promise<number> {
+  const key = await deps.keys.ensure(deps.sql, userId);
+  return inTx(deps.sql, userContext(userId), async (tx) => {
+    const n = await rebuildClustersTx(deps, tx, key, userId);
+    await deps.audit.record(tx, actor, { type: "cluster.rebuilt", success: true, resourceType: "cluster", details: { count: n } });
+    return n;
+  });
+}
+
+export async function listClusters(deps: MemoryStoreDeps, userId: string, topic: string, limit: number): Promise<ClusterRecord[]> {
+  return inTx(deps.sql, userContext(userId), async (tx) => {
+    const key = await deps.keys.load(tx, userId);
+    if (!key) return [];
+    const topicHash = topic ? labelHash(key.blindIndexKey(), "topic", topic) : null;
+    const rows = await tx<{ id: string; memory_count: number; data_ct: Uint8Array; encrypted: boolean; updated_at: Date }[]>`
+      select id, memory_count, data_ct, encrypted, updated_at from memory_clusters
+      where user_id = ${userId} ${topic ? tx`and topic_hash = ${topicHash}::bigint` : tx``}
+      order by memory_count desc, id limit ${limit}`;
+    return withDataKey(tx, deps.keys, deps.logger, userId, "memory_cluster", (k) =>
+      Promise.all(
+        rows.map(async (r) => {
+          const d = JSON.parse(await unseal(k, r.encrypted, r.data_ct, clusterAd(userId, r.id))) as { topic: string; category: string; summary: string };
+          return { id: r.id, topic: d.topic, category: d.category, summary: d.summary, memoryCount: r.memory_count, updatedAt: r.updated_at };
+        }),
+      ),
+    );
+  });
+}

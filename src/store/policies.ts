@@ -1,0 +1,190 @@
+/**
+ * The memory policies (issue 4, point 5), for every user: expiry (expires_at or per-tier retention)
+ * deletes rows with their terms and versions; tiers advance by age; long memories in mid/long tiers
+ * are trimmed and threads with enough memories get one summary memory per (user, thread) — both
+ * non-destructive (the previous state stays in memory_versions).
+ *
+ * One runner at a time across replicas: a lease row (policy_lease) is taken at the start, and every
+ * per-user transaction renews it under a row lock, so a competing runner cannot interleave; each
+ * action is also state-based (a trimmed memory is no longer "long and not summarized", a summary is
+ * newer than its thread), so nothing is applied twice even across runs.
+ *
+ * dry_run runs exactly the same code and rolls every transaction back: its counts are what a real
+ * run would have done, and it cannot change anything.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+import { randomUUID } from "node:crypto";
+import { PolicyCounts, summarizeThread, trimText, TIER } from "../domain/policies.js";
+import type { DataKey } from "../security/crypto.js";
+import type { Actor, MemoryStoreDeps } from "./memories.js";
+import { memoryColumns, openRow, uuidv7, withDataKey, type MemoryRow } from "./memory-rows.js";
+import { rewriteMemory } from "./memory-update.js";
+import { insertPrepared, prepareMemory } from "./memory-write.js";
+import { inTx, SYSTEM, type Tx } from "./tx.js";
+
+const LEASE_SECONDS = 300;
+/** Per user and run, so one transaction stays bounded; the rest waits for the next run. */
+const MAX_TRIMS_PER_USER = 200;
+const MAX_SUMMARIES_PER_USER = 50;
+const MAX_THREAD_MEMBERS = 200;
+const USER_PAGE = 200;
+const CHAT_ROLE_SYSTEM = 3;
+
+export interface PolicyRunResult {
+  dryRun: boolean;
+  counts: PolicyCounts;
+  users: number;
+  durationMs: number;
+}
+
+class Rollback extends Error {}
+class LeaseLost extends Error {}
+
+export function policyBusy(): ConnectError {
+  return new ConnectError("another policy run is in progress, retry later", Code.Aborted);
+}
+
+export async function runPolicies(deps: MemoryStoreDeps, actor: Actor, opts: { dryRun: boolean }): Promise<PolicyRunResult> {
+  const started = performance.now();
+  const me = randomUUID();
+  const acquired = await inTx(deps.sql, SYSTEM, (tx) => tx`
+    update policy_lease set holder = ${me}, expires_at = now() + make_interval(secs => ${LEASE_SECONDS}), last_started_at = now()
+    where id and (holder is null or expires_at < now()) returning id`);
+  if (acquired.length === 0) throw policyBusy();
+  const counts = new PolicyCounts();
+  let users = 0;
+  try {
+    let after = "00000000-0000-0000-0000-000000000000";
+    for (;;) {
+      const page = await inTx(deps.sql, SYSTEM, (tx) => tx<{ user_id: string }[]>`
+        select user_id from user_keys where user_id > ${after}::uuid order by user_id limit ${USER_PAGE}`);
+      for (const { user_id } of page) {
+        counts.merge(await runForUser(deps, actor, me, user_id, opts.dryRun));
+        users++;
+      }
+      if (page.length < USER_PAGE) break;
+      after = page[page.length - 1]!.user_id;
+    }
+  } catch (err) {
+    if (err instanceof LeaseLost) throw policyBusy();
+    throw err;
+  } finally {
+    await inTx(deps.sql, SYSTEM, (tx) => tx`
+      update policy_lease set holder = null, expires_at = '-infinity', last_finished_at = now() where holder = ${me}`).catch(() => undefined);
+  }
+  return { dryRun: opts.dryRun, counts, users, durationMs: performance.now() - started };
+}
+
+async function runForUser(deps: MemoryStoreDeps, actor: Actor, me: string, userId: string, dryRun: boolean): Promise<PolicyCounts> {
+  // Declared outside the transaction: a rolled-back (dry-run) transaction returns no value.
+  const counts = new PolicyCounts();
+  try {
+    await inTx(deps.sql, SYSTEM, async (tx) => {
+      const held = await tx`update policy_lease set expires_at = now() + make_interval(secs => ${LEASE_SECONDS}) where holder = ${me} returning id`;
+      if (held.length === 0) throw new LeaseLost();
+      await expire(deps, tx, userId, counts);
+      await promote(deps, tx, userId, counts);
+      const key = await deps.keys.load(tx, userId);
+      if (key) {
+        await trim(deps, tx, key, userId, counts);
+        await summarize(deps, tx, key, userId, counts);
+      }
+      if (dryRun) throw new Rollback();
+      if (counts.total() > 0) {
+        await deps.audit.record(tx, actor, { type: "policy.executed", success: true, resourceType: "user", resourceId: userId, details: { counts: counts.list() } });
+      }
+    });
+  } catch (err) {
+    if (!(err instanceof Rollback)) throw err;
+  }
+  return counts;
+}
+
+async function expire(deps: MemoryStoreDeps, tx: Tx, userId: string, counts: PolicyCounts): Promise<void> {
+  const p = deps.config.policies;
+  const rows = await tx<{ tier: number; n: number }[]>`
+    with gone as (
+      delete from memories where user_id = ${userId} and (
+        (expires_at is not null and expires_at <= now())
+        or (tier = 1 and ${p.shortTermRetentionDays}::int > 0 and created_at < now() - make_interval(days => ${p.shortTermRetentionDays}))
+        or (tier = 2 and ${p.midTermRetentionDays}::int > 0 and created_at < now() - make_interval(days => ${p.midTermRetentionDays}))
+        or (tier = 3 and ${p.longTermRetentionDays}::int > 0 and created_at < now() - make_interval(days => ${p.longTermRetentionDays}))
+      ) returning tier
+    ) select tier, count(*)::int as n from gone group by tier`;
+  for (const r of rows) counts.add("expire", r.tier, r.n);
+}
+
+async function promote(deps: MemoryStoreDeps, tx: Tx, userId: string, counts: PolicyCounts): Promise<void> {
+  const p = deps.config.policies;
+  // Tiers only advance, and promotion is not an edit: updated_at (recency) is left alone.
+  const rows = await tx<{ tier: number; n: number }[]>`
+    with moved as (
+      update memories set tier = case when created_at <= now() - make_interval(days => ${p.longTermAfterDays}) then 3 else 2 end
+      where user_id = ${userId} and (
+        (tier < 3 and created_at <= now() - make_interval(days => ${p.longTermAfterDays}))
+        or (tier < 2 and created_at <= now() - make_interval(days => ${p.midTermAfterDays}))
+      ) returning tier
+    ) select tier, count(*)::int as n from moved group by tier`;
+  for (const r of rows) counts.add("promote", r.tier, r.n);
+}
+
+async function trim(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string, counts: PolicyCounts): Promise<void> {
+  const limit = deps.config.policies.trimAboveChars;
+  const rows = await tx<{ id: string; tier: number }[]>`
+    select id, tier from memories
+    where user_id = ${userId} and tier >= ${TIER.mid} and content_chars > ${limit} and not summarized and not is_summary
+    order by id limit ${MAX_TRIMS_PER_USER}`;
+  for (const r of rows) {
+    const [m] = await tx<MemoryRow[]>`select ${memoryColumns(tx)} from memories m where m.id = ${r.id} and m.user_id = ${userId}`;
+    if (!m) continue;
+    const cur = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) => openRow(k, m));
+    const shorter = trimText(cur.content, limit);
+    if (shorter === cur.content) continue;
+    await rewriteMemory(deps, tx, key, userId, r.id, { content: shorter }, "trim", { summarized: true });
+    counts.add("trim", r.tier);
+  }
+}
+
+async function summarize(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string, counts: PolicyCounts): Promise<void> {
+  const p = deps.config.policies;
+  // Threads with enough memories whose summary is missing or older than their newest memory.
+  const threads = await tx<{ thread_id: string; tier: number; summary_id: string | null }[]>`
+    with t as (
+      select thread_id, count(*) as n, max(updated_at) as last, max(tier)::int as tier from memories
+      where user_id = ${userId} and thread_id <> '' and not is_summary group by thread_id
+      having count(*) >= ${p.summaryMinMemories}
+    )
+    select t.thread_id, t.tier, s.id as summary_id from t
+    left join memories s on s.user_id = ${userId} and s.is_summary and s.thread_id = t.thread_id
+    where s.id is null or s.updated_at < t.last
+    order by t.thread_id limit ${MAX_SUMMARIES_PER_USER}`;
+  for (const t of threads) {
+    const members = await tx<MemoryRow[]>`
+      select * from (
+        select ${memoryColumns(tx)} from memories m
+        where m.user_id = ${userId} and m.thread_id = ${t.thread_id} and not m.is_summary
+        order by m.created_at desc limit ${MAX_THREAD_MEMBERS}
+      ) recent order by created_at`;
+    const opened = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) => Promise.all(members.map((m) => openRow(k, m))));
+    const text = summarizeThread(opened.map((m) => ({ content: m.content, importance: m.importance, createdAt: m.createdAt })), p.trimAboveChars);
+    if (t.summary_id) {
+      await rewriteMemory(deps, tx, key, userId, t.summary_id, { content: text }, "summarize");
+    } else {
+      const prepared = await prepareMemory(key, deps.config.encryption, userId, uuidv7(), {
+        content: text,
+        threadId: t.thread_id,
+        agentId: "",
+        namespace: "",
+        metadata: {},
+        importance: Math.max(...opened.map((m) => m.importance)),
+        topic: "",
+        category: "",
+        role: CHAT_ROLE_SYSTEM,
+        expiresAt: null,
+        idempotencyKey: "",
+      }, { tier: t.tier, isSummary: true });
+      await insertPrepared(tx, userId, [prepared]);
+    }
+    counts.add("summarize", t.tier);
+  }
+}
