@@ -112,7 +112,8 @@ export function deriveImportance(text: string): ImportanceLevel {
 // Capitalised words that start sentences or are pronouns/months are not names by themselves.
 const NOT_NAMES = new Set(["I", "The", "A", "An", "My", "Our", "We", "You", "He", "She", "It", "They", "This", "That", "These", "Those", "And", "But", "Or", "If", "When", "Please", "Thanks", "Hello", "Hi", "Yes", "No", "Ok", "OK"]);
 const NAME_CONNECTORS = new Set(["of", "de", "van", "von", "da", "del", "la", "le", "du", "bin", "al"]);
-const TOKEN = /[\p{L}\p{M}\p{N}][\p{L}\p{M}\p{N}'’.&-]*|[.!?;:]+/gu;
+// Periods end tokens (so they can end sentences); titles like "Dr." are re-joined below.
+const TOKEN = /[\p{L}\p{M}\p{N}][\p{L}\p{M}\p{N}'’&-]*|[.!?;:]+/gu;
 
 /**
  * Capitalised sequences ("New York", "Dr. Jane Smith", "Bank of America"), plus single

@@ -46,6 +46,7 @@ export function cutAtWord(text: string, maxChars: number): string {
   if (cps.length <= maxChars) return text;
   if (maxChars <= 1) return ELLIPSIS.slice(0, maxChars);
   const head = cps.slice(0, maxChars - 1).join("");
+  if (/\s/.test(cps[maxChars - 1]!)) return head.trimEnd() + ELLIPSIS; // the cut falls between words
   const lastSpace = head.lastIndexOf(" ");
   return (lastSpace > head.length / 2 ? head.slice(0, lastSpace) : head).trimEnd() + ELLIPSIS;
 }

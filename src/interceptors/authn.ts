@@ -1,7 +1,8 @@
 /**
  * Authentication: `authorization: Bearer <credential>` only — a JWT access token or an `mk_` API
  * key — becomes the call's Principal. Nothing in a request body or query string is ever read.
- * Public RPCs (per the RPCS table) are not authenticated at all.
+ * Public RPCs (per the RPCS table) are not authenticated at all. A presented credential that is
+ * rejected counts against the client address's anonymous RPC budget (see rate-limit.ts).
  *
  * Revocation: a JWT is accepted only while its user is active, its token version is current and
  * its session is live. Those facts are cached in-process for at most config.auth.revocationCacheMs
@@ -15,9 +16,12 @@ import { hashSecret, isApiKey } from "../security/secrets.js";
 import { TokenError } from "../security/tokens.js";
 import type { AppDeps } from "../server/deps.js";
 import { authenticateApiKey } from "../store/identity/api-keys.js";
+import { hitWindow } from "../store/identity/throttle.js";
 import { loadAuthState } from "../store/identity/users.js";
-import { inTx, SYSTEM } from "../store/tx.js";
+import { inTx, SYSTEM, toConnectError } from "../store/tx.js";
 import { callStateKey, type CallState, type Principal } from "./call-context.js";
+import { rateLimited } from "./rate-limit.js";
+import { clientAddressKey } from "./request-context.js";
 
 interface Cached<T> {
   value: T;
@@ -149,7 +153,23 @@ export function authnInterceptor(deps: AppDeps, cache: RevocationCache): Interce
     if (!credential) {
       throw unauthenticated(state, header ? "malformed authorization header: expected 'Bearer <token>'" : "missing credential: send 'authorization: Bearer <token>'");
     }
-    state.principal = isApiKey(credential) ? await fromApiKey(credential, state) : await fromJwt(credential, state);
+    try {
+      state.principal = isApiKey(credential) ? await fromApiKey(credential, state) : await fromJwt(credential, state);
+    } catch (err) {
+      // A rejected credential is an unauthenticated call: it spends the address's anonymous budget,
+      // so guessing tokens or API keys is throttled like any other anonymous traffic.
+      if (err instanceof ConnectError && err.code === Code.Unauthenticated) {
+        const { abuse } = deps.config;
+        const hit = await hitWindow(deps.db.sql, `rpc:a:${req.contextValues.get(clientAddressKey)}`, abuse.windowSeconds).catch((e: unknown) => {
+          throw toConnectError(e);
+        });
+        if (hit.hits > abuse.anonymousRpcPerWindow) {
+          state.eventType = "security.rate_limit.exceeded";
+          throw rateLimited(hit.resetInSeconds, "rate limit exceeded");
+        }
+      }
+      throw err;
+    }
     return next(req);
   };
 }

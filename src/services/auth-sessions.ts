@@ -189,9 +189,20 @@ export function sessionHandlers(deps: AppDeps, cache: RevocationCache) {
     if (!req.oldPassword) throw invalidArgument("old_password", "is required");
     const user = await inTx(db.sql, userContext(principal.userId), (tx) => users.findUserById(tx, principal.userId));
     if (!user) throw new ConnectError("account not found", Code.NotFound);
+    // The old password is a guessable secret like a login's: same account budget, same lock.
+    const accountKey = `login:acct:${user.id}`;
+    const reservation = await reserveLoginAttempt(db.sql, accountKey, accountLimits).catch((e: unknown) => {
+      throw toConnectError(e);
+    });
+    if (!reservation.allowed) {
+      callState(ctx).eventType = "security.rate_limit.exceeded";
+      throw rateLimited(reservation.retryAfterSeconds, "too many failed password attempts");
+    }
     if (!(await verifyPassword(req.oldPassword, user.password_hash, { dummyCost: config.auth.bcryptCost }))) {
+      await settleLoginFailure(db.sql, accountKey, accountLimits);
       throw invalidArgument("old_password", "is incorrect");
     }
+    await refundLoginAttempt(db.sql, accountKey, true);
     checkPassword(req.newPassword, { username: user.username, email: user.email }, config.auth.passwordMinLength);
     const passwordHash = await hashPassword(req.newPassword, config.auth.bcryptCost);
     const info = callInfo(ctx);

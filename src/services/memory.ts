@@ -219,7 +219,7 @@ export function memoryService(deps: AppDeps): Partial<ServiceImpl<typeof MemoryS
       return create(RunPoliciesResponseSchema, {
         dryRun: result.dryRun,
         counts: result.counts.list().map((c) => create(PolicyActionCountSchema, { action: c.action, tier: c.tier as MemoryTier, count: BigInt(c.count) })),
-        duration: durationFromMs(result.durationMs),
+        duration: durationFromMs(Math.round(result.durationMs)),
       });
     },
   };

@@ -113,7 +113,8 @@ export function auditFields(call: CallInfo | SystemActor, event: AuditEventInput
   let sessionId: string | null = null;
   let details: Record<string, unknown> = { ...(event.details ?? {}) };
   let key: string;
-  let where = { service: null as string | null, method: null as string | null, clientAddress: null as string | null, userAgent: null as string | null, requestId: null as string | null };
+  let where: Pick<AuditRecordFields, "service" | "method" | "clientAddress" | "userAgent" | "requestId"> =
+    { service: null, method: null, clientAddress: null, userAgent: null, requestId: null };
   if (isSystemActor(call)) {
     principalType = "system";
     details = { actor: call.system, ...details };
@@ -144,7 +145,7 @@ export function auditFields(call: CallInfo | SystemActor, event: AuditEventInput
     resourceType: opt(event.resourceType),
     resourceId: opt(event.resourceId),
     success: event.success,
-    code: event.code ?? (event.success ? "ok" : "unknown"),
+    code: storable(event.code ?? (event.success ? "ok" : "unknown")),
     errorMessage,
     sessionId: opt(sessionId),
     // Round-trip through canonical JSON so what we hash is exactly what jsonb gives back.

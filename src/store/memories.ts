@@ -50,9 +50,11 @@ export interface CreateResult {
 /** Creates one or more memories in one transaction: all or nothing. */
 export async function createMemories(deps: MemoryStoreDeps, userId: string, actor: Actor, items: NewMemory[]): Promise<CreateResult> {
   const key = await deps.keys.ensure(deps.sql, userId);
+  // Ids share the millisecond; sorted, they follow the batch order (list order = insertion order).
   const now = Date.now();
+  const ids = items.map(() => uuidv7(now)).sort();
   // Encryption and hashing happen before the transaction, so it only holds locks for the SQL.
-  const prepared = await Promise.all(items.map((item) => prepareMemory(key, deps.config.encryption, userId, uuidv7(now), item)));
+  const prepared = await Promise.all(items.map((item, i) => prepareMemory(key, deps.config.encryption, userId, ids[i]!, item)));
   return inTx(deps.sql, userContext(userId), async (tx) => {
     const inserted = await insertPrepared(tx, userId, prepared);
     const replayHashes = prepared.filter((p) => !inserted.has(p.id) && p.idempotencyHash).map((p) => p.idempotencyHash!);

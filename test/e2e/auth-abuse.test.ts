@@ -31,7 +31,8 @@ function expectThrottled(err: ConnectError | undefined): number {
 describe(`logins (${testMode})`, () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ MEMORIC_LOGIN_LOCKOUT_SECONDS: "2" });
+    // Every attempt here comes from 127.0.0.1: the per-address budget has its own describe below.
+    server = await startTestServer({ MEMORIC_LOGIN_LOCKOUT_SECONDS: "2", MEMORIC_LOGIN_MAX_FAILURES_PER_ADDRESS: "100000" });
   });
   afterAll(async () => {
     await server?.close();
@@ -81,8 +82,19 @@ describe(`logins (${testMode})`, () => {
     expectThrottled(await failure(auth.login({ username: victim.username, password: WRONG })));
   });
 
+  it("share their budget with ChangePassword: a stolen session cannot guess the password there instead", async () => {
+    const victim = await registerAndLogin(server);
+    const me = victim.client(AuthService);
+    const change = (oldPassword: string) => failure(me.changePassword({ oldPassword, newPassword: "another quite long passphrase 5" }));
+    for (let i = 1; i <= 10; i++) expect((await change(`${WRONG} ${i}`))?.code, `guess ${i}`).toBe(Code.InvalidArgument);
+    expectThrottled(await change(victim.password));
+    expectThrottled(await failure(anonymous(server).login({ username: victim.username, password: victim.password })));
+  });
+
   it("do not block the event loop: 20 concurrent logins while health checks keep answering", async () => {
-    const u = await registerAndLogin(server);
+    // Twenty accounts: one account allows only MEMORIC_LOGIN_MAX_FAILURES attempts in flight at once.
+    const names = Array.from({ length: 20 }, (_, i) => `storm${i}x${Date.now()}`);
+    await Promise.all(names.map((username) => anonymous(server).register({ username, email: `${username}@example.com`, password: TEST_PASSWORD })));
     const health = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
     let done = false;
     const liveness: Serving[] = [];
@@ -95,7 +107,7 @@ describe(`logins (${testMode})`, () => {
         latencies.push(performance.now() - started);
       }
     })();
-    const logins = await Promise.allSettled(Array.from({ length: 20 }, () => anonymous(server).login({ username: u.username, password: u.password })));
+    const logins = await Promise.allSettled(names.map((username) => anonymous(server).login({ username, password: TEST_PASSWORD })));
     done = true;
     await prober;
     expect(logins.filter((r) => r.status === "rejected")).toEqual([]);
@@ -103,6 +115,33 @@ describe(`logins (${testMode})`, () => {
     expect(liveness.every((s) => s === Serving.SERVING)).toBe(true);
     // Reported, not asserted: `npm run bench` measures it.
     console.info(`health during 20 logins: ${liveness.length} checks, max ${Math.max(...latencies).toFixed(1)} ms`);
+  });
+});
+
+describe(`failed logins per client address (${testMode})`, () => {
+  let server: TestServer;
+  const from = (address: string) => ({ headers: { "x-forwarded-for": address } });
+  beforeAll(async () => {
+    server = await startTestServer({ MEMORIC_LOGIN_MAX_FAILURES_PER_ADDRESS: "5", MEMORIC_TRUSTED_PROXIES: "127.0.0.1" });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("lock an address that guesses across many accounts, and only that address", async () => {
+    const auth = anonymous(server);
+    for (let i = 0; i < 5; i++) {
+      expect((await failure(auth.login({ username: `nobody${i}`, password: WRONG }, from("10.5.0.1"))))?.code).toBe(Code.Unauthenticated);
+    }
+    expectThrottled(await failure(auth.login({ username: "nobody-else", password: WRONG }, from("10.5.0.1"))));
+    expect((await failure(auth.login({ username: "nobody-else", password: WRONG }, from("10.5.0.2"))))?.code).toBe(Code.Unauthenticated);
+  });
+
+  it("never count successful logins against the address", async () => {
+    const u = await registerAndLogin(server);
+    const auth = anonymous(server);
+    for (let i = 0; i < 8; i++) await auth.login({ username: u.username, password: u.password }, from("10.5.0.3"));
+    expect((await failure(auth.login({ username: u.username, password: WRONG }, from("10.5.0.3"))))?.code).toBe(Code.Unauthenticated);
   });
 });
 
@@ -187,6 +226,18 @@ describe(`RPC rate limits (${testMode})`, () => {
       expectThrottled(await failure(auth.refresh({ refreshToken: "bogus" }, xff("10.2.0.1"))));
       // Another client behind the same proxy has its own budget.
       expect((await failure(auth.refresh({ refreshToken: "bogus" }, xff("10.2.0.2"))))?.code).toBe(Code.Unauthenticated);
+    });
+
+    it("budgets rejected credentials per address too: guessing tokens or API keys is throttled", async () => {
+      const guesses = [...Array.from({ length: 3 }, (_, i) => `mk_${"A".repeat(42)}${i}`), "not.a.jwt", "eyJhbGciOiJub25lIn0.e30."];
+      for (const guess of guesses) {
+        const client = createClient(AuthService, bearerTransport(server, guess));
+        expect((await failure(client.getCurrentUser({}, xff("10.4.0.1"))))?.code).toBe(Code.Unauthenticated);
+      }
+      const next = createClient(AuthService, bearerTransport(server, `mk_${"B".repeat(43)}`));
+      expectThrottled(await failure(next.getCurrentUser({}, xff("10.4.0.1"))));
+      // A real principal at that address keeps its own budget.
+      await expect(createClient(AuthService, bearerTransport(server, bystander)).getCurrentUser({}, xff("10.4.0.1"))).resolves.toBeDefined();
     });
   });
 

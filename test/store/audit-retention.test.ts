@@ -109,3 +109,42 @@ describe("retention", () => {
     expect((await verify()).firstBad).toMatchObject({ seq: 2, reason: "modified" });
   });
 });
+
+// Production rarely connects as a superuser: the owner is then subject to FORCEd row-level
+// security, and retention must still be able to delete (0003's audit_log_retention policy).
+describe.skipIf(!process.env.DATABASE_URL)("retention as a non-superuser owner (postgres)", () => {
+  it("prunes and verifies", async () => {
+    const { default: postgres } = await import("postgres");
+    const { migrate } = await import("../../src/store/migrate.js");
+    const { createLogger } = await import("../../src/logger.js");
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const role = `memoric_owner_${suffix}`;
+    const dbName = `memoric_test_owner_${suffix}`;
+    const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create role ${role} login nosuperuser nobypassrls createrole`);
+    await admin.unsafe(`create database ${dbName} owner ${role}`);
+    const url = new URL(process.env.DATABASE_URL!);
+    url.username = role;
+    url.pathname = `/${dbName}`;
+    const sql = postgres(url.toString(), { max: 2, onnotice: () => {} });
+    try {
+      await migrate(sql, createLogger("silent"));
+      const [who] = await sql<{ su: boolean }[]>`select rolsuper as su from pg_roles where rolname = current_user`;
+      expect(who!.su).toBe(false);
+      clock = new Date(Date.now() - 40 * DAY);
+      const w = createAuditWriter({ sql, config: { enabled: true, shards: 1 }, now: () => clock });
+      for (let i = 0; i < 3; i++) await w.recordStandalone(actor, { type: "policy.executed", success: true });
+      await writeCheckpoint(sql, KEY);
+      expect((await pruneAuditLog(sql, KEY, { retentionDays: 30 })).deleted).toBe(3);
+      expect(await verifyAuditLog(sql, SYSTEM, KEY)).toMatchObject({ ok: true, checked: 0 });
+      // ...and outside retention the owner still deletes nothing: RLS matches no row, the trigger stops TRUNCATE.
+      expect((await sql`delete from audit_checkpoints`).count).toBe(0);
+      await expect(sql`truncate audit_checkpoints`).rejects.toThrow(/append-only/);
+    } finally {
+      await sql.end();
+      await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+      await admin.unsafe(`drop role if exists ${role}`);
+      await admin.end();
+    }
+  });
+});

@@ -128,6 +128,10 @@ alter table audit_log enable row level security;
 alter table audit_log force row level security;
 create policy audit_log_read on audit_log for select using (app_is_admin() or app_is_system());
 create policy audit_log_append on audit_log for insert with check (true);
+-- Retention runs as the owner, which FORCE subjects to RLS unless it is a superuser: without this
+-- policy its DELETE would silently match nothing. memoric_app has no DELETE privilege at all.
+create policy audit_log_retention on audit_log for delete
+  using (app_is_system() and coalesce(current_setting('app.audit_retention', true), '') = 'on');
 
 alter table audit_checkpoints enable row level security;
 alter table audit_checkpoints force row level security;

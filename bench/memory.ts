@@ -1,0 +1,199 @@
+/**
+ * Memory benchmarks (issue 4):
+ * - CreateMemory over gRPC at 64 concurrent calls (encrypted + indexed + audited), next to a raw
+ *   postgres.js single-row INSERT baseline at the same concurrency and pool size, in the same run;
+ *   the same CreateMemory load with MEMORIC_ENCRYPTION=off gives the cost of encryption.
+ * - SearchMemories p50/p95/p99 for one user holding 10k and then 100k memories, over gRPC (auth,
+ *   rate limit and audit included) and at the store (SQL + decrypt only). The corpus is seeded by
+ *   the store's bulk path (same encryption and blind index as CreateMemory), not through RPCs.
+ *
+ * Corpus model: memories of 8-24 words drawn from a Zipf(1) distribution over 20,000 synthetic
+ * words whose 100 most frequent ranks are dropped (they would be stop words), so the commonest
+ * content word appears in a few percent of memories, as in real text. Queries are 1-3 words drawn
+ * from the same distribution.
+ */
+import { createClient } from "@connectrpc/connect";
+import crypto from "node:crypto";
+import postgres from "postgres";
+import { MemoryService } from "../gen/memoric/v1/memory_pb.js";
+import { MasterKeyring } from "../src/security/crypto.js";
+import { createAuditWriter } from "../src/store/audit-log.js";
+import type { MemoryStoreDeps } from "../src/store/memories.js";
+import { searchMemories } from "../src/store/memory-search.js";
+import { uuidv7 } from "../src/store/memory-rows.js";
+import { insertPrepared, prepareMemory } from "../src/store/memory-write.js";
+import { inTx, userContext } from "../src/store/tx.js";
+import { UserKeys } from "../src/store/user-keys.js";
+import { createLogger } from "../src/logger.js";
+import { registerAndLogin } from "../test/support/identity.js";
+import { startTestServer, type TestServer } from "../test/support/server.js";
+import { round, summarize, type Figures } from "./support.js";
+
+export interface MemoryBenchOptions {
+  concurrency: number;
+  createCalls: number;
+  searchSizes: number[];
+  searchQueries: number;
+}
+
+const DEFAULTS: MemoryBenchOptions = { concurrency: 64, createCalls: 4000, searchSizes: [10_000, 100_000], searchQueries: 300 };
+
+/** Deterministic PRNG (mulberry32) so every run uses the same corpus. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function corpus(seed = 7) {
+  const rand = rng(seed);
+  const letters = "abcdefghijklmnopqrstuvwxyz";
+  const vocab = Array.from({ length: 20_000 }, () => Array.from({ length: 4 + Math.floor(rand() * 6) }, () => letters[Math.floor(rand() * 26)]).join(""));
+  const SKIP = 100;
+  const cdf: number[] = [];
+  let sum = 0;
+  for (let k = SKIP + 1; k <= vocab.length; k++) cdf.push((sum += 1 / k));
+  const word = () => {
+    const x = rand() * sum;
+    let lo = 0;
+    let hi = cdf.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return vocab[lo + SKIP]!;
+  };
+  return {
+    text: () => Array.from({ length: 8 + Math.floor(rand() * 17) }, word).join(" "),
+    query: () => Array.from({ length: 1 + Math.floor(rand() * 3) }, word).join(" "),
+  };
+}
+
+/** Runs `total` calls of fn with `concurrency` in flight; returns per-call latencies and wall time. */
+async function load(total: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<{ samples: number[]; seconds: number }> {
+  const samples: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t = performance.now();
+        await fn(i);
+        samples.push(performance.now() - t);
+      }
+    }),
+  );
+  return { samples, seconds: (performance.now() - started) / 1000 };
+}
+
+const BENCH_ENV = { LOG_LEVEL: "warn", MEMORIC_RATE_LIMIT_RPC: "1000000", MEMORIC_RATE_LIMIT_ANONYMOUS_RPC: "100000", MEMORIC_POLICY_INTERVAL_SECONDS: "0" };
+
+async function createLoad(server: TestServer, o: MemoryBenchOptions) {
+  const user = await registerAndLogin(server);
+  const client = createClient(MemoryService, user.transport);
+  const c = corpus(11);
+  const texts = Array.from({ length: o.createCalls + 200 }, c.text);
+  await load(200, o.concurrency, (i) => client.createMemory({ content: texts[i]! })); // warm-up
+  const r = await load(o.createCalls, o.concurrency, (i) => client.createMemory({ content: texts[200 + i]!, threadId: `t${i % 50}` }));
+  return { ...summarize(r.samples), perSecond: o.createCalls / r.seconds };
+}
+
+async function rawInsertLoad(server: TestServer, o: MemoryBenchOptions) {
+  // The server's own pool size, so both sides get the same number of connections.
+  const sql = server.config.databaseUrl ? postgres(server.config.databaseUrl, { max: server.config.db.poolMax, onnotice: () => {} }) : server.db.sql;
+  try {
+    await sql`create table if not exists bench_raw (id uuid primary key, user_id uuid not null, content text not null, created_at timestamptz not null default now())`;
+    const userId = crypto.randomUUID();
+    const c = corpus(13);
+    const texts = Array.from({ length: o.createCalls + 200 }, c.text);
+    await load(200, o.concurrency, (i) => sql`insert into bench_raw (id, user_id, content) values (${crypto.randomUUID()}, ${userId}, ${texts[i]!})`);
+    const r = await load(o.createCalls, o.concurrency, (i) => sql`insert into bench_raw (id, user_id, content) values (${crypto.randomUUID()}, ${userId}, ${texts[200 + i]!})`);
+    await sql`drop table bench_raw`;
+    return { ...summarize(r.samples), perSecond: o.createCalls / r.seconds };
+  } finally {
+    if (sql !== server.db.sql) await sql.end();
+  }
+}
+
+/** The store's bulk path: same sealing and indexing as CreateMemory, 1000 rows per statement. */
+async function seed(deps: MemoryStoreDeps, userId: string, count: number, text: () => string): Promise<number> {
+  const started = performance.now();
+  const key = await deps.keys.ensure(deps.sql, userId);
+  const BATCH = 1000;
+  for (let done = 0; done < count; done += BATCH) {
+    const n = Math.min(BATCH, count - done);
+    const base = Date.now() - (count - done) * 60_000; // spread over time so recency varies
+    const items = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        prepareMemory(key, deps.config.encryption, userId, uuidv7(base + i * 60_000), {
+          content: text(), threadId: `t${(done + i) % 200}`, agentId: "", namespace: "", metadata: {}, importance: 0, topic: "", category: "", role: 0, expiresAt: null, idempotencyKey: "",
+        }),
+      ),
+    );
+    await inTx(deps.sql, userContext(userId), (tx) => insertPrepared(tx, userId, items));
+  }
+  await deps.sql`analyze memories`.catch(() => undefined);
+  await deps.sql`analyze memory_terms`.catch(() => undefined);
+  return (performance.now() - started) / 1000;
+}
+
+async function searchLoad(server: TestServer, o: MemoryBenchOptions): Promise<Figures> {
+  const out: Figures = {};
+  const user = await registerAndLogin(server);
+  const client = createClient(MemoryService, user.transport);
+  const keyring = await MasterKeyring.fromBase64(server.config.secrets.keysetBase64!);
+  const deps: MemoryStoreDeps = { sql: server.db.sql, keys: new UserKeys(keyring), config: server.config.memory, logger: createLogger("warn"), audit: createAuditWriter({ sql: server.db.sql }) };
+  const c = corpus(17);
+  const queries = Array.from({ length: o.searchQueries + 50 }, c.query);
+  let have = 0;
+  for (const size of o.searchSizes) {
+    const seconds = await seed(deps, user.userId, size - have, c.text);
+    have = size;
+    const k = `${size / 1000}k`;
+    out[`seed ${k} memories via bulk path (s)`] = round(seconds, 1);
+    for (let i = 0; i < 50; i++) await client.searchMemories({ query: queries[i]! }); // warm-up
+    const rpc = (await load(o.searchQueries, 1, (i) => client.searchMemories({ query: queries[50 + i]!, topK: 10 }))).samples;
+    const storeOnly = (await load(o.searchQueries, 1, (i) => searchMemories(deps, user.userId, { query: queries[50 + i]!, filter: {}, topK: 10 }))).samples;
+    const empty = (await load(50, 1, () => client.searchMemories({ query: "", topK: 10 }))).samples;
+    const r = summarize(rpc);
+    const s = summarize(storeOnly);
+    out[`SearchMemories @${k} gRPC p50/p95/p99 (ms)`] = `${round(r.p50)} / ${round(r.p95)} / ${round(r.p99)}`;
+    out[`SearchMemories @${k} store p50/p95/p99 (ms)`] = `${round(s.p50)} / ${round(s.p95)} / ${round(s.p99)}`;
+    out[`SearchMemories @${k} empty query gRPC p95 (ms)`] = round(summarize(empty).p95);
+  }
+  return out;
+}
+
+export async function benchMemory(options: Partial<MemoryBenchOptions> = {}): Promise<Figures> {
+  const o = { ...DEFAULTS, ...options };
+  const out: Figures = {};
+  const encrypted = await startTestServer(BENCH_ENV);
+  try {
+    const raw = await rawInsertLoad(encrypted, o);
+    const enc = await createLoad(encrypted, o);
+    out[`raw INSERT @${o.concurrency} (rows/s)`] = round(raw.perSecond, 0);
+    out[`raw INSERT p50/p99 (ms)`] = `${round(raw.p50)} / ${round(raw.p99)}`;
+    out[`CreateMemory encrypted @${o.concurrency} (calls/s)`] = round(enc.perSecond, 0);
+    out[`CreateMemory encrypted p50/p99 (ms)`] = `${round(enc.p50)} / ${round(enc.p99)}`;
+    out["CreateMemory / raw INSERT (target >= 0.5)"] = round(enc.perSecond / raw.perSecond);
+    const plain = await startTestServer({ ...BENCH_ENV, MEMORIC_ENCRYPTION: "off" });
+    try {
+      const p = await createLoad(plain, o);
+      out[`CreateMemory plaintext @${o.concurrency} (calls/s)`] = round(p.perSecond, 0);
+      out["encryption cost: 1 - encrypted/plaintext (target <= 0.10)"] = round(1 - enc.perSecond / p.perSecond);
+    } finally {
+      await plain.close();
+    }
+    Object.assign(out, await searchLoad(encrypted, o));
+  } finally {
+    await encrypted.close();
+  }
+  return out;
+}
