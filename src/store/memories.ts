@@ -7,7 +7,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Config } from "../config.js";
 import type { CallInfo } from "../interceptors/call-context.js";
 import type { Logger } from "../logger.js";
-import type { AuditWriter, SystemActor } from "./audit-log.js";
+import type { AuditEventInput, AuditWriter, SystemActor } from "./audit-log.js";
 import type { Sql } from "./database.js";
 import { filterSql, type MemoryFilterInput } from "./memory-filters.js";
 import { memoryColumns, openRow, uuidv7, withDataKey, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
@@ -55,8 +55,19 @@ export async function createMemories(deps: MemoryStoreDeps, userId: string, acto
   const ids = items.map(() => uuidv7(now)).sort();
   // Encryption and hashing happen before the transaction, so it only holds locks for the SQL.
   const prepared = await Promise.all(items.map((item, i) => prepareMemory(key, deps.config.encryption, userId, ids[i]!, item)));
+  const keyed = prepared.some((p) => p.idempotencyHash);
   return inTx(deps.sql, userContext(userId), async (tx) => {
-    const inserted = await insertPrepared(tx, userId, prepared);
+    let inserted: Awaited<ReturnType<typeof insertPrepared>>;
+    if (!keyed) {
+      // No idempotency keys: everything is inserted, so the audit row is known up front and is
+      // pipelined behind the insert (one round trip for both, audit still the last statement).
+      [inserted] = await Promise.all([
+        insertPrepared(tx, userId, prepared),
+        deps.audit.record(tx, actor, createdEvent(items.length === 1 ? prepared[0]!.id : undefined, items.length, 0)),
+      ]);
+    } else {
+      inserted = await insertPrepared(tx, userId, prepared);
+    }
     const replayHashes = prepared.filter((p) => !inserted.has(p.id) && p.idempotencyHash).map((p) => p.idempotencyHash!);
     const earlier = replayHashes.length
       ? await readMemoriesWithIdem(deps, tx, userId, replayHashes)
@@ -92,16 +103,16 @@ export async function createMemories(deps: MemoryStoreDeps, userId: string, acto
         replayed.push(true);
       }
     }
-    const created = replayed.filter((r) => !r).length;
-    await deps.audit.record(tx, actor, {
-      type: "memory.created",
-      success: true,
-      resourceType: "memory",
-      ...(items.length === 1 ? { resourceId: memories[0]!.id } : {}),
-      details: { count: created, replayed: items.length - created },
-    });
+    if (keyed) {
+      const created = replayed.filter((r) => !r).length;
+      await deps.audit.record(tx, actor, createdEvent(items.length === 1 ? memories[0]!.id : undefined, created, items.length - created));
+    }
     return { memories, replayed };
   });
+}
+
+function createdEvent(resourceId: string | undefined, count: number, replayed: number): AuditEventInput {
+  return { type: "memory.created", success: true, resourceType: "memory", ...(resourceId ? { resourceId } : {}), details: { count, replayed } };
 }
 
 async function readMemoriesWithIdem(deps: MemoryStoreDeps, tx: Tx, userId: string, hashes: Buffer[]): Promise<Map<string, MemoryRecord>> {

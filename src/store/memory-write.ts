@@ -123,22 +123,8 @@ const INSERT_COLUMNS = [
   "content_chars", "doc_len",
 ] as const;
 
-/**
- * Inserts rows (skipping idempotency-key duplicates) and the terms of the rows actually inserted.
- * Returns id -> {created_at, updated_at} of the inserted rows.
- */
-export async function insertPrepared(tx: Tx, userId: string, items: PreparedMemory[]): Promise<Map<string, { created_at: Date; updated_at: Date }>> {
-  if (items.length === 0) return new Map();
-  const inserted = await tx<{ id: string; created_at: Date; updated_at: Date }[]>`
-    insert into memories ${tx(items.map((p) => p.row), ...INSERT_COLUMNS)}
-    on conflict (user_id, idempotency_key_hash) where idempotency_key_hash is not null do nothing
-    returning id, created_at, updated_at`;
-  const byId = new Map(inserted.map((r) => [r.id, { created_at: r.created_at, updated_at: r.updated_at }]));
-  await insertTerms(tx, userId, items.filter((p) => byId.has(p.id)).map((p) => [p.id, p.terms] as const));
-  return byId;
-}
-
-export async function insertTerms(tx: Tx, userId: string, items: ReadonlyArray<readonly [string, IndexedTerms]>): Promise<void> {
+/** Flattens per-memory terms into parallel arrays for one unnest() insert. */
+function termArrays(items: ReadonlyArray<readonly [string, IndexedTerms]>) {
   const ids: string[] = [];
   const hashes: string[] = [];
   const tfs: number[] = [];
@@ -151,9 +137,37 @@ export async function insertTerms(tx: Tx, userId: string, items: ReadonlyArray<r
       lens.push(t.docLen);
     });
   }
-  if (ids.length === 0) return;
+  return { ids, hashes, tfs, lens };
+}
+
+/**
+ * Inserts rows (skipping idempotency-key duplicates) and the terms of the rows actually inserted,
+ * in ONE statement (one round trip; callers may pipeline their audit row right behind it).
+ * Returns id -> {created_at, updated_at} of the inserted rows.
+ */
+export async function insertPrepared(tx: Tx, userId: string, items: PreparedMemory[]): Promise<Map<string, { created_at: Date; updated_at: Date }>> {
+  if (items.length === 0) return new Map();
+  const t = termArrays(items.map((p) => [p.id, p.terms] as const));
+  const inserted = await tx<{ id: string; created_at: Date; updated_at: Date }[]>`
+    with m as (
+      insert into memories ${tx(items.map((p) => p.row), ...INSERT_COLUMNS)}
+      on conflict (user_id, idempotency_key_hash) where idempotency_key_hash is not null do nothing
+      returning id, created_at, updated_at
+    ), terms as (
+      insert into memory_terms (memory_id, user_id, term_hash, tf, doc_len)
+      select t.id, ${userId}::uuid, t.h, t.tf, t.len
+      from unnest(${t.ids}::uuid[], ${t.hashes}::bigint[], ${t.tfs}::int[], ${t.lens}::int[]) as t(id, h, tf, len)
+      where t.id in (select id from m)
+    )
+    select id, created_at, updated_at from m`;
+  return new Map(inserted.map((r) => [r.id, { created_at: r.created_at, updated_at: r.updated_at }]));
+}
+
+export async function insertTerms(tx: Tx, userId: string, items: ReadonlyArray<readonly [string, IndexedTerms]>): Promise<void> {
+  const t = termArrays(items);
+  if (t.ids.length === 0) return;
   await tx`
     insert into memory_terms (memory_id, user_id, term_hash, tf, doc_len)
     select t.id, ${userId}::uuid, t.h, t.tf, t.len
-    from unnest(${ids}::uuid[], ${hashes}::bigint[], ${tfs}::int[], ${lens}::int[]) as t(id, h, tf, len)`;
+    from unnest(${t.ids}::uuid[], ${t.hashes}::bigint[], ${t.tfs}::int[], ${t.lens}::int[]) as t(id, h, tf, len)`;
 }

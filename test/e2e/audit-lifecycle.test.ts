@@ -30,28 +30,31 @@ async function verifyCli(config: Config, json = false) {
   return { code, lines };
 }
 
-it("startup, idle checkpoints, shutdown, and `memoric audit verify`", async () => {
+// Generous timeout: in embedded mode every step below opens the PGlite data directory afresh.
+it("startup, idle checkpoints, shutdown, and `memoric audit verify`", { timeout: 180_000 }, async () => {
   db = await createTestDatabase();
   const server = await startTestServer({ MEMORIC_AUDIT_CHECKPOINT_INTERVAL_SECONDS: "1" }, db);
   await new Promise((r) => setTimeout(r, 2600)); // idle: no RPC at all
   await server.close(); // stops the server, keeps the database
   const config = server.config;
 
-  const facts = await asOwner(config, async (sql) => ({
-    events: (await sql<{ event_type: string; shard: number; seq: string }[]>`select event_type, shard, seq from audit_log order by time`),
-    checkpoints: await sql<{ heads: { shard: number; seq: number }[] }[]>`select heads from audit_checkpoints order by id`,
-  }));
-  expect(facts.events.map((e) => e.event_type)).toEqual(["system.startup", "system.shutdown"]);
+  const ok = await verifyCli(config);
+  expect(ok.code).toBe(0);
+  expect(ok.lines[0]).toMatch(/^audit chain OK: 2 rows checked, \d+ checkpoints verified$/);
+
+  const facts = await asOwner(config, async (sql) => {
+    const events = await sql<{ event_type: string; shard: number; seq: string }[]>`select event_type, shard, seq from audit_log order by time`;
+    const checkpoints = await sql<{ heads: { shard: number; seq: number }[] }[]>`select heads from audit_checkpoints order by id`;
+    await tamper(sql, (tx) => tx`update audit_log set details = '{}' where event_type = 'system.shutdown'`);
+    return { events, checkpoints };
+  });
+  // The CLI run above recorded audit.verified after the server's own two events.
+  expect(facts.events.map((e) => e.event_type)).toEqual(["system.startup", "system.shutdown", "audit.verified"]);
   // ≥ 2 periodic ones while idle, plus the final one at shutdown.
   expect(facts.checkpoints.length).toBeGreaterThanOrEqual(3);
   const shutdown = facts.events[1]!;
   expect(facts.checkpoints.at(-1)!.heads).toContainEqual(expect.objectContaining({ shard: shutdown.shard, seq: Number(shutdown.seq) }));
 
-  const ok = await verifyCli(config);
-  expect(ok.code).toBe(0);
-  expect(ok.lines[0]).toMatch(/^audit chain OK: 2 rows checked, \d+ checkpoints verified$/);
-
-  await asOwner(config, (sql) => tamper(sql, (tx) => tx`update audit_log set details = '{}' where event_type = 'system.shutdown'`));
   const broken = await verifyCli(config);
   expect(broken.code).toBe(1);
   expect(broken.lines[0]).toContain(`BROKEN at shard ${shutdown.shard} seq ${shutdown.seq}`);
