@@ -5,10 +5,13 @@
  *   chain shards and with 1 (a single global chain: every writer queues on one head row);
  * - append-only: recordStandalone() alone, 16 vs 1 shard (raw audit rows/s).
  * 32 concurrent writers, 64 distinct principals. Ratios > 1 mean faster than the baseline.
+ * And end to end (benchAuditRpc): the real server with MEMORIC_AUDIT=on vs off, same run, over gRPC:
+ * CreateMemory (a mutation, its audit row in its transaction) and GetCurrentUser (a read, its row
+ * written after the call).
  * Database: a fresh one on DATABASE_URL's server when set, else embedded PGlite (one connection,
  * so concurrency there only measures queueing).
  *
- * Run alone: `npx tsx bench/audit.ts [ops]`.
+ * Run alone: `npx tsx bench/audit.ts [ops]` (prints both).
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -23,6 +26,10 @@ import { verifyAuditLog } from "../src/store/audit-verify.js";
 import { openDatabase, type Database } from "../src/store/database.js";
 import { migrate } from "../src/store/migrate.js";
 import { inTx, SYSTEM, userContext } from "../src/store/tx.js";
+import { AuthService } from "../gen/memoric/v1/auth_pb.js";
+import { MemoryService } from "../gen/memoric/v1/memory_pb.js";
+import { registerAndLogin } from "../test/support/identity.js";
+import { startTestServer } from "../test/support/server.js";
 
 export interface AuditBenchOptions {
   ops?: number;
@@ -151,8 +158,69 @@ export async function benchAudit(options: AuditBenchOptions = {}): Promise<Audit
   }
 }
 
+export interface AuditRpcFigures {
+  /** Distinct callers: all of one principal's rows go to one chain shard, so 1 caller = 1 head lock. */
+  principals: number;
+  createMemoryOffPerSec: number;
+  createMemoryOnPerSec: number;
+  getCurrentUserOffPerSec: number;
+  getCurrentUserOnPerSec: number;
+  /** on / off throughput (1 = free; the issue's target is ≥ 0.85). */
+  ratioCreateMemory: number;
+  ratioGetCurrentUser: number;
+}
+
+export interface AuditRpcBenchResult {
+  ops: number;
+  concurrency: number;
+  runs: AuditRpcFigures[];
+}
+
+/**
+ * The cost as a client sees it: real servers (audit off / on, fresh databases) called over gRPC by
+ * `concurrency` workers spread over 1 and over 16 principals; best of `rounds`.
+ */
+export async function benchAuditRpc(options: AuditBenchOptions & { principals?: number[] } = {}): Promise<AuditRpcBenchResult> {
+  const ops = options.ops ?? 1000;
+  const concurrency = options.concurrency ?? 32;
+  const rounds = options.rounds ?? 2;
+  const r2 = (n: number) => Math.round(n * 100) / 100;
+  const runs: AuditRpcFigures[] = [];
+  for (const principals of options.principals ?? [1, 16]) {
+    const best = { createoff: 0, createon: 0, readoff: 0, readon: 0 };
+    for (let r = 0; r < rounds; r++) {
+      for (const mode of ["off", "on"] as const) {
+        const server = await startTestServer({
+          MEMORIC_AUDIT: mode, LOG_LEVEL: "warn", MEMORIC_DB_POOL_MAX: "34",
+          MEMORIC_RATE_LIMIT_RPC: "1000000", MEMORIC_RATE_LIMIT_ANONYMOUS_RPC: "1000000",
+        });
+        try {
+          const users = [];
+          for (let u = 0; u < principals; u++) users.push(await registerAndLogin(server));
+          const memories = users.map((u) => u.client(MemoryService));
+          const auth = users.map((u) => u.client(AuthService));
+          await throughput(100, concurrency, (i) => memories[i % principals]!.createMemory({ content: `warm-up ${i}` }));
+          best[`create${mode}`] = Math.max(best[`create${mode}`], await throughput(ops, concurrency, (i) =>
+            memories[i % principals]!.createMemory({ content: `The user mentioned item ${i}: allergic to peanuts, prefers trains`, threadId: `t${i % 8}` })));
+          best[`read${mode}`] = Math.max(best[`read${mode}`], await throughput(ops, concurrency, (i) => auth[i % principals]!.getCurrentUser({})));
+        } finally {
+          await server.close();
+        }
+      }
+    }
+    runs.push({
+      principals,
+      createMemoryOffPerSec: Math.round(best.createoff), createMemoryOnPerSec: Math.round(best.createon),
+      getCurrentUserOffPerSec: Math.round(best.readoff), getCurrentUserOnPerSec: Math.round(best.readon),
+      ratioCreateMemory: r2(best.createon / best.createoff), ratioGetCurrentUser: r2(best.readon / best.readoff),
+    });
+  }
+  return { ops, concurrency, runs };
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  benchAudit({ ops: Number(process.argv[2]) || undefined }).then(
+  const ops = Number(process.argv[2]) || undefined;
+  (async () => ({ store: await benchAudit({ ops }), rpc: await benchAuditRpc({ ops: ops && Math.ceil(ops / 2) }) }))().then(
     (r) => console.log(JSON.stringify(r, null, 2)),
     (err: unknown) => { console.error(err); process.exit(1); },
   );

@@ -86,7 +86,11 @@ export function sessionHandlers(deps: AppDeps, cache: RevocationCache) {
     // Each attempt is claimed before bcrypt runs, so parallel guesses cannot outrun the limit.
     const reservation = await (async () => {
       const byAddress = await reserveLoginAttempt(db.sql, addressKey, addressLimits);
-      return byAddress.allowed ? reserveLoginAttempt(db.sql, accountKey, accountLimits) : byAddress;
+      if (!byAddress.allowed) return byAddress;
+      const byAccount = await reserveLoginAttempt(db.sql, accountKey, accountLimits);
+      // No password was tried: the address gets its claim back (its budget counts failed passwords).
+      if (!byAccount.allowed) await refundLoginAttempt(db.sql, addressKey, false);
+      return byAccount;
     })().catch((e: unknown) => {
       throw toConnectError(e);
     });

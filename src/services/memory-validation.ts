@@ -26,13 +26,13 @@ export function memoryId(id: string, field = "id"): string {
   return id.toLowerCase();
 }
 
-function identifier(value: string, field: string): string {
+export function identifier(value: string, field: string): string {
   if (value.length > MAX_ID_CHARS) throw invalid(field, `at most ${MAX_ID_CHARS} characters`);
   if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid(field, "control characters are not allowed");
   return value;
 }
 
-function label(value: string, field: string): string {
+export function label(value: string, field: string): string {
   if (value.length > MAX_LABEL_CHARS) throw invalid(field, `at most ${MAX_LABEL_CHARS} characters`);
   if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid(field, "control characters are not allowed");
   return value.trim();

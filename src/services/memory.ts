@@ -109,8 +109,9 @@ export function memoryService(deps: AppDeps): Partial<ServiceImpl<typeof MemoryS
       const filter = v.filter(req.filter);
       const topK = v.bounded(req.topK, 10, 1, 100, "top_k");
       if (Buffer.byteLength(req.query, "utf8") > cfg.maxContentBytes) throw v.invalid("query", `at most ${cfg.maxContentBytes} bytes`);
-      const threadId = req.threadId.trim();
-      const topic = req.topic.trim();
+      const threadId = v.identifier(req.threadId, "thread_id").trim();
+      const topic = v.label(req.topic, "topic");
+      v.identifier(req.agentId, "agent_id");
       switch (req.scope) {
         case SearchScope.THREAD:
           if (!threadId) throw v.invalid("thread_id", "required for SEARCH_SCOPE_THREAD");
@@ -169,7 +170,8 @@ export function memoryService(deps: AppDeps): Partial<ServiceImpl<typeof MemoryS
       const format = formatName(req.format);
       const maxChars = v.bounded(req.maxChars, 4000, 1, 1_000_000, "max_chars");
       if (Buffer.byteLength(req.query, "utf8") > cfg.maxContentBytes) throw v.invalid("query", `at most ${cfg.maxContentBytes} bytes`);
-      const threadId = req.threadId.trim();
+      const threadId = v.identifier(req.threadId, "thread_id").trim();
+      v.identifier(req.agentId, "agent_id");
       const userId = owner(ctx);
       // Recent thread memories (newest first from the list, shown oldest first).
       const thread = threadId ? (await store.listMemories(s, userId, { threadId }, CONTEXT_THREAD_MEMORIES, undefined)).memories.reverse() : [];
@@ -187,8 +189,7 @@ export function memoryService(deps: AppDeps): Partial<ServiceImpl<typeof MemoryS
 
     async listClusters(req, ctx) {
       const limit = v.bounded(req.limit, 50, 1, 500, "limit");
-      if (req.topic.length > 128) throw v.invalid("topic", "at most 128 characters");
-      const clusters = await listClusters(s, owner(ctx), req.topic.trim(), limit);
+      const clusters = await listClusters(s, owner(ctx), v.label(req.topic, "topic"), limit);
       describe(ctx, "cluster", undefined, { count: clusters.length });
       return create(ListClustersResponseSchema, { clusters: clusters.map(toCluster) });
     },

@@ -5,11 +5,13 @@
  * only those top_k rows are decrypted.
  *
  * Bounds, so no query scans a user's memories in Node or in full:
- * - With a query: postings are read by index (user_id, term_hash) only (index-only scan). Without
- *   filters, only the CANDIDATE_CAP best by BM25 (ties: newest id first, ids are UUIDv7) are joined
- *   to memories for the final score; ranking is exact whenever at most CANDIDATE_CAP memories match
- *   the query terms, approximate (the best-BM25 CANDIDATE_CAP) above that. With filters or scopes,
- *   every matching posting is joined, so filtered results are never lost.
+ * - With a query: postings are read by index (user_id, term_hash) only (index-only scan) and BM25
+ *   is aggregated from them. Without filters, only the CANDIDATE_CAP best by BM25 plus the
+ *   CANDIDATE_CAP newest matches (UUIDv7 ids sort by creation time) are joined to memories for the
+ *   final score: exact whenever at most CANDIDATE_CAP memories match the query terms; above that,
+ *   a memory that is neither among the most relevant nor among the newest matches can be missed
+ *   (only its importance could have lifted it). With filters or scopes every matching posting is
+ *   joined, so filtered results are exact.
  * - Empty query: the score is constant within each (importance, same thread?, same topic?) class
  *   and decreasing in age, so the exact top_k is among the top_k most recent of each class: at most
  *   16 index range scans of top_k rows each.
@@ -22,7 +24,7 @@ import { filterSql, isEmptyFilter, type MemoryFilterInput } from "./memory-filte
 import { labelHash, memoryColumns, openRow, withDataKey, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
 import { inTx, userContext, type Tx } from "./tx.js";
 
-export const CANDIDATE_CAP = 1000;
+export const CANDIDATE_CAP = 200;
 /** Query terms beyond this are ignored (bounded work per query). */
 export const MAX_QUERY_TERMS = 32;
 
@@ -87,10 +89,15 @@ export async function searchMemories(deps: MemoryStoreDeps, userId: string, inpu
       const n = Math.max(stats?.n ?? 0, 1);
       const avgdl = Math.max((stats?.len ?? 0) / n, 1);
       const { bm25K1: k1, bm25B: b } = deps.config.search;
-      const cap = unfiltered ? tx`order by bm25 desc, memory_id desc limit ${CANDIDATE_CAP + (input.excludeIds?.length ?? 0)}` : tx``;
+      const cap = CANDIDATE_CAP + (input.excludeIds?.length ?? 0);
+      // Unfiltered: the best by BM25 and the newest matches (UUIDv7 ids are creation-ordered).
+      const pick = unfiltered
+        ? tx`(select memory_id, bm25 from bm order by bm25 desc, memory_id desc limit ${cap})
+             union (select memory_id, bm25 from bm order by memory_id desc limit ${cap})`
+        : tx`select memory_id, bm25 from bm`;
       candidates = tx`
         postings as (
-          select t.memory_id, t.tf, t.doc_len, count(*) over (partition by t.term_hash) as df
+          select t.memory_id, t.tf::float8 as tf, t.doc_len::float8 as doc_len, (count(*) over (partition by t.term_hash))::float8 as df
           from memory_terms t where t.user_id = ${userId} and t.term_hash = any(${hashes}::bigint[])
         ),
         bm as (
@@ -98,11 +105,12 @@ export async function searchMemories(deps: MemoryStoreDeps, userId: string, inpu
             ln(1 + (${n}::float8 - df + 0.5) / (df + 0.5))
             * (tf * (${k1}::float8 + 1)) / (tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * doc_len / ${avgdl}::float8))
           ) as bm25
-          from postings group by memory_id ${cap}
+          from postings group by memory_id
         ),
+        candidates as (${pick}),
         scored as (
-          select m.id, m.updated_at, bm.bm25, ${parts}
-          from bm join memories m on m.id = bm.memory_id
+          select m.id, m.updated_at, c.bm25, ${parts}
+          from candidates c join memories m on m.id = c.memory_id
           where m.user_id = ${userId} ${where}
         ),
         normalized as (

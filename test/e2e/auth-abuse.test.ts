@@ -1,8 +1,10 @@
 /**
  * Spec: abuse resistance. Login failures are indistinguishable; brute force locks an account after
- * 10 failures (ResourceExhausted + retry-after) and the lock holds across replicas sharing the
- * database; every RPC is budgeted per principal and per address (X-Forwarded-For believed only from
- * trusted proxies); health is never limited; bcrypt never stalls the event loop.
+ * 10 failures (ResourceExhausted + retry-after) — sequential or parallel, through Login or
+ * ChangePassword — and an address after its own budget; the locks hold across replicas sharing the
+ * database; every RPC (and every rejected credential) is budgeted per principal or per address
+ * (X-Forwarded-For believed only from trusted proxies); health is never limited; bcrypt never
+ * stalls the event loop.
  */
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";

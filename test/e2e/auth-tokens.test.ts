@@ -20,7 +20,7 @@ const now = () => Math.floor(Date.now() / 1000);
 
 /** Builds a JWT by hand: full control over header, payload and algorithm. */
 function forge(header: Json, payload: Json | string, key?: crypto.KeyObject | Buffer): string {
-  const input = `${b64url(header)}.${typeof payload === "string" ? b64url(payload) : b64url(payload)}`;
+  const input = `${b64url(header)}.${b64url(payload)}`;
   const alg = String(header.alg);
   let sig = "";
   if (/^HS(256|384|512)$/.test(alg)) sig = crypto.createHmac(`sha${alg.slice(2)}`, key as Buffer).update(input).digest("base64url");
@@ -171,6 +171,11 @@ describe("HS256 server", () => {
       expect(res.status, query).toBe(401);
       expect(((await res.json()) as { code: string }).code).toBe("unauthenticated");
     }
+    // Connect GET (a side-effect-free call's query-string form) never authenticates either.
+    const get = new URLSearchParams({ connect: "v1", encoding: "json", message: "{}", access_token: alice.token });
+    const res = await fetch(`${server.url}/memoric.v1.AuthService/GetCurrentUser?${get}`);
+    expect(res.ok).toBe(false);
+    expect(res.status).not.toBe(500);
   });
 
   it("ignores a token sent in the request body", async () => {

@@ -46,7 +46,7 @@ describe("server reflection on the real server", () => {
       const Client = pkg.grpc.reflection[version]!.ServerReflection;
       const client = new Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
       try {
-        const call = client.ServerReflectionInfo() as grpc.ClientDuplexStream<unknown, { list_services_response?: { service: { name: string }[] } }>;
+        const call = client.ServerReflectionInfo!() as grpc.ClientDuplexStream<unknown, { list_services_response?: { service: { name: string }[] } }>;
         const answer = new Promise<{ list_services_response?: { service: { name: string }[] } }>((resolve, reject) => {
           call.once("data", resolve);
           call.once("error", reject);

@@ -9,6 +9,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Importance, SearchScope } from "../../gen/memoric/v1/memory_pb.js";
 import { explain, importanceScore, recencyScore } from "../../src/domain/scoring.js";
+import { CANDIDATE_CAP } from "../../src/store/memory-search.js";
 import { openStoreFixture, type StoreFixture } from "./memories-fixture.js";
 
 const CORPUS: Record<string, string> = {
@@ -208,6 +209,20 @@ describe("ties, weights, scopes, boosts", () => {
     const byTopic = await search(u, "jazz", { topic: "shopping" });
     expect(byTopic.results[0]!.memory!.topic).toBe("shopping");
     expect(byTopic.results[0]!.explanation!.topicBoost).toBe(f.config.memory.search.topicBoost);
+  });
+
+  it("beyond the candidate cap, still finds the newest match (not only the best BM25 ones)", async () => {
+    const u = await f.newUser();
+    const many = CANDIDATE_CAP + 30;
+    for (let i = 0; i < many; i += 100) {
+      await f.service.batchCreateMemories({ memories: Array.from({ length: Math.min(100, many - i) }, (_, j) => ({ content: `nutmeg w${i + j}`, importance: Importance.MEDIUM })) }, f.ctx(u));
+    }
+    await f.sql`update memories set updated_at = now() - interval '1000 hours' where user_id = ${u}`;
+    // Longer, so its BM25 is below every short one: only the "newest matches" half of the union finds it.
+    const newest = (await f.service.createMemory({ content: "nutmeg cinnamon clove", importance: Importance.MEDIUM }, f.ctx(u))).memory!;
+    const res = await search(u, "nutmeg", { topK: 3 });
+    expect(res.results[0]!.memory!.id).toBe(newest.id);
+    expect(res.results[0]!.explanation!.relevance).toBeLessThan(1);
   });
 
   it("validates scope requirements and top_k", async () => {
