@@ -2,7 +2,9 @@
  * Memory benchmarks (issue 4):
  * - CreateMemory over gRPC at 64 concurrent calls (encrypted + indexed + audited), next to a raw
  *   postgres.js single-row INSERT baseline at the same concurrency and pool size, in the same run;
- *   the same CreateMemory load with MEMORIC_ENCRYPTION=off gives the cost of encryption.
+ *   the same load with MEMORIC_ENCRYPTION=off gives the cost of encryption; the store call alone
+ *   (no transport, authentication or rate limiting) shows what the memory path itself costs. All
+ *   variants run in alternating rounds so the machine's background load hits them equally.
  * - SearchMemories p50/p95/p99 for one user holding 10k and then 100k memories, over gRPC (auth,
  *   rate limit and audit included) and at the store (SQL + decrypt only). The corpus is seeded by
  *   the store's bulk path (same encryption and blind index as CreateMemory), not through RPCs.
@@ -18,7 +20,7 @@ import postgres from "postgres";
 import { MemoryService } from "../gen/memoric/v1/memory_pb.js";
 import { MasterKeyring } from "../src/security/crypto.js";
 import { createAuditWriter } from "../src/store/audit-log.js";
-import type { MemoryStoreDeps } from "../src/store/memories.js";
+import { createMemories, storeDeps, type MemoryStoreDeps } from "../src/store/memories.js";
 import { searchMemories } from "../src/store/memory-search.js";
 import { uuidv7 } from "../src/store/memory-rows.js";
 import { insertPrepared, prepareMemory } from "../src/store/memory-write.js";
@@ -33,12 +35,14 @@ export interface MemoryBenchOptions {
   concurrency: number;
   /** Accounts the CreateMemory load is spread over (a second pass always uses a single account). */
   users: number;
+  /** The create variants run in this many alternating rounds. */
+  rounds: number;
   createCalls: number;
   searchSizes: number[];
   searchQueries: number;
 }
 
-const DEFAULTS: MemoryBenchOptions = { concurrency: 64, users: 16, createCalls: 4000, searchSizes: [10_000, 100_000], searchQueries: 300 };
+const DEFAULTS: MemoryBenchOptions = { concurrency: 64, users: 16, rounds: 4, createCalls: 2000, searchSizes: [10_000, 100_000], searchQueries: 300 };
 
 /** Deterministic PRNG (mulberry32) so every run uses the same corpus. */
 function rng(seed: number): () => number {
@@ -97,32 +101,66 @@ async function load(total: number, concurrency: number, fn: (i: number) => Promi
 
 const BENCH_ENV = { LOG_LEVEL: "warn", MEMORIC_RATE_LIMIT_RPC: "1000000", MEMORIC_RATE_LIMIT_ANONYMOUS_RPC: "100000", MEMORIC_POLICY_INTERVAL_SECONDS: "0" };
 
-/** CreateMemory calls spread round-robin over `users` accounts (1 = every call from one principal). */
-async function createLoad(server: TestServer, o: MemoryBenchOptions, users: number) {
+type Runner = (calls: number) => Promise<{ samples: number[]; seconds: number }>;
+
+/** CreateMemory over gRPC, spread round-robin over `users` accounts (1 = every call from one principal). */
+async function rpcCreate(server: TestServer, o: MemoryBenchOptions, users: number): Promise<Runner> {
   const accounts = await Promise.all(Array.from({ length: users }, () => registerAndLogin(server)));
   const clients = accounts.map((a) => createClient(MemoryService, a.transport));
   const c = corpus(11);
-  const texts = Array.from({ length: o.createCalls + 200 }, c.text);
-  await load(200, o.concurrency, (i) => clients[i % users]!.createMemory({ content: texts[i]! })); // warm-up
-  const r = await load(o.createCalls, o.concurrency, (i) => clients[i % users]!.createMemory({ content: texts[200 + i]!, threadId: `t${i % 50}` }));
-  return { ...summarize(r.samples), perSecond: o.createCalls / r.seconds };
+  let n = 0;
+  return (calls) => load(calls, o.concurrency, () => {
+    const i = n++;
+    return clients[i % users]!.createMemory({ content: c.text(), threadId: `t${i % 50}` });
+  });
 }
 
-async function rawInsertLoad(server: TestServer, o: MemoryBenchOptions) {
-  // The server's own pool size, so both sides get the same number of connections.
+/** createMemories() directly (no transport, no authn/rate limit; still encrypted, indexed, audited). */
+async function storeCreate(server: TestServer, o: MemoryBenchOptions, users: number): Promise<Runner> {
+  const deps = storeDeps({ config: server.config, logger: createLogger("warn"), db: server.db, audit: createAuditWriter({ sql: server.db.sql }), secrets: { keyring: await MasterKeyring.fromBase64(server.config.secrets.keysetBase64!) } });
+  const ids = await Promise.all(Array.from({ length: users }, async () => (await registerAndLogin(server)).userId));
+  // A fresh request id per call, as the server gives: the audit log shards by it when there is no principal.
+  const actor = () => ({ principal: undefined, requestId: crypto.randomUUID(), clientAddress: "127.0.0.1", userAgent: "bench", service: "memoric.v1.MemoryService", method: "CreateMemory" });
+  const c = corpus(12);
+  let n = 0;
+  return (calls) => load(calls, o.concurrency, () => {
+    const i = n++;
+    return createMemories(deps, ids[i % users]!, actor(), [{ content: c.text(), threadId: `t${i % 50}`, agentId: "", namespace: "", metadata: {}, importance: 0, topic: "", category: "", role: 0, expiresAt: null, idempotencyKey: "" }]);
+  });
+}
+
+/** Raw postgres.js single-row INSERT with the server's own pool size (same number of connections). */
+async function rawInsert(server: TestServer, o: MemoryBenchOptions): Promise<{ run: Runner; close: () => Promise<void> }> {
   const sql = server.config.databaseUrl ? postgres(server.config.databaseUrl, { max: server.config.db.poolMax, onnotice: () => {} }) : server.db.sql;
-  try {
-    await sql`create table if not exists bench_raw (id uuid primary key, user_id uuid not null, content text not null, created_at timestamptz not null default now())`;
-    const userId = crypto.randomUUID();
-    const c = corpus(13);
-    const texts = Array.from({ length: o.createCalls + 200 }, c.text);
-    await load(200, o.concurrency, (i) => sql`insert into bench_raw (id, user_id, content) values (${crypto.randomUUID()}, ${userId}, ${texts[i]!})`);
-    const r = await load(o.createCalls, o.concurrency, (i) => sql`insert into bench_raw (id, user_id, content) values (${crypto.randomUUID()}, ${userId}, ${texts[200 + i]!})`);
-    await sql`drop table bench_raw`;
-    return { ...summarize(r.samples), perSecond: o.createCalls / r.seconds };
-  } finally {
-    if (sql !== server.db.sql) await sql.end();
+  await sql`create table if not exists bench_raw (id uuid primary key, user_id uuid not null, content text not null, created_at timestamptz not null default now())`;
+  const userId = crypto.randomUUID();
+  const c = corpus(13);
+  return {
+    run: (calls) => load(calls, o.concurrency, () => sql`insert into bench_raw (id, user_id, content) values (${crypto.randomUUID()}, ${userId}, ${c.text()})`),
+    close: async () => {
+      await sql`drop table bench_raw`;
+      if (sql !== server.db.sql) await sql.end();
+    },
+  };
+}
+
+/**
+ * Runs every variant in alternating rounds (this machine is shared and noisy: interleaving makes
+ * all variants see the same background load, so their ratios mean something).
+ */
+async function interleaved(runners: Record<string, Runner>, total: number, rounds: number) {
+  const acc = new Map<string, { samples: number[]; seconds: number }>();
+  for (const run of Object.values(runners)) await run(100); // warm-up
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, run] of Object.entries(runners)) {
+      const res = await run(Math.ceil(total / rounds));
+      const a = acc.get(name) ?? { samples: [], seconds: 0 };
+      a.samples.push(...res.samples);
+      a.seconds += res.seconds;
+      acc.set(name, a);
+    }
   }
+  return new Map([...acc].map(([k, v]) => [k, { ...summarize(v.samples), perSecond: v.samples.length / v.seconds }]));
 }
 
 /** The store's bulk path: same sealing and indexing as CreateMemory, 1000 rows per statement. */
@@ -179,28 +217,39 @@ export async function benchMemory(options: Partial<MemoryBenchOptions> = {}): Pr
   const out: Figures = {};
   const c = o.concurrency;
   const encrypted = await startTestServer(BENCH_ENV);
+  const plain = await startTestServer({ ...BENCH_ENV, MEMORIC_ENCRYPTION: "off" });
+  let plainOpen = true;
   try {
-    const raw = await rawInsertLoad(encrypted, o);
-    out[`raw INSERT @${c} (rows/s)`] = round(raw.perSecond, 0);
-    out[`raw INSERT @${c} p50/p99 (ms)`] = `${round(raw.p50)} / ${round(raw.p99)}`;
-    for (const users of [o.users, 1]) {
-      const enc = await createLoad(encrypted, o, users);
-      out[`CreateMemory @${c}, ${users} user(s) (calls/s)`] = round(enc.perSecond, 0);
-      out[`CreateMemory @${c}, ${users} user(s) p50/p99 (ms)`] = `${round(enc.p50)} / ${round(enc.p99)}`;
-      out[`CreateMemory / raw INSERT, ${users} user(s) (target >= 0.5)`] = round(enc.perSecond / raw.perSecond);
-      if (users === o.users) out["_enc"] = enc.perSecond;
-    }
-    const plain = await startTestServer({ ...BENCH_ENV, MEMORIC_ENCRYPTION: "off" });
-    try {
-      const p = await createLoad(plain, o, o.users);
-      out[`CreateMemory plaintext @${c}, ${o.users} users (calls/s)`] = round(p.perSecond, 0);
-      out["encryption cost: 1 - encrypted/plaintext (target <= 0.10)"] = round(1 - Number(out["_enc"]) / p.perSecond);
-      delete out["_enc"];
-    } finally {
-      await plain.close();
-    }
+    const raw = await rawInsert(encrypted, o);
+    const runners: Record<string, Runner> = {
+      raw: raw.run,
+      rpc: await rpcCreate(encrypted, o, o.users),
+      rpc1: await rpcCreate(encrypted, o, 1),
+      rpcPlain: await rpcCreate(plain, o, o.users),
+      store: await storeCreate(encrypted, o, o.users),
+      storePlain: await storeCreate(plain, o, o.users),
+    };
+    const r = await interleaved(runners, o.createCalls, o.rounds);
+    await raw.close();
+    const f = (k: string) => r.get(k)!;
+    const lat = (k: string) => `${round(f(k).p50)} / ${round(f(k).p99)}`;
+    out[`raw INSERT @${c} (rows/s)`] = round(f("raw").perSecond, 0);
+    out[`raw INSERT @${c} p50/p99 (ms)`] = lat("raw");
+    out[`CreateMemory gRPC @${c}, ${o.users} users (calls/s)`] = round(f("rpc").perSecond, 0);
+    out[`CreateMemory gRPC @${c}, ${o.users} users p50/p99 (ms)`] = lat("rpc");
+    out[`CreateMemory gRPC @${c}, 1 user (calls/s)`] = round(f("rpc1").perSecond, 0);
+    out[`CreateMemory gRPC @${c}, 1 user p50/p99 (ms)`] = lat("rpc1");
+    out[`CreateMemory gRPC / raw INSERT (target >= 0.5)`] = round(f("rpc").perSecond / f("raw").perSecond);
+    out[`CreateMemory store only @${c} (calls/s)`] = round(f("store").perSecond, 0);
+    out[`CreateMemory store only / raw INSERT`] = round(f("store").perSecond / f("raw").perSecond);
+    out[`CreateMemory gRPC plaintext @${c} (calls/s)`] = round(f("rpcPlain").perSecond, 0);
+    out["encryption cost gRPC: 1 - encrypted/plaintext (target <= 0.10)"] = round(1 - f("rpc").perSecond / f("rpcPlain").perSecond);
+    out["encryption cost store only: 1 - encrypted/plaintext"] = round(1 - f("store").perSecond / f("storePlain").perSecond);
+    await plain.close();
+    plainOpen = false;
     if (o.searchSizes.length) Object.assign(out, await searchLoad(encrypted, o));
   } finally {
+    if (plainOpen) await plain.close();
     await encrypted.close();
   }
   return out;

@@ -6,8 +6,9 @@
  *
  * Revocation: a JWT is accepted only while its user is active, its token version is current and
  * its session is live. Those facts are cached in-process for at most config.auth.revocationCacheMs
- * (default 1 s); the replica that makes a change drops its cache entry at once, so the bound only
- * applies to *other* replicas.
+ * (default 1 s): that is the documented bound on how long a revoked token may still be accepted.
+ * The replica that makes a change also drops its own entries at once, so in practice the bound
+ * only bites on other replicas (or for a request that loaded the old state just before the change).
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { isUuid } from "../domain/accounts.js";

@@ -29,15 +29,18 @@ export async function openAuditTestDb(poolMax = 10): Promise<AuditTestDb> {
   return { db, sql: db.sql, close: async () => { await db.close(); await t.drop(); } };
 }
 
-/** Makes every audit insert fail until the returned function is called. */
+/** Makes every audit insert fail until allowAuditInserts() (or the returned function) runs. */
 export async function forceAuditInsertFailure(sql: Sql): Promise<() => Promise<void>> {
   await sql.unsafe(`
     create or replace function audit_test_fail() returns trigger language plpgsql as $$
     begin raise exception 'audit insert forced to fail (test hook)'; end $$;
     create trigger audit_test_fail before insert on audit_log for each row execute function audit_test_fail();`);
-  return async () => {
-    await sql.unsafe(`drop trigger if exists audit_test_fail on audit_log; drop function if exists audit_test_fail();`);
-  };
+  return () => allowAuditInserts(sql);
+}
+
+/** Undoes forceAuditInsertFailure (safe to call from another superuser connection, or twice). */
+export async function allowAuditInserts(sql: Sql): Promise<void> {
+  await sql.unsafe(`drop trigger if exists audit_test_fail on audit_log; drop function if exists audit_test_fail();`);
 }
 
 /** Runs fn as superuser with the append-only triggers bypassed (session_replication_role = replica, transaction-local). */
