@@ -1,11 +1,14 @@
 /**
  * Per-principal (authenticated) and per-address (anonymous) RPC budgets, counted in Postgres so
- * they hold across replicas. Health and reflection are exempt: probes must never be throttled.
+ * they hold across replicas, leased in blocks (domain/rate-lease.ts) so the count costs one round
+ * trip per block rather than per call. Health and reflection are exempt: probes are never throttled.
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { RPCS } from "../domain/permissions.js";
 import type { AppDeps } from "../server/deps.js";
+import { LeasedLimiter } from "../domain/rate-lease.js";
 import { hitWindow } from "../store/identity/throttle.js";
+import { toConnectError } from "../store/tx.js";
 import { callStateKey } from "./call-context.js";
 import { clientAddressKey } from "./request-context.js";
 
@@ -17,6 +20,11 @@ export function rateLimited(retryAfterSeconds: number, what: string): ConnectErr
 
 export function rateLimitInterceptor(deps: AppDeps): Interceptor {
   const { abuse } = deps.config;
+  const limiter = new LeasedLimiter((key, n) =>
+    hitWindow(deps.db.sql, key, abuse.windowSeconds, n).catch((err: unknown) => {
+      throw toConnectError(err);
+    }),
+  );
   return (next) => async (req) => {
     const policy = RPCS[`${req.service.typeName}/${req.method.name}`];
     if (!policy?.event) return next(req);
@@ -26,10 +34,10 @@ export function rateLimitInterceptor(deps: AppDeps): Interceptor {
       ? `rpc:${principal.type === "api_key" ? "k" : "u"}:${principal.type === "api_key" ? principal.credentialId : principal.userId}`
       : `rpc:a:${req.contextValues.get(clientAddressKey)}`;
     const limit = principal ? abuse.rpcPerWindow : abuse.anonymousRpcPerWindow;
-    const hit = await hitWindow(deps.db.sql, key, abuse.windowSeconds);
-    if (hit.hits > limit) {
+    const taken = await limiter.take(key, limit);
+    if (!taken.allowed) {
       if (state) state.eventType = "security.rate_limit.exceeded";
-      throw rateLimited(hit.resetInSeconds, "rate limit exceeded");
+      throw rateLimited(taken.retryAfterSeconds, "rate limit exceeded");
     }
     return next(req);
   };

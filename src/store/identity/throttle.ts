@@ -10,12 +10,12 @@ export interface WindowHit {
   resetInSeconds: number;
 }
 
-/** Counts one hit in key's fixed window (atomic under concurrency: the upsert takes a row lock). */
-export async function hitWindow(sql: Sql, key: string, windowSeconds: number): Promise<WindowHit> {
+/** Counts n hits in key's fixed window (atomic under concurrency: the upsert takes a row lock). */
+export async function hitWindow(sql: Sql, key: string, windowSeconds: number, n = 1): Promise<WindowHit> {
   const [row] = await sql<{ hits: number; reset_in: number }[]>`
-    insert into rate_limits as r (key, window_start, hits) values (${key}, now(), 1)
+    insert into rate_limits as r (key, window_start, hits) values (${key}, now(), ${n})
     on conflict (key) do update set
-      hits = case when r.window_start <= now() - make_interval(secs => ${windowSeconds}) then 1 else r.hits + 1 end,
+      hits = case when r.window_start <= now() - make_interval(secs => ${windowSeconds}) then ${n} else r.hits + ${n} end,
       window_start = case when r.window_start <= now() - make_interval(secs => ${windowSeconds}) then now() else r.window_start end
     returning hits, extract(epoch from (window_start + make_interval(secs => ${windowSeconds}) - now()))::float8 as reset_in`;
   return { hits: row!.hits, resetInSeconds: Math.max(1, Math.ceil(row!.reset_in)) };
