@@ -68,9 +68,14 @@ export function shardFor(key: string, shards: number = DEFAULT_SHARDS): number {
   return createHash("sha256").update(key, "utf8").digest().readUInt32BE(0) % shards;
 }
 
-/** The key to shard by: principal, else request id, else random (spreads anonymous load). */
-export function shardKey(principalId: string | null, requestId: string | null): string {
-  return principalId ?? requestId ?? randomUUID();
+/**
+ * The key to shard by: the request id, so one busy principal's calls spread over every shard (a
+ * per-principal key made a hot user queue on one head lock), while all rows of one request — and so
+ * of one transaction — share a shard: a transaction never holds two head locks, so no deadlocks.
+ * Falls back to the principal, then random.
+ */
+export function shardKey(requestId: string | null, principalId: string | null): string {
+  return requestId ?? principalId ?? randomUUID();
 }
 
 /**

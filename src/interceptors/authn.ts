@@ -91,7 +91,8 @@ export function authnInterceptor(deps: AppDeps, cache: RevocationCache): Interce
       claims = await deps.tokens.verify(token);
     } catch (err) {
       const expired = err instanceof TokenError && err.reason === "expired";
-      throw unauthenticated(state, expired ? "access token expired" : "invalid access token", expired ? "auth.token.expired" : "auth.token.invalid");
+      const suspicious = err instanceof TokenError && err.suspicious;
+      throw unauthenticated(state, expired ? "access token expired" : "invalid access token", expired ? "auth.token.expired" : suspicious ? "security.breach.attempt" : "auth.token.invalid");
     }
     // Our ids are UUIDs; anything else would reach Postgres as a cast error (Internal), not a rejection.
     if (!isUuid(claims.sub) || !isUuid(claims.sid)) throw unauthenticated(state, "invalid access token");

@@ -32,9 +32,12 @@ export type TokenErrorReason = "expired" | "invalid";
 export class TokenError extends Error {
   override readonly name = "TokenError";
   readonly reason: TokenErrorReason;
-  constructor(reason: TokenErrorReason, detail?: string) {
+  /** True for known attack signatures (algorithm confusion, injected key headers): worth an alert. */
+  readonly suspicious: boolean;
+  constructor(reason: TokenErrorReason, detail?: string, suspicious = false) {
     super(detail ? `access token ${reason}: ${detail}` : `access token ${reason}`);
     this.reason = reason;
+    this.suspicious = suspicious;
   }
 }
 
@@ -203,10 +206,10 @@ export async function createTokenService(opts: TokenServiceOptions): Promise<Tok
 
     for (const param of Object.keys(protectedHeader)) {
       if (!ALLOWED_HEADER_PARAMS.has(param)) {
-        throw new TokenError("invalid", `unexpected header parameter "${param}"`);
+        throw new TokenError("invalid", `unexpected header parameter "${param}"`, true);
       }
     }
-    if (protectedHeader.kid !== kid) throw new TokenError("invalid", "unknown kid");
+    if (protectedHeader.kid !== kid) throw new TokenError("invalid", "unknown kid", true);
 
     const { sub, jti, iat, exp, roles, ver, sid } = payload;
     if (typeof sub !== "string" || sub.length === 0) throw new TokenError("invalid", "bad sub");
@@ -233,7 +236,8 @@ export async function createTokenService(opts: TokenServiceOptions): Promise<Tok
       // jose only raises JWTExpired after the signature and all other claims checked out.
       if (err instanceof errors.JWTExpired) throw new TokenError("expired");
       const code = err instanceof errors.JOSEError ? err.code : "unexpected error";
-      throw new TokenError("invalid", code);
+      // alg "none", HS384/512 or HS256-with-our-public-key: algorithm confusion, not an accident.
+      throw new TokenError("invalid", code, err instanceof errors.JOSEAlgNotAllowed);
     }
   }
 

@@ -37,6 +37,7 @@ import { migrate } from "../store/migrate.js";
 import { createCorsHandler } from "./cors.js";
 import { DbMonitor } from "./db-monitor.js";
 import { createHttpRoutes } from "./http-routes.js";
+import { startPolicyScheduler } from "../jobs/policy-scheduler.js";
 import { ensureBootstrapAdmin } from "./bootstrap-admin.js";
 import type { AppDeps, BackgroundJob } from "./deps.js";
 import { createProtocolListener } from "./listener.js";
@@ -80,15 +81,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const startedAt = new Date();
   const deps = await openCore(config, logger);
   const { db, tokens } = deps;
-  const jobs: BackgroundJob[] = [];
-  jobs.push((await import("../jobs/policy-scheduler.js")).startPolicyScheduler(deps));
-  jobs.push(startAuditJobs(deps));
   try {
     await ensureBootstrapAdmin(deps);
   } catch (err) {
     await db.close();
     throw err;
   }
+  const jobs: BackgroundJob[] = [startPolicyScheduler(deps), startAuditJobs(deps)];
 
   const registry = new HealthRegistry();
   const servedNames = [...APPLICATION_SERVICES, Health].map((s) => s.typeName);

@@ -129,7 +129,7 @@ export function auditFields(call: CallInfo | SystemActor, event: AuditEventInput
       sessionId = p.sessionId || null;
     }
     where = { service: opt(call.service), method: opt(call.method), clientAddress: opt(call.clientAddress), userAgent: opt(call.userAgent), requestId: opt(call.requestId) };
-    key = shardKey(principalId, where.requestId);
+    key = shardKey(where.requestId, principalId);
   }
   const errorMessage = event.errorMessage === undefined || event.errorMessage === "" ? null : storable(scrubErrorMessage(event.errorMessage));
   return {

@@ -113,6 +113,15 @@ const SCENARIOS: Partial<Record<AuditEventType, () => Promise<unknown>>> = {
     const u = await registerAndLogin(server);
     for (let i = 0; i < 3; i++) await attempt(anonymous(server).login({ username: u.username, password: "wrong password 123" }));
   },
+  "security.breach.attempt": async () => {
+    // Algorithm confusion: an unsigned ("alg": "none") token claiming to be the admin.
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    const now = Math.floor(Date.now() / 1000);
+    const forged = `${b64({ alg: "none", typ: "at+jwt" })}.${b64({ sub: root.userId, roles: ["ADMIN"], ver: 0, sid: randomUUID(), jti: randomUUID(), iat: now, exp: now + 600, iss: server.config.auth.issuer, aud: server.config.auth.audience })}.`;
+    expect(await attempt(createClient(AuthService, bearerTransport(server, forged)).listUsers({}))).toBe(Code.Unauthenticated);
+  },
+  // The outcome event of SetUserActive when it changes nothing (here: no such user); success is refined to activated/deactivated.
+  "user.updated": async () => expect(await attempt(auth(root).setUserActive({ userId: randomUUID(), active: false }))).toBe(Code.NotFound),
   "audit.queried": () => root.client(AuditService).getSecurityEvents({}),
   "audit.verified": () => root.client(AuditService).verifyAuditChain({}),
   "security.suspicious.activity": async () => {
@@ -126,10 +135,8 @@ const SCENARIOS: Partial<Record<AuditEventType, () => Promise<unknown>>> = {
 };
 
 const TODO: Partial<Record<AuditEventType, string>> = {
-  "user.updated": "needs a profile-update RPC (identity): SetUserActive records user.activated/user.deactivated instead",
   "policy.failed": "a failing policy run (memory service)",
   "system.key.rotated": "memoric keys rotate/rewrap (encryption CLI)",
-  "security.breach.attempt": "a request matching a known attack pattern (no producer yet)",
   "system.shutdown": "covered by test/e2e/audit-lifecycle.test.ts (needs a stopped server)",
 };
 
