@@ -84,10 +84,6 @@ export async function searchMemories(deps: MemoryStoreDeps, userId: string, inpu
 
     let candidates: Fragment;
     if (hashes.length > 0) {
-      const [stats] = await tx<{ n: number; len: number }[]>`
-        select coalesce(sum(doc_count), 0)::float8 as n, coalesce(sum(total_len), 0)::float8 as len from memory_stats where user_id = ${userId}`;
-      const n = Math.max(stats?.n ?? 0, 1);
-      const avgdl = Math.max((stats?.len ?? 0) / n, 1);
       const { bm25K1: k1, bm25B: b } = deps.config.search;
       const cap = CANDIDATE_CAP + (input.excludeIds?.length ?? 0);
       // Unfiltered: the best by BM25 and the newest matches (UUIDv7 ids are creation-ordered).
@@ -95,17 +91,23 @@ export async function searchMemories(deps: MemoryStoreDeps, userId: string, inpu
         ? tx`(select memory_id, bm25 from bm order by bm25 desc, memory_id desc limit ${cap})
              union (select memory_id, bm25 from bm order by memory_id desc limit ${cap})`
         : tx`select memory_id, bm25 from bm`;
+      // N and avgdl come from the trigger-kept counters, in the same statement (no extra round trip).
       candidates = tx`
+        stats as (
+          select greatest(coalesce(sum(doc_count), 0), 1)::float8 as n,
+                 greatest(coalesce(sum(total_len), 0)::float8 / greatest(coalesce(sum(doc_count), 0), 1), 1) as avgdl
+          from memory_stats where user_id = ${userId}
+        ),
         postings as (
           select t.memory_id, t.tf::float8 as tf, t.doc_len::float8 as doc_len, (count(*) over (partition by t.term_hash))::float8 as df
           from memory_terms t where t.user_id = ${userId} and t.term_hash = any(${hashes}::bigint[])
         ),
         bm as (
           select memory_id, sum(
-            ln(1 + (${n}::float8 - df + 0.5) / (df + 0.5))
-            * (tf * (${k1}::float8 + 1)) / (tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * doc_len / ${avgdl}::float8))
+            ln(1 + (s.n - df + 0.5) / (df + 0.5))
+            * (tf * (${k1}::float8 + 1)) / (tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * doc_len / s.avgdl))
           ) as bm25
-          from postings group by memory_id
+          from postings cross join stats s group by memory_id
         ),
         candidates as (${pick}),
         scored as (

@@ -182,48 +182,52 @@ create table policy_lease (
 );
 insert into policy_lease default values;
 
+-- Row-level security, same rules as 0002_identity.sql. The context functions are wrapped in scalar
+-- subqueries so Postgres evaluates them once per statement (an InitPlan) instead of once per row:
+-- a search reads thousands of memory_terms rows, and per-row current_setting() + uuid parsing
+-- cost more than the index scan itself.
 alter table user_keys enable row level security;
 alter table user_keys force row level security;
 create policy user_keys_tenant on user_keys
-  using (user_id = app_user_id() or app_is_admin() or app_is_system())
-  with check (user_id = app_user_id() or app_is_admin() or app_is_system());
+  using (user_id = (select app_user_id()) or (select app_is_admin()) or (select app_is_system()))
+  with check (user_id = (select app_user_id()) or (select app_is_admin()) or (select app_is_system()));
 
 alter table memories enable row level security;
 alter table memories force row level security;
 create policy memories_tenant on memories
-  using (user_id = app_user_id() or app_is_admin() or app_is_system())
-  with check (user_id = app_user_id() or app_is_admin() or app_is_system());
+  using (user_id = (select app_user_id()) or (select app_is_admin()) or (select app_is_system()))
+  with check (user_id = (select app_user_id()) or (select app_is_admin()) or (select app_is_system()));
 
 alter table memory_versions enable row level security;
 alter table memory_versions force row level security;
 create policy memory_versions_tenant on memory_versions
-  using (user_id = app_user_id() or app_is_admin() or app_is_system())
-  with check (user_id = app_user_id() or app_is_admin() or app_is_system());
+  using (user_id = (select app_user_id()) or (select app_is_admin()) or (select app_is_system()))
+  with check (user_id = (select app_user_id()) or (select app_is_admin()) or (select app_is_system()));
 
 alter table memory_terms enable row level security;
 alter table memory_terms force row level security;
 create policy memory_terms_tenant on memory_terms
-  using (user_id = app_user_id() or app_is_admin() or app_is_system())
-  with check (user_id = app_user_id() or app_is_admin() or app_is_system());
+  using (user_id = (select app_user_id()) or (select app_is_admin()) or (select app_is_system()))
+  with check (user_id = (select app_user_id()) or (select app_is_admin()) or (select app_is_system()));
 
 alter table memory_stats enable row level security;
 alter table memory_stats force row level security;
 create policy memory_stats_tenant on memory_stats
-  using (user_id = app_user_id() or app_is_admin() or app_is_system())
-  with check (user_id = app_user_id() or app_is_admin() or app_is_system());
+  using (user_id = (select app_user_id()) or (select app_is_admin()) or (select app_is_system()))
+  with check (user_id = (select app_user_id()) or (select app_is_admin()) or (select app_is_system()));
 
 alter table memory_clusters enable row level security;
 alter table memory_clusters force row level security;
 create policy memory_clusters_tenant on memory_clusters
-  using (user_id = app_user_id() or app_is_admin() or app_is_system())
-  with check (user_id = app_user_id() or app_is_admin() or app_is_system());
+  using (user_id = (select app_user_id()) or (select app_is_admin()) or (select app_is_system()))
+  with check (user_id = (select app_user_id()) or (select app_is_admin()) or (select app_is_system()));
 
 -- The lease belongs to no user: only background jobs and admins touch it.
 alter table policy_lease enable row level security;
 alter table policy_lease force row level security;
 create policy policy_lease_system on policy_lease
-  using (app_is_admin() or app_is_system())
-  with check (app_is_admin() or app_is_system());
+  using ((select app_is_admin()) or (select app_is_system()))
+  with check ((select app_is_admin()) or (select app_is_system()));
 
 grant select, insert, update, delete on user_keys, memories, memory_versions, memory_terms, memory_stats, memory_clusters to memoric_app;
 grant select, update on policy_lease to memoric_app;
