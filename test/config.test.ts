@@ -1,0 +1,53 @@
+/** Spec: one typed config module; a bad value names the variable and the expected form. */
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+function errorOf(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("has working defaults: port 8080, embedded database in ./data, 4 MiB messages", () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8080);
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.dataDir).toMatch(/\/data$/);
+    expect(c.limits.maxMessageBytes).toBe(4 * 1024 * 1024);
+    expect(c.auth.accessTtlSeconds).toBe(900);
+    expect(c.auth.bcryptCost).toBe(12);
+  });
+
+  it.each([
+    ["PORT", "eighty", "an integer between 0 and 65535"],
+    ["PORT", "70000", "an integer between 0 and 65535"],
+    ["MEMORIC_MAX_MESSAGE_BYTES", "-1", "an integer"],
+    ["MEMORIC_BCRYPT_COST", "4", "an integer between 10"],
+    ["MEMORIC_PASSWORD_MIN_LENGTH", "6", "an integer between 8"],
+    ["LOG_LEVEL", "loud", "trace|debug|info"],
+    ["MEMORIC_ENCRYPTION", "maybe", "on|off"],
+    ["MEMORIC_CORS_ORIGINS", "app.example.com", "origins like https://"],
+    ["MEMORIC_SEARCH_RELEVANCE_WEIGHT", "heavy", "a number between"],
+  ])("%s=%s is refused, naming the variable and the expected form", (variable, value, expected) => {
+    const err = errorOf({ [variable]: value });
+    expect(err.variable).toBe(variable);
+    expect(err.message).toContain(variable);
+    expect(err.message).toContain(expected);
+  });
+
+  it("never echoes a DATABASE_URL (it may hold a password)", () => {
+    const err = errorOf({ DATABASE_URL: "mysql://admin:hunter2@db/x" });
+    expect(err.variable).toBe("DATABASE_URL");
+    expect(err.message).not.toContain("hunter2");
+  });
+
+  it("unescapes a PEM key given on one line with literal \\n", () => {
+    const c = loadConfig({ MEMORIC_JWT_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----\\nabc\\n-----END PRIVATE KEY-----" });
+    expect(c.secrets.jwtPrivateKeyPem).toBe("-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----");
+  });
+});
