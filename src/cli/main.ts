@@ -7,11 +7,26 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config.js";
 import { createLogger } from "../logger.js";
 import { openCore } from "../server/app.js";
+import fs from "node:fs";
+import type { Config } from "../config.js";
+import { resolveSecrets } from "../security/deployment-secrets.js";
+import { auditVerifyCommand } from "./audit.js";
+import { keysAdd, keysDisable, keysGenerate, keysList, keysPromote, keysRewrap } from "./keys.js";
 import { usersCreateCommand } from "./users.js";
 
 const USAGE = `usage:
   memoric users create --username NAME --email EMAIL [--full-name NAME] [--role ADMIN|USER|READ_ONLY]
       (the password is read from stdin, or prompted for on a terminal)
+  memoric audit verify [--json]          recompute every audit chain against the signed checkpoints
+  memoric keys generate                  a new master keyset (prints JSON: keyset = new MEMORIC_KEYSET)
+  memoric keys list                      the current keyset's keys
+  memoric keys add                       the current keyset plus a new, non-primary key
+  memoric keys promote --key-id N        the current keyset with key N as primary
+  memoric keys disable --key-id N [--force]   refused while data keys are still wrapped under N
+  memoric keys rewrap [--batch-size N] [--rotate-data-keys]
+                                         rewrap every data key under the primary key and re-encrypt
+                                         outdated or plaintext rows (batched, resumable)
+  Keysets are printed, never stored: put the printed keyset in MEMORIC_KEYSET (or its file).
 
 Environment: the server's (DATABASE_URL or MEMORIC_DATA_DIR, MEMORIC_KEYSET, MEMORIC_JWT_SECRET, ...).`;
 
@@ -38,8 +53,64 @@ async function readPassword(): Promise<string> {
   return password;
 }
 
+/** The keyset the server would use: MEMORIC_KEYSET, its file, or (embedded dev mode) the generated one. */
+async function currentKeyset(config: Config): Promise<string> {
+  if (config.secrets.keysetBase64) return config.secrets.keysetBase64;
+  if (config.secrets.keysetFile) return fs.readFileSync(config.secrets.keysetFile, "utf8").trim();
+  const ring = (await resolveSecrets(config)).keyring;
+  if (!ring) throw new Error("no keyset: set MEMORIC_KEYSET or MEMORIC_KEYSET_FILE");
+  return ring.toBase64();
+}
+
+function keyIdOption(rest: string[]): { keyId: number; force: boolean } {
+  const { values } = parseArgs({ args: rest, options: { "key-id": { type: "string" }, force: { type: "boolean", default: false } }, strict: true });
+  const keyId = Number(values["key-id"]);
+  if (!Number.isSafeInteger(keyId) || keyId < 0) throw new Error("--key-id: the numeric id of a key (see memoric keys list)");
+  return { keyId, force: values.force ?? false };
+}
+
+const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+
+async function keysCommand(command: string | undefined, rest: string[]): Promise<number> {
+  if (command === "generate") return print(await keysGenerate()), 0;
+  const config = loadConfig();
+  if (command === "list") return print(await keysList(await currentKeyset(config))), 0;
+  if (command === "add") return print(await keysAdd(await currentKeyset(config))), 0;
+  if (command === "promote") return print(await keysPromote(await currentKeyset(config), keyIdOption(rest).keyId)), 0;
+  if (command !== "disable" && command !== "rewrap") return -1;
+  const deps = await openCore(config, createLogger("warn"));
+  try {
+    if (command === "disable") {
+      const { keyId, force } = keyIdOption(rest);
+      print(await keysDisable(await currentKeyset(config), keyId, { sql: deps.db.sql, force }));
+      return 0;
+    }
+    const { values } = parseArgs({ args: rest, options: { "batch-size": { type: "string" }, "rotate-data-keys": { type: "boolean", default: false } }, strict: true });
+    const result = await keysRewrap({
+      sql: deps.db.sql,
+      keysetBase64: await currentKeyset(config),
+      batchSize: values["batch-size"] ? Number(values["batch-size"]) : undefined,
+      rotateDataKeys: values["rotate-data-keys"],
+      logger: deps.logger,
+      audit: deps.audit,
+    });
+    print(result);
+    return result.failedUsers.length === 0 ? 0 : 1;
+  } finally {
+    await deps.db.close();
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [group, command, ...rest] = argv;
+  if (group === "keys") {
+    const code = await keysCommand(command, rest);
+    if (code >= 0) return code;
+  }
+  if (group === "audit" && command === "verify") {
+    const { values } = parseArgs({ args: rest, options: { json: { type: "boolean", default: false } }, strict: true });
+    return auditVerifyCommand({ config: loadConfig(), logger: createLogger("warn"), json: values.json });
+  }
   if (group === "users" && command === "create") {
     const { values } = parseArgs({
       args: rest,

@@ -10,6 +10,7 @@ import type { RevocationCache } from "../interceptors/authn.js";
 import { callInfo, callState, requirePrincipal } from "../interceptors/call-context.js";
 import type { AppDeps } from "../server/deps.js";
 import { revokeAllApiKeys } from "../store/identity/api-keys.js";
+import { eraseUserData } from "../store/erase-user.js";
 import { revokeUserSessions } from "../store/identity/sessions.js";
 import * as users from "../store/identity/users.js";
 import { inTx, type DbContext } from "../store/tx.js";
@@ -94,14 +95,18 @@ export function adminHandlers(deps: AppDeps, cache: RevocationCache) {
     const principal = requirePrincipal(ctx);
     const userId = requireUuid("user_id", req.userId);
     if (userId === principal.userId) throw new ConnectError("you cannot delete yourself", Code.FailedPrecondition);
-    await inTx(db.sql, adminContext(ctx), async (tx) => {
-      // Sessions, refresh tokens and API keys go with the row (ON DELETE CASCADE).
-      if (!(await users.deleteUserRow(tx, userId))) throw new ConnectError("user not found", Code.NotFound);
-      await audit.record(tx, callInfo(ctx), { type: "user.deleted", success: true, resourceType: "user", resourceId: userId });
+    const erased = await inTx(db.sql, adminContext(ctx), async (tx) => {
+      if (!(await users.findUserById(tx, userId))) throw new ConnectError("user not found", Code.NotFound);
+      // Crypto-shredding first (the wrapped data key, then the rows), then the account; sessions,
+      // refresh tokens and API keys go with it (ON DELETE CASCADE). One transaction, audit row included.
+      const counts = await eraseUserData(tx, userId);
+      await users.deleteUserRow(tx, userId);
+      await audit.record(tx, callInfo(ctx), { type: "user.deleted", success: true, resourceType: "user", resourceId: userId, details: { ...counts } });
+      return counts;
     });
     callState(ctx).audited = true;
     cache.invalidateUser(userId);
-    return { dataErased: true, memoriesDeleted: 0n };
+    return { dataErased: true, memoriesDeleted: BigInt(erased.memories) };
   }
 
   return { listUsers, setUserRoles, setUserActive, deleteUser };
