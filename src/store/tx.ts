@@ -31,11 +31,20 @@ export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<
   const userId = ctx.kind === "system" ? "" : ctx.userId;
   try {
     return (await sql.begin(async (tx) => {
-      await tx`select set_config('role', ${APP_ROLE}, true),
+      // Sent at once and pipelined ahead of fn's first statement on the same connection (saves a
+      // round trip per request); postgres.js queries are lazy, hence execute().
+      const context = tx`select set_config('role', ${APP_ROLE}, true),
                       set_config('app.user_id', ${userId}, true),
                       set_config('app.admin', ${ctx.kind === "admin" ? "on" : ""}, true),
-                      set_config('app.system', ${ctx.kind === "system" ? "on" : ""}, true)`;
-      return fn(tx);
+                      set_config('app.system', ${ctx.kind === "system" ? "on" : ""}, true)`.execute();
+      try {
+        const result = await fn(tx);
+        await context;
+        return result;
+      } catch (err) {
+        await context; // a failed context is the root cause: report it rather than its fallout
+        throw err;
+      }
     })) as T;
   } catch (err) {
     throw toConnectError(err);
