@@ -6,7 +6,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   BatchCreateMemoriesResponseSchema,
   ContextFormat,
@@ -71,7 +71,7 @@ function contextItem(m: store.MemoryRecord): ContextItem {
   return { id: m.id, content: m.content, role: m.role, topic: m.topic, category: m.category, importance: m.importance, createdAt: m.createdAt };
 }
 
-export function memoryService(deps: AppDeps): Partial<ServiceImpl<typeof MemoryService>> {
+export function memoryService(deps: AppDeps): ServiceImpl<typeof MemoryService> {
   const s = store.storeDeps(deps);
   const cfg = deps.config.memory;
   return {
@@ -213,7 +213,17 @@ export function memoryService(deps: AppDeps): Partial<ServiceImpl<typeof MemoryS
 
     async runPolicies(req, ctx) {
       requirePrincipal(ctx);
-      const result = await runPolicies(s, callInfo(ctx), { dryRun: req.dryRun });
+      let result;
+      try {
+        result = await runPolicies(s, callInfo(ctx), { dryRun: req.dryRun });
+      } catch (err) {
+        // Another runner holding the lease (Aborted) is not a failure of the policies.
+        if (err instanceof ConnectError && err.code === Code.Aborted) throw err;
+        callState(ctx).eventType = "policy.failed";
+        if (err instanceof ConnectError) throw err;
+        deps.logger.error({ err, requestId: callInfo(ctx).requestId }, "policy run failed");
+        throw new ConnectError("policy run failed", Code.Internal);
+      }
       // Each user's changes were audited in their own transaction; a dry or empty run is one outcome row.
       if (!result.dryRun && result.counts.total() > 0) audited(ctx);
       else describe(ctx, "policy", undefined, { dryRun: result.dryRun, users: result.users, counts: result.counts.list() });

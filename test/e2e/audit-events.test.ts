@@ -11,6 +11,7 @@ import { AuditService } from "../../gen/memoric/v1/audit_pb.js";
 import { AuthService, Role } from "../../gen/memoric/v1/auth_pb.js";
 import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
 import { AUDIT_EVENT_TYPES, type AuditEventType } from "../../src/domain/audit-events.js";
+import { keysAdd, keysPromote, keysRewrap } from "../../src/cli/keys.js";
 import { runRetention, writeCheckpoint } from "../../src/jobs/audit-jobs.js";
 import { createLogger } from "../../src/logger.js";
 import { resolveSecrets, type DeploymentSecrets } from "../../src/security/deployment-secrets.js";
@@ -92,6 +93,28 @@ const SCENARIOS: Partial<Record<AuditEventType, () => Promise<unknown>>> = {
   "cluster.rebuilt": async () => { const { c } = await withMemory(); await c.rebuildClusters({}); },
   // attempt(): the row is written in the policy run's transaction; the RPC's own answer is not the subject here.
   "policy.executed": async () => { await withMemory(); await attempt(root.client(MemoryService).runPolicies({ dryRun: false })); },
+  "policy.failed": async () => {
+    // A policy run that cannot read the memories table fails, and says so.
+    await withMemory();
+    await asOwner(server, (sql) => sql`revoke select on memories from memoric_app`);
+    try {
+      expect(await attempt(root.client(MemoryService).runPolicies({ dryRun: false }))).toBe(Code.Internal);
+    } finally {
+      await asOwner(server, (sql) => sql`grant select on memories to memoric_app`);
+    }
+  },
+  "system.key.rotated": async () => {
+    // memoric keys add + promote + rewrap: rewrap records the rotation.
+    await withMemory();
+    const added = await keysAdd(secrets.keyring!.toBase64());
+    const promoted = await keysPromote(added.keyset, added.keyId);
+    const result = await keysRewrap({ sql: server.db.sql, keysetBase64: promoted.keyset, audit: createAuditWriter({ sql: server.db.sql, config: server.config.audit }) });
+    expect(result.failedUsers).toEqual([]);
+    expect(result.userKeysRewrapped).toBeGreaterThan(0);
+    // Rotate back so the running server (which only knows its original keyset) reads every key again.
+    const back = await keysPromote(promoted.keyset, secrets.keyring!.primaryKeyId);
+    await keysRewrap({ sql: server.db.sql, keysetBase64: back.keyset });
+  },
   "authz.access.granted": () => auth(root).getCurrentUser({}), // MEMORIC_AUDIT_LOG_GRANTED=on for this server
   "authz.access.denied": async () => attempt((await registerAndLogin(server)).client(AuditService).listEventTypes({})),
   "system.startup": async () => {}, // written when the server started
@@ -135,8 +158,6 @@ const SCENARIOS: Partial<Record<AuditEventType, () => Promise<unknown>>> = {
 };
 
 const TODO: Partial<Record<AuditEventType, string>> = {
-  "policy.failed": "a failing policy run (memory service)",
-  "system.key.rotated": "memoric keys rotate/rewrap (encryption CLI)",
   "system.shutdown": "covered by test/e2e/audit-lifecycle.test.ts (needs a stopped server)",
 };
 
