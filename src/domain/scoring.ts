@@ -2,15 +2,10 @@
 // boosts. The SQL in store/memory-search.ts computes the same formula to ORDER BY it; this module
 // is the reference used to build the returned score and its explanation from the parts SQL returns,
 // so `score` is by construction the sum of the explained parts.
+import type { Config } from "../config.js";
 
-export interface ScoreWeights {
-  relevanceWeight: number;
-  recencyWeight: number;
-  importanceWeight: number;
-  threadBoost: number;
-  topicBoost: number;
-  recencyHalfLifeHours: number;
-}
+/** The configured search weights (config.ts is their one definition); BM25's own k1/b stay in SQL. */
+export type ScoreWeights = Omit<Config["memory"]["search"], "bm25K1" | "bm25B">;
 
 /** Raw parts, each in [0, 1] except the boosts, which are the applied boost amounts. */
 export interface ScoreParts {

@@ -8,7 +8,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyze } from "../../src/domain/text.js";
-import { dumpAllTables, openStoreFixture, type StoreFixture } from "./memories-fixture.js";
+import { code, dumpAllTables, openStoreFixture, type StoreFixture } from "./memories-fixture.js";
 
 const CANARY = "Zebra quartz canary whispers marmalade";
 const CANARY_WORDS = ["zebra", "quartz", "canary", "whispers", "marmalade"];
@@ -26,14 +26,6 @@ afterAll(async () => {
   await f?.close();
 });
 
-async function code(p: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    return ConnectError.from(e).code;
-  }
-}
 
 describe("canary", () => {
   it("appears in no table and no log line after every write path", async () => {

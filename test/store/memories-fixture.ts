@@ -4,7 +4,7 @@
  * authentication interceptor would set it. Same database modes as the rest of the suite.
  */
 import { create, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
-import { createContextValues, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
 import { Writable } from "node:stream";
 import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
 import { loadConfig, type Config } from "../../src/config.js";
@@ -153,4 +153,14 @@ export async function dumpAllTables(sql: Database["sql"]): Promise<{ table: stri
     out.push({ table: table_name, text: [...rows, ...decoded].map((r) => r.t).join("\n") });
   }
   return out;
+}
+
+/** The Connect code a call fails with, or undefined when it succeeds. */
+export async function code(p: Promise<unknown>): Promise<Code | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (e) {
+    return ConnectError.from(e).code;
+  }
 }

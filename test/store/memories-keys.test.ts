@@ -11,7 +11,7 @@ import { DataKey, MasterKeyring } from "../../src/security/crypto.js";
 import { eraseUserData } from "../../src/store/erase-user.js";
 import { contentAd } from "../../src/store/memory-rows.js";
 import { inTx } from "../../src/store/tx.js";
-import { openStoreFixture, type StoreFixture } from "./memories-fixture.js";
+import { code, openStoreFixture, type StoreFixture } from "./memories-fixture.js";
 
 let f: StoreFixture | undefined;
 afterEach(async () => {
@@ -24,14 +24,6 @@ async function write(fx: StoreFixture, user: string, content: string, threadId =
 }
 async function read(fx: StoreFixture, user: string, id: string) {
   return (await fx.service.getMemory({ id }, fx.ctx(user))).memory!.content;
-}
-async function code(p: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    return ConnectError.from(e).code;
-  }
 }
 
 describe("master key rotation", () => {
