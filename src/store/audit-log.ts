@@ -20,7 +20,7 @@ import type { Config } from "../config.js";
 import type { CallInfo } from "../interceptors/call-context.js";
 import type { Logger } from "../logger.js";
 import type { Sql } from "./database.js";
-import { inTx, SYSTEM, type Tx } from "./tx.js";
+import type { Tx } from "./tx.js";
 
 export interface AuditEventInput {
   type: AuditEventType;
@@ -170,7 +170,7 @@ export function splitCanonical(fields: Omit<AuditRecordFields, "seq">): [head: s
 }
 
 /** Appends one row to its shard inside tx, in one round trip (audit_append in 0003_audit.sql). Throws the raw error. */
-export async function appendRecord(tx: Tx, f: Omit<AuditRecordFields, "seq">): Promise<AuditRecord> {
+export async function appendRecord(tx: Tx | Sql, f: Omit<AuditRecordFields, "seq">): Promise<AuditRecord> {
   const [head, tail] = splitCanonical(f);
   const [row] = await tx<{ seq: string; prev_hash: string; hash: string }[]>`
     select seq, prev_hash, hash from audit_append(${f.shard}, ${f.id}, ${f.time}, ${f.eventType}, ${f.severity},
@@ -213,7 +213,10 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
     async recordStandalone(call, event) {
       if (!enabled) return;
       try {
-        await inTx(deps.sql, SYSTEM, (tx) => record(tx, call, event));
+        // One autocommit statement (audit_append locks the head, inserts and moves it atomically):
+        // a single round trip instead of begin/context/append/commit. It runs as the connecting
+        // role, which may append too; no path of the application role gains anything by it.
+        await appendRecord(deps.sql, auditFields(call, event, shards, now()));
       } catch (err) {
         throw unavailable(err, event);
       }
