@@ -5,7 +5,8 @@
  *
  * Needs Debian's toolchain (installed by .ci/run):
  *   apt-get install python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
- * It fails, naming the missing packages, rather than skipping when they are absent. Debian's
+ * Without them it is skipped with a warning naming the packages — unless MEMORIC_REQUIRE_INTEROP=1
+ * (set by .ci/run), where it fails instead, so CI can never skip it silently. Debian's
  * /usr/bin/python3 is called explicitly: a python3 earlier on PATH (pyenv, venv) does not see them.
  */
 import { execFile } from "node:child_process";
@@ -53,8 +54,8 @@ interface Toolchain {
   grpcPythonPlugin: string;
 }
 
-/** Every missing piece, each with the Debian package providing it; throws one error naming all. */
-async function requireToolchain(): Promise<Toolchain> {
+/** Every missing piece, each with the Debian package providing it, in one error naming all. */
+async function findToolchain(): Promise<Toolchain | Error> {
   const missing: string[] = [];
   const protoc = onPath("protoc");
   if (!protoc) missing.push("protoc (apt-get install protobuf-compiler)");
@@ -78,7 +79,7 @@ async function requireToolchain(): Promise<Toolchain> {
     }
   }
   if (missing.length > 0 || !protoc || !grpcPythonPlugin) {
-    throw new Error(
+    return new Error(
       `Python interop toolchain missing:\n  - ${missing.join("\n  - ")}\n` +
         "Install with: apt-get install -y --no-install-recommends python3-grpcio python3-protobuf " +
         "protobuf-compiler protobuf-compiler-grpc libprotobuf-dev",
@@ -122,23 +123,31 @@ async function runClient(port: number, stubsDir: string, extra: string[]): Promi
   }
 }
 
+// A newcomer's machine may lack the Debian toolchain: then these tests are skipped with a warning,
+// so `npm test` still passes. CI sets MEMORIC_REQUIRE_INTEROP=1 (.ci/run), which turns a missing
+// toolchain into a failure naming the packages: CI can never skip them silently.
+const toolchain = await findToolchain();
+const REQUIRED = process.env.MEMORIC_REQUIRE_INTEROP === "1";
+if (toolchain instanceof Error && !REQUIRED) {
+  process.stderr.write(`\n[python-client.test.ts] SKIPPED: ${toolchain.message}\n`);
+}
+
 let server: TestServer;
 let stubsDir: string;
-let tools: Toolchain;
 
-beforeAll(async () => {
-  tools = await requireToolchain();
-  stubsDir = fs.mkdtempSync(path.join(os.tmpdir(), "memoric-pystubs-"));
-  await generateStubs(tools, stubsDir);
-  server = await startTestServer();
-});
+describe.skipIf(toolchain instanceof Error && !REQUIRED)("Python grpcio client with protoc-generated stubs", () => {
+  beforeAll(async () => {
+    if (toolchain instanceof Error) throw toolchain;
+    stubsDir = fs.mkdtempSync(path.join(os.tmpdir(), "memoric-pystubs-"));
+    await generateStubs(toolchain, stubsDir);
+    server = await startTestServer();
+  });
 
-afterAll(async () => {
-  await server?.close();
-  if (stubsDir) fs.rmSync(stubsDir, { recursive: true, force: true });
-});
+  afterAll(async () => {
+    await server?.close();
+    if (stubsDir) fs.rmSync(stubsDir, { recursive: true, force: true });
+  });
 
-describe("Python grpcio client with protoc-generated stubs", () => {
   it("generated the health and auth stubs", () => {
     for (const file of ["health_pb2.py", "health_pb2_grpc.py", "memoric/v1/auth_pb2.py", "memoric/v1/auth_pb2_grpc.py"]) {
       expect(fs.existsSync(path.join(stubsDir, file)), file).toBe(true);
