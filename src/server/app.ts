@@ -17,6 +17,7 @@ import { HealthRegistry } from "../domain/health-registry.js";
 import { authnInterceptor, RevocationCache } from "../interceptors/authn.js";
 import { authzInterceptor } from "../interceptors/authz.js";
 import { auditInterceptor } from "../interceptors/audit.js";
+import { deadlineInterceptor } from "../interceptors/deadline.js";
 import { errorInterceptor } from "../interceptors/errors.js";
 import { createServerMetrics } from "../interceptors/metrics.js";
 import { rateLimitInterceptor } from "../interceptors/rate-limit.js";
@@ -104,6 +105,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const interceptors: Interceptor[] = [
     metrics.interceptor,
     errorInterceptor(logger),
+    deadlineInterceptor(),
     auditInterceptor(deps), // outside authentication, so denials are recorded too
     authnInterceptor(deps, revocations),
     rateLimitInterceptor(deps),

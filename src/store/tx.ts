@@ -6,6 +6,7 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type postgres from "postgres";
+import { currentDeadline } from "./deadline.js";
 import type { Sql } from "./database.js";
 
 export type Tx = postgres.TransactionSql;
@@ -29,6 +30,11 @@ export const SYSTEM: DbContext = { kind: "system" };
 /** Runs fn in one transaction under ctx. Connection failures become Unavailable. */
 export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const userId = ctx.kind === "system" ? "" : ctx.userId;
+  // The call's deadline becomes the transaction's statement_timeout (without one, the server's own
+  // setting stays), so Postgres cancels the SQL of a call whose client has stopped waiting.
+  const deadline = currentDeadline();
+  const leftMs = deadline === undefined ? 0 : Math.floor(deadline - Date.now());
+  if (deadline !== undefined && leftMs <= 0) throw new ConnectError("deadline exceeded before the query started", Code.DeadlineExceeded);
   try {
     return (await sql.begin(async (tx) => {
       // Sent at once and pipelined ahead of fn's first statement on the same connection (saves a
@@ -36,7 +42,8 @@ export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<
       const context = tx`select set_config('role', ${APP_ROLE}, true),
                       set_config('app.user_id', ${userId}, true),
                       set_config('app.admin', ${ctx.kind === "admin" ? "on" : ""}, true),
-                      set_config('app.system', ${ctx.kind === "system" ? "on" : ""}, true)`.execute();
+                      set_config('app.system', ${ctx.kind === "system" ? "on" : ""}, true),
+                      set_config('statement_timeout', coalesce(${deadline === undefined ? null : String(leftMs)}::text, current_setting('statement_timeout')), true)`.execute();
       try {
         const result = await fn(tx);
         await context;
@@ -64,6 +71,8 @@ export function toConnectError(err: unknown): unknown {
   if (code === "57P01" || code === "57P03" || code === "53300") {
     return new ConnectError("database unavailable, retry later", Code.Unavailable);
   }
+  // 57014: statement_timeout (the call's deadline, see interceptors/deadline.ts) or a cancel.
+  if (code === "57014") return new ConnectError("deadline exceeded", Code.DeadlineExceeded);
   if (code === "40001" || code === "40P01") {
     return new ConnectError("concurrent update, retry", Code.Aborted);
   }

@@ -1,0 +1,58 @@
+/**
+ * Spec: a call's deadline reaches the database. Inside a deadline, inTx bounds every statement by
+ * the time left (statement_timeout) and a statement that outlives it fails DeadlineExceeded; an
+ * already-expired deadline fails before any SQL; without a deadline the server's setting stays.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { timeoutFromHeaders } from "../../src/interceptors/deadline.js";
+import { createLogger } from "../../src/logger.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { withDeadline } from "../../src/store/deadline.js";
+import { migrate } from "../../src/store/migrate.js";
+import { inTx, SYSTEM } from "../../src/store/tx.js";
+import { createTestDatabase, testMode, type TestDatabase } from "../support/database.js";
+
+const logger = createLogger("silent");
+let tdb: TestDatabase;
+let db: Database;
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  db = await openDatabase({ databaseUrl: tdb.databaseUrl, dataDir: tdb.dataDir, poolMax: 2, logger });
+  await migrate(db.sql, logger);
+});
+afterAll(async () => {
+  await db.close();
+  await tdb.drop();
+});
+
+it("reads the deadline from gRPC and Connect timeout headers", () => {
+  expect(timeoutFromHeaders(new Headers({ "grpc-timeout": "250m" }))).toBe(250);
+  expect(timeoutFromHeaders(new Headers({ "grpc-timeout": "2S" }))).toBe(2000);
+  expect(timeoutFromHeaders(new Headers({ "connect-timeout-ms": "1500" }))).toBe(1500);
+  expect(timeoutFromHeaders(new Headers({ "grpc-timeout": "soon" }))).toBeUndefined();
+  expect(timeoutFromHeaders(new Headers())).toBeUndefined();
+});
+
+it("sets the time left as the transaction's statement_timeout", async () => {
+  const timeoutMs = (tx: Parameters<Parameters<typeof inTx>[2]>[0]) =>
+    tx<{ ms: number }[]>`select setting::float8 as ms from pg_settings where name = 'statement_timeout'`; // always in ms
+  const [row] = await withDeadline(Date.now() + 5000, () => inTx(db.sql, SYSTEM, timeoutMs));
+  expect(row!.ms).toBeGreaterThan(4000);
+  expect(row!.ms).toBeLessThanOrEqual(5000);
+  const [none] = await inTx(db.sql, SYSTEM, timeoutMs);
+  expect(none!.ms).toBe(0); // the server default, untouched
+});
+
+it("fails an already-expired deadline before any SQL", async () => {
+  const err = await withDeadline(Date.now() - 1, () => inTx(db.sql, SYSTEM, (tx) => tx`select 1`)).catch((e: unknown) => e);
+  expect((err as ConnectError).code).toBe(Code.DeadlineExceeded);
+});
+
+it.skipIf(testMode === "embedded")("stops a statement that outlives the deadline (PostgreSQL; PGlite has no statement timer)", async () => {
+  const started = Date.now();
+  const err = await withDeadline(Date.now() + 300, () => inTx(db.sql, SYSTEM, (tx) => tx`select pg_sleep(5)`)).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ConnectError);
+  expect((err as ConnectError).code).toBe(Code.DeadlineExceeded);
+  expect(Date.now() - started).toBeLessThan(3000);
+});
