@@ -22,18 +22,12 @@ export const PERMISSIONS = [
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const USER_PERMISSIONS: readonly Permission[] = [
-  "memories:read",
-  "memories:write",
-  "memories:delete",
-  "clusters:read",
-  "clusters:write",
-  "keys:manage",
-];
+/** DESIGN §3: what only ADMIN holds; USER holds everything else. */
+export const ADMIN_ONLY_PERMISSIONS: readonly Permission[] = ["policies:execute", "audit:read", "users:manage"];
 
 export const ROLE_PERMISSIONS: Readonly<Record<RoleName, readonly Permission[]>> = {
   ADMIN: PERMISSIONS,
-  USER: USER_PERMISSIONS,
+  USER: PERMISSIONS.filter((p) => !ADMIN_ONLY_PERMISSIONS.includes(p)),
   READ_ONLY: ["memories:read", "clusters:read"],
 };
 
