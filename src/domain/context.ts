@@ -1,15 +1,25 @@
 // GetContext rendering (issue 4, point 6): the current thread's recent memories in chronological
 // order, then the most relevant other memories, as one block within a character budget. Budget is
 // measured in code points of the rendered `context` string, so what is returned always fits.
+import { ChatRole, Importance } from "../../gen/memoric/v1/memory_pb.js";
 import { cutAtWord } from "./policies.js";
 
 export type ContextFormatName = "text" | "structured" | "chat";
 
-/** Chat roles, numerically equal to the proto enum. */
-export const ROLE_NAMES: Record<number, string> = { 0: "user", 1: "user", 2: "assistant", 3: "system", 4: "tool" };
-const IMPORTANCE_NAMES: Record<number, string> = { 1: "low", 2: "medium", 3: "high", 4: "critical" };
-const CHAT_SYSTEM = 3;
-const CHAT_USER = 1;
+/** Chat roles by their proto enum value (the contract is the one definition). */
+export const ROLE_NAMES: Record<number, string> = {
+  [ChatRole.UNSPECIFIED]: "user",
+  [ChatRole.USER]: "user",
+  [ChatRole.ASSISTANT]: "assistant",
+  [ChatRole.SYSTEM]: "system",
+  [ChatRole.TOOL]: "tool",
+};
+const IMPORTANCE_NAMES: Record<number, string> = {
+  [Importance.LOW]: "low",
+  [Importance.MEDIUM]: "medium",
+  [Importance.HIGH]: "high",
+  [Importance.CRITICAL]: "critical",
+};
 
 export interface ContextItem {
   id: string;
@@ -42,8 +52,8 @@ function render(thread: ContextItem[], relevant: ContextItem[], format: ContextF
   if (format === "chat") {
     // Chat APIs expect system context first: the relevant memories open, the conversation follows.
     const messages: ContextMessageOut[] = [];
-    if (relevant.length) messages.push({ role: CHAT_SYSTEM, content: "Relevant memories:\n" + relevant.map((m) => `- ${oneLine(m.content)}`).join("\n") });
-    for (const m of thread) messages.push({ role: m.role === 0 ? CHAT_USER : m.role, content: m.content });
+    if (relevant.length) messages.push({ role: ChatRole.SYSTEM, content: "Relevant memories:\n" + relevant.map((m) => `- ${oneLine(m.content)}`).join("\n") });
+    for (const m of thread) messages.push({ role: m.role === ChatRole.UNSPECIFIED ? ChatRole.USER : m.role, content: m.content });
     return { messages, memoryIds, context: messages.map((m) => `${ROLE_NAMES[m.role] ?? "user"}: ${m.content}`).join("\n") };
   }
   if (format === "structured") {

@@ -14,6 +14,7 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { randomUUID } from "node:crypto";
+import { ChatRole } from "../../gen/memoric/v1/memory_pb.js";
 import { PolicyCounts, summarizeThread, trimText, TIER } from "../domain/policies.js";
 import type { DataKey } from "../security/crypto.js";
 import type { Actor, MemoryStoreDeps } from "./memories.js";
@@ -28,7 +29,6 @@ const MAX_TRIMS_PER_USER = 200;
 const MAX_SUMMARIES_PER_USER = 50;
 const MAX_THREAD_MEMBERS = 200;
 const USER_PAGE = 200;
-const CHAT_ROLE_SYSTEM = 3;
 
 export interface PolicyRunResult {
   dryRun: boolean;
@@ -179,7 +179,7 @@ async function summarize(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: st
         importance: Math.max(...opened.map((m) => m.importance)),
         topic: "",
         category: "",
-        role: CHAT_ROLE_SYSTEM,
+        role: ChatRole.SYSTEM,
         expiresAt: null,
         idempotencyKey: "",
       }, { tier: t.tier, isSummary: true });
