@@ -36,6 +36,7 @@ export function rateLimitInterceptor(deps: AppDeps): Interceptor {
     const limit = principal ? abuse.rpcPerWindow : abuse.anonymousRpcPerWindow;
     const taken = await limiter.take(key, limit);
     if (!taken.allowed) {
+      deps.metrics.rateLimited(!principal ? "rpc_anonymous" : principal.type === "api_key" ? "rpc_api_key" : "rpc_user");
       if (state) state.eventType = "security.rate_limit.exceeded";
       throw rateLimited(taken.retryAfterSeconds, "rate limit exceeded");
     }
