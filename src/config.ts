@@ -92,7 +92,9 @@ function optionalPort(env: Env, name: string, def: number): number | undefined {
   if (raw === undefined || raw === "") return def;
   if (/^off$/i.test(raw)) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(name, "an integer between 0 and 65535, or off", raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new ConfigError(name, "an integer between 0 and 65535, or off", raw);
+  }
   return n;
 }
 

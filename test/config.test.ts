@@ -45,7 +45,8 @@ describe("loadConfig", () => {
   it("puts the admin listener on 9090 beside HOST by default; MEMORIC_ADMIN_PORT=off disables it", () => {
     expect(loadConfig({}).admin).toEqual({ port: 9090, host: "0.0.0.0" });
     expect(loadConfig({ HOST: "10.0.0.5" }).admin).toEqual({ port: 9090, host: "10.0.0.5" });
-    expect(loadConfig({ MEMORIC_ADMIN_PORT: "9100", MEMORIC_ADMIN_HOST: "127.0.0.1" }).admin).toEqual({ port: 9100, host: "127.0.0.1" });
+    const custom = loadConfig({ MEMORIC_ADMIN_PORT: "9100", MEMORIC_ADMIN_HOST: "127.0.0.1" });
+    expect(custom.admin).toEqual({ port: 9100, host: "127.0.0.1" });
     expect(loadConfig({ MEMORIC_ADMIN_PORT: "off" }).admin.port).toBeUndefined();
     // Both ephemeral (tests) is fine: the kernel hands out two different ports.
     expect(loadConfig({ PORT: "0", MEMORIC_ADMIN_PORT: "0" }).admin.port).toBe(0);

@@ -14,7 +14,13 @@ export type AuditAppendMode = "transaction" | "standalone";
 export type LoginFailureReason = "unknown_user" | "wrong_password" | "inactive_account" | "throttled";
 export type LockoutScope = "account" | "address";
 /** Which budget refused the call: the RPC budgets (by kind of caller) or the password-guessing ones. */
-export type RateLimitScope = "rpc_user" | "rpc_api_key" | "rpc_anonymous" | "login_account" | "login_address" | "password_change";
+export type RateLimitScope =
+  | "rpc_user"
+  | "rpc_api_key"
+  | "rpc_anonymous"
+  | "login_account"
+  | "login_address"
+  | "password_change";
 /** What failed to decrypt: a user's wrapped data key, or rows sealed with it. */
 export type DecryptionTarget = "data_key" | "memory" | "memory_version" | "memory_cluster";
 /** ok / dry_run: the run completed; busy: another runner held the lease; failed: it threw. */
@@ -56,14 +62,17 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     collectDefaultMetrics({ register: registry });
     // Gauges named *_total break Prometheus naming rules (promtool lint); each is only the sum of
     // the same-named gauge without the suffix (by type), which stays.
-    for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
-      registry.removeSingleMetric(name);
-    }
+    for (const name of ["handles", "requests", "resources"]) registry.removeSingleMetric(`nodejs_active_${name}_total`);
   }
   const registers = [registry];
   const labelNames = ["grpc_type", "grpc_service", "grpc_method"] as const;
   const grpc = {
-    started: new Counter({ name: "grpc_server_started_total", help: "Total number of RPCs started on the server.", labelNames, registers }),
+    started: new Counter({
+      name: "grpc_server_started_total",
+      help: "Total number of RPCs started on the server.",
+      labelNames,
+      registers,
+    }),
     handled: new Counter({
       name: "grpc_server_handled_total",
       help: "Total number of RPCs completed on the server, regardless of success or failure.",
@@ -77,8 +86,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       buckets: LATENCY_BUCKETS,
       registers,
     }),
-    msgReceived: new Counter({ name: "grpc_server_msg_received_total", help: "Total number of RPC stream messages received on the server.", labelNames, registers }),
-    msgSent: new Counter({ name: "grpc_server_msg_sent_total", help: "Total number of gRPC stream messages sent by the server.", labelNames, registers }),
+    msgReceived: new Counter({
+      name: "grpc_server_msg_received_total",
+      help: "Total number of RPC stream messages received on the server.",
+      labelNames,
+      registers,
+    }),
+    msgSent: new Counter({
+      name: "grpc_server_msg_sent_total",
+      help: "Total number of gRPC stream messages sent by the server.",
+      labelNames,
+      registers,
+    }),
   };
 
   const auditAppend = new Histogram({

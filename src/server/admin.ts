@@ -29,7 +29,8 @@ export async function startAdminListener(opts: {
       if (opts.handle(req, res)) return;
       res.statusCode = 404;
       res.setHeader("Content-Type", "application/json; charset=utf-8");
-      res.end(JSON.stringify({ code: "not_found", message: "admin endpoints: /metrics, /health/detailed, /healthz, /readyz" }));
+      const message = "admin endpoints: /metrics, /health/detailed, /healthz, /readyz";
+      res.end(JSON.stringify({ code: "not_found", message }));
     },
   );
   server.on("clientError", (_err, socket: net.Socket) => {

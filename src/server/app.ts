@@ -139,7 +139,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
 
   const handleCors = createCorsHandler(config.corsOrigins, logger);
-  const routeDeps = { config, registry, dbMonitor, databaseMode: db.mode, poolMax: db.poolMax, serviceNames: servedNames, startedAt };
+  const routeDeps = {
+    config, registry, dbMonitor, databaseMode: db.mode, poolMax: db.poolMax, serviceNames: servedNames, startedAt,
+  };
   const handleHttpRoute = createHttpRoutes({
     ...routeDeps,
     extraRoutes: new Map([["/.well-known/jwks.json", () => tokens.jwks() ?? { keys: [] }]]),
@@ -211,9 +213,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   if (config.admin.port !== undefined) {
     const { headersTimeoutMs, requestTimeoutMs } = config.limits;
+    const { host, port } = config.admin;
     const handle = createAdminRoutes({ ...routeDeps, metrics: deps.metrics.registry });
     try {
-      admin = await startAdminListener({ host: config.admin.host, port: config.admin.port, headersTimeoutMs, requestTimeoutMs, handle, logger });
+      admin = await startAdminListener({ host, port, headersTimeoutMs, requestTimeoutMs, handle, logger });
     } catch (err) {
       await stop();
       throw err;
@@ -221,6 +224,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
   logger.info({ port: address.port, adminPort: admin?.port ?? "off", database: db.mode }, "memoric listening");
 
+  const url = `http://127.0.0.1:${address.port}`;
   const adminUrl = admin && `http://127.0.0.1:${admin.port}`;
-  return { port: address.port, url: `http://127.0.0.1:${address.port}`, adminPort: admin?.port, adminUrl, db, registry, dbMonitor, stop };
+  return { port: address.port, url, adminPort: admin?.port, adminUrl, db, registry, dbMonitor, stop };
 }

@@ -21,7 +21,7 @@ export function createCorsHandler(allowedOrigins: readonly string[], logger?: Lo
   const allowed = new Set(allowedOrigins);
   const isAllowed = (origin: string) => any || allowed.has(origin);
   // Operators checking why a browser is refused start here: the list as the server understood it.
-  logger?.info({ origins: [...allowed] }, allowed.size === 0 ? "CORS: no browser origin allowed" : "CORS: allowed origins");
+  logger?.info({ origins: [...allowed] }, allowed.size ? "CORS: allowed origins" : "CORS: no browser origin allowed");
 
   /** Returns true when the request was a preflight and has been answered. */
   return function handleCors(req: Req, res: Res): boolean {
@@ -35,7 +35,8 @@ export function createCorsHandler(allowedOrigins: readonly string[], logger?: Lo
         // a preflight carries no credentials, but the header list is the caller's to keep).
         const path = (req.url ?? "/").split("?")[0] ?? "/";
         const method = safeForLog(String(req.headers["access-control-request-method"]), 32);
-        logger?.debug({ origin: safeForLog(origin, 200), method, path: safeForLog(path, 200) }, "CORS: preflight refused, origin not allowed");
+        const fields = { origin: safeForLog(origin, 200), method, path: safeForLog(path, 200) };
+        logger?.debug(fields, "CORS: preflight refused, origin not allowed");
         res.statusCode = 403;
         res.end();
         return true;

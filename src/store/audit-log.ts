@@ -19,7 +19,7 @@ import { safeForLog } from "../domain/sanitize.js";
 import type { Config } from "../config.js";
 import type { CallInfo } from "../interceptors/call-context.js";
 import type { Logger } from "../logger.js";
-import type { Metrics } from "../metrics/metrics.js";
+import type { AuditAppendMode, Metrics } from "../metrics/metrics.js";
 import type { Sql } from "./database.js";
 import type { Tx } from "./tx.js";
 
@@ -203,7 +203,7 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
   };
 
   /** Appends through `to`, timing the append (head-lock wait included: that is what callers feel). */
-  const append = async (to: Tx | Sql, mode: "transaction" | "standalone", call: CallInfo | SystemActor, event: AuditEventInput) => {
+  const append = async (to: Tx | Sql, mode: AuditAppendMode, call: CallInfo | SystemActor, event: AuditEventInput) => {
     const started = performance.now();
     let ok = false;
     try {

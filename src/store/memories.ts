@@ -225,5 +225,6 @@ export function storeDeps(app: {
   metrics?: Metrics;
 }): MemoryStoreDeps {
   const { metrics } = app;
-  return { sql: app.db.sql, keys: new UserKeys(app.secrets.keyring, metrics), config: app.config.memory, logger: app.logger, audit: app.audit, metrics };
+  const keys = new UserKeys(app.secrets.keyring, metrics);
+  return { sql: app.db.sql, keys, config: app.config.memory, logger: app.logger, audit: app.audit, metrics };
 }

@@ -57,7 +57,7 @@ export async function runPolicies(deps: MemoryStoreDeps, actor: Actor, opts: { d
   }
 }
 
-async function runPoliciesOnce(deps: MemoryStoreDeps, actor: Actor, opts: { dryRun: boolean }): Promise<PolicyRunResult> {
+async function runPoliciesOnce(deps: MemoryStoreDeps, actor: Actor, opts: { dryRun: boolean }) {
   const started = performance.now();
   const me = randomUUID();
   const acquired = await inTx(deps.sql, SYSTEM, (tx) => tx`

@@ -67,7 +67,8 @@ describe("CORS", () => {
   });
 
   it("lists the allowed origins at start-up", () => {
-    const line = server.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === "CORS: allowed origins");
+    const lines = server.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const line = lines.find((l) => l.msg === "CORS: allowed origins");
     expect(line).toMatchObject({ level: 30, origins: [ALLOWED] });
   });
 
@@ -75,9 +76,9 @@ describe("CORS", () => {
     const origin = "https://refused-7c1d.example.net";
     await (await preflight(origin)).arrayBuffer();
     const refused = server.logs.filter((l) => l.includes(origin)).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(refused).toEqual([
-      expect.objectContaining({ level: 20, msg: "CORS: preflight refused, origin not allowed", origin, method: "POST", path: "/grpc.health.v1.Health/Check" }),
-    ]);
+    const msg = "CORS: preflight refused, origin not allowed";
+    const path = "/grpc.health.v1.Health/Check";
+    expect(refused).toEqual([expect.objectContaining({ level: 20, msg, origin, method: "POST", path })]);
     expect(JSON.stringify(refused)).not.toContain("connect-protocol-version");
     // An allowed origin's preflight is not a refusal.
     await (await preflight(ALLOWED)).arrayBuffer();

@@ -168,7 +168,7 @@ export async function code(p: Promise<unknown>): Promise<Code | undefined> {
 }
 
 /** A counter's value in the fixture's metrics (undefined: never incremented with those labels). */
-export async function counterValue(f: StoreFixture, name: string, labels: Record<string, string>): Promise<number | undefined> {
+export async function counterValue(f: StoreFixture, name: string, labels: Record<string, string>) {
   const values = (await f.app.metrics.registry.getSingleMetric(name)!.get()).values;
   return values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
 }
