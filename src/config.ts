@@ -86,6 +86,18 @@ function pem(env: Env, name: string): string | undefined {
   return raw?.includes("\\n") ? raw.replace(/\\n/g, "\n") : raw;
 }
 
+/** A port number (0 = ephemeral), or "off" for none. */
+function optionalPort(env: Env, name: string, def: number): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return def;
+  if (/^off$/i.test(raw)) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new ConfigError(name, "an integer between 0 and 65535, or off", raw);
+  }
+  return n;
+}
+
 function logLevel(env: Env, name: string): LogLevel {
   const v = str(env, name, "info");
   if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new ConfigError(name, LOG_LEVELS.join("|"), v);
@@ -108,6 +120,8 @@ export interface Config {
   /** Port of the single listener serving every protocol. */
   port: number;
   host: string;
+  /** Listener for /metrics and /health/detailed, kept off the public port; undefined = disabled ("off"). */
+  admin: { port: number | undefined; host: string };
   /** Set: production mode on that server. Unset: embedded PGlite in dataDir. */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -215,9 +229,16 @@ function bootstrapAdmin(env: Env): Config["auth"]["bootstrapAdmin"] {
 
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(str(env, "MEMORIC_DATA_DIR", "./data"));
+  const port = int(env, "PORT", 8080, 0, 65535);
+  const host = str(env, "HOST", "0.0.0.0");
+  const adminPort = optionalPort(env, "MEMORIC_ADMIN_PORT", 9090);
+  if (adminPort !== undefined && adminPort !== 0 && adminPort === port) {
+    throw new ConfigError("MEMORIC_ADMIN_PORT", `a port other than PORT (${port}), or off`, String(adminPort));
+  }
   return {
-    port: int(env, "PORT", 8080, 0, 65535),
-    host: str(env, "HOST", "0.0.0.0"),
+    port,
+    host,
+    admin: { port: adminPort, host: str(env, "MEMORIC_ADMIN_HOST", host) },
     databaseUrl: databaseUrl(env, "DATABASE_URL"),
     dataDir,
     corsOrigins: origins(env, "MEMORIC_CORS_ORIGINS"),

@@ -33,11 +33,23 @@ describe("loadConfig", () => {
     ["MEMORIC_ENCRYPTION", "maybe", "on|off"],
     ["MEMORIC_CORS_ORIGINS", "app.example.com", "origins like https://"],
     ["MEMORIC_SEARCH_RELEVANCE_WEIGHT", "heavy", "a number between"],
+    ["MEMORIC_ADMIN_PORT", "metrics", "an integer between 0 and 65535, or off"],
+    ["MEMORIC_ADMIN_PORT", "8080", "a port other than PORT (8080), or off"],
   ])("%s=%s is refused, naming the variable and the expected form", (variable, value, expected) => {
     const err = errorOf({ [variable]: value });
     expect(err.variable).toBe(variable);
     expect(err.message).toContain(variable);
     expect(err.message).toContain(expected);
+  });
+
+  it("puts the admin listener on 9090 beside HOST by default; MEMORIC_ADMIN_PORT=off disables it", () => {
+    expect(loadConfig({}).admin).toEqual({ port: 9090, host: "0.0.0.0" });
+    expect(loadConfig({ HOST: "10.0.0.5" }).admin).toEqual({ port: 9090, host: "10.0.0.5" });
+    const custom = loadConfig({ MEMORIC_ADMIN_PORT: "9100", MEMORIC_ADMIN_HOST: "127.0.0.1" });
+    expect(custom.admin).toEqual({ port: 9100, host: "127.0.0.1" });
+    expect(loadConfig({ MEMORIC_ADMIN_PORT: "off" }).admin.port).toBeUndefined();
+    // Both ephemeral (tests) is fine: the kernel hands out two different ports.
+    expect(loadConfig({ PORT: "0", MEMORIC_ADMIN_PORT: "0" }).admin.port).toBe(0);
   });
 
   it("never echoes a DATABASE_URL (it may hold a password)", () => {

@@ -166,6 +166,7 @@ export function authnInterceptor(deps: AppDeps, cache: RevocationCache): Interce
           throw toConnectError(e);
         });
         if (hit.hits > abuse.anonymousRpcPerWindow) {
+          deps.metrics.rateLimited("rpc_anonymous");
           state.eventType = "security.rate_limit.exceeded";
           throw rateLimited(hit.resetInSeconds, "rate limit exceeded");
         }

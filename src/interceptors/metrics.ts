@@ -1,50 +1,64 @@
 /**
- * Prometheus metrics with the standard gRPC server names (as go-grpc-prometheus / grpc-ecosystem
- * export them), so existing dashboards work. Labels are service, method, type and code only —
- * never a user id, token or anything from a request body. prom-client does the bookkeeping.
+ * Records the standard gRPC server metrics (src/metrics/metrics.ts) for every call: started,
+ * handled by code, handling time, and messages received/sent — one each for unary calls, every
+ * message for streams. Labels are service, method, type and code only.
+ *
+ * It runs outermost, outside the error interceptor, so the code it records is the one the client
+ * receives; anything that still is not a ConnectError is counted as Internal, which is what the
+ * error interceptor turns it into.
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import type { GrpcLabels, GrpcType, Metrics } from "../metrics/metrics.js";
 
-export interface ServerMetrics {
-  readonly registry: Registry;
-  readonly interceptor: Interceptor;
+const TYPES: Record<string, GrpcType> = {
+  unary: "unary",
+  client_streaming: "client_stream",
+  server_streaming: "server_stream",
+  bidi_streaming: "bidi_stream",
+};
+
+function codeName(code: Code | undefined): string {
+  // "PermissionDenied" is what go-grpc-prometheus emits (Go's code.String()).
+  return code === undefined ? "OK" : (Code[code] ?? "Unknown");
 }
 
-function codeName(code: Code): string {
-  // "PermissionDenied" → "PermissionDenied" is what go-grpc-prometheus emits (Go's code.String()).
-  return Code[code] ?? "Unknown";
+/** The status the client ends up with (see errors.ts: non-ConnectErrors become Internal). */
+function clientCode(err: unknown): Code {
+  return err instanceof ConnectError ? err.code : Code.Internal;
 }
 
-export function createServerMetrics(): ServerMetrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const labelNames = ["grpc_type", "grpc_service", "grpc_method"] as const;
-  const started = new Counter({ name: "grpc_server_started_total", help: "Total number of RPCs started on the server.", labelNames, registers: [registry] });
-  const handled = new Counter({ name: "grpc_server_handled_total", help: "Total number of RPCs completed on the server, regardless of success or failure.", labelNames: [...labelNames, "grpc_code"], registers: [registry] });
-  const seconds = new Histogram({
-    name: "grpc_server_handling_seconds",
-    help: "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
-    labelNames,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
+async function* counted<T>(stream: AsyncIterable<T>, count: () => void): AsyncIterable<T> {
+  for await (const message of stream) {
+    count();
+    yield message;
+  }
+}
 
-  const interceptor: Interceptor = (next) => async (req) => {
-    const labels = {
-      grpc_type: req.method.methodKind === "unary" ? "unary" : req.method.methodKind === "server_streaming" ? "server_stream" : req.method.methodKind === "client_streaming" ? "client_stream" : "bidi_stream",
+export function metricsInterceptor(metrics: Metrics): Interceptor {
+  const { started, handled, handlingSeconds, msgReceived, msgSent } = metrics.grpc;
+  return (next) => async (req) => {
+    const labels: GrpcLabels = {
+      grpc_type: TYPES[req.method.methodKind] ?? "bidi_stream",
       grpc_service: req.service.typeName,
       grpc_method: req.method.name,
     };
     started.inc(labels);
-    const end = seconds.startTimer(labels);
+    const end = handlingSeconds.startTimer(labels);
+    let finished = false;
     const finish = (code: Code | undefined) => {
+      if (finished) return;
+      finished = true;
       end();
-      handled.inc({ ...labels, grpc_code: code === undefined ? "OK" : codeName(code) });
+      handled.inc({ ...labels, grpc_code: codeName(code) });
     };
+    const received = () => msgReceived.inc(labels);
+    const sent = () => msgSent.inc(labels);
     try {
+      if (req.stream) req = { ...req, message: counted(req.message, received) };
+      else received();
       const res = await next(req);
       if (!res.stream) {
+        sent();
         finish(undefined);
         return res;
       }
@@ -53,18 +67,20 @@ export function createServerMetrics(): ServerMetrics {
         ...res,
         message: (async function* () {
           try {
-            yield* inner;
+            yield* counted(inner, sent);
             finish(undefined);
           } catch (err) {
-            finish(ConnectError.from(err).code);
+            finish(clientCode(err));
             throw err;
+          } finally {
+            // Left early without an error: the client went away mid-stream.
+            finish(Code.Canceled);
           }
         })(),
       };
     } catch (err) {
-      finish(ConnectError.from(err).code);
+      finish(clientCode(err));
       throw err;
     }
   };
-  return { registry, interceptor };
 }

@@ -36,6 +36,8 @@ export function rateLimitInterceptor(deps: AppDeps): Interceptor {
     const limit = principal ? abuse.rpcPerWindow : abuse.anonymousRpcPerWindow;
     const taken = await limiter.take(key, limit);
     if (!taken.allowed) {
+      const scope = !principal ? "rpc_anonymous" : principal.type === "api_key" ? "rpc_api_key" : "rpc_user";
+      deps.metrics.rateLimited(scope);
       if (state) state.eventType = "security.rate_limit.exceeded";
       throw rateLimited(taken.retryAfterSeconds, "rate limit exceeded");
     }

@@ -19,10 +19,11 @@ import { authzInterceptor } from "../interceptors/authz.js";
 import { auditInterceptor } from "../interceptors/audit.js";
 import { deadlineInterceptor } from "../interceptors/deadline.js";
 import { errorInterceptor } from "../interceptors/errors.js";
-import { createServerMetrics } from "../interceptors/metrics.js";
+import { metricsInterceptor } from "../interceptors/metrics.js";
 import { rateLimitInterceptor } from "../interceptors/rate-limit.js";
 import { clientAddressKey, requestIdFrom, requestIdKey, userAgentKey } from "../interceptors/request-context.js";
 import type { Logger } from "../logger.js";
+import { createMetrics, type Metrics } from "../metrics/metrics.js";
 import { clientAddress } from "../security/client-address.js";
 import { resolveSecrets } from "../security/deployment-secrets.js";
 import { createTokenService } from "../security/tokens.js";
@@ -35,9 +36,10 @@ import { startAuditJobs } from "../jobs/audit-jobs.js";
 import { registerReflection } from "../services/reflection.js";
 import { openDatabase, type Database } from "../store/database.js";
 import { migrate } from "../store/migrate.js";
+import { startAdminListener, type AdminListener } from "./admin.js";
 import { createCorsHandler } from "./cors.js";
 import { DbMonitor } from "./db-monitor.js";
-import { createHttpRoutes } from "./http-routes.js";
+import { createAdminRoutes, createHttpRoutes } from "./http-routes.js";
 import { startPolicyScheduler } from "../jobs/policy-scheduler.js";
 import { ensureBootstrapAdmin } from "./bootstrap-admin.js";
 import type { AppDeps, BackgroundJob } from "./deps.js";
@@ -48,6 +50,9 @@ const APPLICATION_SERVICES: readonly DescService[] = [AuthService, MemoryService
 export interface RunningServer {
   readonly port: number;
   readonly url: string;
+  /** The admin listener (/metrics, /health/detailed); undefined when MEMORIC_ADMIN_PORT=off. */
+  readonly adminPort: number | undefined;
+  readonly adminUrl: string | undefined;
   readonly db: Database;
   readonly registry: HealthRegistry;
   readonly dbMonitor: DbMonitor;
@@ -59,7 +64,7 @@ export interface RunningServer {
  * Secrets, token service, database (migrated) and audit writer: what both the server and the CLI
  * need. Production refuses to start without its secrets, before touching the database.
  */
-export async function openCore(config: Config, logger: Logger): Promise<AppDeps> {
+export async function openCore(config: Config, logger: Logger, metrics: Metrics = createMetrics()): Promise<AppDeps> {
   const secrets = await resolveSecrets(config);
   const tokens = await createTokenService({
     ...secrets.jwt,
@@ -75,12 +80,13 @@ export async function openCore(config: Config, logger: Logger): Promise<AppDeps>
     await db.close();
     throw err;
   }
-  return { config, logger, db, secrets, tokens, audit: createAuditWriter({ sql: db.sql, config: config.audit, logger }) };
+  const audit = createAuditWriter({ sql: db.sql, config: config.audit, logger, metrics });
+  return { config, logger, db, secrets, tokens, audit, metrics };
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const startedAt = new Date();
-  const deps = await openCore(config, logger);
+  const deps = await openCore(config, logger, createMetrics({ defaultMetrics: true }));
   const { db, tokens } = deps;
   try {
     await ensureBootstrapAdmin(deps);
@@ -101,9 +107,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   dbMonitor.start();
 
   const revocations = new RevocationCache(config.auth.revocationCacheMs);
-  const metrics = createServerMetrics();
   const interceptors: Interceptor[] = [
-    metrics.interceptor,
+    metricsInterceptor(deps.metrics), // outermost: records the code the client receives
     errorInterceptor(logger),
     deadlineInterceptor(),
     auditInterceptor(deps), // outside authentication, so denials are recorded too
@@ -133,17 +138,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     },
   });
 
-  const handleCors = createCorsHandler(config.corsOrigins);
+  const handleCors = createCorsHandler(config.corsOrigins, logger);
+  const routeDeps = {
+    config, registry, dbMonitor, databaseMode: db.mode, poolMax: db.poolMax, serviceNames: servedNames, startedAt,
+  };
   const handleHttpRoute = createHttpRoutes({
-    config,
-    registry,
-    dbMonitor,
-    databaseMode: db.mode,
-    poolMax: db.poolMax,
-    serviceNames: servedNames,
-    startedAt,
+    ...routeDeps,
     extraRoutes: new Map([["/.well-known/jwks.json", () => tokens.jwks() ?? { keys: [] }]]),
-    metrics: metrics.registry,
   });
   const handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
     if (handleCors(req, res)) return;
@@ -180,7 +181,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // The inner http server never listen()s itself; its request/headers timeout checks start on this event.
   http1.emit("listening");
   const address = listener.server.address() as net.AddressInfo;
-  logger.info({ port: address.port, database: db.mode }, "memoric listening");
+  let admin: AdminListener | undefined;
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -202,6 +203,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         for (const socket of listener.sockets) socket.destroy();
       }
       await closed;
+      await admin?.close(); // scrapes work until the public side has drained
       await Promise.allSettled(jobs.map((job) => job.stop()));
       http1.close();
       h2.close();
@@ -209,5 +211,20 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       logger.info("memoric stopped");
     })());
 
-  return { port: address.port, url: `http://127.0.0.1:${address.port}`, db, registry, dbMonitor, stop };
+  if (config.admin.port !== undefined) {
+    const { headersTimeoutMs, requestTimeoutMs } = config.limits;
+    const { host, port } = config.admin;
+    const handle = createAdminRoutes({ ...routeDeps, metrics: deps.metrics.registry });
+    try {
+      admin = await startAdminListener({ host, port, headersTimeoutMs, requestTimeoutMs, handle, logger });
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
+  logger.info({ port: address.port, adminPort: admin?.port ?? "off", database: db.mode }, "memoric listening");
+
+  const url = `http://127.0.0.1:${address.port}`;
+  const adminUrl = admin && `http://127.0.0.1:${admin.port}`;
+  return { port: address.port, url, adminPort: admin?.port, adminUrl, db, registry, dbMonitor, stop };
 }

@@ -5,6 +5,8 @@
 import { cors as connectCors } from "@connectrpc/connect";
 import type http from "node:http";
 import type http2 from "node:http2";
+import type { Logger } from "../logger.js";
+import { safeForLog } from "../domain/sanitize.js";
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
 type Res = http.ServerResponse | http2.Http2ServerResponse;
@@ -14,10 +16,12 @@ const ALLOW_HEADERS = [...connectCors.allowedHeaders, "Authorization", "X-Reques
 const EXPOSE_HEADERS = [...connectCors.exposedHeaders, "X-Request-Id", "Retry-After"].join(", ");
 const PREFLIGHT_MAX_AGE_SECONDS = "7200";
 
-export function createCorsHandler(allowedOrigins: readonly string[]) {
+export function createCorsHandler(allowedOrigins: readonly string[], logger?: Logger) {
   const any = allowedOrigins.includes("*");
   const allowed = new Set(allowedOrigins);
   const isAllowed = (origin: string) => any || allowed.has(origin);
+  // Operators checking why a browser is refused start here: the list as the server understood it.
+  logger?.info({ origins: [...allowed] }, allowed.size ? "CORS: allowed origins" : "CORS: no browser origin allowed");
 
   /** Returns true when the request was a preflight and has been answered. */
   return function handleCors(req: Req, res: Res): boolean {
@@ -27,7 +31,12 @@ export function createCorsHandler(allowedOrigins: readonly string[]) {
     res.setHeader("Vary", "Origin");
     if (!isAllowed(origin)) {
       if (preflight) {
-        // No grant: the browser blocks the real request.
+        // No grant: the browser blocks the real request. Origin, method and path only (no headers:
+        // a preflight carries no credentials, but the header list is the caller's to keep).
+        const path = (req.url ?? "/").split("?")[0] ?? "/";
+        const method = safeForLog(String(req.headers["access-control-request-method"]), 32);
+        const fields = { origin: safeForLog(origin, 200), method, path: safeForLog(path, 200) };
+        logger?.debug(fields, "CORS: preflight refused, origin not allowed");
         res.statusCode = 403;
         res.end();
         return true;

@@ -1,6 +1,7 @@
 /**
- * Plain HTTP routes beside the RPCs: probes for load balancers and humans, and service info.
- * The seed's /health, /ready and / stay as aliases.
+ * Plain HTTP routes beside the RPCs: probes for load balancers and humans, and service info on
+ * the public port (the seed's /health, /ready and / stay as aliases); detailed health and
+ * Prometheus metrics on the admin listener only (they describe the host, not the service's API).
  */
 import fs from "node:fs";
 import type http from "node:http";
@@ -26,8 +27,11 @@ export interface HttpRouteDeps {
   startedAt: Date;
   /** Extra GET routes contributed by other modules (e.g. the JWKS document). */
   extraRoutes?: ReadonlyMap<string, () => unknown>;
+}
+
+export interface AdminRouteDeps extends HttpRouteDeps {
   /** Served as Prometheus text on /metrics. */
-  metrics?: Registry;
+  metrics: Registry;
 }
 
 type CheckStatus = "ok" | "warn" | "fail";
@@ -39,6 +43,20 @@ function sendJson(res: Res, status: number, body: unknown, method: string | unde
   res.setHeader("Cache-Control", "no-store");
   if (method === "HEAD") res.end();
   else res.end(text);
+}
+
+type Route = (req: Req, res: Res) => void;
+
+/** Returns true when the request was a plain HTTP route and has been answered. */
+function dispatch(routes: ReadonlyMap<string, Route>) {
+  return function handleHttpRoute(req: Req, res: Res): boolean {
+    if (req.method !== "GET" && req.method !== "HEAD") return false;
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const route = routes.get(path);
+    if (!route) return false;
+    route(req, res);
+    return true;
+  };
 }
 
 function detailed(deps: HttpRouteDeps) {
@@ -83,13 +101,9 @@ function detailed(deps: HttpRouteDeps) {
 export function createHttpRoutes(deps: HttpRouteDeps) {
   const ready = () => deps.registry.get("readiness") === "SERVING";
   const live = () => deps.registry.get("liveness") === "SERVING";
-  const routes = new Map<string, (req: Req, res: Res) => void>([
+  const routes = new Map<string, Route>([
     ["/healthz", (req, res) => sendJson(res, live() ? 200 : 503, { status: live() ? "ok" : "shutting_down" }, req.method)],
     ["/readyz", (req, res) => sendJson(res, ready() ? 200 : 503, { status: ready() ? "ready" : "not_ready" }, req.method)],
-    ["/health/detailed", (req, res) => {
-      const body = detailed(deps);
-      sendJson(res, body.status === "fail" ? 503 : 200, body, req.method);
-    }],
     ["/", (req, res) => sendJson(res, 200, {
       name: SERVICE_NAME,
       version: SERVICE_VERSION,
@@ -102,30 +116,34 @@ export function createHttpRoutes(deps: HttpRouteDeps) {
   routes.set("/health", routes.get("/healthz")!);
   routes.set("/ready", routes.get("/readyz")!);
   for (const [path, body] of deps.extraRoutes ?? []) routes.set(path, (req, res) => sendJson(res, 200, body(), req.method));
-  const registry = deps.metrics;
-  if (registry) {
-    routes.set("/metrics", (_req, res) => {
+  return dispatch(routes);
+}
+
+/** The admin listener's routes: detailed health and metrics, plus the probes (handy for humans there). */
+export function createAdminRoutes(deps: AdminRouteDeps) {
+  const { metrics: registry } = deps;
+  const publicRoutes = createHttpRoutes({ ...deps, extraRoutes: undefined });
+  const routes = new Map<string, Route>([
+    ["/health/detailed", (req, res) => {
+      const body = detailed(deps);
+      sendJson(res, body.status === "fail" ? 503 : 200, body, req.method);
+    }],
+    ["/metrics", (req, res) => {
       registry.metrics().then(
         (text) => {
           res.statusCode = 200;
           res.setHeader("Content-Type", registry.contentType);
-          res.end(text);
+          res.setHeader("Cache-Control", "no-store");
+          if (req.method === "HEAD") res.end();
+          else res.end(text);
         },
         () => {
           res.statusCode = 500;
           res.end();
         },
       );
-    });
-  }
-
-  /** Returns true when the request was a plain HTTP route and has been answered. */
-  return function handleHttpRoute(req: Req, res: Res): boolean {
-    if (req.method !== "GET" && req.method !== "HEAD") return false;
-    const path = (req.url ?? "/").split("?")[0] ?? "/";
-    const route = routes.get(path);
-    if (!route) return false;
-    route(req, res);
-    return true;
-  };
+    }],
+  ]);
+  const handleAdmin = dispatch(routes);
+  return (req: Req, res: Res): boolean => handleAdmin(req, res) || publicRoutes(req, res);
 }

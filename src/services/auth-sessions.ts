@@ -55,7 +55,7 @@ export function sessionFactory(deps: AppDeps) {
 }
 
 export function sessionHandlers(deps: AppDeps, cache: RevocationCache) {
-  const { config, db, audit } = deps;
+  const { config, db, audit, metrics } = deps;
   const { openSession, accessToken } = sessionFactory(deps);
   const abuse = config.abuse;
   const limits = (maxFailures: number): LoginLimits => ({ maxFailures, windowSeconds: abuse.loginWindowSeconds, lockoutSeconds: abuse.lockoutSeconds, maxLockoutSeconds: abuse.maxLockoutSeconds });
@@ -86,15 +86,17 @@ export function sessionHandlers(deps: AppDeps, cache: RevocationCache) {
     // Each attempt is claimed before bcrypt runs, so parallel guesses cannot outrun the limit.
     const reservation = await (async () => {
       const byAddress = await reserveLoginAttempt(db.sql, addressKey, addressLimits);
-      if (!byAddress.allowed) return byAddress;
+      if (!byAddress.allowed) return { ...byAddress, scope: "login_address" as const };
       const byAccount = await reserveLoginAttempt(db.sql, accountKey, accountLimits);
       // No password was tried: the address gets its claim back (its budget counts failed passwords).
       if (!byAccount.allowed) await refundLoginAttempt(db.sql, addressKey, false);
-      return byAccount;
+      return { ...byAccount, scope: "login_account" as const };
     })().catch((e: unknown) => {
       throw toConnectError(e);
     });
     if (!reservation.allowed) {
+      metrics.rateLimited(reservation.scope);
+      metrics.loginFailed("throttled");
       state.eventType = "security.rate_limit.exceeded";
       state.details = { username_hmac: identifierHmac };
       throw rateLimited(reservation.retryAfterSeconds, "too many failed logins");
@@ -104,6 +106,9 @@ export function sessionHandlers(deps: AppDeps, cache: RevocationCache) {
     const passwordOk = await verifyPassword(req.password, user?.password_hash ?? null, { dummyCost: config.auth.bcryptCost });
     if (!user || !passwordOk || !user.active) {
       const [acct, addr] = await Promise.all([settleLoginFailure(db.sql, accountKey, accountLimits), settleLoginFailure(db.sql, addressKey, addressLimits)]);
+      metrics.loginFailed(!user ? "unknown_user" : !passwordOk ? "wrong_password" : "inactive_account");
+      if (acct.lockedForSeconds !== null) metrics.lockedOut("account");
+      if (addr.lockedForSeconds !== null) metrics.lockedOut("address");
       await inTx(db.sql, SYSTEM, async (tx) => {
         await audit.record(tx, info, { type: "auth.login.failed", success: false, code: "unauthenticated", errorMessage: BAD_LOGIN, resourceType: "user", resourceId: user?.id, details: { username_hmac: identifierHmac } });
         const locked = acct.lockedForSeconds ?? addr.lockedForSeconds;
@@ -199,11 +204,13 @@ export function sessionHandlers(deps: AppDeps, cache: RevocationCache) {
       throw toConnectError(e);
     });
     if (!reservation.allowed) {
+      metrics.rateLimited("password_change");
       callState(ctx).eventType = "security.rate_limit.exceeded";
       throw rateLimited(reservation.retryAfterSeconds, "too many failed password attempts");
     }
     if (!(await verifyPassword(req.oldPassword, user.password_hash, { dummyCost: config.auth.bcryptCost }))) {
-      await settleLoginFailure(db.sql, accountKey, accountLimits);
+      const settled = await settleLoginFailure(db.sql, accountKey, accountLimits);
+      if (settled.lockedForSeconds !== null) metrics.lockedOut("account");
       throw invalidArgument("old_password", "is incorrect");
     }
     await refundLoginAttempt(db.sql, accountKey, true);

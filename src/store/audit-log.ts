@@ -19,6 +19,7 @@ import { safeForLog } from "../domain/sanitize.js";
 import type { Config } from "../config.js";
 import type { CallInfo } from "../interceptors/call-context.js";
 import type { Logger } from "../logger.js";
+import type { AuditAppendMode, Metrics } from "../metrics/metrics.js";
 import type { Sql } from "./database.js";
 import type { Tx } from "./tx.js";
 
@@ -56,6 +57,8 @@ export interface AuditWriterDeps {
   logger?: Logger;
   /** Clock override (tests back-date rows for retention). */
   now?: () => Date;
+  /** Append latency is observed here when given. */
+  metrics?: Pick<Metrics, "auditAppended">;
 }
 
 /** "PermissionDenied" → "permission_denied" (the gRPC status name, as stored in the `code` column). */
@@ -199,27 +202,33 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
     return new ConnectError("audit log unavailable", Code.Unavailable);
   };
 
-  const record = async (tx: Tx, call: CallInfo | SystemActor, event: AuditEventInput): Promise<void> => {
-    if (!enabled) return;
+  /** Appends through `to`, timing the append (head-lock wait included: that is what callers feel). */
+  const append = async (to: Tx | Sql, mode: AuditAppendMode, call: CallInfo | SystemActor, event: AuditEventInput) => {
+    const started = performance.now();
+    let ok = false;
     try {
-      await appendRecord(tx, auditFields(call, event, shards, now()));
+      await appendRecord(to, auditFields(call, event, shards, now()));
+      ok = true;
     } catch (err) {
       throw unavailable(err, event);
+    } finally {
+      deps.metrics?.auditAppended(mode, ok, (performance.now() - started) / 1000);
     }
+  };
+
+  const record = async (tx: Tx, call: CallInfo | SystemActor, event: AuditEventInput): Promise<void> => {
+    if (!enabled) return;
+    await append(tx, "transaction", call, event);
   };
 
   return {
     record,
     async recordStandalone(call, event) {
       if (!enabled) return;
-      try {
-        // One autocommit statement (audit_append locks the head, inserts and moves it atomically):
-        // a single round trip instead of begin/context/append/commit. It runs as the connecting
-        // role, which may append too; no path of the application role gains anything by it.
-        await appendRecord(deps.sql, auditFields(call, event, shards, now()));
-      } catch (err) {
-        throw unavailable(err, event);
-      }
+      // One autocommit statement (audit_append locks the head, inserts and moves it atomically):
+      // a single round trip instead of begin/context/append/commit. It runs as the connecting
+      // role, which may append too; no path of the application role gains anything by it.
+      await append(deps.sql, "standalone", call, event);
     },
   };
 }

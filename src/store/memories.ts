@@ -7,6 +7,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Config } from "../config.js";
 import type { CallInfo } from "../interceptors/call-context.js";
 import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { AuditEventInput, AuditWriter, SystemActor } from "./audit-log.js";
 import type { Sql } from "./database.js";
 import { filterSql, type MemoryFilterInput } from "./memory-filters.js";
@@ -26,6 +27,8 @@ export interface MemoryStoreDeps {
   config: Config["memory"];
   logger: Logger;
   audit: AuditWriter;
+  /** Policy runs are counted here when given (decryption failures go through keys). */
+  metrics?: Metrics;
 }
 
 export type Actor = CallInfo | SystemActor;
@@ -213,6 +216,15 @@ export async function* exportMemories(deps: MemoryStoreDeps, userId: string, fil
 }
 
 /** The store's view of the application dependencies (one UserKeys per process is plenty). */
-export function storeDeps(app: { config: Config; logger: Logger; db: { sql: Sql }; audit: AuditWriter; secrets: { keyring: import("../security/crypto.js").MasterKeyring | undefined } }): MemoryStoreDeps {
-  return { sql: app.db.sql, keys: new UserKeys(app.secrets.keyring), config: app.config.memory, logger: app.logger, audit: app.audit };
+export function storeDeps(app: {
+  config: Config;
+  logger: Logger;
+  db: { sql: Sql };
+  audit: AuditWriter;
+  secrets: { keyring: import("../security/crypto.js").MasterKeyring | undefined };
+  metrics?: Metrics;
+}): MemoryStoreDeps {
+  const { metrics } = app;
+  const keys = new UserKeys(app.secrets.keyring, metrics);
+  return { sql: app.db.sql, keys, config: app.config.memory, logger: app.logger, audit: app.audit, metrics };
 }

@@ -10,6 +10,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { createHmac, randomBytes } from "node:crypto";
 import type { Logger } from "../logger.js";
+import type { DecryptionTarget } from "../metrics/metrics.js";
 import { ciphertextKeyId, DataKey, DecryptionError, type AssociatedData } from "../security/crypto.js";
 import { blindTerm } from "../security/blind-index.js";
 import { normalizeLabel } from "../domain/metadata.js";
@@ -165,7 +166,7 @@ export async function openRow(key: DataKey | undefined, row: MemoryRow): Promise
  * database (another replica may have changed it), then becomes DataLoss with a generic message;
  * the log line names the user and what failed, never bytes.
  */
-export async function withDataKey<T>(tx: Tx, keys: UserKeys, logger: Logger, userId: string, what: string, fn: (key: DataKey | undefined) => Promise<T>): Promise<T> {
+export async function withDataKey<T>(tx: Tx, keys: UserKeys, logger: Logger, userId: string, what: DecryptionTarget, fn: (key: DataKey | undefined) => Promise<T>): Promise<T> {
   let key = await keys.load(tx, userId);
   for (let attempt = 0; ; attempt++) {
     try {
@@ -178,6 +179,7 @@ export async function withDataKey<T>(tx: Tx, keys: UserKeys, logger: Logger, use
         continue;
       }
       logger.error({ userId, what }, "stored data failed to decrypt (tampered, moved, or its key is gone)");
+      keys.decryptionFailed(what);
       throw new ConnectError("stored data could not be decrypted", Code.DataLoss);
     }
   }

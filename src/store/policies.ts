@@ -46,6 +46,19 @@ export function policyBusy(): ConnectError {
 
 export async function runPolicies(deps: MemoryStoreDeps, actor: Actor, opts: { dryRun: boolean }): Promise<PolicyRunResult> {
   const started = performance.now();
+  try {
+    const result = await runPoliciesOnce(deps, actor, opts);
+    deps.metrics?.policyRan(opts.dryRun ? "dry_run" : "ok", result.durationMs / 1000);
+    return result;
+  } catch (err) {
+    if (err instanceof ConnectError && err.code === Code.Aborted) deps.metrics?.policyRan("busy");
+    else deps.metrics?.policyRan("failed", (performance.now() - started) / 1000);
+    throw err;
+  }
+}
+
+async function runPoliciesOnce(deps: MemoryStoreDeps, actor: Actor, opts: { dryRun: boolean }) {
+  const started = performance.now();
   const me = randomUUID();
   const acquired = await inTx(deps.sql, SYSTEM, (tx) => tx`
     update policy_lease set holder = ${me}, expires_at = now() + make_interval(secs => ${LEASE_SECONDS}), last_started_at = now()

@@ -10,6 +10,7 @@
  * wraps it later. The index key therefore never changes when encryption is turned on.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { DecryptionTarget, Metrics } from "../metrics/metrics.js";
 import { ciphertextKeyId, DataKey, DecryptionError, type MasterKeyring } from "../security/crypto.js";
 import type { Sql } from "./database.js";
 import { inTx, userContext, type Tx } from "./tx.js";
@@ -58,7 +59,15 @@ function keyUnavailable(): ConnectError {
 }
 
 export class UserKeys {
-  constructor(private readonly keyring: MasterKeyring | undefined) {}
+  constructor(
+    private readonly keyring: MasterKeyring | undefined,
+    private readonly metrics?: Pick<Metrics, "decryptionFailed">,
+  ) {}
+
+  /** Counts stored data that could not be decrypted (the DataLoss answers). */
+  decryptionFailed(what: DecryptionTarget): void {
+    this.metrics?.decryptionFailed(what);
+  }
 
   /** Unwraps a user_keys row. Throws ConnectError(DataLoss) when the master keyring cannot. */
   async unwrap(userId: string, wrapped: Uint8Array, masterKeyId: string | null): Promise<DataKey> {
@@ -69,6 +78,7 @@ export class UserKeys {
     } catch (err) {
       if (err instanceof ConnectError) throw err;
       // Wrong/disabled master key or a tampered row: never echo bytes, one generic message.
+      this.decryptionFailed("data_key");
       throw new ConnectError("stored key could not be decrypted", Code.DataLoss, undefined, undefined, err instanceof DecryptionError ? undefined : err);
     }
   }

@@ -85,7 +85,7 @@ describe("health Check from four clients on one port", () => {
   it("plain HTTP probes answer", async () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
-    const detailed = (await (await fetch(`${server.url}/health/detailed`)).json()) as Record<string, any>;
+    const detailed = (await (await fetch(`${server.adminUrl}/health/detailed`)).json()) as Record<string, any>;
     expect(detailed.status).not.toBe("fail");
     expect(detailed.version).toBe(SERVICE_VERSION);
     expect(detailed.checks.database.status).toMatch(/ok|warn/);

@@ -24,6 +24,7 @@ beforeAll(async () => {
       ...process.env,
       PORT: "0",
       HOST: "127.0.0.1",
+      MEMORIC_ADMIN_PORT: "0",
       MEMORIC_DATA_DIR: db.dataDir,
       MEMORIC_SHUTDOWN_GRACE_MS: "8000",
       ...(await testSecretsEnv()),

@@ -66,6 +66,25 @@ describe("CORS", () => {
     expect(res.status).toBeGreaterThanOrEqual(400);
   });
 
+  it("lists the allowed origins at start-up", () => {
+    const lines = server.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const line = lines.find((l) => l.msg === "CORS: allowed origins");
+    expect(line).toMatchObject({ level: 30, origins: [ALLOWED] });
+  });
+
+  it("logs a refused preflight at debug with its origin, method and path, and nothing of its headers", async () => {
+    const origin = "https://refused-7c1d.example.net";
+    await (await preflight(origin)).arrayBuffer();
+    const refused = server.logs.filter((l) => l.includes(origin)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const msg = "CORS: preflight refused, origin not allowed";
+    const path = "/grpc.health.v1.Health/Check";
+    expect(refused).toEqual([expect.objectContaining({ level: 20, msg, origin, method: "POST", path })]);
+    expect(JSON.stringify(refused)).not.toContain("connect-protocol-version");
+    // An allowed origin's preflight is not a refusal.
+    await (await preflight(ALLOWED)).arrayBuffer();
+    expect(server.logs.filter((l) => l.includes("preflight refused") && l.includes(ALLOWED))).toEqual([]);
+  });
+
   it("exposes the gRPC/Connect response headers on a real cross-origin call", async () => {
     const res = await fetch(`${server.url}/grpc.health.v1.Health/Check`, {
       method: "POST",

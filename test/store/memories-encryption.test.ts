@@ -8,7 +8,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyze } from "../../src/domain/text.js";
-import { code, dumpAllTables, openStoreFixture, type StoreFixture } from "./memories-fixture.js";
+import { code, counterValue, dumpAllTables, openStoreFixture, type StoreFixture } from "./memories-fixture.js";
 
 const CANARY = "Zebra quartz canary whispers marmalade";
 const CANARY_WORDS = ["zebra", "quartz", "canary", "whispers", "marmalade"];
@@ -73,7 +73,9 @@ describe("ciphertext binding and tampering", () => {
   it("fails with DataLoss when a ciphertext is moved to another row of the same user", async () => {
     const [a, b] = await twoMemories(alice);
     await f.sql`update memories set content_ct = (select content_ct from memories where id = ${a.id}) where id = ${b.id}`;
+    const before = (await counterValue(f, "memoric_decryption_failures_total", { what: "memory" })) ?? 0;
     expect(await code(f.service.getMemory({ id: b.id }, f.ctx(alice)))).toBe(Code.DataLoss);
+    expect(await counterValue(f, "memoric_decryption_failures_total", { what: "memory" })).toBe(before + 1);
     expect(await code(f.service.getMemory({ id: a.id }, f.ctx(alice)))).toBeUndefined();
   });
 

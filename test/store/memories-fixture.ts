@@ -14,6 +14,7 @@ import { createLogger } from "../../src/logger.js";
 import { MasterKeyring } from "../../src/security/crypto.js";
 import type { AppDeps } from "../../src/server/deps.js";
 import { memoryService } from "../../src/services/memory.js";
+import { createMetrics } from "../../src/metrics/metrics.js";
 import { createAuditWriter } from "../../src/store/audit-log.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { storeDeps, type MemoryStoreDeps } from "../../src/store/memories.js";
@@ -86,6 +87,7 @@ export async function openStoreFixture(env: Record<string, string> = {}, keyring
       secrets: { keyring, jwt: {}, auditKey: Buffer.alloc(32), identifierSalt: Buffer.alloc(32) },
       tokens: undefined as never,
       audit: createAuditWriter({ sql: db.sql }),
+      metrics: createMetrics(),
     } satisfies AppDeps;
     return { app, keyring, deps: storeDeps(app), service: typed(memoryService(app)) };
   };
@@ -163,4 +165,10 @@ export async function code(p: Promise<unknown>): Promise<Code | undefined> {
   } catch (e) {
     return ConnectError.from(e).code;
   }
+}
+
+/** A counter's value in the fixture's metrics (undefined: never incremented with those labels). */
+export async function counterValue(f: StoreFixture, name: string, labels: Record<string, string>) {
+  const values = (await f.app.metrics.registry.getSingleMetric(name)!.get()).values;
+  return values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
 }

@@ -11,7 +11,7 @@ import { DataKey, MasterKeyring } from "../../src/security/crypto.js";
 import { eraseUserData } from "../../src/store/erase-user.js";
 import { contentAd } from "../../src/store/memory-rows.js";
 import { inTx } from "../../src/store/tx.js";
-import { code, openStoreFixture, type StoreFixture } from "./memories-fixture.js";
+import { code, counterValue, openStoreFixture, type StoreFixture } from "./memories-fixture.js";
 
 let f: StoreFixture | undefined;
 afterEach(async () => {
@@ -76,6 +76,7 @@ describe("master key rotation", () => {
     expect(forced.stillWrapped).toBe(1);
     await f.reopen({ MEMORIC_KEYSET: forced.keyset });
     expect(await code(f.service.getMemory({ id: m.id }, f.ctx(u)))).toBe(Code.DataLoss);
+    expect(await counterValue(f, "memoric_decryption_failures_total", { what: "data_key" })).toBe(1);
   });
 });
 

@@ -21,6 +21,7 @@ export async function startTestServer(env: Record<string, string> = {}, database
   const config = loadConfig({
     PORT: "0",
     HOST: "127.0.0.1",
+    MEMORIC_ADMIN_PORT: "0",
     MEMORIC_DATA_DIR: db.dataDir,
     MEMORIC_DB_HEALTH_INTERVAL_MS: "200",
     MEMORIC_DB_HEALTH_TIMEOUT_MS: "500",

@@ -1,0 +1,160 @@
+/**
+ * Every Prometheus metric the server exports, created once per process (startServer) and passed
+ * through AppDeps, so the store, security and job code record through typed methods whose label
+ * values come from small fixed sets — never a user id, username, token or request content.
+ *
+ * gRPC metrics use the standard names of go-grpc-prometheus / grpc-ecosystem, so existing
+ * dashboards work; the rest are prefixed memoric_. prom-client does the bookkeeping.
+ */
+import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+
+export type GrpcType = "unary" | "client_stream" | "server_stream" | "bidi_stream";
+export type AuditAppendMode = "transaction" | "standalone";
+/** Why a Login was refused. "throttled" = refused by the brute-force limit before any password check. */
+export type LoginFailureReason = "unknown_user" | "wrong_password" | "inactive_account" | "throttled";
+export type LockoutScope = "account" | "address";
+/** Which budget refused the call: the RPC budgets (by kind of caller) or the password-guessing ones. */
+export type RateLimitScope =
+  | "rpc_user"
+  | "rpc_api_key"
+  | "rpc_anonymous"
+  | "login_account"
+  | "login_address"
+  | "password_change";
+/** What failed to decrypt: a user's wrapped data key, or rows sealed with it. */
+export type DecryptionTarget = "data_key" | "memory" | "memory_version" | "memory_cluster";
+/** ok / dry_run: the run completed; busy: another runner held the lease; failed: it threw. */
+export type PolicyRunOutcome = "ok" | "dry_run" | "busy" | "failed";
+
+export interface GrpcLabels {
+  grpc_type: GrpcType;
+  grpc_service: string;
+  grpc_method: string;
+}
+
+export interface Metrics {
+  /** Served on the admin listener's /metrics; other modules may register their own collectors on it. */
+  readonly registry: Registry;
+  readonly grpc: {
+    readonly started: Counter<keyof GrpcLabels>;
+    readonly handled: Counter<keyof GrpcLabels | "grpc_code">;
+    readonly handlingSeconds: Histogram<keyof GrpcLabels>;
+    readonly msgReceived: Counter<keyof GrpcLabels>;
+    readonly msgSent: Counter<keyof GrpcLabels>;
+  };
+  auditAppended(mode: AuditAppendMode, ok: boolean, seconds: number): void;
+  loginFailed(reason: LoginFailureReason): void;
+  lockedOut(scope: LockoutScope): void;
+  rateLimited(scope: RateLimitScope): void;
+  decryptionFailed(what: DecryptionTarget): void;
+  /** seconds: only for runs that held the lease (a busy run did no work). */
+  policyRan(outcome: PolicyRunOutcome, seconds?: number): void;
+}
+
+const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * defaultMetrics: process and Node.js runtime metrics (the server; the CLI has no use for them).
+ */
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named *_total break Prometheus naming rules (promtool lint); each is only the sum of
+    // the same-named gauge without the suffix (by type), which stays.
+    for (const name of ["handles", "requests", "resources"]) registry.removeSingleMetric(`nodejs_active_${name}_total`);
+  }
+  const registers = [registry];
+  const labelNames = ["grpc_type", "grpc_service", "grpc_method"] as const;
+  const grpc = {
+    started: new Counter({
+      name: "grpc_server_started_total",
+      help: "Total number of RPCs started on the server.",
+      labelNames,
+      registers,
+    }),
+    handled: new Counter({
+      name: "grpc_server_handled_total",
+      help: "Total number of RPCs completed on the server, regardless of success or failure.",
+      labelNames: [...labelNames, "grpc_code"] as const,
+      registers,
+    }),
+    handlingSeconds: new Histogram({
+      name: "grpc_server_handling_seconds",
+      help: "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
+      labelNames,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    msgReceived: new Counter({
+      name: "grpc_server_msg_received_total",
+      help: "Total number of RPC stream messages received on the server.",
+      labelNames,
+      registers,
+    }),
+    msgSent: new Counter({
+      name: "grpc_server_msg_sent_total",
+      help: "Total number of gRPC stream messages sent by the server.",
+      labelNames,
+      registers,
+    }),
+  };
+
+  const auditAppend = new Histogram({
+    name: "memoric_audit_append_seconds",
+    help: "Time to append one audit row (mode: inside the caller's transaction or standalone; outcome: ok or error).",
+    labelNames: ["mode", "outcome"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+  const loginFailures = new Counter({
+    name: "memoric_auth_login_failures_total",
+    help: "Refused Login attempts, by reason (unknown_user, wrong_password, inactive_account, throttled).",
+    labelNames: ["reason"] as const,
+    registers,
+  });
+  const lockouts = new Counter({
+    name: "memoric_auth_lockouts_total",
+    help: "Login locks imposed after too many failures, by scope (account or client address).",
+    labelNames: ["scope"] as const,
+    registers,
+  });
+  const rateLimits = new Counter({
+    name: "memoric_rate_limit_rejections_total",
+    help: "Calls refused with ResourceExhausted by a rate limit, by the budget that refused them.",
+    labelNames: ["scope"] as const,
+    registers,
+  });
+  const decryption = new Counter({
+    name: "memoric_decryption_failures_total",
+    help: "Stored data that could not be decrypted (answered DataLoss), by what failed.",
+    labelNames: ["what"] as const,
+    registers,
+  });
+  const policyRuns = new Counter({
+    name: "memoric_policy_runs_total",
+    help: "Memory policy runs (scheduled or RunPolicies), by outcome (ok, dry_run, busy, failed).",
+    labelNames: ["outcome"] as const,
+    registers,
+  });
+  const policySeconds = new Histogram({
+    name: "memoric_policy_run_duration_seconds",
+    help: "Duration of memory policy runs that held the lease.",
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900],
+    registers,
+  });
+
+  return {
+    registry,
+    grpc,
+    auditAppended: (mode, ok, seconds) => auditAppend.observe({ mode, outcome: ok ? "ok" : "error" }, seconds),
+    loginFailed: (reason) => loginFailures.inc({ reason }),
+    lockedOut: (scope) => lockouts.inc({ scope }),
+    rateLimited: (scope) => rateLimits.inc({ scope }),
+    decryptionFailed: (what) => decryption.inc({ what }),
+    policyRan: (outcome, seconds) => {
+      policyRuns.inc({ outcome });
+      if (seconds !== undefined) policySeconds.observe(seconds);
+    },
+  };
+}
