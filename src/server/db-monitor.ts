@@ -6,6 +6,7 @@
 import type { HealthRegistry } from "../domain/health-registry.js";
 import type { Logger } from "../logger.js";
 import type { Database } from "../store/database.js";
+import { markDatabaseDown, markDatabaseUp } from "../store/db-gate.js";
 
 export interface DbProbeResult {
   ok: boolean;
@@ -40,6 +41,9 @@ export class DbMonitor {
       this.logger[result.ok ? "info" : "warn"]({ error: result.error }, result.ok ? "database reachable" : "database unreachable");
     }
     this.last = result;
+    // Calls fail fast (Unavailable, retry after about one probe interval) until a probe succeeds.
+    if (result.ok) markDatabaseUp(this.db.sql);
+    else markDatabaseDown(this.db.sql, this.opts.intervalMs / 1000);
     for (const name of this.dependents) this.registry.set(name, result.ok ? "SERVING" : "NOT_SERVING");
     return result;
   }
