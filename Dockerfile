@@ -21,6 +21,8 @@ WORKDIR /app
 # no python3/make/g++ is needed here. On another architecture, add:
 #   RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++
 COPY package.json package-lock.json ./
+# The postinstall hook applies patches/ (patch-package) to the installed dependencies.
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY gen ./gen
@@ -36,6 +38,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 # tsx (and its esbuild) is a production dependency: it is what runs src/main.ts.
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 # Code from the build stage (so the type check above is part of every build). Owned by root and

@@ -138,6 +138,7 @@ export interface Config {
     poolMax: number;
     healthIntervalMs: number;
     healthTimeoutMs: number;
+    connectTimeoutMs: number;
   };
   health: {
     /** /health/detailed thresholds. */
@@ -252,8 +253,10 @@ export function loadConfig(env: Env = process.env): Config {
     },
     db: {
       poolMax: int(env, "MEMORIC_DB_POOL_MAX", 10, 1, 1000),
-      healthIntervalMs: int(env, "MEMORIC_DB_HEALTH_INTERVAL_MS", 2_000, 50, 600_000),
+      // interval + timeout bound how long readiness (and the fail-fast gate) lag an outage: < 2 s.
+      healthIntervalMs: int(env, "MEMORIC_DB_HEALTH_INTERVAL_MS", 500, 50, 600_000),
       healthTimeoutMs: int(env, "MEMORIC_DB_HEALTH_TIMEOUT_MS", 1_000, 50, 60_000),
+      connectTimeoutMs: int(env, "MEMORIC_DB_CONNECT_TIMEOUT_MS", 2_000, 100, 60_000),
     },
     secrets: {
       jwtSecret: optional(env, "MEMORIC_JWT_SECRET"),

@@ -73,7 +73,9 @@ export async function openCore(config: Config, logger: Logger, metrics: Metrics 
     accessTtlSeconds: config.auth.accessTtlSeconds,
     clockSkewSeconds: config.auth.clockSkewSeconds,
   });
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.db.poolMax, logger });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.db.poolMax, connectTimeoutMs: config.db.connectTimeoutMs, logger,
+  });
   try {
     await migrate(db.sql, logger);
   } catch (err) {

@@ -34,15 +34,21 @@ export interface DatabaseOptions {
   databaseUrl: string | undefined;
   dataDir: string;
   poolMax: number;
+  /** How long a new connection may take (TCP + startup); default 2 s. */
+  connectTimeoutMs?: number;
   logger: Logger;
 }
 
 /** Driver options shared by both modes. */
-function driverOptions(max: number, logger: Logger): postgres.Options<Record<string, never>> {
+function driverOptions(max: number, logger: Logger, connectTimeoutMs = 2_000): postgres.Options<Record<string, never>> {
   return {
     max,
     // Fail fast when the server is unreachable so health flips quickly and calls get Unavailable.
-    connect_timeout: 5,
+    connect_timeout: connectTimeoutMs / 1000,
+    // Reconnect attempts after failures wait at most 0.5 s (the driver's default grows to 20 s), so
+    // the pool is back within the readiness bound once the database is; the monitor's fail-fast
+    // gate keeps calls from hammering a database that is down.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5) * (0.5 + Math.random() / 2),
     idle_timeout: 60,
     max_lifetime: 60 * 30,
     onnotice: (notice) => logger.debug({ notice: notice.message }, "postgres notice"),
@@ -52,7 +58,7 @@ function driverOptions(max: number, logger: Logger): postgres.Options<Record<str
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl !== undefined) {
-    const sql = postgres(options.databaseUrl, driverOptions(options.poolMax, options.logger));
+    const sql = postgres(options.databaseUrl, driverOptions(options.poolMax, options.logger, options.connectTimeoutMs));
     return wrap(sql, "postgres", options.poolMax, async () => sql.end({ timeout: 5 }));
   }
   return openEmbedded(options);
@@ -69,7 +75,7 @@ async function openEmbedded(options: DatabaseOptions): Promise<Database> {
   await server.start();
   const [host, port] = server.getServerConn().split(":");
   const sql = postgres({
-    ...driverOptions(1, options.logger),
+    ...driverOptions(1, options.logger, options.connectTimeoutMs),
     host,
     port: Number(port),
     database: "postgres",

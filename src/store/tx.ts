@@ -8,6 +8,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type postgres from "postgres";
 import { currentDeadline } from "./deadline.js";
 import type { Sql } from "./database.js";
+import { assertDatabaseUp } from "./db-gate.js";
 
 export type Tx = postgres.TransactionSql;
 
@@ -29,6 +30,7 @@ export const SYSTEM: DbContext = { kind: "system" };
 
 /** Runs fn in one transaction under ctx. Connection failures become Unavailable. */
 export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  assertDatabaseUp(sql);
   const userId = ctx.kind === "system" ? "" : ctx.userId;
   // The call's deadline becomes the transaction's statement_timeout (without one, the server's own
   // setting stays), so Postgres cancels the SQL of a call whose client has stopped waiting.

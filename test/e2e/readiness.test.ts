@@ -68,14 +68,14 @@ it("flips readiness with the database, observed through a Watch stream", async (
   try {
     expect(await nextStatus(call, 5000)).toBe("SERVING");
 
-    proxy.cut();
+    await proxy.cut();
     expect(await nextStatus(call, 5000)).toBe("NOT_SERVING");
     expect(await grpcCheck(client, "memoric.v1.MemoryService")).toBe("NOT_SERVING");
     expect(await grpcCheck(client, "liveness")).toBe("SERVING");
     expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
 
-    proxy.restore();
+    await proxy.restore();
     expect(await nextStatus(call, 8000)).toBe("SERVING");
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
   } catch (err) {

@@ -1,56 +1,166 @@
-/** A loopback TCP proxy that a test can cut and restore, to make a database "unreachable". */
+/**
+ * A loopback TCP proxy that injects faults between the server and its database:
+ * - refuse(): new connections are refused (the port stops listening: ECONNREFUSED); with
+ *   { closeExisting: true } open connections are also closed (FIN), as when the database stops;
+ * - reset(): every open connection is reset (RST) and so is every new one;
+ * - blackhole(): new connections are accepted and open ones stay up, but nothing is forwarded
+ *   (bytes are held, as by a partitioned network) until restore();
+ * - delay(ms): every chunk is forwarded ms later, both ways;
+ * - restore(): back to forwarding; held bytes are delivered, held connections are connected.
+ * cut() is refuse({ closeExisting: true }).
+ */
 import net from "node:net";
+
+export type ProxyMode = "forward" | "refuse" | "reset" | "blackhole";
 
 export interface TcpProxy {
   port: number;
+  readonly mode: ProxyMode;
+  refuse(opts?: { closeExisting?: boolean }): Promise<void>;
+  reset(): void;
+  blackhole(): void;
+  delay(ms: number): void;
+  restore(): Promise<void>;
   /** Drops every connection and refuses new ones until restore(). */
-  cut(): void;
-  restore(): void;
+  cut(): Promise<void>;
   close(): Promise<void>;
 }
 
+interface Pair {
+  client: net.Socket;
+  upstream: net.Socket | undefined;
+  /** Bytes held while blackholed, per direction. */
+  toUpstream: Buffer[];
+  toClient: Buffer[];
+}
+
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
-  let cut = false;
-  const pairs = new Set<[net.Socket, net.Socket]>();
-  const server = net.createServer((client) => {
-    if (cut) {
-      client.destroy();
+  let mode: ProxyMode = "forward";
+  let delayMs = 0;
+  let closing = false;
+  const pairs = new Set<Pair>();
+  const server = net.createServer(accept);
+  await listen(0);
+  const port = (server.address() as net.AddressInfo).port;
+
+  function listen(p: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(p, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  }
+
+  function accept(client: net.Socket): void {
+    if (mode === "reset" || closing) {
+      client.resetAndDestroy();
       return;
     }
-    const upstream = net.connect(targetPort, targetHost);
-    const pair: [net.Socket, net.Socket] = [client, upstream];
+    const pair: Pair = { client, upstream: undefined, toUpstream: [], toClient: [] };
     pairs.add(pair);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      pairs.delete(pair);
-    };
-    client.on("error", drop).on("close", drop);
-    upstream.on("error", drop).on("close", drop);
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    cut() {
-      cut = true;
-      dropAll();
-    },
-    restore() {
-      cut = false;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        cut = true;
-        dropAll();
-        server.close(() => resolve());
-      }),
-  };
-  function dropAll() {
-    for (const [a, b] of pairs) {
-      a.destroy();
-      b.destroy();
-    }
-    pairs.clear();
+    client.on("error", () => drop(pair)).on("close", () => drop(pair));
+    client.on("data", (chunk: Buffer) => send(pair, "toUpstream", chunk));
+    if (mode !== "blackhole") connectUpstream(pair);
   }
+
+  function connectUpstream(pair: Pair): void {
+    const upstream = net.connect(targetPort, targetHost);
+    pair.upstream = upstream;
+    upstream.on("error", () => drop(pair)).on("close", () => drop(pair));
+    upstream.on("data", (chunk: Buffer) => send(pair, "toClient", chunk));
+    flush(pair);
+  }
+
+  function send(pair: Pair, dir: "toUpstream" | "toClient", chunk: Buffer): void {
+    if (mode === "blackhole" || !pair.upstream) {
+      pair[dir].push(chunk);
+      return;
+    }
+    const target = dir === "toUpstream" ? pair.upstream : pair.client;
+    if (delayMs > 0) setTimeout(() => target.destroyed || target.write(chunk), delayMs);
+    else target.write(chunk);
+  }
+
+  function flush(pair: Pair): void {
+    for (const dir of ["toUpstream", "toClient"] as const) {
+      const held = pair[dir].splice(0);
+      for (const chunk of held) send(pair, dir, chunk);
+    }
+  }
+
+  function drop(pair: Pair, how: "destroy" | "end" | "reset" = "destroy"): void {
+    if (!pairs.delete(pair)) return;
+    for (const s of [pair.client, pair.upstream]) {
+      if (!s || s.destroyed) continue;
+      if (how === "reset") s.resetAndDestroy();
+      else if (how === "end") s.end(() => s.destroy());
+      else s.destroy();
+    }
+  }
+
+  function dropAll(how: "destroy" | "end" | "reset"): void {
+    for (const pair of [...pairs]) drop(pair, how);
+  }
+
+  async function stopListening(): Promise<void> {
+    if (!server.listening) return;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  const proxy: TcpProxy = {
+    port,
+    get mode() {
+      return mode;
+    },
+    async refuse(opts = {}) {
+      mode = "refuse";
+      if (opts.closeExisting) dropAll("end");
+      // server.close() waits for open connections; the listening socket itself closes at once.
+      const stopped = stopListening();
+      await Promise.race([stopped, new Promise((r) => setTimeout(r, 50))]);
+    },
+    reset() {
+      mode = "reset";
+      dropAll("reset");
+    },
+    blackhole() {
+      mode = "blackhole";
+    },
+    delay(ms) {
+      delayMs = ms;
+    },
+    async restore() {
+      const wasListening = server.listening;
+      mode = "forward";
+      delayMs = 0;
+      if (!wasListening) {
+        // The port was released by refuse(); take the same one again (retry if briefly busy).
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await listen(port);
+            break;
+          } catch (err) {
+            if (attempt >= 20) throw err;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
+      }
+      for (const pair of pairs) {
+        if (!pair.upstream) connectUpstream(pair);
+        else flush(pair);
+      }
+    },
+    async cut() {
+      await proxy.refuse({ closeExisting: true });
+      dropAll("destroy");
+    },
+    async close() {
+      closing = true;
+      dropAll("destroy");
+      await stopListening();
+    },
+  };
+  return proxy;
 }
