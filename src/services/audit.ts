@@ -16,6 +16,7 @@ import {
   describeEventTypes, describeSeverities, isAuditEventType, isSeverityName, PRINCIPAL_TYPES, principalTypeToProto, severityFromProto,
   severityToProto, type PrincipalTypeName,
 } from "../domain/audit-events.js";
+import { invalidField } from "../domain/field-violations.js";
 import { callInfo, callState, requirePrincipal, type Principal } from "../interceptors/call-context.js";
 import type { AppDeps } from "../server/deps.js";
 import {
@@ -32,7 +33,7 @@ const MIN_TIME = Date.UTC(1, 0, 1);
 const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const DAY_MS = 86_400_000;
 
-const invalid = (field: string, why: string) => new ConnectError(`${field}: ${why}`, Code.InvalidArgument);
+const invalid = (field: string, why: string) => invalidField(field, why);
 
 /** Error messages name the field, never echo the value (it is attacker-controlled and ends up in the audit row). */
 function time(field: string, ts: Timestamp | undefined): Date | undefined {

@@ -12,6 +12,7 @@ import type {
   RegisterRequest,
 } from "../../gen/memoric/v1/auth_pb.js";
 import { invalidArgument } from "../domain/accounts.js";
+import { FieldViolations } from "../domain/field-violations.js";
 import { isRoleName, permissionsOfRoles } from "../domain/permissions.js";
 import { hmacIdentifier } from "../domain/sanitize.js";
 import { callInfo, callState, requirePrincipal } from "../interceptors/call-context.js";
@@ -73,8 +74,10 @@ export function sessionHandlers(deps: AppDeps, cache: RevocationCache) {
 
   async function login(req: LoginRequest, ctx: HandlerContext) {
     const identifier = (req.username || req.email).trim();
-    if (!identifier) throw invalidArgument("username", "username or email is required");
-    if (!req.password) throw invalidArgument("password", "is required");
+    const missing = new FieldViolations();
+    if (!identifier) missing.add("username", "username or email is required");
+    if (!req.password) missing.add("password", "is required");
+    missing.throwIfAny();
     const info = callInfo(ctx);
     const state = callState(ctx);
     const identifierHmac = hmacIdentifier(deps.secrets.identifierSalt, identifier.toLowerCase());
