@@ -16,6 +16,7 @@ import {
   describeEventTypes, describeSeverities, isAuditEventType, isSeverityName, PRINCIPAL_TYPES, principalTypeToProto, severityFromProto,
   severityToProto, type PrincipalTypeName,
 } from "../domain/audit-events.js";
+import { permissionDenied } from "../domain/error-info.js";
 import { invalidField } from "../domain/field-violations.js";
 import { callInfo, callState, requirePrincipal, type Principal } from "../interceptors/call-context.js";
 import type { AppDeps } from "../server/deps.js";
@@ -101,7 +102,7 @@ export function auditService(deps: AppDeps): ServiceImpl<typeof AuditService> {
   /** Second layer behind the authz interceptor: an admin credential with audit:read. */
   function reader(ctx: HandlerContext): Principal {
     const p = requirePrincipal(ctx);
-    if (!p.permissions.has("audit:read")) throw new ConnectError("permission denied", Code.PermissionDenied);
+    if (!p.permissions.has("audit:read")) throw permissionDenied("permission denied", "PERMISSION_MISSING", { permission: "audit:read" });
     return p;
   }
   const asAdmin = <T>(p: Principal, fn: (tx: Tx) => Promise<T>) => inTx(sql, { kind: "admin", userId: p.userId }, fn);

@@ -12,6 +12,7 @@ import type {
   RegisterRequest,
 } from "../../gen/memoric/v1/auth_pb.js";
 import { invalidArgument } from "../domain/accounts.js";
+import { unauthenticatedError } from "../domain/error-info.js";
 import { FieldViolations } from "../domain/field-violations.js";
 import { isRoleName, permissionsOfRoles } from "../domain/permissions.js";
 import { hmacIdentifier } from "../domain/sanitize.js";
@@ -115,7 +116,7 @@ export function sessionHandlers(deps: AppDeps, cache: RevocationCache) {
         }
       });
       state.audited = true;
-      throw new ConnectError(BAD_LOGIN, Code.Unauthenticated);
+      throw unauthenticatedError(BAD_LOGIN, "CREDENTIAL_INVALID");
     }
 
     const opened = await inTx(db.sql, SYSTEM, async (tx) => {
@@ -157,9 +158,9 @@ export function sessionHandlers(deps: AppDeps, cache: RevocationCache) {
     if (outcome.kind === "reused") {
       callState(ctx).audited = true;
       cache.invalidateUser(outcome.userId);
-      throw new ConnectError("refresh token already used; the session has been revoked", Code.Unauthenticated);
+      throw unauthenticatedError("refresh token already used; the session has been revoked", "CREDENTIAL_INVALID");
     }
-    if (outcome.kind === "invalid") throw new ConnectError("invalid or expired refresh token", Code.Unauthenticated);
+    if (outcome.kind === "invalid") throw unauthenticatedError("invalid or expired refresh token", "CREDENTIAL_INVALID");
     callState(ctx).audited = true;
     const issued = await accessToken(outcome.user, outcome.sessionId);
     return { accessToken: issued.token, refreshToken: outcome.refreshToken, expiresIn: issued.expiresIn, tokenType: "Bearer" };
