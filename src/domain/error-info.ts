@@ -31,7 +31,11 @@ export function errorInfo(reason: string, metadata: Record<string, string> = {})
   return { desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason, domain: ERROR_DOMAIN, metadata }) };
 }
 
-export function permissionDenied(message: string, reason: DenialReason, metadata: Record<string, string>): ConnectError {
+export function permissionDenied(
+  message: string,
+  reason: DenialReason,
+  metadata: Record<string, string>,
+): ConnectError {
   return new ConnectError(message, Code.PermissionDenied, undefined, [errorInfo(reason, metadata)]);
 }
 

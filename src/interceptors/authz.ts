@@ -15,10 +15,13 @@ export function authzInterceptor(): Interceptor {
       throw unauthenticatedError("authentication required", "CREDENTIAL_MISSING");
     }
     if (state) state.eventType = "authz.access.denied";
-    if (decision.reason === "unlisted") throw permissionDenied(`${procedure} is not available`, "RPC_NOT_AVAILABLE", { procedure });
+    if (decision.reason === "unlisted") {
+      throw permissionDenied(`${procedure} is not available`, "RPC_NOT_AVAILABLE", { procedure });
+    }
     const access = RPCS[procedure]?.access;
     if (access === "user-session") {
-      throw permissionDenied(`${procedure} needs a user session, not an API key`, "USER_SESSION_REQUIRED", { procedure });
+      const message = `${procedure} needs a user session, not an API key`;
+      throw permissionDenied(message, "USER_SESSION_REQUIRED", { procedure });
     }
     throw permissionDenied(`permission denied for ${procedure}: requires ${access}`, "PERMISSION_MISSING", {
       permission: String(access),

@@ -37,8 +37,32 @@ function rewriteGrpcTrailer(trailer: Headers): boolean {
   const fixed = asRequestParseFailure(Code.Internal, message);
   if (!fixed) return false;
   trailer.set(GRPC_STATUS, String(fixed.code));
-  trailer.set(GRPC_MESSAGE, encodeURIComponent(fixed.rawMessage));
+  trailer.set(GRPC_MESSAGE, grpcPercentEncode(fixed.rawMessage));
   return true;
+}
+
+/**
+ * grpc-message as the gRPC spec encodes it: only bytes outside printable ASCII, and '%'. connect
+ * uses encodeURIComponent, which grpc-js (decodeURI) leaves half-decoded ("username%3A ...").
+ */
+function grpcPercentEncode(message: string): string {
+  let out = "";
+  for (const byte of Buffer.from(message, "utf8")) {
+    const plain = byte >= 0x20 && byte <= 0x7e && byte !== 0x25;
+    out += plain ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
+/** Re-encodes a gRPC trailer's grpc-message to the spec's minimal percent-encoding. */
+function normalizeGrpcMessage(trailer: Headers): void {
+  const raw = trailer.get(GRPC_MESSAGE);
+  if (raw === null) return;
+  try {
+    trailer.set(GRPC_MESSAGE, grpcPercentEncode(decodeURIComponent(raw)));
+  } catch {
+    // not ours to fix
+  }
 }
 
 /** One whole uncompressed envelope with these flags, or undefined. */
@@ -82,7 +106,9 @@ async function rewriteConnectUnary(res: UniversalServerResponse): Promise<Univer
   let fixed: ConnectError | undefined;
   try {
     const json = JSON.parse(body.toString("utf8")) as { code?: unknown; message?: unknown };
-    if (json.code === "internal" && typeof json.message === "string") fixed = asRequestParseFailure(Code.Internal, json.message);
+    if (json.code === "internal" && typeof json.message === "string") {
+      fixed = asRequestParseFailure(Code.Internal, json.message);
+    }
   } catch {
     // not an error body we know: leave it
   }
@@ -114,7 +140,7 @@ function wrap(handler: UniversalHandler): UniversalHandler {
         body: (async function* () {
           yield* body;
           // The trailer is complete once the body is; the adapter writes it after this.
-          if (trailer) rewriteGrpcTrailer(trailer);
+          if (trailer && !rewriteGrpcTrailer(trailer)) normalizeGrpcMessage(trailer);
         })(),
       };
     }
@@ -147,13 +173,18 @@ export const unknownMethod: NonNullable<ConnectNodeAdapterOptions["fallback"]> =
   const path = (req.url ?? "").split("?", 1)[0]!.slice(0, 200);
   const message = `unknown method ${path}`;
   if (/^application\/grpc(-web(-text)?)?([+;]|$)/.test(contentType)) {
-    // Trailers-only response: the status travels in the headers.
-    res.writeHead(200, {
+    const headers = {
       "content-type": contentType.split(";", 1)[0]!,
       [GRPC_STATUS]: String(Code.Unimplemented),
-      [GRPC_MESSAGE]: encodeURIComponent(message),
-    });
-    res.end();
+      [GRPC_MESSAGE]: grpcPercentEncode(message),
+    };
+    // Trailers-only response: the status travels in one HEADERS frame that ends the stream
+    // (grpc-js reads a status in headers only then).
+    if ("stream" in res && res.stream) res.stream.respond({ ":status": 200, ...headers }, { endStream: true });
+    else {
+      res.writeHead(200, headers);
+      res.end();
+    }
     return;
   }
   if (/^application\/(connect\+)?(json|proto)([;]|$)/.test(contentType)) {

@@ -128,7 +128,8 @@ export function filter(f: MemoryFilter | undefined, field = "filter"): MemoryFil
     category: v.check(() => label(f.category, `${field}.category`)) || undefined,
     createdAfter: after,
     createdBefore: before,
-    metadata: f.metadata && Object.keys(f.metadata).length ? v.check(() => metadata(f.metadata, `${field}.metadata`)) : undefined,
+    metadata:
+      f.metadata && Object.keys(f.metadata).length ? v.check(() => metadata(f.metadata, `${field}.metadata`)) : undefined,
     minImportance: v.check(() => enumValue(f.minImportance, 4, `${field}.min_importance`)) || undefined,
   };
   v.throwIfAny();
