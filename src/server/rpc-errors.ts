@@ -10,6 +10,7 @@
  * unknownMethod answers a path no service serves in the caller's protocol: gRPC and gRPC-web get
  * status 12 (Unimplemented), Connect a 404 with an "unimplemented" error body.
  */
+import type { DescMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { encodeEnvelope, type UniversalHandler, type UniversalServerResponse } from "@connectrpc/connect/protocol";
 import {
@@ -20,6 +21,7 @@ import {
 } from "@connectrpc/connect/protocol-connect";
 import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import { badRequest } from "../domain/field-violations.js";
 import { asRequestParseFailure } from "../interceptors/errors.js";
 
 const GRPC_STATUS = "grpc-status";
@@ -96,10 +98,68 @@ async function* concat(chunks: Uint8Array[]): AsyncIterable<Uint8Array> {
   yield* chunks;
 }
 
+function isAsyncIterable(v: unknown): v is AsyncIterable<Uint8Array> {
+  return typeof v === "object" && v !== null && Symbol.asyncIterator in v;
+}
+
+async function* tee(body: AsyncIterable<Uint8Array>, into: Uint8Array[]): AsyncIterable<Uint8Array> {
+  for await (const chunk of body) {
+    into.push(chunk);
+    yield chunk;
+  }
+}
+
+/**
+ * protobuf-es names the enum type, not the field, for an unknown enum name in JSON: find the
+ * field(s) of the request holding that value, so the client learns which field to fix.
+ */
+function enumFieldPaths(desc: DescMessage, json: unknown, enumName: string, value: unknown, prefix = ""): string[] {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return [];
+  const obj = json as Record<string, unknown>;
+  return desc.fields.flatMap((field) => {
+    const v = obj[field.jsonName] ?? obj[field.name];
+    const path = prefix + field.name;
+    if (v === undefined) return [];
+    if (field.fieldKind === "enum") return field.enum.typeName === enumName && v === value ? [path] : [];
+    if (field.fieldKind === "list" && field.listKind === "enum" && Array.isArray(v)) {
+      return field.enum.typeName === enumName ? v.flatMap((item, i) => (item === value ? [`${path}[${i}]`] : [])) : [];
+    }
+    if (field.fieldKind === "message") return enumFieldPaths(field.message, v, enumName, value, `${path}.`);
+    if (field.fieldKind === "list" && field.listKind === "message" && Array.isArray(v)) {
+      return v.flatMap((item, i) => enumFieldPaths(field.message, item, enumName, value, `${path}[${i}].`));
+    }
+    return [];
+  });
+}
+
+const UNKNOWN_ENUM = /^cannot decode enum (\S+) from JSON: (.*)$/;
+
+function unknownEnumError(
+  message: string,
+  input: DescMessage,
+  request: Uint8Array | undefined,
+): ConnectError | undefined {
+  const m = UNKNOWN_ENUM.exec(message);
+  if (!m || !request) return undefined;
+  try {
+    const value = JSON.parse(m[2]!) as unknown;
+    const paths = enumFieldPaths(input, JSON.parse(Buffer.from(request).toString("utf8")), m[1]!, value);
+    if (paths.length === 0) return undefined;
+    return badRequest(paths.map((field) => ({ field, description: `unknown ${m[1]} value ${m[2]}` })));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Connect unary: the error is the whole (uncompressed, JSON) body of a non-200 response. */
-async function rewriteConnectUnary(res: UniversalServerResponse): Promise<UniversalServerResponse> {
+async function rewriteConnectUnary(
+  res: UniversalServerResponse,
+  input: DescMessage,
+  request: () => Uint8Array | undefined,
+): Promise<UniversalServerResponse> {
   const header = new Headers(res.header);
-  if (res.status !== codeToHttpStatus(Code.Internal) || !res.body || header.has("content-encoding")) return res;
+  const statuses = [codeToHttpStatus(Code.Internal), codeToHttpStatus(Code.InvalidArgument)];
+  if (!statuses.includes(res.status) || !res.body || header.has("content-encoding")) return res;
   const chunks: Uint8Array[] = [];
   for await (const chunk of res.body) chunks.push(chunk);
   const body = Buffer.concat(chunks);
@@ -108,6 +168,9 @@ async function rewriteConnectUnary(res: UniversalServerResponse): Promise<Univer
     const json = JSON.parse(body.toString("utf8")) as { code?: unknown; message?: unknown };
     if (json.code === "internal" && typeof json.message === "string") {
       fixed = asRequestParseFailure(Code.Internal, json.message);
+    }
+    if (json.code === "invalid_argument" && typeof json.message === "string") {
+      fixed = unknownEnumError(json.message, input, request());
     }
   } catch {
     // not an error body we know: leave it
@@ -128,17 +191,24 @@ function protocolOf(contentType: string): "grpc" | "grpc-web" | "connect" {
 function wrap(handler: UniversalHandler): UniversalHandler {
   const unary = handler.method.methodKind === "unary";
   const wrapped = async (req: Parameters<UniversalHandler>[0]): Promise<UniversalServerResponse> => {
-    const protocol = protocolOf(req.header.get("content-type") ?? "");
-    const res = await handler(req);
-    if (protocol === "connect" && unary) return rewriteConnectUnary(res);
-    const body = res.body;
-    if (!body) return res;
+    const contentType = req.header.get("content-type") ?? "";
+    const protocol = protocolOf(contentType);
+    // A JSON request's bytes are kept (they are bounded by readMaxBytes) to name an unknown enum's field.
+    const seen: Uint8Array[] = [];
+    const body = req.body;
+    const keep = protocol === "connect" && unary && /^application\/json/i.test(contentType) && isAsyncIterable(body);
+    const res = await handler(keep ? { ...req, body: tee(body, seen) } : req);
+    if (protocol === "connect" && unary) {
+      return rewriteConnectUnary(res, handler.method.input, () => (keep ? Buffer.concat(seen) : undefined));
+    }
+    const out = res.body;
+    if (!out) return res;
     if (protocol === "grpc") {
       const trailer = res.trailer;
       return {
         ...res,
         body: (async function* () {
-          yield* body;
+          yield* out;
           // The trailer is complete once the body is; the adapter writes it after this.
           if (trailer && !rewriteGrpcTrailer(trailer)) normalizeGrpcMessage(trailer);
         })(),
@@ -147,7 +217,7 @@ function wrap(handler: UniversalHandler): UniversalHandler {
     return {
       ...res,
       body: (async function* () {
-        for await (const chunk of body) yield rewriteEnvelope(protocol, chunk);
+        for await (const chunk of out) yield rewriteEnvelope(protocol, chunk);
       })(),
     };
   };

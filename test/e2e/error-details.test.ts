@@ -192,8 +192,18 @@ describe(`actionable errors (${testMode})`, () => {
       expect(res.status).toBe(400);
       const body = (await res.json()) as { code: string; message: string };
       expect(body.code).toBe("invalid_argument");
-      expect(body.message).toContain("importance");
+      expect(body.message).toMatch(/^importance: /);
       expect(body.message).toContain("VERY_HIGH");
+      const details = (body as unknown as { details?: { type: string }[] }).details ?? [];
+      expect(details.map((d) => d.type)).toContain("google.rpc.BadRequest");
+      // Nested in a batch: the path names the item.
+      const batch = await fetch(`${server.url}/memoric.v1.MemoryService/BatchCreateMemories`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${user.token}` },
+        body: JSON.stringify({ memories: [{ content: "a" }, { content: "b", role: "CHAT_ROLE_WIZARD" }] }),
+      });
+      expect(batch.status).toBe(400);
+      expect(((await batch.json()) as { message: string }).message).toMatch(/^memories\[1\]\.role: /);
     });
 
     it("an unknown field in Connect JSON is InvalidArgument naming the field", async () => {
