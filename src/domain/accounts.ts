@@ -1,12 +1,13 @@
 /** Account field rules, shared by Register, the bootstrap admin and the CLI. */
-import { Code, ConnectError } from "@connectrpc/connect";
+import type { ConnectError } from "@connectrpc/connect";
+import { invalidField } from "./field-violations.js";
 
 const USERNAME = /^[A-Za-z0-9._-]{3,64}$/;
 // Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is not our concern.
 const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/;
 
 export function invalidArgument(field: string, message: string): ConnectError {
-  return new ConnectError(`${field}: ${message}`, Code.InvalidArgument);
+  return invalidField(field, message);
 }
 
 export function validateUsername(username: string): string {

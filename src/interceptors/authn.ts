@@ -11,6 +11,7 @@
  * only bites on other replicas (or for a request that loaded the old state just before the change).
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { unauthenticatedError, type AuthReason } from "../domain/error-info.js";
 import { isUuid } from "../domain/accounts.js";
 import { apiKeyPermissions, isRoleName, permissionsOfRoles, RPCS, type RoleName } from "../domain/permissions.js";
 import { hashSecret, isApiKey } from "../security/secrets.js";
@@ -69,9 +70,14 @@ export class RevocationCache {
   }
 }
 
-function unauthenticated(state: CallState, message: string, event: CallState["eventType"] = "auth.token.invalid"): ConnectError {
+function unauthenticated(
+  state: CallState,
+  message: string,
+  event: CallState["eventType"] = "auth.token.invalid",
+  reason: AuthReason = "CREDENTIAL_INVALID",
+): ConnectError {
   state.eventType = event;
-  return new ConnectError(message, Code.Unauthenticated);
+  return unauthenticatedError(message, reason);
 }
 
 function bearer(header: string | null): string | undefined {
@@ -92,7 +98,12 @@ export function authnInterceptor(deps: AppDeps, cache: RevocationCache): Interce
     } catch (err) {
       const expired = err instanceof TokenError && err.reason === "expired";
       const suspicious = err instanceof TokenError && err.suspicious;
-      throw unauthenticated(state, expired ? "access token expired" : "invalid access token", expired ? "auth.token.expired" : suspicious ? "security.breach.attempt" : "auth.token.invalid");
+      throw unauthenticated(
+        state,
+        expired ? "access token expired" : "invalid access token",
+        expired ? "auth.token.expired" : suspicious ? "security.breach.attempt" : "auth.token.invalid",
+        expired ? "TOKEN_EXPIRED" : "CREDENTIAL_INVALID",
+      );
     }
     // Our ids are UUIDs; anything else would reach Postgres as a cast error (Internal), not a rejection.
     if (!isUuid(claims.sub) || !isUuid(claims.sid)) throw unauthenticated(state, "invalid access token");
@@ -153,7 +164,8 @@ export function authnInterceptor(deps: AppDeps, cache: RevocationCache): Interce
     const header = req.header.get("authorization");
     const credential = bearer(header);
     if (!credential) {
-      throw unauthenticated(state, header ? "malformed authorization header: expected 'Bearer <token>'" : "missing credential: send 'authorization: Bearer <token>'");
+      const message = header ? "malformed authorization header: expected 'Bearer <token>'" : "missing credential: send 'authorization: Bearer <token>'";
+      throw unauthenticated(state, message, "auth.token.invalid", "CREDENTIAL_MISSING");
     }
     try {
       state.principal = isApiKey(credential) ? await fromApiKey(credential, state) : await fromJwt(credential, state);

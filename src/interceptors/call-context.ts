@@ -3,7 +3,8 @@
  * the verified principal (set only by the authentication interceptor, from a credential — never
  * from a request field) and what the handler reports for the audit trail.
  */
-import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
+import { createContextKey, type HandlerContext } from "@connectrpc/connect";
+import { unauthenticatedError } from "../domain/error-info.js";
 import type { AuditEventType } from "../domain/audit-events.js";
 import type { Permission, RoleName } from "../domain/permissions.js";
 import { clientAddressKey, requestIdKey, userAgentKey } from "./request-context.js";
@@ -68,6 +69,6 @@ export function callInfo(ctx: HandlerContext): CallInfo {
 /** The authenticated caller; the interceptors guarantee one exists on non-public RPCs. */
 export function requirePrincipal(ctx: HandlerContext): Principal {
   const principal = ctx.values.get(callStateKey)?.principal;
-  if (!principal) throw new ConnectError("authentication required", Code.Unauthenticated);
+  if (!principal) throw unauthenticatedError("authentication required", "CREDENTIAL_MISSING");
   return principal;
 }

@@ -44,6 +44,7 @@ import { startPolicyScheduler } from "../jobs/policy-scheduler.js";
 import { ensureBootstrapAdmin } from "./bootstrap-admin.js";
 import type { AppDeps, BackgroundJob } from "./deps.js";
 import { createProtocolListener } from "./listener.js";
+import { parseFailuresAsInvalidArgument, unknownMethod } from "./rpc-errors.js";
 
 const APPLICATION_SERVICES: readonly DescService[] = [AuthService, MemoryService, AuditService];
 
@@ -124,12 +125,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     router.service(AuditService, auditService(deps));
     router.service(Health, healthService(registry));
     registerReflection(router, [...APPLICATION_SERVICES, Health]);
+    parseFailuresAsInvalidArgument(router);
   };
   const rpcHandler = connectNodeAdapter({
     routes,
     interceptors,
     readMaxBytes: config.limits.maxMessageBytes,
     writeMaxBytes: config.limits.maxMessageBytes,
+    // connect ignores unknown JSON fields and enum names by default; a typo must not silently become a default.
+    jsonOptions: { ignoreUnknownFields: false },
+    fallback: unknownMethod,
     contextValues: (req) => {
       const header = req.headers["x-request-id"];
       const ua = req.headers["user-agent"];

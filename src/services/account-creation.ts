@@ -4,6 +4,7 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { validateEmail, validateFullName, validateUsername } from "../domain/accounts.js";
+import { FieldViolations } from "../domain/field-violations.js";
 import type { RoleName } from "../domain/permissions.js";
 import type { CallInfo } from "../interceptors/call-context.js";
 import { hashPassword } from "../security/passwords.js";
@@ -22,10 +23,14 @@ export interface NewAccount {
 }
 
 export async function createAccount(deps: Pick<AppDeps, "config" | "db" | "audit">, actor: CallInfo | SystemActor, input: NewAccount): Promise<UserRow> {
-  const username = validateUsername(input.username);
-  const email = validateEmail(input.email);
-  const fullName = validateFullName(input.fullName);
-  checkPassword(input.password, { username, email }, deps.config.auth.passwordMinLength);
+  // Every bad field is reported at once; the password is checked against the names as given.
+  const v = new FieldViolations();
+  const username = v.check(() => validateUsername(input.username));
+  const email = v.check(() => validateEmail(input.email));
+  const fullName = v.check(() => validateFullName(input.fullName));
+  const context = { username: username ?? input.username, email: email ?? input.email };
+  v.check(() => checkPassword(input.password, context, deps.config.auth.passwordMinLength));
+  v.throwIfAny();
   const passwordHash = await hashPassword(input.password, deps.config.auth.bcryptCost);
   try {
     return await inTx(deps.db.sql, SYSTEM, async (tx) => {

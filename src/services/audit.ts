@@ -16,6 +16,8 @@ import {
   describeEventTypes, describeSeverities, isAuditEventType, isSeverityName, PRINCIPAL_TYPES, principalTypeToProto, severityFromProto,
   severityToProto, type PrincipalTypeName,
 } from "../domain/audit-events.js";
+import { permissionDenied } from "../domain/error-info.js";
+import { invalidField } from "../domain/field-violations.js";
 import { callInfo, callState, requirePrincipal, type Principal } from "../interceptors/call-context.js";
 import type { AppDeps } from "../server/deps.js";
 import {
@@ -32,7 +34,7 @@ const MIN_TIME = Date.UTC(1, 0, 1);
 const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const DAY_MS = 86_400_000;
 
-const invalid = (field: string, why: string) => new ConnectError(`${field}: ${why}`, Code.InvalidArgument);
+const invalid = (field: string, why: string) => invalidField(field, why);
 
 /** Error messages name the field, never echo the value (it is attacker-controlled and ends up in the audit row). */
 function time(field: string, ts: Timestamp | undefined): Date | undefined {
@@ -100,7 +102,7 @@ export function auditService(deps: AppDeps): ServiceImpl<typeof AuditService> {
   /** Second layer behind the authz interceptor: an admin credential with audit:read. */
   function reader(ctx: HandlerContext): Principal {
     const p = requirePrincipal(ctx);
-    if (!p.permissions.has("audit:read")) throw new ConnectError("permission denied", Code.PermissionDenied);
+    if (!p.permissions.has("audit:read")) throw permissionDenied("permission denied", "PERMISSION_MISSING", { permission: "audit:read" });
     return p;
   }
   const asAdmin = <T>(p: Principal, fn: (tx: Tx) => Promise<T>) => inTx(sql, { kind: "admin", userId: p.userId }, fn);

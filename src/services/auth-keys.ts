@@ -2,6 +2,7 @@
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import type { CreateApiKeyRequest, RevokeApiKeyRequest } from "../../gen/memoric/v1/auth_pb.js";
 import { invalidArgument, requireUuid } from "../domain/accounts.js";
+import { permissionDenied } from "../domain/error-info.js";
 import { isPermission } from "../domain/permissions.js";
 import type { RevocationCache } from "../interceptors/authn.js";
 import { callInfo, callState, requirePrincipal } from "../interceptors/call-context.js";
@@ -25,7 +26,7 @@ export function apiKeyHandlers(deps: AppDeps, cache: RevocationCache) {
     for (const scope of req.scopes) {
       if (!isPermission(scope)) throw invalidArgument("scopes", `unknown permission ${JSON.stringify(scope)}`);
       if (!principal.permissions.has(scope)) {
-        throw new ConnectError(`scopes: you do not hold ${scope}`, Code.PermissionDenied);
+        throw permissionDenied(`scopes: you do not hold ${scope}`, "SCOPE_NOT_HELD", { permission: scope });
       }
     }
     // No scopes = everything the creator holds now (an API-key creator cannot widen its own scope).

@@ -12,6 +12,8 @@ import type {
   RegisterRequest,
 } from "../../gen/memoric/v1/auth_pb.js";
 import { invalidArgument } from "../domain/accounts.js";
+import { unauthenticatedError } from "../domain/error-info.js";
+import { FieldViolations } from "../domain/field-violations.js";
 import { isRoleName, permissionsOfRoles } from "../domain/permissions.js";
 import { hmacIdentifier } from "../domain/sanitize.js";
 import { callInfo, callState, requirePrincipal } from "../interceptors/call-context.js";
@@ -73,8 +75,10 @@ export function sessionHandlers(deps: AppDeps, cache: RevocationCache) {
 
   async function login(req: LoginRequest, ctx: HandlerContext) {
     const identifier = (req.username || req.email).trim();
-    if (!identifier) throw invalidArgument("username", "username or email is required");
-    if (!req.password) throw invalidArgument("password", "is required");
+    const missing = new FieldViolations();
+    if (!identifier) missing.add("username", "username or email is required");
+    if (!req.password) missing.add("password", "is required");
+    missing.throwIfAny();
     const info = callInfo(ctx);
     const state = callState(ctx);
     const identifierHmac = hmacIdentifier(deps.secrets.identifierSalt, identifier.toLowerCase());
@@ -117,7 +121,7 @@ export function sessionHandlers(deps: AppDeps, cache: RevocationCache) {
         }
       });
       state.audited = true;
-      throw new ConnectError(BAD_LOGIN, Code.Unauthenticated);
+      throw unauthenticatedError(BAD_LOGIN, "CREDENTIAL_INVALID");
     }
 
     const opened = await inTx(db.sql, SYSTEM, async (tx) => {
@@ -159,9 +163,9 @@ export function sessionHandlers(deps: AppDeps, cache: RevocationCache) {
     if (outcome.kind === "reused") {
       callState(ctx).audited = true;
       cache.invalidateUser(outcome.userId);
-      throw new ConnectError("refresh token already used; the session has been revoked", Code.Unauthenticated);
+      throw unauthenticatedError("refresh token already used; the session has been revoked", "CREDENTIAL_INVALID");
     }
-    if (outcome.kind === "invalid") throw new ConnectError("invalid or expired refresh token", Code.Unauthenticated);
+    if (outcome.kind === "invalid") throw unauthenticatedError("invalid or expired refresh token", "CREDENTIAL_INVALID");
     callState(ctx).audited = true;
     const issued = await accessToken(outcome.user, outcome.sessionId);
     return { accessToken: issued.token, refreshToken: outcome.refreshToken, expiresIn: issued.expiresIn, tokenType: "Bearer" };

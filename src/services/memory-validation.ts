@@ -1,8 +1,9 @@
 /**
- * Request validation for MemoryService: every problem is InvalidArgument naming the field, raised
- * before any storage work. Converts proto messages into the store's plain inputs.
+ * Request validation for MemoryService: every problem is InvalidArgument naming the field (all of
+ * a request's problems at once, as BadRequest field violations), raised before any storage work.
+ * Converts proto messages into the store's plain inputs.
  */
-import { Code, ConnectError } from "@connectrpc/connect";
+import type { ConnectError } from "@connectrpc/connect";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Config } from "../config.js";
@@ -10,9 +11,10 @@ import type { CreateMemoryRequest, MemoryFilter, UpdateMemoryRequest } from "../
 import type { MemoryFilterInput } from "../store/memory-filters.js";
 import type { ListCursor, MemoryPatch, NewMemory } from "../store/memories.js";
 import { UUID_RE } from "../store/memory-rows.js";
+import { FieldViolations, invalidField } from "../domain/field-violations.js";
 
 export function invalid(field: string, why: string): ConnectError {
-  return new ConnectError(`${field}: ${why}`, Code.InvalidArgument);
+  return invalidField(field, why);
 }
 
 const MAX_ID_CHARS = 256;
@@ -71,48 +73,67 @@ function expiresAt(ts: Timestamp | undefined, field: string): Date | null {
   return d ?? null;
 }
 
-export function newMemory(req: CreateMemoryRequest, cfg: Config["memory"], prefix = ""): NewMemory {
+function collectNewMemory(
+  v: FieldViolations,
+  req: CreateMemoryRequest,
+  cfg: Config["memory"],
+  prefix: string,
+): NewMemory {
   const f = (name: string) => prefix + name;
   const key = req.idempotencyKey;
-  if (key.length > MAX_ID_CHARS) throw invalid(f("idempotency_key"), `at most ${MAX_ID_CHARS} characters`);
+  if (key.length > MAX_ID_CHARS) v.add(f("idempotency_key"), `at most ${MAX_ID_CHARS} characters`);
   return {
-    content: content(req.content, cfg, f("content")),
-    threadId: identifier(req.threadId, f("thread_id")),
-    agentId: identifier(req.agentId, f("agent_id")),
-    namespace: identifier(req.namespace, f("namespace")),
-    metadata: metadata(req.metadata, f("metadata")),
-    importance: enumValue(req.importance, 4, f("importance")),
-    topic: label(req.topic, f("topic")),
-    category: label(req.category, f("category")),
-    role: enumValue(req.role, 4, f("role")),
-    expiresAt: expiresAt(req.expiresAt, f("expires_at")),
+    content: v.check(() => content(req.content, cfg, f("content"))),
+    threadId: v.check(() => identifier(req.threadId, f("thread_id"))),
+    agentId: v.check(() => identifier(req.agentId, f("agent_id"))),
+    namespace: v.check(() => identifier(req.namespace, f("namespace"))),
+    metadata: v.check(() => metadata(req.metadata, f("metadata"))),
+    importance: v.check(() => enumValue(req.importance, 4, f("importance"))),
+    topic: v.check(() => label(req.topic, f("topic"))),
+    category: v.check(() => label(req.category, f("category"))),
+    role: v.check(() => enumValue(req.role, 4, f("role"))),
+    expiresAt: v.check(() => expiresAt(req.expiresAt, f("expires_at"))),
     idempotencyKey: key,
   };
+}
+
+export function newMemory(req: CreateMemoryRequest, cfg: Config["memory"], prefix = ""): NewMemory {
+  const v = new FieldViolations();
+  const out = collectNewMemory(v, req, cfg, prefix);
+  v.throwIfAny();
+  return out;
 }
 
 export function batch(reqs: CreateMemoryRequest[], cfg: Config["memory"]): NewMemory[] {
   if (reqs.length === 0) throw invalid("memories", "must not be empty");
   if (reqs.length > cfg.maxBatchSize) throw invalid("memories", `at most ${cfg.maxBatchSize} per batch (got ${reqs.length})`);
-  return reqs.map((r, i) => newMemory(r, cfg, `memories[${i}].`));
+  const v = new FieldViolations();
+  const out = reqs.map((r, i) => collectNewMemory(v, r, cfg, `memories[${i}].`));
+  v.throwIfAny();
+  return out;
 }
 
 export function filter(f: MemoryFilter | undefined, field = "filter"): MemoryFilterInput {
   if (!f) return {};
-  const after = timestamp(f.createdAfter, `${field}.created_after`);
-  const before = timestamp(f.createdBefore, `${field}.created_before`);
-  if (after && before && after >= before) throw invalid(`${field}.created_before`, "must be after created_after");
-  return {
-    threadId: identifier(f.threadId, `${field}.thread_id`) || undefined,
-    agentId: identifier(f.agentId, `${field}.agent_id`) || undefined,
-    namespace: identifier(f.namespace, `${field}.namespace`) || undefined,
-    tier: enumValue(f.tier, 3, `${field}.tier`) || undefined,
-    topic: label(f.topic, `${field}.topic`) || undefined,
-    category: label(f.category, `${field}.category`) || undefined,
+  const v = new FieldViolations();
+  const after = v.check(() => timestamp(f.createdAfter, `${field}.created_after`));
+  const before = v.check(() => timestamp(f.createdBefore, `${field}.created_before`));
+  if (after && before && after >= before) v.add(`${field}.created_before`, "must be after created_after");
+  const out: MemoryFilterInput = {
+    threadId: v.check(() => identifier(f.threadId, `${field}.thread_id`)) || undefined,
+    agentId: v.check(() => identifier(f.agentId, `${field}.agent_id`)) || undefined,
+    namespace: v.check(() => identifier(f.namespace, `${field}.namespace`)) || undefined,
+    tier: v.check(() => enumValue(f.tier, 3, `${field}.tier`)) || undefined,
+    topic: v.check(() => label(f.topic, `${field}.topic`)) || undefined,
+    category: v.check(() => label(f.category, `${field}.category`)) || undefined,
     createdAfter: after,
     createdBefore: before,
-    metadata: f.metadata && Object.keys(f.metadata).length ? metadata(f.metadata, `${field}.metadata`) : undefined,
-    minImportance: enumValue(f.minImportance, 4, `${field}.min_importance`) || undefined,
+    metadata:
+      f.metadata && Object.keys(f.metadata).length ? v.check(() => metadata(f.metadata, `${field}.metadata`)) : undefined,
+    minImportance: v.check(() => enumValue(f.minImportance, 4, `${field}.min_importance`)) || undefined,
   };
+  v.throwIfAny();
+  return out;
 }
 
 export function bounded(value: number, def: number, min: number, max: number, field: string): number {
@@ -149,39 +170,41 @@ export function patch(req: UpdateMemoryRequest, cfg: Config["memory"]): MemoryPa
   const paths = req.updateMask?.paths ?? [];
   if (paths.length === 0) throw invalid("update_mask", `name at least one of ${MASK_PATHS.join(", ")}`);
   const out: MemoryPatch = {};
+  const v = new FieldViolations();
   for (const raw of paths) {
     const path = CAMEL[raw] ?? raw;
     switch (path) {
       case "content":
-        out.content = content(req.content, cfg);
+        out.content = v.check(() => content(req.content, cfg));
         break;
       case "thread_id":
-        out.threadId = identifier(req.threadId, "thread_id");
+        out.threadId = v.check(() => identifier(req.threadId, "thread_id"));
         break;
       case "agent_id":
-        out.agentId = identifier(req.agentId, "agent_id");
+        out.agentId = v.check(() => identifier(req.agentId, "agent_id"));
         break;
       case "namespace":
-        out.namespace = identifier(req.namespace, "namespace");
+        out.namespace = v.check(() => identifier(req.namespace, "namespace"));
         break;
       case "metadata":
-        out.metadata = metadata(req.metadata, "metadata");
+        out.metadata = v.check(() => metadata(req.metadata, "metadata"));
         break;
       case "importance":
-        out.importance = enumValue(req.importance, 4, "importance");
+        out.importance = v.check(() => enumValue(req.importance, 4, "importance"));
         break;
       case "topic":
-        out.topic = label(req.topic, "topic");
+        out.topic = v.check(() => label(req.topic, "topic"));
         break;
       case "category":
-        out.category = label(req.category, "category");
+        out.category = v.check(() => label(req.category, "category"));
         break;
       case "expires_at":
-        out.expiresAt = expiresAt(req.expiresAt, "expires_at");
+        out.expiresAt = v.check(() => expiresAt(req.expiresAt, "expires_at"));
         break;
       default:
-        throw invalid("update_mask", `unknown path "${raw.slice(0, 64)}"; allowed: ${MASK_PATHS.join(", ")}`);
+        v.add("update_mask", `unknown path "${raw.slice(0, 64)}"; allowed: ${MASK_PATHS.join(", ")}`);
     }
   }
+  v.throwIfAny();
   return out;
 }

@@ -3,10 +3,11 @@
  * activity, security events and statistics. Every function takes a transaction opened in the admin
  * (or system) context: row-level security hides audit rows from everyone else.
  */
-import { Code, ConnectError } from "@connectrpc/connect";
+import type { ConnectError } from "@connectrpc/connect";
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../domain/audit-chain.js";
 import { SEVERITIES, severityRank, type AuditEventType, type SeverityName } from "../domain/audit-events.js";
+import { invalidField } from "../domain/field-violations.js";
 import { AUDIT_COLUMNS, type AuditRow } from "./audit-verify.js";
 import type { Tx } from "./tx.js";
 
@@ -39,7 +40,7 @@ const WARNING_OR_ABOVE = SEVERITIES.filter((s) => severityRank(s) >= severityRan
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function invalid(field: string, why: string): ConnectError {
-  return new ConnectError(`${field}: ${why}`, Code.InvalidArgument);
+  return invalidField(field, why);
 }
 
 // A token only makes sense for the filters it was issued for; its fingerprint catches reuse with

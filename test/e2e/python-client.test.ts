@@ -23,6 +23,7 @@ const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PROTO_DIR = path.join(ROOT, "proto");
 const CLIENT = fileURLToPath(new URL("./python/health_client.py", import.meta.url));
+const ERRORS_CLIENT = fileURLToPath(new URL("./python/error_details_client.py", import.meta.url));
 const PYTHON = "/usr/bin/python3";
 /** Where Debian's libprotobuf-dev puts the well-known types (google/protobuf/*.proto). */
 const WKT_INCLUDE = "/usr/include";
@@ -99,6 +100,9 @@ async function generateStubs(tools: Toolchain, outDir: string): Promise<void> {
   await run(tools.protoc, ["-I", path.join(PROTO_DIR, "grpc/health/v1"), ...common, "health.proto"]);
   // Our contract, as a client team would generate it: package memoric.v1 -> memoric/v1/auth_pb2.py.
   await run(tools.protoc, ["-I", PROTO_DIR, "-I", WKT_INCLUDE, ...common, "memoric/v1/auth.proto"]);
+  // The standard error model, for reading grpc-status-details-bin: google/rpc/*_pb2.py.
+  const rpc = ["google/rpc/status.proto", "google/rpc/error_details.proto"];
+  await run(tools.protoc, ["-I", PROTO_DIR, "-I", WKT_INCLUDE, `--python_out=${outDir}`, ...rpc]);
 }
 
 interface ClientReport {
@@ -109,14 +113,14 @@ interface ClientReport {
   error?: unknown;
 }
 
-async function runClient(port: number, stubsDir: string, extra: string[]): Promise<ClientReport> {
+async function runClient<R = ClientReport>(port: number, stubsDir: string, extra: string[], client = CLIENT): Promise<R> {
   try {
-    const { stdout } = await run(PYTHON, [CLIENT, "--port", String(port), "--stubs-dir", stubsDir, ...extra], {
+    const { stdout } = await run(PYTHON, [client, "--port", String(port), "--stubs-dir", stubsDir, ...extra], {
       env: pythonEnv(),
       timeout: 30_000,
     });
     const last = stdout.trim().split("\n").pop() ?? "";
-    return JSON.parse(last) as ClientReport;
+    return JSON.parse(last) as R;
   } catch (err) {
     const e = err as { code?: unknown; stdout?: string; stderr?: string; message?: string };
     throw new Error(`python client failed (exit ${String(e.code)}): ${e.message ?? ""}\nstdout: ${e.stdout ?? ""}\nstderr: ${e.stderr ?? ""}`);
@@ -170,5 +174,18 @@ describe.skipIf(toolchain instanceof Error && !REQUIRED)("Python grpcio client w
     // The request decoded from grpcio's stubs reached the Login handler: an unknown user gets the
     // one generic credentials error.
     expect(report.login).toEqual({ code: "UNAUTHENTICATED", details: "invalid username or password" });
+  });
+
+  it("reads BadRequest from grpc-status-details-bin, and gets UNIMPLEMENTED / INVALID_ARGUMENT for bad calls", async () => {
+    interface ErrorsReport {
+      register: { code: string; status_code: number | null; fields: string[]; details: string };
+      unknown_method: string;
+      malformed: string;
+    }
+    const report = await runClient<ErrorsReport>(server.port, stubsDir, [], ERRORS_CLIENT);
+    expect(report.register).toMatchObject({ code: "INVALID_ARGUMENT", status_code: 3, fields: ["email", "password", "username"] });
+    expect(report.register.details).toContain("username: ");
+    expect(report.unknown_method).toBe("UNIMPLEMENTED");
+    expect(report.malformed).toBe("INVALID_ARGUMENT");
   });
 });
