@@ -99,19 +99,22 @@ async function keysCommand(command: string | undefined, rest: string[]): Promise
   if (command === "list") return print(await keysList(await currentKeyset(config))), 0;
   if (command === "add") return print(await keysAdd(await currentKeyset(config))), 0;
   if (command === "promote") return print(await keysPromote(await currentKeyset(config), keyIdOption(rest).keyId)), 0;
+  // Options checked before the database is opened (and its data directory locked).
+  const disable = command === "disable" ? keyIdOption(rest) : undefined;
+  const rewrap = disable
+    ? undefined
+    : parseOptions({ args: rest, options: { "batch-size": { type: "string" }, "rotate-data-keys": { type: "boolean", default: false } }, strict: true }).values;
   const deps = await openCore(config, createLogger("warn"));
   try {
-    if (command === "disable") {
-      const { keyId, force } = keyIdOption(rest);
-      print(await keysDisable(await currentKeyset(config), keyId, { sql: deps.db.sql, force }));
+    if (disable) {
+      print(await keysDisable(await currentKeyset(config), disable.keyId, { sql: deps.db.sql, force: disable.force }));
       return 0;
     }
-    const { values } = parseOptions({ args: rest, options: { "batch-size": { type: "string" }, "rotate-data-keys": { type: "boolean", default: false } }, strict: true });
     const result = await keysRewrap({
       sql: deps.db.sql,
       keysetBase64: await currentKeyset(config),
-      batchSize: values["batch-size"] ? Number(values["batch-size"]) : undefined,
-      rotateDataKeys: values["rotate-data-keys"],
+      batchSize: rewrap?.["batch-size"] ? Number(rewrap["batch-size"]) : undefined,
+      rotateDataKeys: rewrap?.["rotate-data-keys"],
       logger: deps.logger,
       audit: deps.audit,
     });

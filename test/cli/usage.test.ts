@@ -36,6 +36,7 @@ describe("usage errors exit 2 with the usage on stderr", () => {
     [[], /^memoric: missing command\n/],
     [["users", "create", "--username", "bob", "--email", "b@example.com", "--bogus"], /^memoric: Unknown option '--bogus'/],
     [["users", "create", "--username", "bob"], /^memoric: --username and --email are required\n/],
+    [["keys", "disable"], /^memoric: --key-id: the numeric id of a key/],
   ];
   for (const [args, message] of cases) {
     it(`memoric ${args.join(" ") || "(nothing)"}`, () => {
