@@ -13,10 +13,8 @@ const out = path.resolve(root, process.argv[2] ?? "dist");
 
 fs.rmSync(out, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
-const compiled = spawnSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.build.json"), "--outDir", out], {
-  cwd: root,
-  stdio: "inherit",
-});
+const tsconfig = path.join(root, "tsconfig.build.json");
+const compiled = spawnSync(process.execPath, [tsc, "-p", tsconfig, "--outDir", out], { cwd: root, stdio: "inherit" });
 if (compiled.status !== 0) process.exit(compiled.status ?? 1);
 
 const assets = [{ from: "src/store/migrations", pattern: /\.sql$/ }];
@@ -28,5 +26,6 @@ for (const { from, pattern } of assets) {
   }
 }
 
-fs.writeFileSync(path.join(out, "main.js"), `// Production entry point (written by scripts/build.ts).\nimport "./src/main.js";\n`);
+const entry = `// Production entry point (written by scripts/build.ts).\nimport "./src/main.js";\n`;
+fs.writeFileSync(path.join(out, "main.js"), entry);
 process.stdout.write(`built ${path.relative(root, out) || "."}/main.js\n`);

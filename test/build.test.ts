@@ -29,14 +29,21 @@ it("npm run build, then node main.js serves and stops on SIGTERM", { timeout: 24
   const migrations = fs.readdirSync(path.join(out, "src/store/migrations")).sort();
   expect(migrations).toEqual(loadMigrations().map((m) => `${m.version}.sql`));
 
-  const cli = spawnSync(process.execPath, [path.join(out, "src/cli/main.js"), "--help"], { cwd: ROOT, encoding: "utf8" });
+  const cli = spawnSync(process.execPath, [path.join(out, "src/cli/main.js"), "--help"], { encoding: "utf8" });
   expect(cli.status).toBe(0);
   expect(cli.stdout).toMatch(/^usage: memoric/);
 
   // Plain node: no tsx loader, so any .ts left in the import graph would fail to load.
   const child = spawn(process.execPath, [path.join(out, "main.js")], {
     cwd: os.tmpdir(), // not the checkout: nothing may depend on the working directory
-    env: { ...process.env, DATABASE_URL: "", MEMORIC_DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", MEMORIC_PRINT_BANNER: "0" },
+    env: {
+      ...process.env,
+      DATABASE_URL: "",
+      MEMORIC_DATA_DIR: dataDir,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      MEMORIC_PRINT_BANNER: "0",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

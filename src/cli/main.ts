@@ -85,9 +85,15 @@ async function currentKeyset(config: Config): Promise<string> {
 }
 
 function keyIdOption(rest: string[]): { keyId: number; force: boolean } {
-  const { values } = parseOptions({ args: rest, options: { "key-id": { type: "string" }, force: { type: "boolean", default: false } }, strict: true });
+  const { values } = parseOptions({
+    args: rest,
+    options: { "key-id": { type: "string" }, force: { type: "boolean", default: false } },
+    strict: true,
+  });
   const keyId = Number(values["key-id"]);
-  if (!Number.isSafeInteger(keyId) || keyId < 0) throw new UsageError("--key-id: the numeric id of a key (see memoric keys list)");
+  if (!Number.isSafeInteger(keyId) || keyId < 0) {
+    throw new UsageError("--key-id: the numeric id of a key (see memoric keys list)");
+  }
   return { keyId, force: values.force ?? false };
 }
 
@@ -103,7 +109,11 @@ async function keysCommand(command: string | undefined, rest: string[]): Promise
   const disable = command === "disable" ? keyIdOption(rest) : undefined;
   const rewrap = disable
     ? undefined
-    : parseOptions({ args: rest, options: { "batch-size": { type: "string" }, "rotate-data-keys": { type: "boolean", default: false } }, strict: true }).values;
+    : parseOptions({
+        args: rest,
+        options: { "batch-size": { type: "string" }, "rotate-data-keys": { type: "boolean", default: false } },
+        strict: true,
+      }).values;
   const deps = await openCore(config, createLogger("warn"));
   try {
     if (disable) {
@@ -141,12 +151,15 @@ export async function run(argv: string[]): Promise<number> {
   }
   const known = group !== undefined && Object.hasOwn(COMMANDS, group) ? COMMANDS[group] : undefined;
   if (!known) throw new UsageError(`unknown command: ${group}`);
-  if (command === undefined || !known.includes(command)) {
-    throw new UsageError(command === undefined ? `missing command after ${group}` : `unknown command: ${group} ${command}`);
-  }
+  if (command === undefined) throw new UsageError(`missing command after ${group}`);
+  if (!known.includes(command)) throw new UsageError(`unknown command: ${group} ${command}`);
   if (group === "keys") return keysCommand(command, rest);
   if (group === "audit") {
-    const { values } = parseOptions({ args: rest, options: { json: { type: "boolean", default: false } }, strict: true });
+    const { values } = parseOptions({
+      args: rest,
+      options: { json: { type: "boolean", default: false } },
+      strict: true,
+    });
     return auditVerifyCommand({ config: loadConfig(), logger: createLogger("warn"), json: values.json });
   }
   const { values } = parseOptions({
@@ -165,7 +178,14 @@ export async function run(argv: string[]): Promise<number> {
   const deps = await openCore(config, createLogger("warn"));
   try {
     const password = await readPassword();
-    process.stdout.write(`${await usersCreateCommand(deps, { username: values.username, email: values.email, fullName: values["full-name"] ?? "", role: values.role ?? "USER", password })}\n`);
+    const created = await usersCreateCommand(deps, {
+      username: values.username,
+      email: values.email,
+      fullName: values["full-name"] ?? "",
+      role: values.role ?? "USER",
+      password,
+    });
+    process.stdout.write(`${created}\n`);
   } finally {
     await deps.db.close();
   }
@@ -181,7 +201,8 @@ function exitCodeFor(err: unknown): number {
     process.stderr.write(`memoric: ${err.message}\n`);
     return EXIT.dataDirLocked;
   }
-  process.stderr.write(`memoric: ${err instanceof ConfigError ? `invalid configuration: ${err.message}` : err instanceof Error ? err.message : String(err)}\n`);
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`memoric: ${err instanceof ConfigError ? `invalid configuration: ${message}` : message}\n`);
   return EXIT.failure;
 }
 

@@ -26,14 +26,27 @@ let server: ChildProcess | undefined;
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "memoric-cli-lock-"));
   // DATABASE_URL empty: embedded mode whatever the test run's database is.
-  env = { ...process.env, ...(await testSecretsEnv()), MEMORIC_DATA_DIR: dataDir, MEMORIC_BCRYPT_COST: "10", DATABASE_URL: "" };
+  env = {
+    ...process.env,
+    ...(await testSecretsEnv()),
+    MEMORIC_DATA_DIR: dataDir,
+    MEMORIC_BCRYPT_COST: "10",
+    DATABASE_URL: "",
+  };
 });
 afterAll(() => {
   if (server && server.exitCode === null) server.kill("SIGKILL");
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-function startServerProcess(): { child: ChildProcess; listening: Promise<number>; exited: Promise<number | null>; output: () => string } {
+interface ServerProcess {
+  child: ChildProcess;
+  listening: Promise<number>;
+  exited: Promise<number | null>;
+  output: () => string;
+}
+
+function startServerProcess(): ServerProcess {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: ROOT,
     env: { ...env, PORT: "0", HOST: "127.0.0.1", MEMORIC_PRINT_BANNER: "0" },
@@ -55,7 +68,8 @@ function startServerProcess(): { child: ChildProcess; listening: Promise<number>
 }
 
 function usersCreate(username: string) {
-  return spawnSync(process.execPath, ["bin/memoric.js", "users", "create", "--username", username, "--email", `${username}@example.com`], {
+  const args = ["users", "create", "--username", username, "--email", `${username}@example.com`];
+  return spawnSync(process.execPath, ["bin/memoric.js", ...args], {
     cwd: ROOT,
     env,
     input: `${PASSWORD}\n`,
@@ -99,7 +113,8 @@ it("refuses while the server runs, works once it stops, and the user survives", 
 
   const restarted = await startTestServer({}, { databaseUrl: undefined, dataDir, drop: async () => {} });
   try {
-    const login = await createClient(AuthService, createGrpcTransport({ baseUrl: restarted.url })).login({ username: "bob", password: PASSWORD });
+    const client = createClient(AuthService, createGrpcTransport({ baseUrl: restarted.url }));
+    const login = await client.login({ username: "bob", password: PASSWORD });
     expect(login.user?.username).toBe("bob");
   } finally {
     await restarted.stop();

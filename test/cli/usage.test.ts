@@ -11,7 +11,8 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 
 function memoric(...args: string[]) {
   // stdin closed: a command that wrongly went on to read a password gets EOF, not a hang.
-  return spawnSync(process.execPath, ["bin/memoric.js", ...args], { cwd: ROOT, encoding: "utf8", input: "", timeout: 60_000 });
+  const options = { cwd: ROOT, encoding: "utf8", input: "", timeout: 60_000 } as const;
+  return spawnSync(process.execPath, ["bin/memoric.js", ...args], options);
 }
 
 describe("memoric help", () => {
@@ -34,7 +35,7 @@ describe("usage errors exit 2 with the usage on stderr", () => {
     [["users", "delete"], /^memoric: unknown command: users delete\n/],
     [["keys"], /^memoric: missing command after keys\n/],
     [[], /^memoric: missing command\n/],
-    [["users", "create", "--username", "bob", "--email", "b@example.com", "--bogus"], /^memoric: Unknown option '--bogus'/],
+    [["users", "create", "--username", "bob", "--email", "b@x.io", "--bogus"], /^memoric: Unknown option '--bogus'/],
     [["users", "create", "--username", "bob"], /^memoric: --username and --email are required\n/],
     [["keys", "disable"], /^memoric: --key-id: the numeric id of a key/],
   ];

@@ -29,7 +29,7 @@ function parseDockerfile(text: string): { args: Map<string, string>; stages: Sta
     if (/^\s*#/.test(raw)) continue;
     const line = raw.replace(/\s+$/, "");
     if (line.endsWith("\\")) {
-      pending += `${line.slice(0, -1)} `;
+      pending += line.slice(0, -1); // as docker does: the backslash-newline goes, nothing replaces it
       continue;
     }
     const joined = (pending + line).trim();
@@ -98,7 +98,8 @@ describe("Dockerfile", () => {
         if (instruction.op !== "RUN" || !/\bnpm ci\b/.test(instruction.args)) return;
         const before = body.slice(0, index);
         expect(before.some((i) => i.op === "COPY" && /^patches\s/.test(i.args)), `stage ${stage.name}`).toBe(true);
-        expect(before.some((i) => i.op === "COPY" && /package-lock\.json/.test(i.args)), `stage ${stage.name}`).toBe(true);
+        const lockfile = before.some((i) => i.op === "COPY" && /package-lock\.json/.test(i.args));
+        expect(lockfile, `stage ${stage.name}`).toBe(true);
       });
     }
   });
@@ -114,7 +115,8 @@ describe("Dockerfile", () => {
     expect(npmInstalls.length).toBe(1);
     expect(npmInstalls[0]!.args).toMatch(/\bnpm ci --omit=dev\b/);
 
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    const manifest = fs.readFileSync(path.join(ROOT, "package.json"), "utf8");
+    const pkg = JSON.parse(manifest) as { dependencies: Record<string, string> };
     expect(Object.keys(pkg.dependencies)).not.toContain("tsx");
     expect(Object.keys(pkg.dependencies)).not.toContain("typescript");
     const runtimeText = runtime.body.map((i) => `${i.op} ${i.args}`).join("\n");
@@ -136,7 +138,8 @@ describe("Dockerfile", () => {
     expect(env).toMatch(/\bMEMORIC_DATA_DIR=\/data\b/);
     expect(runtime.body.some((i) => i.op === "VOLUME" && /"\/data"|^\/data$/.test(i.args))).toBe(true);
     const uid = runtime.body.filter((i) => i.op === "USER").at(-1)!.args.split(":")[0]!;
-    expect(runtime.body.some((i) => i.op === "RUN" && new RegExp(`chown ${uid}(:\\d+)? /data\\b`).test(i.args))).toBe(true);
+    const chown = new RegExp(`chown ${uid}(:\\d+)? /data\\b`);
+    expect(runtime.body.some((i) => i.op === "RUN" && chown.test(i.args))).toBe(true);
   });
 
   it("has a HEALTHCHECK on the liveness route and exposes the public and admin ports", () => {
@@ -144,7 +147,10 @@ describe("Dockerfile", () => {
     expect(health?.args).toMatch(/\bCMD\b.*\/healthz/);
     const env = runtime.body.filter((i) => i.op === "ENV").map((i) => i.args).join(" ");
     expect(env).toMatch(new RegExp(`\\bPORT=${PUBLIC_PORT}\\b`));
-    const exposed = runtime.body.filter((i) => i.op === "EXPOSE").flatMap((i) => i.args.split(/\s+/)).map((p) => Number.parseInt(p, 10));
+    const exposed = runtime.body
+      .filter((i) => i.op === "EXPOSE")
+      .flatMap((i) => i.args.split(/\s+/))
+      .map((p) => Number.parseInt(p, 10));
     expect(exposed).toEqual(expect.arrayContaining([PUBLIC_PORT, ADMIN_PORT]));
   });
 

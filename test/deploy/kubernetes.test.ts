@@ -27,13 +27,12 @@ function parseDocs(text: string, source: string): Doc[] {
   }).filter((d) => d !== null);
 }
 
-const kustomization: Doc = parseDocs(fs.readFileSync(path.join(DIR, "kustomization.yaml"), "utf8"), "kustomization.yaml")[0];
+const readDocs = (file: string): Doc[] => parseDocs(fs.readFileSync(path.join(DIR, file), "utf8"), file);
+const kustomization: Doc = readDocs("kustomization.yaml")[0];
 
 /** The kustomization's resources with its images: transformer applied (all this kit uses). */
 function renderHere(): Doc[] {
-  const docs = (kustomization.resources as string[]).flatMap((file) =>
-    parseDocs(fs.readFileSync(path.join(DIR, file), "utf8"), file),
-  );
+  const docs = (kustomization.resources as string[]).flatMap(readDocs);
   for (const doc of docs) {
     for (const c of doc.spec?.template?.spec?.containers ?? []) {
       const [name] = String(c.image).split(/[:@]/);
@@ -108,11 +107,15 @@ function checkInvariants(docs: Doc[]): void {
   // Shutdown: the kubelet's SIGKILL comes only after the preStop sleep and the drain.
   const grace = Number(env.MEMORIC_SHUTDOWN_GRACE_MS ?? SHUTDOWN_GRACE_MS) / 1000;
   const preStop = container.lifecycle.preStop;
-  const sleep = preStop.sleep ? Number(preStop.sleep.seconds) : Number((preStop.exec.command as string[]).join(" ").match(/^sleep (\d+)$/)![1]);
+  const sleep = preStop.sleep
+    ? Number(preStop.sleep.seconds)
+    : Number(/^sleep (\d+)$/.exec((preStop.exec.command as string[]).join(" "))![1]);
   expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan(grace + sleep);
 
   // One pinned image everywhere.
-  const images = docs.flatMap((d) => [...(d.spec?.template?.spec?.containers ?? []), ...(d.spec?.template?.spec?.initContainers ?? [])]).map((c: Doc) => c.image as string);
+  const images = docs
+    .flatMap((d) => [...(d.spec?.template?.spec?.containers ?? []), ...(d.spec?.template?.spec?.initContainers ?? [])])
+    .map((c: Doc) => c.image as string);
   expect(new Set(images).size).toBe(1);
   expect(images[0]).toMatch(/^[\w./-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/);
   expect(images[0]).not.toMatch(/:latest$/);
@@ -153,8 +156,11 @@ function checkInvariants(docs: Doc[]): void {
   expect(rulesFor(ingress, PUBLIC_PORT)).toHaveLength(1);
   const adminRules = rulesFor(ingress, ADMIN_PORT);
   expect(adminRules).toHaveLength(1);
-  expect(adminRules[0].from).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]);
-  const egressPorts = (policy.spec.egress as Doc[]).flatMap((r) => r.ports.map((p: Doc) => `${p.protocol}/${p.port}`)).sort();
+  const monitoring = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } };
+  expect(adminRules[0].from).toEqual([monitoring]);
+  const egressPorts = (policy.spec.egress as Doc[])
+    .flatMap((r) => r.ports.map((p: Doc) => `${p.protocol}/${p.port}`))
+    .sort();
   expect(egressPorts).toEqual(["TCP/53", "TCP/5432", "UDP/53"]);
 }
 
@@ -174,16 +180,18 @@ describe("deploy/kubernetes", () => {
     const docs = renderKubectl();
     if (!docs) return ctx.skip();
     checkInvariants(docs);
-    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual(renderHere().map((d) => `${d.kind}/${d.metadata.name}`).sort());
+    const names = (list: Doc[]) => list.map((d) => `${d.kind}/${d.metadata.name}`).sort();
+    expect(names(docs)).toEqual(names(renderHere()));
   });
 
   it("the ServiceMonitor example scrapes /metrics on the admin Service's port", () => {
-    const [monitor] = parseDocs(fs.readFileSync(path.join(DIR, "examples/servicemonitor.yaml"), "utf8"), "servicemonitor");
+    const [monitor] = readDocs("examples/servicemonitor.yaml");
     expect(monitor.apiVersion).toBe("monitoring.coreos.com/v1");
     const admin = renderHere().find((d) => d.kind === "Service" && d.metadata.name === "memoric-admin");
     const publicService = renderHere().find((d) => d.kind === "Service" && d.metadata.name === "memoric");
     expect(labelsMatch(monitor.spec.selector.matchLabels, admin.metadata.labels)).toBe(true);
     expect(labelsMatch(monitor.spec.selector.matchLabels, publicService.metadata.labels)).toBe(false);
-    expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: admin.spec.ports[0].name, path: "/metrics" })]);
+    const endpoint = expect.objectContaining({ port: admin.spec.ports[0].name, path: "/metrics" });
+    expect(monitor.spec.endpoints).toEqual([endpoint]);
   });
 });
