@@ -1,7 +1,16 @@
 /** The service version, read once from package.json (the one place it is written). */
 import fs from "node:fs";
 
-const pkg = JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+// The nearest package.json above this module: one level up from src/version.ts (tsx), two from the
+// compiled dist/src/version.js.
+function findManifest(): URL {
+  for (let url = new URL("../package.json", import.meta.url); ; url = new URL("../package.json", url)) {
+    if (fs.existsSync(url)) return url;
+    if (url.pathname === "/package.json") throw new Error(`package.json not found above ${import.meta.url}`);
+  }
+}
+const manifest = findManifest();
+const pkg = JSON.parse(fs.readFileSync(manifest, "utf8")) as {
   name: string;
   version: string;
 };

@@ -25,7 +25,7 @@ export async function auditVerifyCommand(options: AuditVerifyOptions): Promise<n
   const write = options.write ?? ((line: string) => process.stdout.write(line + "\n"));
   const fail = (message: string) => {
     write(options.json ? JSON.stringify({ ok: false, error: message }) : `memoric audit verify: ${message}`);
-    return 2;
+    return 1; // exit code 2 means a usage error (see the CLI's usage text)
   };
   let secrets;
   try {

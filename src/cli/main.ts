@@ -3,18 +3,19 @@
  * parser) rather than a hand-written one. Commands run against the same database and secrets as
  * the server (same environment variables).
  */
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ConfigError, loadConfig } from "../config.js";
 import { createLogger } from "../logger.js";
 import { openCore } from "../server/app.js";
 import fs from "node:fs";
 import type { Config } from "../config.js";
 import { resolveSecrets } from "../security/deployment-secrets.js";
+import { DataDirLockedError } from "../store/data-dir-lock.js";
 import { auditVerifyCommand } from "./audit.js";
 import { keysAdd, keysDisable, keysGenerate, keysList, keysPromote, keysRewrap } from "./keys.js";
 import { usersCreateCommand } from "./users.js";
 
-const USAGE = `usage:
+const USAGE = `usage: memoric <command> [options]     (memoric --help, memoric <command> --help: this text)
   memoric users create --username NAME --email EMAIL [--full-name NAME] [--role ADMIN|USER|READ_ONLY]
       (the password is read from stdin, or prompted for on a terminal)
   memoric audit verify [--json]          recompute every audit chain against the signed checkpoints
@@ -28,7 +29,28 @@ const USAGE = `usage:
                                          outdated or plaintext rows (batched, resumable)
   Keysets are printed, never stored: put the printed keyset in MEMORIC_KEYSET (or its file).
 
-Environment: the server's (DATABASE_URL or MEMORIC_DATA_DIR, MEMORIC_KEYSET, MEMORIC_JWT_SECRET, ...).`;
+Environment: the server's (DATABASE_URL or MEMORIC_DATA_DIR, MEMORIC_KEYSET, MEMORIC_JWT_SECRET, ...).
+Without DATABASE_URL, commands that open the embedded database refuse while a server (or another
+command) has its data directory open: stop the server first.
+
+Exit codes: 0 success; 1 failure (invalid configuration, a refused value such as a weak password, an
+audit chain that does not verify or cannot be read, ...); 2 usage error (unknown command or option,
+missing argument); 3 the embedded data directory is in use by another process (a running server).`;
+
+/** Exit codes, documented in USAGE. */
+const EXIT = { ok: 0, failure: 1, usage: 2, dataDirLocked: 3 } as const;
+
+/** A command line that does not match USAGE: exit code 2, with the usage text. */
+class UsageError extends Error {}
+
+/** node:util parseArgs, its errors (unknown option, missing value...) being usage errors. */
+function parseOptions<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
 
 async function readPassword(): Promise<string> {
   if (!process.stdin.isTTY) {
@@ -63,9 +85,15 @@ async function currentKeyset(config: Config): Promise<string> {
 }
 
 function keyIdOption(rest: string[]): { keyId: number; force: boolean } {
-  const { values } = parseArgs({ args: rest, options: { "key-id": { type: "string" }, force: { type: "boolean", default: false } }, strict: true });
+  const { values } = parseOptions({
+    args: rest,
+    options: { "key-id": { type: "string" }, force: { type: "boolean", default: false } },
+    strict: true,
+  });
   const keyId = Number(values["key-id"]);
-  if (!Number.isSafeInteger(keyId) || keyId < 0) throw new Error("--key-id: the numeric id of a key (see memoric keys list)");
+  if (!Number.isSafeInteger(keyId) || keyId < 0) {
+    throw new UsageError("--key-id: the numeric id of a key (see memoric keys list)");
+  }
   return { keyId, force: values.force ?? false };
 }
 
@@ -77,20 +105,26 @@ async function keysCommand(command: string | undefined, rest: string[]): Promise
   if (command === "list") return print(await keysList(await currentKeyset(config))), 0;
   if (command === "add") return print(await keysAdd(await currentKeyset(config))), 0;
   if (command === "promote") return print(await keysPromote(await currentKeyset(config), keyIdOption(rest).keyId)), 0;
-  if (command !== "disable" && command !== "rewrap") return -1;
+  // Options checked before the database is opened (and its data directory locked).
+  const disable = command === "disable" ? keyIdOption(rest) : undefined;
+  const rewrap = disable
+    ? undefined
+    : parseOptions({
+        args: rest,
+        options: { "batch-size": { type: "string" }, "rotate-data-keys": { type: "boolean", default: false } },
+        strict: true,
+      }).values;
   const deps = await openCore(config, createLogger("warn"));
   try {
-    if (command === "disable") {
-      const { keyId, force } = keyIdOption(rest);
-      print(await keysDisable(await currentKeyset(config), keyId, { sql: deps.db.sql, force }));
+    if (disable) {
+      print(await keysDisable(await currentKeyset(config), disable.keyId, { sql: deps.db.sql, force: disable.force }));
       return 0;
     }
-    const { values } = parseArgs({ args: rest, options: { "batch-size": { type: "string" }, "rotate-data-keys": { type: "boolean", default: false } }, strict: true });
     const result = await keysRewrap({
       sql: deps.db.sql,
       keysetBase64: await currentKeyset(config),
-      batchSize: values["batch-size"] ? Number(values["batch-size"]) : undefined,
-      rotateDataKeys: values["rotate-data-keys"],
+      batchSize: rewrap?.["batch-size"] ? Number(rewrap["batch-size"]) : undefined,
+      rotateDataKeys: rewrap?.["rotate-data-keys"],
       logger: deps.logger,
       audit: deps.audit,
     });
@@ -101,46 +135,78 @@ async function keysCommand(command: string | undefined, rest: string[]): Promise
   }
 }
 
+const COMMANDS: Record<string, readonly string[]> = {
+  users: ["create"],
+  audit: ["verify"],
+  keys: ["generate", "list", "add", "promote", "disable", "rewrap"],
+};
+
 export async function run(argv: string[]): Promise<number> {
   const [group, command, ...rest] = argv;
-  if (group === "keys") {
-    const code = await keysCommand(command, rest);
-    if (code >= 0) return code;
+  if (argv.length === 0) throw new UsageError("missing command");
+  // Before any option parsing: `memoric users create --help` must not ask for a password.
+  if (group === "help" || argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
   }
-  if (group === "audit" && command === "verify") {
-    const { values } = parseArgs({ args: rest, options: { json: { type: "boolean", default: false } }, strict: true });
-    return auditVerifyCommand({ config: loadConfig(), logger: createLogger("warn"), json: values.json });
-  }
-  if (group === "users" && command === "create") {
-    const { values } = parseArgs({
+  const known = group !== undefined && Object.hasOwn(COMMANDS, group) ? COMMANDS[group] : undefined;
+  if (!known) throw new UsageError(`unknown command: ${group}`);
+  if (command === undefined) throw new UsageError(`missing command after ${group}`);
+  if (!known.includes(command)) throw new UsageError(`unknown command: ${group} ${command}`);
+  if (group === "keys") return keysCommand(command, rest);
+  if (group === "audit") {
+    const { values } = parseOptions({
       args: rest,
-      options: {
-        username: { type: "string" },
-        email: { type: "string" },
-        "full-name": { type: "string", default: "" },
-        role: { type: "string", default: "USER" },
-      },
+      options: { json: { type: "boolean", default: false } },
       strict: true,
     });
-    if (!values.username || !values.email) throw new Error("--username and --email are required");
-    const password = await readPassword();
-    const config = loadConfig();
-    const deps = await openCore(config, createLogger("warn"));
-    try {
-      process.stdout.write(`${await usersCreateCommand(deps, { username: values.username, email: values.email, fullName: values["full-name"] ?? "", role: values.role ?? "USER", password })}\n`);
-    } finally {
-      await deps.db.close();
-    }
-    return 0;
+    return auditVerifyCommand({ config: loadConfig(), logger: createLogger("warn"), json: values.json });
   }
-  process.stderr.write(`${USAGE}\n`);
-  return 2;
+  const { values } = parseOptions({
+    args: rest,
+    options: {
+      username: { type: "string" },
+      email: { type: "string" },
+      "full-name": { type: "string", default: "" },
+      role: { type: "string", default: "USER" },
+    },
+    strict: true,
+  });
+  if (!values.username || !values.email) throw new UsageError("--username and --email are required");
+  const config = loadConfig();
+  // Opened before the password is read: a locked data directory is refused without prompting.
+  const deps = await openCore(config, createLogger("warn"));
+  try {
+    const password = await readPassword();
+    const created = await usersCreateCommand(deps, {
+      username: values.username,
+      email: values.email,
+      fullName: values["full-name"] ?? "",
+      role: values.role ?? "USER",
+      password,
+    });
+    process.stdout.write(`${created}\n`);
+  } finally {
+    await deps.db.close();
+  }
+  return EXIT.ok;
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof UsageError) {
+    process.stderr.write(`memoric: ${err.message}\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  if (err instanceof DataDirLockedError) {
+    process.stderr.write(`memoric: ${err.message}\n`);
+    return EXIT.dataDirLocked;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`memoric: ${err instanceof ConfigError ? `invalid configuration: ${message}` : message}\n`);
+  return EXIT.failure;
 }
 
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`memoric: ${err instanceof ConfigError ? `invalid configuration: ${err.message}` : err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
+  (err: unknown) => process.exit(exitCodeFor(err)),
 );

@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import postgres from "postgres";
 import type { Logger } from "../logger.js";
+import { lockDataDir } from "./data-dir-lock.js";
 
 export type Sql = postgres.Sql;
 export type DatabaseMode = "postgres" | "embedded";
@@ -69,10 +70,20 @@ async function openEmbedded(options: DatabaseOptions): Promise<Database> {
   const { PGlite } = await import("@electric-sql/pglite");
   const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
   const dir = path.join(options.dataDir, "pgdata");
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const db = await PGlite.create(dir);
-  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 1 });
-  await server.start();
+  // Before PGlite touches the files: a second process on one directory silently loses writes.
+  const lock = lockDataDir(options.dataDir);
+  let db: InstanceType<typeof PGlite> | undefined;
+  let server: InstanceType<typeof PGLiteSocketServer>;
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    db = await PGlite.create(dir);
+    server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 1 });
+    await server.start();
+  } catch (err) {
+    await db?.close().catch(() => {});
+    lock.release();
+    throw err;
+  }
   const [host, port] = server.getServerConn().split(":");
   const sql = postgres({
     ...driverOptions(1, options.logger, options.connectTimeoutMs),
@@ -82,10 +93,15 @@ async function openEmbedded(options: DatabaseOptions): Promise<Database> {
     username: "postgres",
   });
   options.logger.info({ dataDir: dir }, "embedded database (PGlite) ready");
+  const pglite = db;
   return wrap(sql, "embedded", 1, async () => {
-    await sql.end({ timeout: 5 });
-    await server.stop();
-    await db.close();
+    try {
+      await sql.end({ timeout: 5 });
+      await server.stop();
+      await pglite.close();
+    } finally {
+      lock.release();
+    }
   });
 }
 
