@@ -3,14 +3,26 @@
  * migrations beside them) and `node <out>/main.js`, without tsx, starts on the embedded database,
  * answers health checks, and stops with exit 0 on SIGTERM. The compiled CLI runs too.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { afterAll, expect, it } from "vitest";
 import { loadMigrations } from "../src/store/migrate.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
+
+/** Runs a command to completion without blocking this worker's event loop (vitest talks to it). */
+async function run(file: string, args: string[], cwd = ROOT): Promise<{ status: number; output: string; stdout: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(file, args, { cwd, encoding: "utf8" });
+    return { status: 0, output: stderr + stdout, stdout };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { status: typeof e.code === "number" ? e.code : 1, output: (e.stderr ?? "") + (e.stdout ?? ""), stdout: e.stdout ?? "" };
+  }
+}
 // Inside the checkout (git-ignored) so that the compiled modules resolve node_modules and
 // package.json as dist/ does; never dist/ itself, which a developer may be using.
 const out = fs.mkdtempSync(path.join(ROOT, ".tmp-build-"));
@@ -21,15 +33,15 @@ afterAll(() => {
 });
 
 it("npm run build, then node main.js serves and stops on SIGTERM", { timeout: 240_000 }, async () => {
-  const build = spawnSync("npm", ["run", "build", "--", out], { cwd: ROOT, encoding: "utf8" });
-  expect(build.stderr + build.stdout).toContain("built");
+  const build = await run("npm", ["run", "build", "--", out]);
+  expect(build.output).toContain("built");
   expect(build.status).toBe(0);
   expect(fs.existsSync(path.join(out, "main.js"))).toBe(true);
   expect(fs.existsSync(path.join(out, "gen/memoric/v1/memory_pb.js"))).toBe(true);
   const migrations = fs.readdirSync(path.join(out, "src/store/migrations")).sort();
   expect(migrations).toEqual(loadMigrations().map((m) => `${m.version}.sql`));
 
-  const cli = spawnSync(process.execPath, [path.join(out, "src/cli/main.js"), "--help"], { encoding: "utf8" });
+  const cli = await run(process.execPath, [path.join(out, "src/cli/main.js"), "--help"]);
   expect(cli.status).toBe(0);
   expect(cli.stdout).toMatch(/^usage: memoric/);
 
