@@ -17,6 +17,7 @@ import { HealthRegistry } from "../domain/health-registry.js";
 import { authnInterceptor, RevocationCache } from "../interceptors/authn.js";
 import { authzInterceptor } from "../interceptors/authz.js";
 import { auditInterceptor } from "../interceptors/audit.js";
+import { admissionInterceptor } from "../interceptors/admission.js";
 import { deadlineInterceptor } from "../interceptors/deadline.js";
 import { errorInterceptor } from "../interceptors/errors.js";
 import { createServerMetrics } from "../interceptors/metrics.js";
@@ -38,6 +39,7 @@ import { migrate } from "../store/migrate.js";
 import { createCorsHandler } from "./cors.js";
 import { DbMonitor } from "./db-monitor.js";
 import { createHttpRoutes } from "./http-routes.js";
+import { registerPoolMetrics } from "./pool-metrics.js";
 import { startPolicyScheduler } from "../jobs/policy-scheduler.js";
 import { ensureBootstrapAdmin } from "./bootstrap-admin.js";
 import type { AppDeps, BackgroundJob } from "./deps.js";
@@ -68,7 +70,7 @@ export async function openCore(config: Config, logger: Logger): Promise<AppDeps>
     accessTtlSeconds: config.auth.accessTtlSeconds,
     clockSkewSeconds: config.auth.clockSkewSeconds,
   });
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.db.poolMax, logger });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.db.poolMax, logger, limits: config.db });
   try {
     await migrate(db.sql, logger);
   } catch (err) {
@@ -102,10 +104,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   const revocations = new RevocationCache(config.auth.revocationCacheMs);
   const metrics = createServerMetrics();
+  if (db.admission) registerPoolMetrics(metrics.registry, db.admission);
   const interceptors: Interceptor[] = [
     metrics.interceptor,
     errorInterceptor(logger),
     deadlineInterceptor(),
+    admissionInterceptor(),
     auditInterceptor(deps), // outside authentication, so denials are recorded too
     authnInterceptor(deps, revocations),
     rateLimitInterceptor(deps),
@@ -144,6 +148,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     startedAt,
     extraRoutes: new Map([["/.well-known/jwks.json", () => tokens.jwks() ?? { keys: [] }]]),
     metrics: metrics.registry,
+    pool: db.admission,
   });
   const handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
     if (handleCors(req, res)) return;
