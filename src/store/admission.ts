@@ -140,6 +140,11 @@ export class Admission {
     }
   }
 
+  /** Slots key holds now. */
+  held(key: string): number {
+    return this.perKey.get(key) ?? 0;
+  }
+
   stats(): AdmissionStats {
     const now = this.now();
     const saturated = this.lastTimeoutAt !== undefined && now - this.lastTimeoutAt <= this.window;
@@ -244,8 +249,8 @@ export function limitsOf(sql: object): DbLimits | undefined {
 
 /** What admission needs to know about the current RPC; set per call by interceptors/admission.ts. */
 export interface CallScope {
-  /** The bucket of this call's work: its principal once authenticated, else its client address. */
-  key(): string;
+  /** The bucket of this call's work (see interceptors/admission.ts); undefined: no per-principal limit. */
+  key(): string | undefined;
   signal: AbortSignal;
 }
 
@@ -261,9 +266,9 @@ export function currentCallScope(): CallScope | undefined {
 
 /**
  * The admission key of a transaction: a user's or admin's own transactions count against that
- * account; system work inside an RPC (authentication look-ups, login throttling) against the call's
- * principal or, before authentication, its client address; work outside any RPC (background jobs,
- * run one transaction at a time) has no per-principal limit.
+ * account; system work inside an RPC against the call's bucket (its principal, or the client address
+ * of a public RPC); work outside any RPC (background jobs, run one transaction at a time) has no
+ * per-principal limit.
  */
 export function admissionKey(ctx: { kind: string; userId?: string } | undefined): string | undefined {
   if (ctx && ctx.kind !== "system" && ctx.userId) return `p:${ctx.userId}`;
