@@ -224,3 +224,26 @@ describe.skipIf(testMode === "embedded")("pool saturation and the default statem
     expect(admission.stats()).toMatchObject({ inUse: 0, waiting: 0 });
   }, 30_000);
 });
+
+describe("a single client's burst", () => {
+  let server: TestServer;
+  let u: TestUser;
+
+  beforeAll(async () => {
+    server = await startTestServer(NO_LIMITS);
+    u = await registerAndLogin(server);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("is queued, not refused: 30 concurrent calls of one account all succeed (embedded: one connection)", async () => {
+    const mem = u.client(MemoryService);
+    await mem.createMemory({ content: "burst" });
+    const results = await Promise.all(Array.from({ length: 30 }, () => errorOf(mem.listMemories({ pageSize: 5 }))));
+    expect(results.filter((e) => e !== undefined).map((e) => e!.code)).toEqual([]);
+    const { perKeyLimit, capacity } = server.db.admission!.stats();
+    expect(perKeyLimit).toBe(testMode === "embedded" ? 1 : 4);
+    expect(capacity).toBe(testMode === "embedded" ? 1 : 9);
+  });
+});
