@@ -21,6 +21,7 @@ describe("loadConfig", () => {
     expect(c.limits.maxMessageBytes).toBe(4 * 1024 * 1024);
     expect(c.auth.accessTtlSeconds).toBe(900);
     expect(c.auth.bcryptCost).toBe(12);
+    expect(c.db).toMatchObject({ poolMax: 10, acquireTimeoutMs: 2000, maxConcurrentPerPrincipal: 0, statementTimeoutMs: 10_000 });
   });
 
   it.each([
@@ -33,6 +34,9 @@ describe("loadConfig", () => {
     ["MEMORIC_ENCRYPTION", "maybe", "on|off"],
     ["MEMORIC_CORS_ORIGINS", "app.example.com", "origins like https://"],
     ["MEMORIC_SEARCH_RELEVANCE_WEIGHT", "heavy", "a number between"],
+    ["MEMORIC_DB_ACQUIRE_TIMEOUT_MS", "0", "an integer between 1"],
+    ["MEMORIC_DB_MAX_CONCURRENT_PER_PRINCIPAL", "-1", "an integer between 0"],
+    ["MEMORIC_DB_STATEMENT_TIMEOUT_MS", "10s", "an integer between 0"],
   ])("%s=%s is refused, naming the variable and the expected form", (variable, value, expected) => {
     const err = errorOf({ [variable]: value });
     expect(err.variable).toBe(variable);
