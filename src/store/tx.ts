@@ -33,7 +33,8 @@ export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<
   const userId = ctx.kind === "system" ? "" : ctx.userId;
   // The call's deadline becomes the transaction's statement_timeout, so Postgres cancels the SQL of
   // a call whose client has stopped waiting; the configured default bounds calls without one (the
-  // lower of both applies; a lock wait counts as statement time, so it bounds row-lock waits too).
+  // lower of both applies). A lock wait counts as statement time, so this bounds row-lock waits too:
+  // a lock_timeout would only relabel the same wait, and no transaction here idles waiting on a client.
   const deadline = currentDeadline();
   if (deadline !== undefined && deadline <= Date.now()) throw new ConnectError("deadline exceeded before the query started", Code.DeadlineExceeded);
   const defaultMs = limitsOf(sql)?.statementTimeoutMs ?? 0;
