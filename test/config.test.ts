@@ -21,7 +21,9 @@ describe("loadConfig", () => {
     expect(c.limits.maxMessageBytes).toBe(4 * 1024 * 1024);
     expect(c.auth.accessTtlSeconds).toBe(900);
     expect(c.auth.bcryptCost).toBe(12);
-    expect(c.db).toMatchObject({ poolMax: 10, acquireTimeoutMs: 2000, maxConcurrentPerPrincipal: 0, statementTimeoutMs: 10_000 });
+    expect(c.db).toMatchObject({
+      poolMax: 10, acquireTimeoutMs: 2000, maxConcurrentPerPrincipal: 0, statementTimeoutMs: 10_000,
+    });
   });
 
   it.each([

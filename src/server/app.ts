@@ -70,7 +70,9 @@ export async function openCore(config: Config, logger: Logger): Promise<AppDeps>
     accessTtlSeconds: config.auth.accessTtlSeconds,
     clockSkewSeconds: config.auth.clockSkewSeconds,
   });
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.db.poolMax, logger, limits: config.db });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.db.poolMax, logger, limits: config.db,
+  });
   try {
     await migrate(db.sql, logger);
   } catch (err) {

@@ -75,7 +75,10 @@ function detailed(deps: HttpRouteDeps) {
   const cpuStatus: CheckStatus = load1 / cores > 2 ? "warn" : "ok";
 
   const checks = {
-    database: { status: dbStatus, mode: deps.databaseMode, latencyMs: db.latencyMs, checkedAt: db.checkedAt.toISOString(), pool: { max: deps.poolMax, ...poolReport }, error: db.error },
+    database: {
+      status: dbStatus, mode: deps.databaseMode, latencyMs: db.latencyMs, checkedAt: db.checkedAt.toISOString(),
+      pool: { max: deps.poolMax, ...poolReport }, error: db.error,
+    },
     memory: { status: memStatus, rssBytes: process.memoryUsage().rss, heapUsedBytes: heap.used_heap_size, heapLimitBytes: heap.heap_size_limit, heapRatio },
     disk,
     cpu: { status: cpuStatus, cores, load1, processCpuMicros: process.cpuUsage() },

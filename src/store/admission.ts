@@ -71,7 +71,8 @@ export class Admission {
   private inUse = 0;
   private readonly perKey = new Map<string, number>();
   private readonly queue: Waiter[] = [];
-  private readonly rejected: Record<RejectReason, number> = { pool_timeout: 0, principal_limit: 0, deadline: 0, cancelled: 0 };
+  private readonly rejected: Record<RejectReason, number> =
+    { pool_timeout: 0, principal_limit: 0, deadline: 0, cancelled: 0 };
   private lastTimeoutAt: number | undefined;
   private episodeStart: number | undefined;
   /** Observers for metrics: called with the seconds a granted caller waited, and on every rejection. */
@@ -79,7 +80,9 @@ export class Admission {
   onReject: ((reason: RejectReason) => void) | undefined;
 
   constructor(opts: AdmissionOptions) {
-    if (!Number.isInteger(opts.capacity) || opts.capacity < 1) throw new RangeError("capacity must be a positive integer");
+    if (!Number.isInteger(opts.capacity) || opts.capacity < 1) {
+      throw new RangeError("capacity must be a positive integer");
+    }
     this.capacity = opts.capacity;
     this.perKeyLimit = Math.max(1, Math.min(opts.perKeyLimit, opts.capacity));
     this.acquireTimeoutMs = opts.acquireTimeoutMs;
@@ -118,7 +121,8 @@ export class Admission {
       };
       const timer = setTimeout(() => {
         leave();
-        const reason: RejectReason = bound < this.acquireTimeoutMs ? "deadline" : this.binding(key) ? "principal_limit" : "pool_timeout";
+        const reason: RejectReason =
+          bound < this.acquireTimeoutMs ? "deadline" : this.binding(key) ? "principal_limit" : "pool_timeout";
         reject(this.reject(reason));
       }, bound);
       const onAbort = () => {
@@ -210,7 +214,10 @@ export class Admission {
         const now = this.now();
         if (this.lastTimeoutAt === undefined || now - this.lastTimeoutAt > this.window) this.episodeStart = now;
         this.lastTimeoutAt = now;
-        err = new ConnectError(`database busy: no connection free within ${this.acquireTimeoutMs} ms; retry after ${retry} s`, Code.Unavailable);
+        err = new ConnectError(
+          `database busy: no connection free within ${this.acquireTimeoutMs} ms; retry after ${retry} s`,
+          Code.Unavailable,
+        );
         break;
       }
       case "principal_limit":
@@ -276,7 +283,12 @@ export function admissionKey(ctx: { kind: string; userId?: string } | undefined)
 }
 
 /** Runs fn in an admission slot of sql's pool (directly when sql has no limits attached). */
-export async function admitted<T>(sql: object, ctx: { kind: string; userId?: string } | undefined, deadline: number | undefined, fn: () => Promise<T>): Promise<T> {
+export async function admitted<T>(
+  sql: object,
+  ctx: { kind: string; userId?: string } | undefined,
+  deadline: number | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
   const limits = limitsOf(sql);
   if (!limits) return fn();
   return limits.admission.run(admissionKey(ctx), { deadline, signal: currentCallScope()?.signal }, fn);

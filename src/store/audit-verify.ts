@@ -100,7 +100,8 @@ export async function loadCheckpoints(tx: Tx): Promise<Checkpoint[]> {
 export async function inSnapshot<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const userId = ctx.kind === "system" ? "" : ctx.userId;
   try {
-    return (await admitted(sql, ctx, currentDeadline(), () => sql.begin("isolation level repeatable read read only", async (tx) => {
+    const snapshot = "isolation level repeatable read read only";
+    return (await admitted(sql, ctx, currentDeadline(), () => sql.begin(snapshot, async (tx) => {
       await tx`select set_config('role', ${APP_ROLE}, true),
                       set_config('app.user_id', ${userId}, true),
                       set_config('app.admin', ${ctx.kind === "admin" ? "on" : ""}, true),

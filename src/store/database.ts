@@ -88,7 +88,13 @@ async function openEmbedded(options: DatabaseOptions): Promise<Database> {
   });
 }
 
-function wrap(sql: Sql, mode: DatabaseMode, poolMax: number, limits: DatabaseOptions["limits"], close: () => Promise<void>): Database {
+function wrap(
+  sql: Sql,
+  mode: DatabaseMode,
+  poolMax: number,
+  limits: DatabaseOptions["limits"],
+  close: () => Promise<void>,
+): Database {
   let closed = false;
   let admission: Admission | undefined;
   if (limits) {

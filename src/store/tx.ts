@@ -36,21 +36,24 @@ export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<
   // lower of both applies). A lock wait counts as statement time, so this bounds row-lock waits too:
   // a lock_timeout would only relabel the same wait, and no transaction here idles waiting on a client.
   const deadline = currentDeadline();
-  if (deadline !== undefined && deadline <= Date.now()) throw new ConnectError("deadline exceeded before the query started", Code.DeadlineExceeded);
+  if (deadline !== undefined && deadline <= Date.now()) {
+    throw new ConnectError("deadline exceeded before the query started", Code.DeadlineExceeded);
+  }
   const defaultMs = limitsOf(sql)?.statementTimeoutMs ?? 0;
   let byDefault = false;
   try {
     return await admitted(sql, ctx, deadline, () => sql.begin(async (tx) => {
       const leftMs = deadline === undefined ? undefined : Math.max(1, Math.floor(deadline - Date.now()));
       byDefault = defaultMs > 0 && (leftMs === undefined || defaultMs < leftMs);
-      const timeoutMs = byDefault ? defaultMs : leftMs;
+      const timeoutMs = byDefault ? String(defaultMs) : leftMs === undefined ? null : String(leftMs);
       // Sent at once and pipelined ahead of fn's first statement on the same connection (saves a
       // round trip per request); postgres.js queries are lazy, hence execute().
       const context = tx`select set_config('role', ${APP_ROLE}, true),
                       set_config('app.user_id', ${userId}, true),
                       set_config('app.admin', ${ctx.kind === "admin" ? "on" : ""}, true),
                       set_config('app.system', ${ctx.kind === "system" ? "on" : ""}, true),
-                      set_config('statement_timeout', coalesce(${timeoutMs === undefined ? null : String(timeoutMs)}::text, current_setting('statement_timeout')), true)`.execute();
+                      set_config('statement_timeout',
+                        coalesce(${timeoutMs}::text, current_setting('statement_timeout')), true)`.execute();
       try {
         const result = await fn(tx);
         await context;

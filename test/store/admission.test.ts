@@ -106,7 +106,7 @@ describe("per principal", () => {
     expect(noisy2.value).toBeTypeOf("function");
   });
 
-  it("a limit as wide as the pool is the pool's: its timeout is Unavailable (one-connection embedded pool)", async () => {
+  it("a limit as wide as the pool is the pool's: its timeout is Unavailable (one-connection embedded)", async () => {
     const a = make(1, 1);
     await a.acquire("p:solo");
     const next = outcome(a.acquire("p:solo"));
@@ -153,7 +153,8 @@ describe("admission key", () => {
     expect(admissionKey({ kind: "admin", userId: "a1" })).toBe("p:a1");
     expect(admissionKey({ kind: "system" })).toBeUndefined();
     const signal = new AbortController().signal;
-    expect(withCallScope({ key: () => "a:10.0.0.1", signal }, () => admissionKey({ kind: "system" }))).toBe("a:10.0.0.1");
-    expect(withCallScope({ key: () => "a:10.0.0.1", signal }, () => admissionKey({ kind: "user", userId: "u1" }))).toBe("p:u1");
+    const scope = { key: () => "a:10.0.0.1", signal };
+    expect(withCallScope(scope, () => admissionKey({ kind: "system" }))).toBe("a:10.0.0.1");
+    expect(withCallScope(scope, () => admissionKey({ kind: "user", userId: "u1" }))).toBe("p:u1");
   });
 });
