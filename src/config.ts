@@ -139,6 +139,12 @@ export interface Config {
     healthIntervalMs: number;
     healthTimeoutMs: number;
     connectTimeoutMs: number;
+    /** Longest wait for a database connection before Unavailable (store/admission.ts). */
+    acquireTimeoutMs: number;
+    /** Transactions one principal may run at once; 0: half the admitted transactions, at least 1. */
+    maxConcurrentPerPrincipal: number;
+    /** statement_timeout of a call without a deadline (the lower of both otherwise); 0: the server's setting. */
+    statementTimeoutMs: number;
   };
   health: {
     /** /health/detailed thresholds. */
@@ -257,6 +263,9 @@ export function loadConfig(env: Env = process.env): Config {
       healthIntervalMs: int(env, "MEMORIC_DB_HEALTH_INTERVAL_MS", 500, 50, 600_000),
       healthTimeoutMs: int(env, "MEMORIC_DB_HEALTH_TIMEOUT_MS", 1_000, 50, 60_000),
       connectTimeoutMs: int(env, "MEMORIC_DB_CONNECT_TIMEOUT_MS", 2_000, 100, 60_000),
+      acquireTimeoutMs: int(env, "MEMORIC_DB_ACQUIRE_TIMEOUT_MS", 2_000, 1, 600_000),
+      maxConcurrentPerPrincipal: int(env, "MEMORIC_DB_MAX_CONCURRENT_PER_PRINCIPAL", 0, 0, 1000),
+      statementTimeoutMs: int(env, "MEMORIC_DB_STATEMENT_TIMEOUT_MS", 10_000, 0, 86_400_000),
     },
     secrets: {
       jwtSecret: optional(env, "MEMORIC_JWT_SECRET"),

@@ -21,6 +21,9 @@ describe("loadConfig", () => {
     expect(c.limits.maxMessageBytes).toBe(4 * 1024 * 1024);
     expect(c.auth.accessTtlSeconds).toBe(900);
     expect(c.auth.bcryptCost).toBe(12);
+    expect(c.db).toMatchObject({
+      poolMax: 10, acquireTimeoutMs: 2000, maxConcurrentPerPrincipal: 0, statementTimeoutMs: 10_000,
+    });
   });
 
   it.each([
@@ -35,6 +38,9 @@ describe("loadConfig", () => {
     ["MEMORIC_SEARCH_RELEVANCE_WEIGHT", "heavy", "a number between"],
     ["MEMORIC_ADMIN_PORT", "metrics", "an integer between 0 and 65535, or off"],
     ["MEMORIC_ADMIN_PORT", "8080", "a port other than PORT (8080), or off"],
+    ["MEMORIC_DB_ACQUIRE_TIMEOUT_MS", "0", "an integer between 1"],
+    ["MEMORIC_DB_MAX_CONCURRENT_PER_PRINCIPAL", "-1", "an integer between 0"],
+    ["MEMORIC_DB_STATEMENT_TIMEOUT_MS", "10s", "an integer between 0"],
   ])("%s=%s is refused, naming the variable and the expected form", (variable, value, expected) => {
     const err = errorOf({ [variable]: value });
     expect(err.variable).toBe(variable);

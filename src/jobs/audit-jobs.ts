@@ -11,6 +11,7 @@ import type postgres from "postgres";
 import { chainHash, GENESIS_HASH, signCheckpoint, type AuditRecord, type ChainHead, type Checkpoint } from "../domain/audit-chain.js";
 import type { AppDeps, BackgroundJob } from "../server/deps.js";
 import type { Sql } from "../store/database.js";
+import { admitted } from "../store/admission.js";
 import { APP_ROLE, inTx, SYSTEM, toConnectError, type Tx } from "../store/tx.js";
 import { AUDIT_COLUMNS, rowToRecord, type AuditRow } from "../store/audit-verify.js";
 import { SERVICE_VERSION } from "../version.js";
@@ -105,7 +106,7 @@ export async function pruneAuditLog(sql: Sql, key: Buffer, options: { retentionD
   const now = options.now ?? new Date();
   const cutoff = new Date(now.getTime() - options.retentionDays * DAY_MS);
   try {
-    return (await sql.begin(async (tx) => {
+    return (await admitted(sql, undefined, undefined, () => sql.begin(async (tx) => {
       await tx`select set_config('app.audit_retention', 'on', true), set_config('app.system', 'on', true),
                       set_config('app.admin', '', true), set_config('app.user_id', '', true)`;
       await tx`select pg_advisory_xact_lock(${AUDIT_JOB_LOCK_KEY})`;
@@ -131,7 +132,7 @@ export async function pruneAuditLog(sql: Sql, key: Buffer, options: { retentionD
       await tx`select set_config('role', ${APP_ROLE}, true)`;
       result.checkpoint = await insertCheckpoint(tx, key, now, [...before.values()]);
       return result;
-    })) as RetentionResult;
+    }))) as RetentionResult;
   } catch (err) {
     throw toConnectError(err);
   }

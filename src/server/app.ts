@@ -17,6 +17,7 @@ import { HealthRegistry } from "../domain/health-registry.js";
 import { authnInterceptor, RevocationCache } from "../interceptors/authn.js";
 import { authzInterceptor } from "../interceptors/authz.js";
 import { auditInterceptor } from "../interceptors/audit.js";
+import { admissionInterceptor } from "../interceptors/admission.js";
 import { deadlineInterceptor } from "../interceptors/deadline.js";
 import { errorInterceptor } from "../interceptors/errors.js";
 import { metricsInterceptor } from "../interceptors/metrics.js";
@@ -40,6 +41,7 @@ import { startAdminListener, type AdminListener } from "./admin.js";
 import { createCorsHandler } from "./cors.js";
 import { DbMonitor } from "./db-monitor.js";
 import { createAdminRoutes, createHttpRoutes } from "./http-routes.js";
+import { registerPoolMetrics } from "./pool-metrics.js";
 import { startPolicyScheduler } from "../jobs/policy-scheduler.js";
 import { ensureBootstrapAdmin } from "./bootstrap-admin.js";
 import type { AppDeps, BackgroundJob } from "./deps.js";
@@ -75,7 +77,8 @@ export async function openCore(config: Config, logger: Logger, metrics: Metrics 
     clockSkewSeconds: config.auth.clockSkewSeconds,
   });
   const db = await openDatabase({
-    databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.db.poolMax, connectTimeoutMs: config.db.connectTimeoutMs, logger,
+    databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.db.poolMax, connectTimeoutMs: config.db.connectTimeoutMs,
+    logger, limits: config.db,
   });
   try {
     await migrate(db.sql, logger);
@@ -110,10 +113,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   dbMonitor.start();
 
   const revocations = new RevocationCache(config.auth.revocationCacheMs);
+  if (db.admission) registerPoolMetrics(deps.metrics.registry, db.admission);
   const interceptors: Interceptor[] = [
     metricsInterceptor(deps.metrics), // outermost: records the code the client receives
     errorInterceptor(logger),
     deadlineInterceptor(),
+    admissionInterceptor(),
     auditInterceptor(deps), // outside authentication, so denials are recorded too
     authnInterceptor(deps, revocations),
     rateLimitInterceptor(deps),
@@ -148,6 +153,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const handleCors = createCorsHandler(config.corsOrigins, logger);
   const routeDeps = {
     config, registry, dbMonitor, databaseMode: db.mode, poolMax: db.poolMax, serviceNames: servedNames, startedAt,
+    pool: db.admission,
   };
   const handleHttpRoute = createHttpRoutes({
     ...routeDeps,

@@ -11,6 +11,7 @@ import v8 from "node:v8";
 import type { Config } from "../config.js";
 import type { HealthRegistry } from "../domain/health-registry.js";
 import type { Registry } from "prom-client";
+import type { AdmissionStats } from "../store/admission.js";
 import { SERVICE_NAME, SERVICE_VERSION } from "../version.js";
 import type { DbMonitor } from "./db-monitor.js";
 
@@ -27,6 +28,8 @@ export interface HttpRouteDeps {
   startedAt: Date;
   /** Extra GET routes contributed by other modules (e.g. the JWKS document). */
   extraRoutes?: ReadonlyMap<string, () => unknown>;
+  /** Database admission (store/admission.ts), reported under checks.database.pool. */
+  pool?: { stats(): AdmissionStats };
 }
 
 export interface AdminRouteDeps extends HttpRouteDeps {
@@ -62,7 +65,14 @@ function dispatch(routes: ReadonlyMap<string, Route>) {
 function detailed(deps: HttpRouteDeps) {
   const { config, dbMonitor } = deps;
   const db = dbMonitor.last;
-  const dbStatus: CheckStatus = !db.ok ? "fail" : (db.latencyMs ?? 0) > config.health.maxDbLatencyMs ? "warn" : "ok";
+  // A saturated pool is a warning here, never a readiness failure: every replica of a loaded service
+  // is saturated at once, and taking them all out of rotation would turn overload into an outage.
+  const pool = deps.pool?.stats();
+  const slow = (db.latencyMs ?? 0) > config.health.maxDbLatencyMs;
+  const dbStatus: CheckStatus = !db.ok ? "fail" : slow || pool?.saturated ? "warn" : "ok";
+  const poolReport = pool
+    ? { ...pool, state: pool.saturated ? "saturated" : "ok", saturatedSince: pool.saturatedSince?.toISOString() }
+    : {};
 
   const heap = v8.getHeapStatistics();
   const heapRatio = heap.used_heap_size / heap.heap_size_limit;
@@ -83,7 +93,10 @@ function detailed(deps: HttpRouteDeps) {
   const cpuStatus: CheckStatus = load1 / cores > 2 ? "warn" : "ok";
 
   const checks = {
-    database: { status: dbStatus, mode: deps.databaseMode, latencyMs: db.latencyMs, checkedAt: db.checkedAt.toISOString(), pool: { max: deps.poolMax }, error: db.error },
+    database: {
+      status: dbStatus, mode: deps.databaseMode, latencyMs: db.latencyMs, checkedAt: db.checkedAt.toISOString(),
+      pool: { max: deps.poolMax, ...poolReport }, error: db.error,
+    },
     memory: { status: memStatus, rssBytes: process.memoryUsage().rss, heapUsedBytes: heap.used_heap_size, heapLimitBytes: heap.heap_size_limit, heapRatio },
     disk,
     cpu: { status: cpuStatus, cores, load1, processCpuMicros: process.cpuUsage() },

@@ -7,6 +7,8 @@
 import type { PrincipalTypeName, SeverityName, AuditEventType } from "../domain/audit-events.js";
 import { ChainVerifier, type AuditRecord, type ChainHead, type Checkpoint, type CheckpointSigner, type VerifyResult } from "../domain/audit-chain.js";
 import type { Sql } from "./database.js";
+import { admitted } from "./admission.js";
+import { currentDeadline } from "./deadline.js";
 import { APP_ROLE, toConnectError, type DbContext, type Tx } from "./tx.js";
 
 /** A row of audit_log as postgres.js returns it (int8 arrives as a string). */
@@ -98,13 +100,14 @@ export async function loadCheckpoints(tx: Tx): Promise<Checkpoint[]> {
 export async function inSnapshot<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const userId = ctx.kind === "system" ? "" : ctx.userId;
   try {
-    return (await sql.begin("isolation level repeatable read read only", async (tx) => {
+    const snapshot = "isolation level repeatable read read only";
+    return (await admitted(sql, ctx, currentDeadline(), () => sql.begin(snapshot, async (tx) => {
       await tx`select set_config('role', ${APP_ROLE}, true),
                       set_config('app.user_id', ${userId}, true),
                       set_config('app.admin', ${ctx.kind === "admin" ? "on" : ""}, true),
                       set_config('app.system', ${ctx.kind === "system" ? "on" : ""}, true)`;
       return fn(tx);
-    })) as T;
+    }))) as T;
   } catch (err) {
     throw toConnectError(err);
   }

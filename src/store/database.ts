@@ -10,6 +10,7 @@ import path from "node:path";
 import postgres from "postgres";
 import type { Logger } from "../logger.js";
 import { lockDataDir } from "./data-dir-lock.js";
+import { Admission, attachLimits } from "./admission.js";
 
 export type Sql = postgres.Sql;
 export type DatabaseMode = "postgres" | "embedded";
@@ -26,6 +27,8 @@ export interface Database {
   readonly mode: DatabaseMode;
   /** Pool size the driver may open. */
   readonly poolMax: number;
+  /** Admission in front of the pool; absent when opened without limits (tests, tools). */
+  readonly admission: Admission | undefined;
   /** Runs `select 1`; resolves with the latency in ms or rejects after timeoutMs. */
   ping(timeoutMs: number): Promise<number>;
   close(): Promise<void>;
@@ -38,6 +41,8 @@ export interface DatabaseOptions {
   /** How long a new connection may take (TCP + startup); default 2 s. */
   connectTimeoutMs?: number;
   logger: Logger;
+  /** Admission and the default statement timeout (config.db); without them the pool is unguarded. */
+  limits?: { acquireTimeoutMs: number; maxConcurrentPerPrincipal: number; statementTimeoutMs: number };
 }
 
 /** Driver options shared by both modes. */
@@ -60,7 +65,7 @@ function driverOptions(max: number, logger: Logger, connectTimeoutMs = 2_000): p
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl !== undefined) {
     const sql = postgres(options.databaseUrl, driverOptions(options.poolMax, options.logger, options.connectTimeoutMs));
-    return wrap(sql, "postgres", options.poolMax, async () => sql.end({ timeout: 5 }));
+    return wrap(sql, "postgres", options.poolMax, options.limits, async () => sql.end({ timeout: 5 }));
   }
   return openEmbedded(options);
 }
@@ -94,7 +99,7 @@ async function openEmbedded(options: DatabaseOptions): Promise<Database> {
   });
   options.logger.info({ dataDir: dir }, "embedded database (PGlite) ready");
   const pglite = db;
-  return wrap(sql, "embedded", 1, async () => {
+  return wrap(sql, "embedded", 1, options.limits, async () => {
     try {
       await sql.end({ timeout: 5 });
       await server.stop();
@@ -105,12 +110,29 @@ async function openEmbedded(options: DatabaseOptions): Promise<Database> {
   });
 }
 
-function wrap(sql: Sql, mode: DatabaseMode, poolMax: number, close: () => Promise<void>): Database {
+function wrap(
+  sql: Sql,
+  mode: DatabaseMode,
+  poolMax: number,
+  limits: DatabaseOptions["limits"],
+  close: () => Promise<void>,
+): Database {
   let closed = false;
+  let admission: Admission | undefined;
+  if (limits) {
+    // One connection stays outside admission for single autocommit statements, the health ping
+    // first (see admission.ts); a one-connection pool (embedded) cannot spare it.
+    const capacity = poolMax > 1 ? poolMax - 1 : 1;
+    // Default: under half the slots, so even two stuck accounts leave room for everyone else.
+    const perKeyLimit = limits.maxConcurrentPerPrincipal || Math.max(1, Math.floor(capacity / 2));
+    admission = new Admission({ capacity, perKeyLimit, acquireTimeoutMs: limits.acquireTimeoutMs });
+    attachLimits(sql, { admission, statementTimeoutMs: limits.statementTimeoutMs });
+  }
   return {
     sql,
     mode,
     poolMax,
+    admission,
     async ping(timeoutMs) {
       const started = performance.now();
       let timer: NodeJS.Timeout | undefined;

@@ -6,6 +6,7 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type postgres from "postgres";
+import { admitted, limitsOf } from "./admission.js";
 import { currentDeadline } from "./deadline.js";
 import type { Sql } from "./database.js";
 import { assertDatabaseUp } from "./db-gate.js";
@@ -32,20 +33,29 @@ export const SYSTEM: DbContext = { kind: "system" };
 export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
   assertDatabaseUp(sql);
   const userId = ctx.kind === "system" ? "" : ctx.userId;
-  // The call's deadline becomes the transaction's statement_timeout (without one, the server's own
-  // setting stays), so Postgres cancels the SQL of a call whose client has stopped waiting.
+  // The call's deadline becomes the transaction's statement_timeout, so Postgres cancels the SQL of
+  // a call whose client has stopped waiting; the configured default bounds calls without one (the
+  // lower of both applies). A lock wait counts as statement time, so this bounds row-lock waits too:
+  // a lock_timeout would only relabel the same wait, and no transaction here idles waiting on a client.
   const deadline = currentDeadline();
-  const leftMs = deadline === undefined ? 0 : Math.floor(deadline - Date.now());
-  if (deadline !== undefined && leftMs <= 0) throw new ConnectError("deadline exceeded before the query started", Code.DeadlineExceeded);
+  if (deadline !== undefined && deadline <= Date.now()) {
+    throw new ConnectError("deadline exceeded before the query started", Code.DeadlineExceeded);
+  }
+  const defaultMs = limitsOf(sql)?.statementTimeoutMs ?? 0;
+  let byDefault = false;
   try {
-    return (await sql.begin(async (tx) => {
+    return await admitted(sql, ctx, deadline, () => sql.begin(async (tx) => {
+      const leftMs = deadline === undefined ? undefined : Math.max(1, Math.floor(deadline - Date.now()));
+      byDefault = defaultMs > 0 && (leftMs === undefined || defaultMs < leftMs);
+      const timeoutMs = byDefault ? String(defaultMs) : leftMs === undefined ? null : String(leftMs);
       // Sent at once and pipelined ahead of fn's first statement on the same connection (saves a
       // round trip per request); postgres.js queries are lazy, hence execute().
       const context = tx`select set_config('role', ${APP_ROLE}, true),
                       set_config('app.user_id', ${userId}, true),
                       set_config('app.admin', ${ctx.kind === "admin" ? "on" : ""}, true),
                       set_config('app.system', ${ctx.kind === "system" ? "on" : ""}, true),
-                      set_config('statement_timeout', coalesce(${deadline === undefined ? null : String(leftMs)}::text, current_setting('statement_timeout')), true)`.execute();
+                      set_config('statement_timeout',
+                        coalesce(${timeoutMs}::text, current_setting('statement_timeout')), true)`.execute();
       try {
         const result = await fn(tx);
         await context;
@@ -54,8 +64,11 @@ export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<
         await context; // a failed context is the root cause: report it rather than its fallout
         throw err;
       }
-    })) as T;
+    }) as Promise<T>);
   } catch (err) {
+    if (byDefault && (err as { code?: string }).code === "57014") {
+      throw new ConnectError(`database statement exceeded the server's ${defaultMs} ms limit`, Code.DeadlineExceeded);
+    }
     throw toConnectError(err);
   }
 }

@@ -19,7 +19,7 @@ function fakeDatabase(mode: DatabaseMode) {
   const answers: Answer[] = [];
   const sql = {} as Sql; // never queried while the gate is closed
   const db: Database = {
-    sql, mode, poolMax: 1, close: async () => {},
+    sql, mode, poolMax: 1, admission: undefined, close: async () => {},
     async ping() {
       const a = answers.shift() ?? "ok";
       if (a === "refused") throw new DatabaseUnavailableError("database unreachable", { cause: Object.assign(new Error("x"), { code: "ECONNREFUSED" }) });

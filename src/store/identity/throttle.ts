@@ -3,6 +3,8 @@
  * autocommit upserts on non-tenant tables (no RLS context needed): one round trip per check.
  */
 import type { Sql } from "../database.js";
+import { admitted } from "../admission.js";
+import { currentDeadline } from "../deadline.js";
 
 export interface WindowHit {
   hits: number;
@@ -37,7 +39,7 @@ export type Reservation = { allowed: true } | { allowed: false; retryAfterSecond
  * through per window. A success refunds its claim (refundLoginAttempt).
  */
 export async function reserveLoginAttempt(sql: Sql, key: string, p: LoginLimits): Promise<Reservation> {
-  return (await sql.begin(async (tx) => {
+  return (await admitted(sql, undefined, currentDeadline(), () => sql.begin(async (tx) => {
     await tx`insert into login_throttle (key) values (${key}) on conflict (key) do nothing`;
     const [row] = await tx<{ failures: number; window_expired: boolean; locked_left: number | null }[]>`
       select failures, window_start <= now() - make_interval(secs => ${p.windowSeconds}) as window_expired,
@@ -52,7 +54,7 @@ export async function reserveLoginAttempt(sql: Sql, key: string, p: LoginLimits)
         window_start = case when ${row!.window_expired} then now() else window_start end
       where key = ${key}`;
     return { allowed: true };
-  })) as Reservation;
+  }))) as Reservation;
 }
 
 export interface FailureOutcome {
@@ -66,7 +68,7 @@ export interface FailureOutcome {
  * back-off for persistent guessing.
  */
 export async function settleLoginFailure(sql: Sql, key: string, p: LoginLimits): Promise<FailureOutcome> {
-  return (await sql.begin(async (tx) => {
+  return (await admitted(sql, undefined, currentDeadline(), () => sql.begin(async (tx) => {
     const [row] = await tx<{ failures: number; lockouts: number; locked: boolean }[]>`
       select failures, lockouts, coalesce(locked_until > now(), false) as locked
       from login_throttle where key = ${key} for update`;
@@ -77,7 +79,7 @@ export async function settleLoginFailure(sql: Sql, key: string, p: LoginLimits):
         locked_until = now() + make_interval(secs => ${lockSeconds})
       where key = ${key}`;
     return { lockedForSeconds: lockSeconds };
-  })) as FailureOutcome;
+  }))) as FailureOutcome;
 }
 
 /**
