@@ -15,7 +15,13 @@ import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
 import { access, AccessClass, AccessRuleSchema } from "../../gen/memoric/v1/options_pb.js";
 import { decide, policiesFromOptions, policyOfRule, RPCS, type PrincipalView } from "../../src/domain/access-rules.js";
 import { isAuditEventType } from "../../src/domain/audit-events.js";
-import { isPermission, PERMISSIONS, permissionsOfRoles, ROLE_PERMISSIONS, ROLES } from "../../src/domain/permissions.js";
+import {
+  isPermission,
+  PERMISSIONS,
+  permissionsOfRoles,
+  ROLE_PERMISSIONS,
+  ROLES,
+} from "../../src/domain/permissions.js";
 import { authServiceWith } from "../support/descriptors.js";
 
 const OURS: readonly DescService[] = [AuthService, MemoryService, AuditService];
@@ -34,7 +40,7 @@ describe("the (memoric.v1.access) options", () => {
     expect(OURS.flatMap((s) => s.methods).length).toBeGreaterThan(30);
   });
 
-  it("name only permissions of PERMISSIONS and events of AUDIT_EVENTS, with a permission exactly when the class needs one", () => {
+  it("name only known permissions and events, and a permission exactly when the class needs one", () => {
     for (const s of OURS) {
       for (const m of s.methods) {
         const rule = getOption(m, access);
@@ -112,7 +118,8 @@ describe("reading the options", () => {
       [AccessClass.USER_SESSION, "user-session"],
     ] as const;
     for (const [accessClass, expected] of cases) {
-      expect(policyOfRule("p", rule({ accessClass }))).toEqual({ access: expected, event: "memory.created", resource: "memory" });
+      const policy = policyOfRule("p", rule({ accessClass }));
+      expect(policy).toEqual({ access: expected, event: "memory.created", resource: "memory" });
     }
     const perm = rule({ accessClass: AccessClass.PERMISSION, permission: "memories:write" });
     expect(policyOfRule("p", perm).access).toBe("memories:write");
@@ -128,7 +135,8 @@ describe("reading the options", () => {
       rule({ accessClass: AccessClass.PUBLIC, auditEvent: "" }),
       rule({ accessClass: AccessClass.PUBLIC, resource: "" }),
     ];
-    for (const r of bad) expect(() => policyOfRule("memoric.v1.X/Y", r)).toThrow(/memoric\.v1\.X\/Y: option \(memoric\.v1\.access\)/);
+    const named = /memoric\.v1\.X\/Y: option \(memoric\.v1\.access\)/;
+    for (const r of bad) expect(() => policyOfRule("memoric.v1.X/Y", r)).toThrow(named);
   });
 
   it("leaves out a method whose option was removed, so decide() denies it even to an admin", () => {
@@ -136,8 +144,9 @@ describe("reading the options", () => {
     const policies = policiesFromOptions([stripped]);
     expect(Object.keys(policies)).not.toContain("memoric.v1.AuthService/Register");
     expect(policies["memoric.v1.AuthService/Login"]?.access).toBe("public");
-    expect(decide("memoric.v1.AuthService/Register", undefined, policies)).toEqual({ allowed: false, reason: "unlisted" });
-    expect(decide("memoric.v1.AuthService/Register", user(["ADMIN"]), policies)).toEqual({ allowed: false, reason: "unlisted" });
+    const register = "memoric.v1.AuthService/Register";
+    expect(decide(register, undefined, policies)).toEqual({ allowed: false, reason: "unlisted" });
+    expect(decide(register, user(["ADMIN"]), policies)).toEqual({ allowed: false, reason: "unlisted" });
   });
 });
 
@@ -174,14 +183,16 @@ describe("decide()", () => {
       }
       expect(decide(procedure, { type: "api_key", permissions: new Set([required]) }).allowed).toBe(true);
       const allBut = new Set(PERMISSIONS.filter((p) => p !== required));
-      expect(decide(procedure, { type: "api_key", permissions: allBut })).toEqual({ allowed: false, reason: "forbidden" });
+      const forbidden = { allowed: false, reason: "forbidden" };
+      expect(decide(procedure, { type: "api_key", permissions: allBut })).toEqual(forbidden);
     }
   });
 
   it("denies user-session RPCs to API keys whatever their scope", () => {
     const everything: PrincipalView = { type: "api_key", permissions: new Set(PERMISSIONS) };
-    expect(decide("memoric.v1.AuthService/Logout", everything)).toEqual({ allowed: false, reason: "forbidden" });
-    expect(decide("memoric.v1.AuthService/ChangePassword", everything)).toEqual({ allowed: false, reason: "forbidden" });
+    const forbidden = { allowed: false, reason: "forbidden" };
+    expect(decide("memoric.v1.AuthService/Logout", everything)).toEqual(forbidden);
+    expect(decide("memoric.v1.AuthService/ChangePassword", everything)).toEqual(forbidden);
     expect(decide("memoric.v1.AuthService/Logout", { type: "user", permissions: new Set() }).allowed).toBe(true);
   });
 });

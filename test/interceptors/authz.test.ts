@@ -42,7 +42,8 @@ describe("an RPC without its access option", () => {
 
     expect(await codeOf(client.register({}))).toEqual({ code: Code.PermissionDenied, reason: "RPC_NOT_AVAILABLE" });
     expect(await codeOf(client.login({}))).toEqual({ code: "OK" });
-    expect(await codeOf(client.getCurrentUser({}))).toEqual({ code: Code.Unauthenticated, reason: "CREDENTIAL_MISSING" });
+    const unauthenticated = { code: Code.Unauthenticated, reason: "CREDENTIAL_MISSING" };
+    expect(await codeOf(client.getCurrentUser({}))).toEqual(unauthenticated);
     expect(handled).toEqual(["login"]);
   });
 
