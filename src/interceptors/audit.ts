@@ -1,5 +1,5 @@
 /**
- * Records the outcome of every audited RPC (those whose RPCS entry names an event; health and
+ * Records the outcome of every audited RPC (those whose access rule names an event; health and
  * reflection have none). Placed right inside the error interceptor, so it sees the raw outcome of
  * authentication, authorization, rate limiting and the handler.
  *
@@ -15,7 +15,7 @@
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { AUDIT_EVENTS, severityRank, type AuditEventType, type SeverityName } from "../domain/audit-events.js";
-import { RPCS } from "../domain/permissions.js";
+import { RPCS } from "../domain/access-rules.js";
 import type { AppDeps } from "../server/deps.js";
 import { codeName, type AuditEventInput } from "../store/audit-log.js";
 import { callStateKey, type CallInfo, type CallState } from "./call-context.js";

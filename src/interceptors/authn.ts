@@ -1,7 +1,7 @@
 /**
  * Authentication: `authorization: Bearer <credential>` only — a JWT access token or an `mk_` API
  * key — becomes the call's Principal. Nothing in a request body or query string is ever read.
- * Public RPCs (per the RPCS table) are not authenticated at all. A presented credential that is
+ * Public RPCs (per their access rule) are not authenticated at all. A presented credential that is
  * rejected counts against the client address's anonymous RPC budget (see rate-limit.ts).
  *
  * Revocation: a JWT is accepted only while its user is active, its token version is current and
@@ -13,7 +13,8 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { unauthenticatedError, type AuthReason } from "../domain/error-info.js";
 import { isUuid } from "../domain/accounts.js";
-import { apiKeyPermissions, isRoleName, permissionsOfRoles, RPCS, type RoleName } from "../domain/permissions.js";
+import { RPCS } from "../domain/access-rules.js";
+import { apiKeyPermissions, isRoleName, permissionsOfRoles, type RoleName } from "../domain/permissions.js";
 import { hashSecret, isApiKey } from "../security/secrets.js";
 import { TokenError } from "../security/tokens.js";
 import type { AppDeps } from "../server/deps.js";

@@ -1,14 +1,15 @@
-/** Authorization: the RPCS table decides; an RPC missing from it is denied (fail closed). */
+/** Authorization: the RPC's access rule decides; an RPC without one is denied (fail closed). */
 import type { Interceptor } from "@connectrpc/connect";
 import { permissionDenied, unauthenticatedError } from "../domain/error-info.js";
-import { decide, RPCS } from "../domain/permissions.js";
+import { decide, RPCS, type RpcPolicies } from "../domain/access-rules.js";
 import { callStateKey } from "./call-context.js";
 
-export function authzInterceptor(): Interceptor {
+/** `policies`: the served ones; a test passes those of a descriptor whose option was removed. */
+export function authzInterceptor(policies: RpcPolicies = RPCS): Interceptor {
   return (next) => async (req) => {
     const state = req.contextValues.get(callStateKey);
     const procedure = `${req.service.typeName}/${req.method.name}`;
-    const decision = decide(procedure, state?.principal);
+    const decision = decide(procedure, state?.principal, policies);
     if (decision.allowed) return next(req);
     if (decision.reason === "unauthenticated") {
       if (state) state.eventType = "auth.token.invalid";
@@ -18,7 +19,7 @@ export function authzInterceptor(): Interceptor {
     if (decision.reason === "unlisted") {
       throw permissionDenied(`${procedure} is not available`, "RPC_NOT_AVAILABLE", { procedure });
     }
-    const access = RPCS[procedure]?.access;
+    const access = policies[procedure]?.access;
     if (access === "user-session") {
       const message = `${procedure} needs a user session, not an API key`;
       throw permissionDenied(message, "USER_SESSION_REQUIRED", { procedure });

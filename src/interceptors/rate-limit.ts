@@ -4,7 +4,7 @@
  * trip per block rather than per call. Health and reflection are exempt: probes are never throttled.
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { RPCS } from "../domain/permissions.js";
+import { RPCS } from "../domain/access-rules.js";
 import type { AppDeps } from "../server/deps.js";
 import { LeasedLimiter } from "../domain/rate-lease.js";
 import { hitWindow } from "../store/identity/throttle.js";

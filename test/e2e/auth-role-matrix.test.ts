@@ -1,7 +1,7 @@
 /**
  * Spec: every RPC of AuthService, MemoryService and AuditService, called by an ADMIN, a USER, a
- * READ_ONLY user, a narrowly scoped API key and an anonymous caller, answers exactly what the RPCS
- * table implies. Expectations come from RPCS + decide(), so the test cannot drift from the table.
+ * READ_ONLY user, a narrowly scoped API key and an anonymous caller, answers exactly what its access
+ * rule implies. Expectations come from RPCS + decide(), so the test cannot drift from the proto options.
  *
  * Denied ⇒ exactly Unauthenticated (no credential) or PermissionDenied. Allowed ⇒ anything but
  * those (an empty request may well be InvalidArgument/NotFound/Unimplemented: authz let it through).
@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditService } from "../../gen/memoric/v1/audit_pb.js";
 import { AuthService, ListUsersRequestSchema, ListUsersResponseSchema } from "../../gen/memoric/v1/auth_pb.js";
 import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
-import { apiKeyPermissions, decide, permissionsOfRoles, RPCS, type PrincipalView } from "../../src/domain/permissions.js";
+import { decide, RPCS, type PrincipalView } from "../../src/domain/access-rules.js";
+import { apiKeyPermissions, permissionsOfRoles } from "../../src/domain/permissions.js";
 import { admin, bearerTransport, login, registerAndLogin, userWithRoles, type TestUser } from "../support/identity.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 

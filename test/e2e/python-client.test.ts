@@ -100,6 +100,8 @@ async function generateStubs(tools: Toolchain, outDir: string): Promise<void> {
   await run(tools.protoc, ["-I", path.join(PROTO_DIR, "grpc/health/v1"), ...common, "health.proto"]);
   // Our contract, as a client team would generate it: package memoric.v1 -> memoric/v1/auth_pb2.py.
   await run(tools.protoc, ["-I", PROTO_DIR, "-I", WKT_INCLUDE, ...common, "memoric/v1/auth.proto"]);
+  // auth.proto imports the access-rule option its methods carry: memoric/v1/options_pb2.py.
+  await run(tools.protoc, ["-I", PROTO_DIR, "-I", WKT_INCLUDE, `--python_out=${outDir}`, "memoric/v1/options.proto"]);
   // The standard error model, for reading grpc-status-details-bin: google/rpc/*_pb2.py.
   const rpc = ["google/rpc/status.proto", "google/rpc/error_details.proto"];
   await run(tools.protoc, ["-I", PROTO_DIR, "-I", WKT_INCLUDE, `--python_out=${outDir}`, ...rpc]);

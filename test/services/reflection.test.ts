@@ -197,8 +197,11 @@ describe.each(["v1", "v1alpha"])("grpc.reflection.%s.ServerReflection", (version
       "google/protobuf/field_mask.proto",
       "google/protobuf/struct.proto",
       "google/protobuf/timestamp.proto",
+      "memoric/v1/options.proto",
     ]);
-    expect(memory.map((p) => p.name).sort()).toEqual([...memory[0]!.dependency, "memoric/v1/memory.proto"].sort());
+    // options.proto in turn imports descriptor.proto (the extendee of its method option).
+    const transitive = [...memory[0]!.dependency, "google/protobuf/descriptor.proto", "memoric/v1/memory.proto"];
+    expect(memory.map((p) => p.name).sort()).toEqual(transitive.sort());
     expect(registryOf(memory).getMessage("memoric.v1.Memory")?.field.createdAt?.message?.typeName).toBe("google.protobuf.Timestamp");
 
     const timestamp = protosOf(await stream.ask({ file_by_filename: "google/protobuf/timestamp.proto" }));
@@ -230,5 +233,14 @@ describe.each(["v1", "v1alpha"])("grpc.reflection.%s.ServerReflection", (version
 
     const unknownType = await stream.ask({ all_extension_numbers_of_type: "memoric.v1.Nope" });
     expect(unknownType.error_response!.error_code).toBe(5);
+  });
+
+  it("serves the access-rule method option, so tools can read each RPC's rule", async () => {
+    const numbers = await stream.ask({ all_extension_numbers_of_type: "google.protobuf.MethodOptions" });
+    expect(numbers.all_extension_numbers_response).toMatchObject({ extension_number: [50001] });
+    const file = protosOf(await stream.ask({
+      file_containing_extension: { containing_type: "google.protobuf.MethodOptions", extension_number: 50001 },
+    }));
+    expect(file[0]!.name).toBe("memoric/v1/options.proto");
   });
 });
