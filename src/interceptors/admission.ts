@@ -7,7 +7,7 @@
  * for each other's. Also hands over the call's abort signal: a cancelled call stops waiting.
  */
 import type { Interceptor } from "@connectrpc/connect";
-import { RPCS } from "../domain/permissions.js";
+import { RPCS } from "../domain/access-rules.js";
 import { withCallScope } from "../store/admission.js";
 import { callStateKey } from "./call-context.js";
 import { clientAddressKey } from "./request-context.js";
