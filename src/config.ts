@@ -276,16 +276,16 @@ export interface Config {
 
 function bootstrapAdmin(env: Source): Config["auth"]["bootstrapAdmin"] {
   const together = "set together with the other MEMORIC_BOOTSTRAP_ADMIN_* variables";
-  const first = "First admin account, created at start-up if absent; set all three MEMORIC_BOOTSTRAP_ADMIN_* or none";
   const names = [
     "MEMORIC_BOOTSTRAP_ADMIN_USERNAME",
     "MEMORIC_BOOTSTRAP_ADMIN_EMAIL",
     "MEMORIC_BOOTSTRAP_ADMIN_PASSWORD",
   ] as const;
   const values = [
-    optional(env, names[0], "a username", `${first}: its username.`),
-    optional(env, names[1], "an email address", `${first}: its email.`),
-    secret(env, names[2], "a password the password policy accepts", `${first}: its password.`, "(unset)"),
+    optional(env, names[0], "a username",
+      "Username of a first admin, created at start-up if absent; set all three MEMORIC_BOOTSTRAP_ADMIN_* or none."),
+    optional(env, names[1], "an email address", "Email of that first admin."),
+    secret(env, names[2], "a password the password policy accepts", "Password of that first admin.", "(unset)"),
   ];
   if (values.every((v) => v === undefined)) return undefined;
   const missing = names.filter((_, i) => values[i] === undefined);
@@ -350,7 +350,7 @@ function readConfig(env: Source): Config {
     admin: {
       port: adminPort,
       host: str(env, "MEMORIC_ADMIN_HOST", host, "an address to bind", "Address the admin listener listens on.",
-        "(HOST)"),
+        "(value of HOST)"),
     },
     databaseUrl: databaseUrl(env, "DATABASE_URL", "PostgreSQL server; set, the service runs in production mode."),
     dataDir,
