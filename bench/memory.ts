@@ -1,5 +1,5 @@
 /**
- * Memory benchmarks (issue 4):
+ * Memory benchmarks:
  * - CreateMemory over gRPC at 64 concurrent calls (encrypted + indexed + audited), next to a raw
  *   postgres.js single-row INSERT baseline at the same concurrency and pool size, in the same run;
  *   the same load with MEMORIC_ENCRYPTION=off gives the cost of encryption; the store call alone

@@ -1,5 +1,5 @@
-// Clusters (issue 4, point 5): a user's memories grouped by (topic, category). Grouping happens in
-// SQL on the blind values; this module only writes the short extractive summary of a group.
+// Clusters: a user's memories grouped by (topic, category). Grouping happens in SQL on the blind
+// values; this module only writes the short extractive summary of a group.
 import { cutAtWord, splitSentences } from "./policies.js";
 
 export const CLUSTER_SUMMARY_CHARS = 240;

@@ -1,6 +1,6 @@
-// GetContext rendering (issue 4, point 6): the current thread's recent memories in chronological
-// order, then the most relevant other memories, as one block within a character budget. Budget is
-// measured in code points of the rendered `context` string, so what is returned always fits.
+// GetContext rendering: the current thread's recent memories in chronological order, then the most
+// relevant other memories, as one block within a character budget. Budget is measured in code points
+// of the rendered `context` string, so what is returned always fits.
 import { ChatRole, Importance } from "../../gen/memoric/v1/memory_pb.js";
 import { cutAtWord } from "./policies.js";
 

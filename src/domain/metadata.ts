@@ -1,4 +1,4 @@
-// Metadata without an LLM (issue 4, point 2): topic, category, importance and entities derived
+// Metadata without an LLM: topic, category, importance and entities derived
 // deterministically from the content. Caller-supplied values always win; these only fill gaps.
 // Everything here is pure and locale-independent so the same content always yields the same values.
 

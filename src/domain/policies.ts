@@ -1,35 +1,9 @@
-// Pure parts of the memory policies (issue 4, point 5): tiers by age, extractive trimming and
-// per-thread summaries. Extractive on purpose: no model, deterministic, and every sentence of a
-// summary is a sentence the user actually stored (nothing invented).
+// Pure parts of the memory policies: extractive trimming and per-thread summaries (tiers and
+// retention are applied in SQL, store/policies.ts). Extractive on purpose: no model, deterministic,
+// and every sentence of a summary is a sentence the user actually stored (nothing invented).
 import { analyze } from "./text.js";
 
 export const TIER = { short: 1, mid: 2, long: 3 } as const;
-
-export interface TierPolicy {
-  midTermAfterDays: number;
-  longTermAfterDays: number;
-}
-
-/** The tier a memory of this age belongs in (tiers only ever advance). */
-export function tierForAge(ageDays: number, current: number, p: TierPolicy): number {
-  let tier: number = TIER.short;
-  if (ageDays >= p.midTermAfterDays) tier = TIER.mid;
-  if (ageDays >= p.longTermAfterDays) tier = TIER.long;
-  return Math.max(tier, current);
-}
-
-export interface RetentionPolicy {
-  shortTermRetentionDays: number;
-  midTermRetentionDays: number;
-  longTermRetentionDays: number;
-}
-
-/** Retention in days for a tier; 0 = keep forever. */
-export function retentionDays(tier: number, p: RetentionPolicy): number {
-  if (tier === TIER.short) return p.shortTermRetentionDays;
-  if (tier === TIER.mid) return p.midTermRetentionDays;
-  return p.longTermRetentionDays;
-}
 
 /** Sentences, keeping their punctuation; newlines also end a sentence. */
 export function splitSentences(text: string): string[] {

@@ -166,7 +166,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   };
 
   const http1 = http.createServer(
-    { headersTimeout: config.limits.headersTimeoutMs, requestTimeout: config.limits.requestTimeoutMs, keepAliveTimeout: 5_000 },
+    {
+      headersTimeout: config.limits.headersTimeoutMs,
+      requestTimeout: config.limits.requestTimeoutMs,
+      keepAliveTimeout: 5_000,
+      // Node checks those two timeouts on this interval (default 30 s): a stalled request would outlive them.
+      connectionsCheckingInterval: Math.min(1_000, config.limits.headersTimeoutMs),
+    },
     handler,
   );
   const h2 = http2.createServer({ settings: { maxConcurrentStreams: config.limits.maxConcurrentStreams } }, handler);

@@ -7,7 +7,8 @@ import type http from "node:http";
 import type http2 from "node:http2";
 import net from "node:net";
 
-const H2_PREFACE_START = Buffer.from("PRI");
+/** Waiting for all of it keeps a client that stalls inside the preface under the first-bytes timeout. */
+const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
 export interface ProtocolListener {
   readonly server: net.Server;
@@ -30,9 +31,9 @@ export function createProtocolListener(
     let head = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       head = Buffer.concat([head, chunk]);
-      const n = Math.min(head.length, H2_PREFACE_START.length);
-      const isH2 = head.subarray(0, n).equals(H2_PREFACE_START.subarray(0, n));
-      if (isH2 && head.length < H2_PREFACE_START.length) return; // need more bytes to decide
+      const n = Math.min(head.length, H2_PREFACE.length);
+      const isH2 = head.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+      if (isH2 && head.length < H2_PREFACE.length) return; // need more bytes to decide
       socket.off("data", onData);
       socket.pause();
       socket.setTimeout(0);

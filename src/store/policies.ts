@@ -1,5 +1,5 @@
 /**
- * The memory policies (issue 4, point 5), for every user: expiry (expires_at or per-tier retention)
+ * The memory policies, run for every user: expiry (expires_at or per-tier retention)
  * deletes rows with their terms and versions; tiers advance by age; long memories in mid/long tiers
  * are trimmed and threads with enough memories get one summary memory per (user, thread) — both
  * non-destructive (the previous state stays in memory_versions).

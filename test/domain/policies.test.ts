@@ -1,20 +1,9 @@
-/** Spec: tiers advance by age only; trimming and summaries are extractive and respect the budget. */
+/**
+ * Spec: trimming and summaries are extractive and respect the budget. (Tiers and retention are SQL:
+ * test/store/memories-policies.test.ts.)
+ */
 import { describe, expect, it } from "vitest";
-import { cutAtWord, PolicyCounts, retentionDays, splitSentences, summarizeThread, tierForAge, trimText } from "../../src/domain/policies.js";
-
-describe("tiers and retention", () => {
-  const p = { midTermAfterDays: 7, longTermAfterDays: 30 };
-  it("advances by age and never goes back", () => {
-    expect(tierForAge(1, 1, p)).toBe(1);
-    expect(tierForAge(7, 1, p)).toBe(2);
-    expect(tierForAge(31, 1, p)).toBe(3);
-    expect(tierForAge(1, 3, p)).toBe(3);
-  });
-  it("looks up retention per tier (0 = forever)", () => {
-    const r = { shortTermRetentionDays: 10, midTermRetentionDays: 0, longTermRetentionDays: 365 };
-    expect([1, 2, 3].map((t) => retentionDays(t, r))).toEqual([10, 0, 365]);
-  });
-});
+import { cutAtWord, PolicyCounts, splitSentences, summarizeThread, trimText } from "../../src/domain/policies.js";
 
 describe("text", () => {
   it("splits sentences, newlines included", () => {

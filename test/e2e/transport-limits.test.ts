@@ -12,9 +12,15 @@ import { startTestServer, type TestServer } from "../support/server.js";
 import { grpcCheck, grpcHealthClient } from "./grpc-clients.js";
 
 const ALLOWED = "https://app.example.com";
+/** Short, so a stalled connection's fate is seen within the test. */
+const HEADERS_TIMEOUT_MS = 1_000;
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ MEMORIC_CORS_ORIGINS: ALLOWED, MEMORIC_MAX_MESSAGE_BYTES: "4096" });
+  server = await startTestServer({
+    MEMORIC_CORS_ORIGINS: ALLOWED,
+    MEMORIC_MAX_MESSAGE_BYTES: "4096",
+    MEMORIC_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
+  });
 });
 afterAll(async () => {
   await server.close();
@@ -97,15 +103,20 @@ describe("CORS", () => {
   });
 });
 
-function rawExchange(port: number, payload: Buffer | string): Promise<string> {
-  return new Promise((resolve) => {
+/** Writes the payload, then waits for the server to close the connection (or gives up after giveUpMs). */
+function rawExchange(port: number, payload: Buffer | string, giveUpMs = 1500) {
+  return new Promise<{ answer: string; closedByServer: boolean }>((resolve) => {
     const socket = net.connect(port, "127.0.0.1");
-    let out = "";
-    socket.on("data", (d) => (out += d.toString("latin1")));
-    socket.on("close", () => resolve(out));
-    socket.on("error", () => resolve(out));
+    let answer = "";
+    let gaveUp = false;
+    socket.on("data", (d) => (answer += d.toString("latin1")));
+    socket.on("close", () => resolve({ answer, closedByServer: !gaveUp }));
+    socket.on("error", () => undefined); // a reset also ends in "close"
     socket.write(payload);
-    setTimeout(() => socket.destroy(), 1500);
+    setTimeout(() => {
+      gaveUp = true;
+      socket.destroy();
+    }, giveUpMs);
   });
 }
 
@@ -115,14 +126,25 @@ describe("protocol mixes do not crash anything", () => {
     const head =
       `POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/grpc\r\n` +
       `TE: trailers\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
-    const answer = await rawExchange(server.port, Buffer.concat([Buffer.from(head), body]));
+    const { answer } = await rawExchange(server.port, Buffer.concat([Buffer.from(head), body]));
     expect(answer).toMatch(/^HTTP\/1\.1 \d{3}/);
   });
 
-  it("garbage bytes and a truncated HTTP/2 preface are dropped", async () => {
-    await rawExchange(server.port, "\x00\x01\x02 not http at all\r\n\r\n");
-    await rawExchange(server.port, "PRI * HTTP/2.0\r\n");
-    await rawExchange(server.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n"); // never finishes its headers
+  it("garbage bytes get a 400 and a closed connection", async () => {
+    const garbage = await rawExchange(server.port, "\x00\x01\x02 not http at all\r\n\r\n");
+    expect(garbage).toEqual({ answer: expect.stringMatching(/^HTTP\/1\.1 400 /), closedByServer: true });
+  });
+
+  it("a truncated HTTP/2 preface or unfinished headers are dropped once the headers timeout passes", async () => {
+    // The server's timeout checks run about once a second on top of the timeout itself.
+    const giveUpMs = HEADERS_TIMEOUT_MS + 3_000;
+    const [preface, headers] = await Promise.all([
+      rawExchange(server.port, "PRI * HTTP/2.0\r\n", giveUpMs),
+      rawExchange(server.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n", giveUpMs), // never finishes its headers
+    ]);
+    expect(preface).toEqual({ answer: "", closedByServer: true });
+    expect(headers.closedByServer).toBe(true);
+    expect(headers.answer).not.toMatch(/^HTTP\/1\.1 2/); // never served
   });
 
   it("the server is still healthy afterwards", async () => {

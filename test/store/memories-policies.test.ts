@@ -148,6 +148,70 @@ describe("policies", () => {
   });
 });
 
+// The tier and retention rules live in SQL (store/policies.ts): pinned here at their boundaries.
+describe("tiers and retention, as the policy run applies them", () => {
+  const policyEnv = {
+    MEMORIC_POLICY_MID_TERM_AFTER_DAYS: "7",
+    MEMORIC_POLICY_LONG_TERM_AFTER_DAYS: "30",
+    MEMORIC_POLICY_TRIM_ABOVE_CHARS: "80",
+    MEMORIC_POLICY_SUMMARY_MIN_MEMORIES: "3",
+  };
+  /** A memory of the given tier whose created_at lies ageHours in the past. */
+  async function aged(user: string, tier: number, ageHours: number) {
+    const m = await write(user, `tier ${tier}, ${ageHours} hours old`);
+    await f.sql`
+      update memories set tier = ${tier}, created_at = now() - ${ageHours} * interval '1 hour' where id = ${m.id}`;
+    return m.id;
+  }
+
+  it("advances tiers by age (mid after 7 days, long after 30), skipping mid when due, and never back", async () => {
+    const u = await f.newUser();
+    const cases: [ageDays: number, tier: number, expected: number][] = [
+      [1, 1, 1],
+      [6.9, 1, 1],
+      [7, 1, 2],
+      [29.9, 1, 2],
+      [30, 1, 3],
+      [40, 2, 3],
+      [1, 2, 2],
+      [1, 3, 3],
+    ];
+    const ids: string[] = [];
+    for (const [days, tier] of cases) ids.push(await aged(u, tier, days * 24));
+    await run();
+    const rows = await f.sql<{ id: string; tier: number }[]>`select id, tier from memories where id = any(${ids})`;
+    const tiers = new Map(rows.map((r) => [r.id, r.tier]));
+    expect(cases.map(([days, tier], i) => [days, tier, tiers.get(ids[i]!)])).toEqual(cases);
+  });
+
+  it("deletes by per-tier retention (0 = forever), judged on the tier the memory had when the run began", async () => {
+    await f.reopen({
+      ...policyEnv,
+      MEMORIC_RETENTION_SHORT_TERM_DAYS: "10",
+      MEMORIC_RETENTION_MID_TERM_DAYS: "0",
+      MEMORIC_RETENTION_LONG_TERM_DAYS: "365",
+    });
+    try {
+      const u = await f.newUser();
+      const cases: [ageDays: number, tier: number, kept: boolean][] = [
+        [9, 1, true],
+        [11, 1, false],
+        [1000, 2, true],
+        [364, 3, true],
+        [366, 3, false],
+      ];
+      const ids: string[] = [];
+      for (const [days, tier] of cases) ids.push(await aged(u, tier, days * 24));
+      await run();
+      const rows = await f.sql<{ id: string }[]>`select id from memories where id = any(${ids})`;
+      const left = new Set(rows.map((r) => r.id));
+      expect(cases.map(([days, tier], i) => [days, tier, left.has(ids[i]!)])).toEqual(cases);
+    } finally {
+      await f.reopen({ ...policyEnv, MEMORIC_RETENTION_SHORT_TERM_DAYS: "60" });
+    }
+  });
+});
+
 describe("clusters", () => {
   it("groups by topic and category with counts and a summary, rebuilt atomically, per user", async () => {
     const u = await f.newUser();
