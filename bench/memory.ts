@@ -63,7 +63,10 @@ function corpus(seed = 7) {
   const SKIP = 100;
   const cdf: number[] = [];
   let sum = 0;
-  for (let k = SKIP + 1; k <= vocab.length; k++) cdf.push((sum += 1 / k));
+  for (let k = SKIP + 1; k <= vocab.length; k++) {
+    sum += 1 / k;
+    cdf.push(sum);
+  }
   const word = () => {
     const x = rand() * sum;
     let lo = 0;

@@ -76,7 +76,7 @@ export function auditInterceptor(deps: AppDeps): Interceptor {
       req.contextValues.set(callStateKey, state); // shared by the inner interceptors and the handler
     }
     const procedure = `${req.service.typeName}/${req.method.name}`;
-    const policy = Object.prototype.hasOwnProperty.call(RPCS, procedure) ? RPCS[procedure] : undefined;
+    const policy = Object.hasOwn(RPCS, procedure) ? RPCS[procedure] : undefined;
     // Listed without an event (health, reflection): never audited. Unlisted: only its denial is.
     if (!config.audit.enabled || (policy && !policy.event)) return next(req);
     const s = state;

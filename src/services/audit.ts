@@ -7,7 +7,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   AuditLogSchema, ChainFaultSchema, EventTypeCountSchema, EventTypeSchema, MethodCountSchema, SeverityLevelSchema, Severity,
   type AuditLog, type AuditService,

@@ -11,7 +11,7 @@ import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { createHmac, randomBytes } from "node:crypto";
 import type { Logger } from "../logger.js";
 import type { DecryptionTarget } from "../metrics/metrics.js";
-import { ciphertextKeyId, DataKey, DecryptionError, type AssociatedData } from "../security/crypto.js";
+import { ciphertextKeyId, type DataKey, DecryptionError, type AssociatedData } from "../security/crypto.js";
 import { blindTerm } from "../security/blind-index.js";
 import { normalizeLabel } from "../domain/metadata.js";
 import type { Tx } from "./tx.js";

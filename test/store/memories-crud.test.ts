@@ -14,7 +14,7 @@ import {
   CreateMemoryRequestSchema,
   DeleteMemoriesRequestSchema,
   ListMemoriesRequestSchema,
-  MemoryFilterSchema,
+  type MemoryFilterSchema,
   Importance,
   MemoryTier,
   type CreateMemoryRequest,

@@ -4,7 +4,7 @@
  * authentication interceptor would set it. Same database modes as the rest of the suite.
  */
 import { create, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextValues, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
+import { type Code, ConnectError, createContextValues, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
 import { Writable } from "node:stream";
 import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
 import { loadConfig, type Config } from "../../src/config.js";

@@ -4,7 +4,7 @@
  * nothing), upgrading a database written with encryption off, per-user data key rotation, and
  * crypto-shredding (after eraseUserData a backup copy of the rows cannot be decrypted any more).
  */
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { keysAdd, keysDisable, keysList, keysPromote, keysRewrap, KeyInUseError } from "../../src/cli/keys.js";
 import { DataKey, MasterKeyring } from "../../src/security/crypto.js";
@@ -43,7 +43,12 @@ describe("master key rotation", () => {
     await f.reopen({ MEMORIC_KEYSET: promoted.keyset });
     const carol = await f.newUser("carol");
     await write(f, carol, "carol is new");
-    const ids = async () => (await f!.sql<{ user_id: string; id: string }[]>`select user_id, master_key_id::text as id from user_keys`).reduce<Record<string, string>>((o, r) => ({ ...o, [r.user_id]: r.id }), {});
+    const ids = async () =>
+      Object.fromEntries(
+        (await f!.sql<{ user_id: string; id: string }[]>`select user_id, master_key_id::text as id from user_keys`).map(
+          (r) => [r.user_id, r.id],
+        ),
+      );
     expect((await ids())[carol]).toBe(String(added.keyId));
     expect((await ids())[alice]).toBe(String(oldId));
     expect(await read(f, alice, a1.id)).toBe("alice edited it");
