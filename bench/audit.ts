@@ -158,7 +158,7 @@ export async function benchAudit(options: AuditBenchOptions = {}): Promise<Audit
   }
 }
 
-export interface AuditRpcFigures {
+interface AuditRpcFigures {
   /** Distinct callers: all of one principal's rows go to one chain shard, so 1 caller = 1 head lock. */
   principals: number;
   createMemoryOffPerSec: number;

@@ -23,7 +23,7 @@ export const PERMISSIONS = [
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** DESIGN §3: what only ADMIN holds; USER holds everything else. */
-export const ADMIN_ONLY_PERMISSIONS: readonly Permission[] = ["policies:execute", "audit:read", "users:manage"];
+const ADMIN_ONLY_PERMISSIONS: readonly Permission[] = ["policies:execute", "audit:read", "users:manage"];
 
 export const ROLE_PERMISSIONS: Readonly<Record<RoleName, readonly Permission[]>> = {
   ADMIN: PERMISSIONS,
@@ -36,7 +36,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<RoleName, readonly Permission[]>>
  * the caller's own account), "user-session" (a JWT session, not an API key: changing the password
  * or ending sessions must not be possible with a leaked key), or one permission.
  */
-export type Access = "public" | "authenticated" | "user-session" | Permission;
+type Access = "public" | "authenticated" | "user-session" | Permission;
 
 export interface RpcPolicy {
   access: Access;

@@ -43,7 +43,7 @@ function callInfoOf(req: AnyRequest, state: CallState): CallInfo {
 }
 
 /** The row describing how the call ended; undefined when there is nothing to record. */
-export function outcomeEvent(rpcEvent: AuditEventType | undefined, state: CallState, err: unknown): AuditEventInput | undefined {
+function outcomeEvent(rpcEvent: AuditEventType | undefined, state: CallState, err: unknown): AuditEventInput | undefined {
   const refine = { resourceType: state.resourceType, resourceId: state.resourceId, details: state.details };
   if (err === undefined) {
     const type = state.eventType ?? rpcEvent;

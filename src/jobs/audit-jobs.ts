@@ -16,7 +16,7 @@ import { AUDIT_COLUMNS, rowToRecord, type AuditRow } from "../store/audit-verify
 import { SERVICE_VERSION } from "../version.js";
 
 /** Shared by every replica: serializes checkpoint and retention writers. */
-export const AUDIT_JOB_LOCK_KEY = 0x61756474; // "audt"
+const AUDIT_JOB_LOCK_KEY = 0x61756474; // "audt"
 const DAY_MS = 86_400_000;
 
 type HeadRow = { shard: number; seq: string; hash: string };

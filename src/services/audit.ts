@@ -67,7 +67,7 @@ function range(startField: string, start: Date | undefined, endField: string, en
   if (start && end && end.getTime() < start.getTime()) throw invalid(endField, `must not be before ${startField}`);
 }
 
-export function toAuditLog(r: AuditRow): AuditLog {
+function toAuditLog(r: AuditRow): AuditLog {
   return create(AuditLogSchema, {
     id: r.id,
     shard: r.shard,

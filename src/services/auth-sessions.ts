@@ -42,7 +42,7 @@ export function checkPassword(password: string, ctx: { username?: string; email?
   }
 }
 
-export function sessionFactory(deps: AppDeps) {
+function sessionFactory(deps: AppDeps) {
   /** Opens a session (refresh-token family) inside tx; the access token is signed after commit. */
   async function openSession(tx: Tx, userId: string): Promise<{ sessionId: string; refreshToken: string }> {
     const sessionId = await sessions.createSession(tx, userId, deps.config.auth.refreshTtlSeconds);

@@ -29,7 +29,7 @@ interface GroupRow extends MemoryRow {
 }
 
 /** Recomputes the user's clusters inside tx; returns how many were written. */
-export async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string): Promise<number> {
+async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string): Promise<number> {
   // Largest groups first; for each, its CLUSTER_SAMPLE most important, most recent memories.
   const rows = await tx<GroupRow[]>`
     with groups as (

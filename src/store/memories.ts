@@ -33,12 +33,12 @@ export interface MemoryStoreDeps {
 
 export type Actor = CallInfo | SystemActor;
 
-export function notFound(): ConnectError {
+function notFound(): ConnectError {
   return new ConnectError("memory not found", Code.NotFound);
 }
 
 /** Selects and decrypts memories of one user; `where` continues `where m.user_id = $user`. */
-export async function readMemories(deps: MemoryStoreDeps, tx: Tx, userId: string, where: ReturnType<Tx>, tail: ReturnType<Tx> = tx``): Promise<MemoryRecord[]> {
+async function readMemories(deps: MemoryStoreDeps, tx: Tx, userId: string, where: ReturnType<Tx>, tail: ReturnType<Tx> = tx``): Promise<MemoryRecord[]> {
   const rows = await tx<MemoryRow[]>`select ${memoryColumns(tx)} from memories m where m.user_id = ${userId} ${where} ${tail}`;
   if (rows.length === 0) return [];
   return withDataKey(tx, deps.keys, deps.logger, userId, "memory", (key) => Promise.all(rows.map((r) => openRow(key, r))));
@@ -188,7 +188,7 @@ export async function deleteMemories(deps: MemoryStoreDeps, userId: string, acto
 }
 
 /** Superseded versions oldest first, then the current state (reason "current"). */
-export async function readHistory(deps: MemoryStoreDeps, tx: Tx, userId: string, ids: string[]): Promise<Map<string, VersionRecord[]>> {
+async function readHistory(deps: MemoryStoreDeps, tx: Tx, userId: string, ids: string[]): Promise<Map<string, VersionRecord[]>> {
   return openVersions(deps, tx, userId, ids);
 }
 

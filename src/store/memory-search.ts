@@ -26,7 +26,7 @@ import { inTx, userContext, type Tx } from "./tx.js";
 
 export const CANDIDATE_CAP = 200;
 /** Query terms beyond this are ignored (bounded work per query). */
-export const MAX_QUERY_TERMS = 32;
+const MAX_QUERY_TERMS = 32;
 
 export interface SearchInput {
   query: string;
@@ -56,7 +56,7 @@ interface RankedRow extends MemoryRow {
 
 type Fragment = ReturnType<Tx>;
 
-export function weightsOf(deps: MemoryStoreDeps): ScoreWeights {
+function weightsOf(deps: MemoryStoreDeps): ScoreWeights {
   return deps.config.search;
 }
 

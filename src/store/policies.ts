@@ -40,7 +40,7 @@ export interface PolicyRunResult {
 class Rollback extends Error {}
 class LeaseLost extends Error {}
 
-export function policyBusy(): ConnectError {
+function policyBusy(): ConnectError {
   return new ConnectError("another policy run is in progress, retry later", Code.Aborted);
 }
 

@@ -49,7 +49,7 @@ type Call<M> = M extends { input: infer I extends DescMessage; output: infer O e
     : (req: MessageInitShape<I>, ctx: HandlerContext) => Promise<MessageShape<O>>
   : never;
 /** The service's handlers taking message inits (defaults filled like the wire would) and typed full replies. */
-export type TestService = { [K in keyof Methods]: Call<Methods[K]> };
+type TestService = { [K in keyof Methods]: Call<Methods[K]> };
 
 function typed(impl: ReturnType<typeof memoryService>): TestService {
   const out: Record<string, unknown> = {};

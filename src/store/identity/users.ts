@@ -42,12 +42,6 @@ export async function findUserById(tx: Tx, id: string): Promise<UserRow | undefi
   return row;
 }
 
-export async function userExists(tx: Tx, username: string, email: string): Promise<boolean> {
-  const [row] = await tx<{ n: number }[]>`
-    select count(*)::int as n from users where lower(username) = lower(${username}) or lower(email) = lower(${email})`;
-  return (row?.n ?? 0) > 0;
-}
-
 export async function touchLastLogin(tx: Tx, id: string): Promise<void> {
   await tx`update users set last_login_at = now() where id = ${id}`;
 }
