@@ -135,7 +135,8 @@ async function storeCreate(server: TestServer, o: MemoryBenchOptions, users: num
 /** Raw postgres.js single-row INSERT with the server's own pool size (same number of connections). */
 async function rawInsert(server: TestServer, o: MemoryBenchOptions): Promise<{ run: Runner; close: () => Promise<void> }> {
   const sql = server.config.databaseUrl ? postgres(server.config.databaseUrl, { max: server.config.db.poolMax, onnotice: () => {} }) : server.db.sql;
-  await sql`create table if not exists bench_raw (id uuid primary key, user_id uuid not null, content text not null, created_at timestamptz not null default now())`;
+  await sql`create table if not exists bench_raw (id uuid primary key, user_id uuid not null, content text not null,
+            created_at timestamptz not null default now())`;
   const userId = crypto.randomUUID();
   const c = corpus(13);
   return {

@@ -127,7 +127,14 @@ export async function run(argv: string[]): Promise<number> {
     const config = loadConfig();
     const deps = await openCore(config, createLogger("warn"));
     try {
-      process.stdout.write(`${await usersCreateCommand(deps, { username: values.username, email: values.email, fullName: values["full-name"] ?? "", role: values.role ?? "USER", password })}\n`);
+      const created = await usersCreateCommand(deps, {
+        username: values.username,
+        email: values.email,
+        fullName: values["full-name"] ?? "",
+        role: values.role ?? "USER",
+        password,
+      });
+      process.stdout.write(`${created}\n`);
     } finally {
       await deps.db.close();
     }
@@ -140,7 +147,13 @@ export async function run(argv: string[]): Promise<number> {
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`memoric: ${err instanceof ConfigError ? `invalid configuration: ${err.message}` : err instanceof Error ? err.message : String(err)}\n`);
+    const message =
+      err instanceof ConfigError
+        ? `invalid configuration: ${err.message}`
+        : err instanceof Error
+          ? err.message
+          : String(err);
+    process.stderr.write(`memoric: ${message}\n`);
     process.exit(1);
   },
 );

@@ -2,8 +2,8 @@ import type { AuditEventType } from "./audit-events.js";
 
 /**
  * Who may do what — the one source of truth (DESIGN.md §3). Every RPC of every served service has
- * exactly one entry in RPCS (its access rule and audit event); the authorization interceptor reads it and denies any RPC that
- * is missing (fail closed). A test walks every service descriptor against this table.
+ * exactly one entry in RPCS (its access rule and audit event); the authorization interceptor reads it
+ * and denies any RPC that is missing (fail closed). A test walks every service descriptor against this table.
  */
 
 export const ROLES = ["ADMIN", "USER", "READ_ONLY"] as const;

@@ -43,7 +43,8 @@ async function insertCheckpoint(tx: Tx, key: Buffer, time: Date, prunedThrough?:
   const cp = signCheckpoint({ id, time, heads: await currentHeads(tx), ...(prunedThrough?.length ? { prunedThrough } : {}) }, key);
   await tx`insert into audit_checkpoints (id, time, heads, pruned_through, signature)
            values (${id}, ${cp.time}, ${tx.json(cp.heads as unknown as postgres.JSONValue)},
-                   ${cp.prunedThrough ? tx.json(cp.prunedThrough as unknown as postgres.JSONValue) : null}, ${cp.signature})`;
+                   ${cp.prunedThrough ? tx.json(cp.prunedThrough as unknown as postgres.JSONValue) : null},
+                  ${cp.signature})`;
   return cp;
 }
 

@@ -177,7 +177,8 @@ async function appendRecord(tx: Tx | Sql, f: Omit<AuditRecordFields, "seq">): Pr
   const [head, tail] = splitCanonical(f);
   const [row] = await tx<{ seq: string; prev_hash: string; hash: string }[]>`
     select seq, prev_hash, hash from audit_append(${f.shard}, ${f.id}, ${f.time}, ${f.eventType}, ${f.severity},
-      ${f.principalId}, ${f.principalType}, ${f.roles}::text[], ${f.service}, ${f.method}, ${f.resourceType}, ${f.resourceId},
+      ${f.principalId}, ${f.principalType}, ${f.roles}::text[], ${f.service}, ${f.method},
+      ${f.resourceType}, ${f.resourceId},
       ${f.success}, ${f.code}, ${f.errorMessage}, ${f.clientAddress}, ${f.userAgent}, ${f.requestId}, ${f.sessionId},
       ${tx.json(f.details as postgres.JSONValue)}, ${head}, ${tail})`;
   const r: AuditRecord = { ...f, seq: Number(row!.seq), prevHash: row!.prev_hash, hash: row!.hash };

@@ -45,7 +45,9 @@ export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<
                       set_config('app.user_id', ${userId}, true),
                       set_config('app.admin', ${ctx.kind === "admin" ? "on" : ""}, true),
                       set_config('app.system', ${ctx.kind === "system" ? "on" : ""}, true),
-                      set_config('statement_timeout', coalesce(${deadline === undefined ? null : String(leftMs)}::text, current_setting('statement_timeout')), true)`.execute();
+                      set_config('statement_timeout',
+                                 coalesce(${deadline === undefined ? null : String(leftMs)}::text,
+                                          current_setting('statement_timeout')), true)`.execute();
       try {
         const result = await fn(tx);
         await context;
