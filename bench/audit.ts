@@ -107,7 +107,8 @@ export async function benchAudit(options: AuditBenchOptions = {}): Promise<Audit
   try {
     const sql = db.sql;
     await migrate(sql, createLogger("silent"));
-    await sql`create table bench_plain (id uuid primary key, user_id uuid not null, payload text not null, created_at timestamptz not null default now())`;
+    await sql`create table bench_plain (id uuid primary key, user_id uuid not null, payload text not null,
+              created_at timestamptz not null default now())`;
     await sql`grant select, insert on bench_plain to memoric_app`;
     const writers: Record<"w16" | "w1", AuditWriter> = {
       w16: createAuditWriter({ sql, config: { enabled: true, shards: 16 } }),
@@ -117,7 +118,8 @@ export async function benchAudit(options: AuditBenchOptions = {}): Promise<Audit
       const call = callOf(i);
       return inTx(sql, userContext(call.principal!.userId), async (tx) => {
         const id = crypto.randomUUID();
-        await tx`insert into bench_plain (id, user_id, payload) values (${id}, ${call.principal!.userId}, ${"x".repeat(200)})`;
+        const userId = call.principal!.userId;
+        await tx`insert into bench_plain (id, user_id, payload) values (${id}, ${userId}, ${"x".repeat(200)})`;
         // Last statement of the transaction, as the writer's contract asks: the head lock is held to commit.
         if (audit) await audit.record(tx, call, { type: "memory.created", success: true, resourceType: "memory", resourceId: id });
       });
@@ -158,7 +160,7 @@ export async function benchAudit(options: AuditBenchOptions = {}): Promise<Audit
   }
 }
 
-export interface AuditRpcFigures {
+interface AuditRpcFigures {
   /** Distinct callers: all of one principal's rows go to one chain shard, so 1 caller = 1 head lock. */
   principals: number;
   createMemoryOffPerSec: number;

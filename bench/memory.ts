@@ -63,7 +63,10 @@ function corpus(seed = 7) {
   const SKIP = 100;
   const cdf: number[] = [];
   let sum = 0;
-  for (let k = SKIP + 1; k <= vocab.length; k++) cdf.push((sum += 1 / k));
+  for (let k = SKIP + 1; k <= vocab.length; k++) {
+    sum += 1 / k;
+    cdf.push(sum);
+  }
   const word = () => {
     const x = rand() * sum;
     let lo = 0;
@@ -132,7 +135,8 @@ async function storeCreate(server: TestServer, o: MemoryBenchOptions, users: num
 /** Raw postgres.js single-row INSERT with the server's own pool size (same number of connections). */
 async function rawInsert(server: TestServer, o: MemoryBenchOptions): Promise<{ run: Runner; close: () => Promise<void> }> {
   const sql = server.config.databaseUrl ? postgres(server.config.databaseUrl, { max: server.config.db.poolMax, onnotice: () => {} }) : server.db.sql;
-  await sql`create table if not exists bench_raw (id uuid primary key, user_id uuid not null, content text not null, created_at timestamptz not null default now())`;
+  await sql`create table if not exists bench_raw (id uuid primary key, user_id uuid not null, content text not null,
+            created_at timestamptz not null default now())`;
   const userId = crypto.randomUUID();
   const c = corpus(13);
   return {

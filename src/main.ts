@@ -18,8 +18,10 @@ async function main(): Promise<void> {
   const server = await startServer(config, logger);
   if (process.stdout.isTTY || config.printBanner) {
     process.stderr.write(
-      `\nMemoric is listening on ${server.url} (gRPC, gRPC-Web and Connect on one port; database: ${server.db.mode})\n` +
-        `Try: curl -s -X POST ${server.url}/grpc.health.v1.Health/Check -H 'content-type: application/json' -d '{}'\n\n`,
+      `\nMemoric is listening on ${server.url} ` +
+        `(gRPC, gRPC-Web and Connect on one port; database: ${server.db.mode})\n` +
+        `Try: curl -s -X POST ${server.url}/grpc.health.v1.Health/Check ` +
+        `-H 'content-type: application/json' -d '{}'\n\n`,
     );
   }
   let signalled = false;

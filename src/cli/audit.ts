@@ -20,6 +20,8 @@ export interface AuditVerifyOptions {
   write?: (line: string) => void;
 }
 
+const checkedBefore = (result: { checked: number }) => `${result.checked} rows checked before`;
+
 export async function auditVerifyCommand(options: AuditVerifyOptions): Promise<number> {
   const { config, logger } = options;
   const write = options.write ?? ((line: string) => process.stdout.write(line + "\n"));
@@ -55,9 +57,10 @@ export async function auditVerifyCommand(options: AuditVerifyOptions): Promise<n
     } else if (!bad) {
       write(`audit chain OK: ${result.checked} rows checked, ${result.checkpointsVerified} checkpoints verified`);
     } else if (bad.reason === "bad_checkpoint") {
-      write(`audit chain BROKEN: checkpoint ${bad.checkpointId} has an invalid signature (${result.checked} rows checked before)`);
+      write(`audit chain BROKEN: checkpoint ${bad.checkpointId} has an invalid signature (${checkedBefore(result)})`);
     } else {
-      write(`audit chain BROKEN at shard ${bad.shard} seq ${bad.seq}${bad.id ? ` (row ${bad.id})` : ""}: ${bad.reason} (${result.checked} rows checked before)`);
+      const row = bad.id ? ` (row ${bad.id})` : "";
+      write(`audit chain BROKEN at shard ${bad.shard} seq ${bad.seq}${row}: ${bad.reason} (${checkedBefore(result)})`);
     }
     return result.ok ? 0 : 1;
   } finally {

@@ -52,7 +52,7 @@ export async function keysPromote(keysetBase64: string, keyId: number): Promise<
 }
 
 /** Data keys still wrapped under a master key id (what disable would make unreadable). */
-export async function countWrappedUnder(sql: Sql, keyId: number): Promise<number> {
+async function countWrappedUnder(sql: Sql, keyId: number): Promise<number> {
   const [row] = await inTx(sql, SYSTEM, (tx) => tx<{ n: number }[]>`select count(*)::int as n from user_keys where master_key_id = ${keyId}`);
   return row?.n ?? 0;
 }

@@ -12,7 +12,7 @@ import type { AuditEventType, PrincipalTypeName, SeverityName } from "./audit-ev
 export const DEFAULT_SHARDS = 16;
 export const GENESIS_HASH = "0".repeat(64);
 /** Bumped if the canonical form ever changes; it is part of every hashed/signed encoding. */
-export const CANONICAL_VERSION = 1;
+const CANONICAL_VERSION = 1;
 
 export interface AuditRecord {
   id: string;
@@ -51,7 +51,7 @@ export interface CheckpointSigner {
   verify(data: Buffer, signature: Buffer): boolean;
 }
 
-export function hmacSigner(key: Buffer): CheckpointSigner {
+function hmacSigner(key: Buffer): CheckpointSigner {
   // The key comes from config and is never stored in the DB: a DB-only attacker cannot re-sign.
   if (key.length < 32) throw new RangeError("checkpoint HMAC key must be at least 32 bytes");
   const mac = (data: Buffer) => createHmac("sha256", key).update(data).digest();
@@ -169,7 +169,7 @@ export function verifyCheckpointSignature(cp: Checkpoint, key: Buffer | Checkpoi
   return wellFormed && signer.verify(canonicalizeCheckpoint(cp), Buffer.from(hex, "hex"));
 }
 
-export type ChainFaultReason = "modified" | "missing" | "reordered" | "truncated" | "bad_checkpoint";
+type ChainFaultReason = "modified" | "missing" | "reordered" | "truncated" | "bad_checkpoint";
 export interface ChainFault {
   shard: number; seq: number; // both -1 for bad_checkpoint (then checkpointId says which)
   id: string | null; // the offending row, null when it does not exist

@@ -67,7 +67,7 @@ export type AuditEventType = keyof typeof AUDIT_EVENTS;
 export const AUDIT_EVENT_TYPES = Object.freeze(Object.keys(AUDIT_EVENTS) as AuditEventType[]);
 
 export function isAuditEventType(s: string): s is AuditEventType {
-  return Object.prototype.hasOwnProperty.call(AUDIT_EVENTS, s);
+  return Object.hasOwn(AUDIT_EVENTS, s);
 }
 
 export function isSeverityName(s: string): s is SeverityName {

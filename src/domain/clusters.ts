@@ -2,7 +2,7 @@
 // values; this module only writes the short extractive summary of a group.
 import { cutAtWord, splitSentences } from "./policies.js";
 
-export const CLUSTER_SUMMARY_CHARS = 240;
+const CLUSTER_SUMMARY_CHARS = 240;
 /** Representatives decrypted per cluster to name and summarize it. */
 export const CLUSTER_SAMPLE = 5;
 /** Clusters kept per user (largest first); the long tail of one-memory topics is dropped. */

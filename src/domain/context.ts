@@ -7,7 +7,7 @@ import { cutAtWord } from "./policies.js";
 export type ContextFormatName = "text" | "structured" | "chat";
 
 /** Chat roles by their proto enum value (the contract is the one definition). */
-export const ROLE_NAMES: Record<number, string> = {
+const ROLE_NAMES: Record<number, string> = {
   [ChatRole.UNSPECIFIED]: "user",
   [ChatRole.USER]: "user",
   [ChatRole.ASSISTANT]: "assistant",
@@ -32,7 +32,7 @@ export interface ContextItem {
   createdAt: Date;
 }
 
-export interface ContextMessageOut {
+interface ContextMessageOut {
   role: number;
   content: string;
 }

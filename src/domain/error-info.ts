@@ -7,7 +7,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 
-export const ERROR_DOMAIN = "memoric.dev";
+const ERROR_DOMAIN = "memoric.dev";
 
 export type DenialReason =
   /** The caller lacks the permission the RPC needs (metadata: permission, procedure). */
@@ -27,7 +27,7 @@ export type AuthReason =
   /** Anything else: unknown, revoked, forged or wrong credential (deliberately not told apart). */
   | "CREDENTIAL_INVALID";
 
-export function errorInfo(reason: string, metadata: Record<string, string> = {}) {
+function errorInfo(reason: string, metadata: Record<string, string> = {}) {
   return { desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason, domain: ERROR_DOMAIN, metadata }) };
 }
 

@@ -45,8 +45,8 @@ export class HealthRegistry {
 
   /** Calls listener on every change of name's status until the returned function is called. */
   subscribe(name: string, listener: Listener): () => void {
-    let set = this.listeners.get(name);
-    if (!set) this.listeners.set(name, (set = new Set()));
+    const set = this.listeners.get(name) ?? new Set<Listener>();
+    this.listeners.set(name, set);
     set.add(listener);
     return () => {
       set.delete(listener);

@@ -18,7 +18,8 @@ export interface DerivedMetadata {
 const NON_TOPIC = new Set(
   (
     "i me my we our you your he she it they them a an the and or but if then so to of in on at by for with from " +
-    "is am are was were be been being do does did done have has had having will would can could should shall may might must " +
+    "is am are was were be been being do does did done have has had having will would can could should shall " +
+    "may might must " +
     "not no yes ok okay also just very really quite always never often sometimes usually every each any some all " +
     "like likes liked love loves loved hate hates hated prefer prefers preferred want wants wanted need needs needed " +
     "think thinks thought know knows knew said says say tell told make makes made get gets got go goes went " +
@@ -29,22 +30,42 @@ const NON_TOPIC = new Set(
 );
 
 /** category -> cue words (lower case, matched as whole words or word prefixes of length >= 5). */
-const CATEGORY_CUES: ReadonlyArray<readonly [string, readonly string[]]> = [
-  ["health", ["allergic", "allergy", "allergies", "medication", "medicine", "doctor", "diagnosed", "symptom", "pain", "sick", "illness", "diabetic", "diabetes", "asthma", "vaccine", "hospital", "therapy", "epipen", "surgery", "blood"]],
-  ["security", ["password", "passcode", "pin", "2fa", "token", "credential", "credentials", "login", "ssn", "secret"]],
-  ["food", ["food", "eat", "eats", "eating", "vegan", "vegetarian", "peanut", "peanuts", "gluten", "coffee", "tea", "pizza", "sushi", "restaurant", "dinner", "lunch", "breakfast", "cook", "cooking", "recipe", "spicy"]],
-  ["work", ["work", "job", "meeting", "project", "deadline", "manager", "colleague", "office", "client", "customer", "sprint", "report", "career", "salary", "team"]],
-  ["finance", ["bank", "budget", "money", "invoice", "payment", "tax", "taxes", "loan", "mortgage", "invest", "investment", "stock", "credit", "expense", "expenses"]],
-  ["travel", ["travel", "trip", "flight", "flights", "hotel", "airport", "vacation", "holiday", "passport", "visa", "train", "booking"]],
-  ["schedule", ["appointment", "schedule", "calendar", "tomorrow", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "weekly", "daily", "remind", "reminder"]],
-  ["relationships", ["wife", "husband", "partner", "son", "daughter", "mother", "father", "mom", "dad", "sister", "brother", "friend", "friends", "family", "girlfriend", "boyfriend", "kids", "children"]],
-  ["technology", ["code", "coding", "software", "programming", "python", "typescript", "javascript", "database", "server", "api", "bug", "deploy", "laptop", "computer", "linux"]],
-  ["preferences", ["prefer", "prefers", "preferred", "favorite", "favourite", "likes", "dislikes", "enjoy", "enjoys", "love", "loves", "hate", "hates"]],
-];
+const CATEGORY_CUES: ReadonlyArray<readonly [string, readonly string[]]> = Object.entries({
+  health:
+    "allergic allergy allergies medication medicine doctor diagnosed symptom pain sick illness diabetic diabetes " +
+    "asthma vaccine hospital therapy epipen surgery blood",
+  security: "password passcode pin 2fa token credential credentials login ssn secret",
+  food:
+    "food eat eats eating vegan vegetarian peanut peanuts gluten coffee tea pizza sushi restaurant dinner lunch " +
+    "breakfast cook cooking recipe spicy",
+  work: "work job meeting project deadline manager colleague office client customer sprint report career salary team",
+  finance: "bank budget money invoice payment tax taxes loan mortgage invest investment stock credit expense expenses",
+  travel: "travel trip flight flights hotel airport vacation holiday passport visa train booking",
+  schedule:
+    "appointment schedule calendar tomorrow monday tuesday wednesday thursday friday saturday sunday weekly daily " +
+    "remind reminder",
+  relationships:
+    "wife husband partner son daughter mother father mom dad sister brother friend friends family girlfriend " +
+    "boyfriend kids children",
+  technology:
+    "code coding software programming python typescript javascript database server api bug deploy laptop computer " +
+    "linux",
+  preferences: "prefer prefers preferred favorite favourite likes dislikes enjoy enjoys love loves hate hates",
+}).map(([category, cues]) => [category, cues.split(" ")]);
 
-const CRITICAL_CUES = new Set(["allergic", "allergy", "allergies", "anaphylaxis", "anaphylactic", "epipen", "emergency", "password", "passcode", "ssn", "medication", "diabetic", "seizure", "seizures", "suicidal", "overdose"]);
-const HIGH_CUES = new Set(["always", "never", "must", "important", "critical", "remember", "deadline", "urgent", "birthday", "anniversary", "diagnosed", "avoid", "cannot", "cant", "dont"]);
-const LOW_CUES = new Set(["ok", "okay", "thanks", "thank", "hello", "hi", "hey", "bye", "lol", "cool", "nice", "sure", "hmm"]);
+const CRITICAL_CUES = new Set(
+  (
+    "allergic allergy allergies anaphylaxis anaphylactic epipen emergency password passcode ssn medication diabetic " +
+    "seizure seizures suicidal overdose"
+  ).split(" "),
+);
+const HIGH_CUES = new Set(
+  (
+    "always never must important critical remember deadline urgent birthday anniversary diagnosed avoid cannot cant " +
+    "dont"
+  ).split(" "),
+);
+const LOW_CUES = new Set("ok okay thanks thank hello hi hey bye lol cool nice sure hmm".split(" "));
 
 const WORD = /[\p{L}\p{N}][\p{L}\p{M}\p{N}'’-]*/gu;
 
@@ -76,7 +97,11 @@ export function deriveTopic(text: string): string {
   let bestKey: [number, number, number] = [0, 0, 0];
   for (const [w, { n, first }] of stats) {
     const key: [number, number, number] = [n, Math.min(w.length, 12), -first];
-    if (best === "" || key[0] > bestKey[0] || (key[0] === bestKey[0] && (key[1] > bestKey[1] || (key[1] === bestKey[1] && key[2] > bestKey[2])))) {
+    if (
+      best === "" ||
+      key[0] > bestKey[0] ||
+      (key[0] === bestKey[0] && (key[1] > bestKey[1] || (key[1] === bestKey[1] && key[2] > bestKey[2])))
+    ) {
       best = w;
       bestKey = key;
     }
@@ -110,7 +135,37 @@ export function deriveImportance(text: string): ImportanceLevel {
 }
 
 // Capitalised words that start sentences or are pronouns/months are not names by themselves.
-const NOT_NAMES = new Set(["I", "The", "A", "An", "My", "Our", "We", "You", "He", "She", "It", "They", "This", "That", "These", "Those", "And", "But", "Or", "If", "When", "Please", "Thanks", "Hello", "Hi", "Yes", "No", "Ok", "OK"]);
+const NOT_NAMES = new Set([
+  "I",
+  "The",
+  "A",
+  "An",
+  "My",
+  "Our",
+  "We",
+  "You",
+  "He",
+  "She",
+  "It",
+  "They",
+  "This",
+  "That",
+  "These",
+  "Those",
+  "And",
+  "But",
+  "Or",
+  "If",
+  "When",
+  "Please",
+  "Thanks",
+  "Hello",
+  "Hi",
+  "Yes",
+  "No",
+  "Ok",
+  "OK",
+]);
 const NAME_CONNECTORS = new Set(["of", "de", "van", "von", "da", "del", "la", "le", "du", "bin", "al"]);
 // Periods end tokens (so they can end sentences); titles like "Dr." are re-joined below.
 const TOKEN = /[\p{L}\p{M}\p{N}][\p{L}\p{M}\p{N}'’&-]*|[.!?;:]+/gu;
@@ -173,7 +228,10 @@ export interface SuppliedMetadata {
 }
 
 /** Caller-supplied values win; only what is missing is derived. */
-export function deriveMetadata(content: string, supplied: SuppliedMetadata = {}): DerivedMetadata & { derived: { topic: boolean; category: boolean; importance: boolean } } {
+export function deriveMetadata(
+  content: string,
+  supplied: SuppliedMetadata = {},
+): DerivedMetadata & { derived: { topic: boolean; category: boolean; importance: boolean } } {
   const topic = supplied.topic?.trim() ?? "";
   const category = supplied.category?.trim() ?? "";
   const importance = supplied.importance ?? 0;

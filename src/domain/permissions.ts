@@ -20,7 +20,7 @@ export const PERMISSIONS = [
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** DESIGN §3: what only ADMIN holds; USER holds everything else. */
-export const ADMIN_ONLY_PERMISSIONS: readonly Permission[] = ["policies:execute", "audit:read", "users:manage"];
+const ADMIN_ONLY_PERMISSIONS: readonly Permission[] = ["policies:execute", "audit:read", "users:manage"];
 
 export const ROLE_PERMISSIONS: Readonly<Record<RoleName, readonly Permission[]>> = {
   ADMIN: PERMISSIONS,

@@ -43,7 +43,7 @@ function callInfoOf(req: AnyRequest, state: CallState): CallInfo {
 }
 
 /** The row describing how the call ended; undefined when there is nothing to record. */
-export function outcomeEvent(rpcEvent: AuditEventType | undefined, state: CallState, err: unknown): AuditEventInput | undefined {
+function outcomeEvent(rpcEvent: AuditEventType | undefined, state: CallState, err: unknown): AuditEventInput | undefined {
   const refine = { resourceType: state.resourceType, resourceId: state.resourceId, details: state.details };
   if (err === undefined) {
     const type = state.eventType ?? rpcEvent;
@@ -76,7 +76,7 @@ export function auditInterceptor(deps: AppDeps): Interceptor {
       req.contextValues.set(callStateKey, state); // shared by the inner interceptors and the handler
     }
     const procedure = `${req.service.typeName}/${req.method.name}`;
-    const policy = Object.prototype.hasOwnProperty.call(RPCS, procedure) ? RPCS[procedure] : undefined;
+    const policy = Object.hasOwn(RPCS, procedure) ? RPCS[procedure] : undefined;
     // Listed without an event (health, reflection): never audited. Unlisted: only its denial is.
     if (!config.audit.enabled || (policy && !policy.event)) return next(req);
     const s = state;

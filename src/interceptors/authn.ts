@@ -117,7 +117,7 @@ export function authnInterceptor(deps: AppDeps, cache: RevocationCache): Interce
         : null;
       cache.jwt.set(key, auth);
     }
-    if (!auth || !auth.active || auth.sessionRevoked || auth.tokenVersion !== claims.ver) {
+    if (!auth?.active || auth.sessionRevoked || auth.tokenVersion !== claims.ver) {
       throw unauthenticated(state, "access token revoked");
     }
     const roles = roleNames(auth.roles);

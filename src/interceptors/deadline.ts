@@ -9,7 +9,10 @@ import { withDeadline } from "../store/deadline.js";
 
 const GRPC_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
 
-/** Milliseconds from a `grpc-timeout` ("100m", "5S") or `connect-timeout-ms` header; undefined if absent or malformed. */
+/**
+ * Milliseconds from a `grpc-timeout` ("100m", "5S") or `connect-timeout-ms` header; undefined if absent or
+ * malformed.
+ */
 export function timeoutFromHeaders(header: Headers): number | undefined {
   const grpc = header.get("grpc-timeout");
   if (grpc) {

@@ -14,7 +14,7 @@ import { requestIdKey } from "./request-context.js";
 /** How connect-es words a request message it could not decode; it reports it as Internal. */
 const PARSE_FAILURE = "parse binary: ";
 /** The retry delay advertised when a retryable error does not name one. */
-export const DEFAULT_RETRY_AFTER_SECONDS = 1;
+const DEFAULT_RETRY_AFTER_SECONDS = 1;
 
 /**
  * The client's bytes did not decode (truncated field, invalid UTF-8): InvalidArgument. Only
@@ -30,7 +30,7 @@ function hasDetail(err: ConnectError, typeName: string): boolean {
 }
 
 /** ResourceExhausted/Unavailable get RetryInfo from `retry-after` (seconds), which is set if absent. */
-export function withRetryInfo(err: ConnectError): ConnectError {
+function withRetryInfo(err: ConnectError): ConnectError {
   if (err.code !== Code.ResourceExhausted && err.code !== Code.Unavailable) return err;
   if (hasDetail(err, RetryInfoSchema.typeName)) return err;
   const header = err.metadata.get("retry-after");

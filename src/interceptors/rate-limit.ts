@@ -30,9 +30,11 @@ export function rateLimitInterceptor(deps: AppDeps): Interceptor {
     if (!policy?.event) return next(req);
     const state = req.contextValues.get(callStateKey);
     const principal = state?.principal;
-    const key = principal
-      ? `rpc:${principal.type === "api_key" ? "k" : "u"}:${principal.type === "api_key" ? principal.credentialId : principal.userId}`
-      : `rpc:a:${req.contextValues.get(clientAddressKey)}`;
+    const key = !principal
+      ? `rpc:a:${req.contextValues.get(clientAddressKey)}`
+      : principal.type === "api_key"
+        ? `rpc:k:${principal.credentialId}`
+        : `rpc:u:${principal.userId}`;
     const limit = principal ? abuse.rpcPerWindow : abuse.anonymousRpcPerWindow;
     const taken = await limiter.take(key, limit);
     if (!taken.allowed) {

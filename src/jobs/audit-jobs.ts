@@ -17,7 +17,7 @@ import { AUDIT_COLUMNS, rowToRecord, type AuditRow } from "../store/audit-verify
 import { SERVICE_VERSION } from "../version.js";
 
 /** Shared by every replica: serializes checkpoint and retention writers. */
-export const AUDIT_JOB_LOCK_KEY = 0x61756474; // "audt"
+const AUDIT_JOB_LOCK_KEY = 0x61756474; // "audt"
 const DAY_MS = 86_400_000;
 
 type HeadRow = { shard: number; seq: string; hash: string };
@@ -44,7 +44,8 @@ async function insertCheckpoint(tx: Tx, key: Buffer, time: Date, prunedThrough?:
   const cp = signCheckpoint({ id, time, heads: await currentHeads(tx), ...(prunedThrough?.length ? { prunedThrough } : {}) }, key);
   await tx`insert into audit_checkpoints (id, time, heads, pruned_through, signature)
            values (${id}, ${cp.time}, ${tx.json(cp.heads as unknown as postgres.JSONValue)},
-                   ${cp.prunedThrough ? tx.json(cp.prunedThrough as unknown as postgres.JSONValue) : null}, ${cp.signature})`;
+                   ${cp.prunedThrough ? tx.json(cp.prunedThrough as unknown as postgres.JSONValue) : null},
+                  ${cp.signature})`;
   return cp;
 }
 

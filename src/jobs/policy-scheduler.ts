@@ -8,7 +8,7 @@ import type { AppDeps, BackgroundJob } from "../server/deps.js";
 import { storeDeps } from "../store/memories.js";
 import { runPolicies } from "../store/policies.js";
 
-export const POLICY_ACTOR = { system: "policy-scheduler" } as const;
+const POLICY_ACTOR = { system: "policy-scheduler" } as const;
 
 export function startPolicyScheduler(deps: AppDeps): BackgroundJob {
   const intervalMs = deps.config.memory.policies.intervalSeconds * 1000;

@@ -11,10 +11,10 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client
 export type GrpcType = "unary" | "client_stream" | "server_stream" | "bidi_stream";
 export type AuditAppendMode = "transaction" | "standalone";
 /** Why a Login was refused. "throttled" = refused by the brute-force limit before any password check. */
-export type LoginFailureReason = "unknown_user" | "wrong_password" | "inactive_account" | "throttled";
-export type LockoutScope = "account" | "address";
+type LoginFailureReason = "unknown_user" | "wrong_password" | "inactive_account" | "throttled";
+type LockoutScope = "account" | "address";
 /** Which budget refused the call: the RPC budgets (by kind of caller) or the password-guessing ones. */
-export type RateLimitScope =
+type RateLimitScope =
   | "rpc_user"
   | "rpc_api_key"
   | "rpc_anonymous"
@@ -24,7 +24,7 @@ export type RateLimitScope =
 /** What failed to decrypt: a user's wrapped data key, or rows sealed with it. */
 export type DecryptionTarget = "data_key" | "memory" | "memory_version" | "memory_cluster";
 /** ok / dry_run: the run completed; busy: another runner held the lease; failed: it threw. */
-export type PolicyRunOutcome = "ok" | "dry_run" | "busy" | "failed";
+type PolicyRunOutcome = "ok" | "dry_run" | "busy" | "failed";
 
 export interface GrpcLabels {
   grpc_type: GrpcType;

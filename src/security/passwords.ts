@@ -7,12 +7,12 @@ import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import bcrypt from "bcrypt";
 
-export const DEFAULT_MIN_PASSWORD_LENGTH = 12;
-export const MIN_PASSWORD_LENGTH_FLOOR = 8;
-export const MAX_PASSWORD_BYTES = 72;
-export const MIN_BCRYPT_COST = 10;
-export const MAX_BCRYPT_COST = 31;
-export const DEFAULT_BCRYPT_COST = 12;
+const DEFAULT_MIN_PASSWORD_LENGTH = 12;
+const MIN_PASSWORD_LENGTH_FLOOR = 8;
+const MAX_PASSWORD_BYTES = 72;
+const MIN_BCRYPT_COST = 10;
+const MAX_BCRYPT_COST = 31;
+const DEFAULT_BCRYPT_COST = 12;
 
 export type PasswordRule =
   | "type"

@@ -4,13 +4,13 @@
 // them: there is nothing to brute-force, unlike human passwords which need bcrypt.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
-export const API_KEY_PREFIX = "mk_";
+const API_KEY_PREFIX = "mk_";
 /** Random bytes in an API key (256 bits). */
-export const API_KEY_RANDOM_BYTES = 32;
+const API_KEY_RANDOM_BYTES = 32;
 /** Characters of the key kept in clear for lookup/display ("mk_" + 7). */
-export const API_KEY_DISPLAY_PREFIX_LENGTH = 10;
+const API_KEY_DISPLAY_PREFIX_LENGTH = 10;
 /** Below this an opaque token is guessable in principle; refuse to make one. */
-export const MIN_OPAQUE_TOKEN_BYTES = 16;
+const MIN_OPAQUE_TOKEN_BYTES = 16;
 
 // base64url of 32 bytes is exactly 43 characters, no padding.
 const API_KEY_RE = /^mk_[A-Za-z0-9_-]{43}$/;

@@ -12,7 +12,7 @@ import { aead, binaryInsecure, generateNewKeysetHandle, KeysetHandle } from "tin
 // Registers the AES-GCM and AES-CTR-HMAC key managers in Tink's global registry (once per process).
 aead.register();
 
-export const AES_GCM_TYPE_URL = "type.googleapis.com/google.crypto.tink.AesGcmKey";
+const AES_GCM_TYPE_URL = "type.googleapis.com/google.crypto.tink.AesGcmKey";
 
 // google.crypto.tink.KeyStatusType / OutputPrefixType enum values (tink.proto).
 const STATUS_ENABLED = 1;
@@ -21,7 +21,7 @@ const STATUS_DESTROYED = 3;
 const PREFIX_TINK = 1;
 
 /** TINK-prefixed outputs start with 0x01 then the 4-byte big-endian key id (CryptoFormat). */
-export const TINK_PREFIX_SIZE = 5;
+const TINK_PREFIX_SIZE = 5;
 const TINK_START_BYTE = 1;
 
 /** Thrown for keysets that cannot be parsed, fail validation, or violate our AES-256-GCM policy. */
@@ -34,7 +34,7 @@ export interface AeadPrimitive {
   decrypt(ciphertext: Uint8Array, associatedData: Uint8Array): Promise<Uint8Array>;
 }
 
-export type KeyStatus = "enabled" | "disabled" | "destroyed" | "unknown";
+type KeyStatus = "enabled" | "disabled" | "destroyed" | "unknown";
 export interface KeyInfo {
   id: number;
   status: KeyStatus;

@@ -14,7 +14,7 @@ import {
 } from "node:crypto";
 import { SignJWT, calculateJwkThumbprint, errors, exportJWK, jwtVerify, type JWK } from "jose";
 
-export interface AccessTokenClaims {
+interface AccessTokenClaims {
   sub: string;
   jti: string;
   iat: number;
@@ -41,7 +41,7 @@ export class TokenError extends Error {
   }
 }
 
-export type AccessTokenAlgorithm = "HS256" | "EdDSA" | "ES256";
+type AccessTokenAlgorithm = "HS256" | "EdDSA" | "ES256";
 
 export interface TokenServiceOptions {
   /** HS256 shared secret: raw UTF-8, or "base64:<base64>"; at least 32 bytes once decoded. */
@@ -54,7 +54,7 @@ export interface TokenServiceOptions {
   clockSkewSeconds: number;
 }
 
-export interface IssuedAccessToken {
+interface IssuedAccessToken {
   token: string;
   jti: string;
   expiresAt: Date;
@@ -72,8 +72,8 @@ export interface TokenService {
   jwks(): { keys: JWK[] } | null;
 }
 
-export const ACCESS_TOKEN_TYP = "at+jwt";
-export const MIN_HS256_SECRET_BYTES = 32;
+const ACCESS_TOKEN_TYP = "at+jwt";
+const MIN_HS256_SECRET_BYTES = 32;
 // Far above any token we issue; bounds the work an attacker can make us do per request.
 const MAX_TOKEN_LENGTH = 8192;
 const ALLOWED_HEADER_PARAMS = new Set(["alg", "typ", "kid"]);

@@ -7,7 +7,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   AuditLogSchema, ChainFaultSchema, EventTypeCountSchema, EventTypeSchema, MethodCountSchema, SeverityLevelSchema, Severity,
   type AuditLog, type AuditService,
@@ -67,7 +67,7 @@ function range(startField: string, start: Date | undefined, endField: string, en
   if (start && end && end.getTime() < start.getTime()) throw invalid(endField, `must not be before ${startField}`);
 }
 
-export function toAuditLog(r: AuditRow): AuditLog {
+function toAuditLog(r: AuditRow): AuditLog {
   return create(AuditLogSchema, {
     id: r.id,
     shard: r.shard,

@@ -12,7 +12,7 @@ const ROLE_TO_PROTO: Readonly<Record<RoleName, Role>> = {
   READ_ONLY: Role.READ_ONLY,
 };
 
-export function roleToProto(role: RoleName): Role {
+function roleToProto(role: RoleName): Role {
   return ROLE_TO_PROTO[role];
 }
 

@@ -42,7 +42,7 @@ export function checkPassword(password: string, ctx: { username?: string; email?
   }
 }
 
-export function sessionFactory(deps: AppDeps) {
+function sessionFactory(deps: AppDeps) {
   /** Opens a session (refresh-token family) inside tx; the access token is signed after commit. */
   async function openSession(tx: Tx, userId: string): Promise<{ sessionId: string; refreshToken: string }> {
     const sessionId = await sessions.createSession(tx, userId, deps.config.auth.refreshTtlSeconds);
@@ -154,7 +154,7 @@ export function sessionHandlers(deps: AppDeps, cache: RevocationCache) {
       }
       if (spent.kind === "invalid") return { kind: "invalid" as const };
       const user = await users.findUserById(tx, spent.userId);
-      if (!user || !user.active) return { kind: "invalid" as const };
+      if (!user?.active) return { kind: "invalid" as const };
       const refreshToken = generateOpaqueToken(32);
       await sessions.insertRefreshToken(tx, spent.sessionId, user.id, hashSecret(refreshToken));
       await audit.record(tx, info, { type: "auth.token.refreshed", success: true, resourceType: "session", resourceId: spent.sessionId, details: { user_id: user.id } });

@@ -45,7 +45,7 @@ function enumValue(value: number, max: number, field: string): number {
   return value;
 }
 
-export function content(value: string, cfg: Config["memory"], field = "content"): string {
+function content(value: string, cfg: Config["memory"], field = "content"): string {
   if (value.trim() === "") throw invalid(field, "must not be empty");
   const bytes = Buffer.byteLength(value, "utf8");
   if (bytes > cfg.maxContentBytes) throw invalid(field, `at most ${cfg.maxContentBytes} bytes of UTF-8 (got ${bytes})`);

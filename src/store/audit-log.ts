@@ -107,7 +107,7 @@ function isSystemActor(call: CallInfo | SystemActor): call is SystemActor {
 }
 
 /** Everything but the chain position: who, what, outcome, where. Exported for tests. */
-export function auditFields(call: CallInfo | SystemActor, event: AuditEventInput, shards: number, time: Date): Omit<AuditRecordFields, "seq"> {
+function auditFields(call: CallInfo | SystemActor, event: AuditEventInput, shards: number, time: Date): Omit<AuditRecordFields, "seq"> {
   const spec = AUDIT_EVENTS[event.type];
   if (!spec) throw new TypeError(`unknown audit event type ${JSON.stringify(event.type)}`);
   let principalId: string | null = null;
@@ -163,7 +163,7 @@ const SEQ_PLACEHOLDER = Number.MAX_SAFE_INTEGER;
  * the database knows at append time: canonical(row) = head ‖ String(seq) ‖ tail. Keys are sorted and
  * string contents are JSON-escaped, so `,"seq":<n>,` occurs exactly once (between roles and service).
  */
-export function splitCanonical(fields: Omit<AuditRecordFields, "seq">): [head: string, tail: string] {
+function splitCanonical(fields: Omit<AuditRecordFields, "seq">): [head: string, tail: string] {
   const text = canonicalize({ ...fields, seq: SEQ_PLACEHOLDER }).toString("utf8");
   const marker = `,"seq":${SEQ_PLACEHOLDER},`;
   const at = text.indexOf(marker);
@@ -173,11 +173,12 @@ export function splitCanonical(fields: Omit<AuditRecordFields, "seq">): [head: s
 }
 
 /** Appends one row to its shard inside tx, in one round trip (audit_append in 0003_audit.sql). Throws the raw error. */
-export async function appendRecord(tx: Tx | Sql, f: Omit<AuditRecordFields, "seq">): Promise<AuditRecord> {
+async function appendRecord(tx: Tx | Sql, f: Omit<AuditRecordFields, "seq">): Promise<AuditRecord> {
   const [head, tail] = splitCanonical(f);
   const [row] = await tx<{ seq: string; prev_hash: string; hash: string }[]>`
     select seq, prev_hash, hash from audit_append(${f.shard}, ${f.id}, ${f.time}, ${f.eventType}, ${f.severity},
-      ${f.principalId}, ${f.principalType}, ${f.roles}::text[], ${f.service}, ${f.method}, ${f.resourceType}, ${f.resourceId},
+      ${f.principalId}, ${f.principalType}, ${f.roles}::text[], ${f.service}, ${f.method},
+      ${f.resourceType}, ${f.resourceId},
       ${f.success}, ${f.code}, ${f.errorMessage}, ${f.clientAddress}, ${f.userAgent}, ${f.requestId}, ${f.sessionId},
       ${tx.json(f.details as postgres.JSONValue)}, ${head}, ${tail})`;
   const r: AuditRecord = { ...f, seq: Number(row!.seq), prevHash: row!.prev_hash, hash: row!.hash };

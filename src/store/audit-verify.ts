@@ -84,7 +84,7 @@ interface CheckpointRow {
   signature: string;
 }
 
-export function rowToCheckpoint(r: CheckpointRow): Checkpoint {
+function rowToCheckpoint(r: CheckpointRow): Checkpoint {
   return { id: r.id, time: r.time, heads: r.heads, ...(r.pruned_through ? { prunedThrough: r.pruned_through } : {}), signature: r.signature };
 }
 
@@ -97,7 +97,7 @@ export async function loadCheckpoints(tx: Tx): Promise<Checkpoint[]> {
  * Like inTx (same role and RLS settings) but in a read-only REPEATABLE READ snapshot. `ctx` must be
  * admin or system: audit rows are invisible to anyone else.
  */
-export async function inSnapshot<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
+async function inSnapshot<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const userId = ctx.kind === "system" ? "" : ctx.userId;
   try {
     const snapshot = "isolation level repeatable read read only";
@@ -123,7 +123,7 @@ export async function verifyAuditLog(sql: Sql, ctx: DbContext, key: Buffer | Che
   return inSnapshot(sql, ctx, (tx) => verifyInTx(tx, key, options));
 }
 
-export async function verifyInTx(tx: Tx, key: Buffer | CheckpointSigner, options: VerifyOptions = {}): Promise<VerifyResult> {
+async function verifyInTx(tx: Tx, key: Buffer | CheckpointSigner, options: VerifyOptions = {}): Promise<VerifyResult> {
   const verifier = new ChainVerifier(await loadCheckpoints(tx), key);
   const cursor = tx<AuditRow[]>`select ${tx(AUDIT_COLUMNS as unknown as string[])} from audit_log order by shard, seq`.cursor(options.batchSize ?? 500);
   // Leaving the loop early (first fault) closes the cursor.

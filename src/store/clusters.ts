@@ -29,7 +29,7 @@ interface GroupRow extends MemoryRow {
 }
 
 /** Recomputes the user's clusters inside tx; returns how many were written. */
-export async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string): Promise<number> {
+async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string): Promise<number> {
   // Largest groups first; for each, its CLUSTER_SAMPLE most important, most recent memories.
   const rows = await tx<GroupRow[]>`
     with groups as (
@@ -38,13 +38,16 @@ export async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: Data
       group by topic_hash, category_hash order by n desc limit ${MAX_CLUSTERS}
     ),
     ranked as (
-      select m.id, row_number() over (partition by m.topic_hash, m.category_hash order by m.importance desc, m.updated_at desc, m.id desc) as rn
+      select m.id, row_number() over (
+        partition by m.topic_hash, m.category_hash order by m.importance desc, m.updated_at desc, m.id desc
+      ) as rn
       from memories m
       where m.user_id = ${userId} and not m.is_summary
     )
     select ${memoryColumns(tx)}, m.topic_hash, m.category_hash, g.n
     from ranked r join memories m on m.id = r.id
-    join groups g on g.topic_hash is not distinct from m.topic_hash and g.category_hash is not distinct from m.category_hash
+    join groups g
+      on g.topic_hash is not distinct from m.topic_hash and g.category_hash is not distinct from m.category_hash
     where r.rn <= ${CLUSTER_SAMPLE}
     order by g.n desc, m.topic_hash, m.category_hash, r.rn`;
   const opened = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) => Promise.all(rows.map((r) => openRow(k, r))));
@@ -75,7 +78,8 @@ export async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: Data
   );
   await tx`delete from memory_clusters where user_id = ${userId}`;
   if (inserts.length > 0) {
-    await tx`insert into memory_clusters ${tx(inserts, "id", "user_id", "topic_hash", "category_hash", "memory_count", "data_ct", "encrypted", "key_id")}`;
+    const columns = ["id", "user_id", "topic_hash", "category_hash", "memory_count", "data_ct", "encrypted", "key_id"] as const;
+    await tx`insert into memory_clusters ${tx(inserts, ...columns)}`;
   }
   return inserts.length;
 }

@@ -33,12 +33,12 @@ export interface MemoryStoreDeps {
 
 export type Actor = CallInfo | SystemActor;
 
-export function notFound(): ConnectError {
+function notFound(): ConnectError {
   return new ConnectError("memory not found", Code.NotFound);
 }
 
 /** Selects and decrypts memories of one user; `where` continues `where m.user_id = $user`. */
-export async function readMemories(deps: MemoryStoreDeps, tx: Tx, userId: string, where: ReturnType<Tx>, tail: ReturnType<Tx> = tx``): Promise<MemoryRecord[]> {
+async function readMemories(deps: MemoryStoreDeps, tx: Tx, userId: string, where: ReturnType<Tx>, tail: ReturnType<Tx> = tx``): Promise<MemoryRecord[]> {
   const rows = await tx<MemoryRow[]>`select ${memoryColumns(tx)} from memories m where m.user_id = ${userId} ${where} ${tail}`;
   if (rows.length === 0) return [];
   return withDataKey(tx, deps.keys, deps.logger, userId, "memory", (key) => Promise.all(rows.map((r) => openRow(key, r))));
@@ -121,7 +121,9 @@ function createdEvent(resourceId: string | undefined, count: number, replayed: n
 async function readMemoriesWithIdem(deps: MemoryStoreDeps, tx: Tx, userId: string, hashes: Buffer[]): Promise<Map<string, MemoryRecord>> {
   const rows = await tx<(MemoryRow & { idem: Buffer })[]>`
     select ${memoryColumns(tx)}, m.idempotency_key_hash as idem from memories m
-    where m.user_id = ${userId} and m.idempotency_key_hash = any(array(select decode(h, 'hex') from unnest(${hashes.map((h) => h.toString("hex"))}::text[]) h))`;
+    where m.user_id = ${userId}
+      and m.idempotency_key_hash = any(array(
+        select decode(h, 'hex') from unnest(${hashes.map((h) => h.toString("hex"))}::text[]) h))`;
   const out = new Map<string, MemoryRecord>();
   await withDataKey(tx, deps.keys, deps.logger, userId, "memory", async (key) => {
     for (const r of rows) out.set(Buffer.from(r.idem).toString("hex"), await openRow(key, r));
@@ -146,7 +148,8 @@ export async function listMemories(deps: MemoryStoreDeps, userId: string, filter
     const key = await deps.keys.load(tx, userId);
     const cursor = after ? tx`and (m.created_at, m.id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)` : tx``;
     const rows = await tx<(MemoryRow & { cursor_ts: string })[]>`
-      select ${memoryColumns(tx)}, to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_ts
+      select ${memoryColumns(tx)},
+        to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_ts
       from memories m
       where m.user_id = ${userId} ${filterSql(tx, key?.blindIndexKey(), filter)} ${cursor}
       order by m.created_at desc, m.id desc
@@ -181,14 +184,15 @@ export async function deleteMemory(deps: MemoryStoreDeps, userId: string, actor:
 export async function deleteMemories(deps: MemoryStoreDeps, userId: string, actor: Actor, filter: MemoryFilterInput): Promise<number> {
   return inTx(deps.sql, userContext(userId), async (tx) => {
     const key = await deps.keys.load(tx, userId);
-    const rows = await tx`delete from memories m where m.user_id = ${userId} ${filterSql(tx, key?.blindIndexKey(), filter)} returning m.id`;
+    const filterBy = filterSql(tx, key?.blindIndexKey(), filter);
+    const rows = await tx`delete from memories m where m.user_id = ${userId} ${filterBy} returning m.id`;
     await deps.audit.record(tx, actor, { type: "memory.deleted", success: true, resourceType: "memory", details: { count: rows.length, byFilter: true } });
     return rows.length;
   });
 }
 
 /** Superseded versions oldest first, then the current state (reason "current"). */
-export async function readHistory(deps: MemoryStoreDeps, tx: Tx, userId: string, ids: string[]): Promise<Map<string, VersionRecord[]>> {
+async function readHistory(deps: MemoryStoreDeps, tx: Tx, userId: string, ids: string[]): Promise<Map<string, VersionRecord[]>> {
   return openVersions(deps, tx, userId, ids);
 }
 

@@ -11,7 +11,7 @@ import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { createHmac, randomBytes } from "node:crypto";
 import type { Logger } from "../logger.js";
 import type { DecryptionTarget } from "../metrics/metrics.js";
-import { ciphertextKeyId, DataKey, DecryptionError, type AssociatedData } from "../security/crypto.js";
+import { ciphertextKeyId, type DataKey, DecryptionError, type AssociatedData } from "../security/crypto.js";
 import { blindTerm } from "../security/blind-index.js";
 import { normalizeLabel } from "../domain/metadata.js";
 import type { Tx } from "./tx.js";
@@ -194,7 +194,7 @@ export function labelHash(indexKey: Uint8Array, kind: "topic" | "category", valu
 }
 
 /** JSON with object keys sorted at every level, so equal values have one spelling. */
-export function canonicalJson(v: JsonValue): string {
+function canonicalJson(v: JsonValue): string {
   if (v === null || typeof v !== "object") return JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
   return `{${Object.keys(v)
@@ -203,7 +203,7 @@ export function canonicalJson(v: JsonValue): string {
     .join(",")}}`;
 }
 
-export function metaHash(indexKey: Uint8Array, key: string, value: JsonValue): string {
+function metaHash(indexKey: Uint8Array, key: string, value: JsonValue): string {
   return blindTerm(indexKey, `meta:${key}\u0000${canonicalJson(value)}`).toString();
 }
 

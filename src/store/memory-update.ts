@@ -79,15 +79,19 @@ export async function rewriteMemory(deps: MemoryStoreDeps, tx: Tx, key: DataKey,
   const { state, terms } = await sealState(key, deps.config.encryption, userId, id, version, content, doc);
 
   await tx`
-    insert into memory_versions (memory_id, user_id, version, content_ct, metadata_ct, encrypted, key_id, reason, created_at)
+    insert into memory_versions
+      (memory_id, user_id, version, content_ct, metadata_ct, encrypted, key_id, reason, created_at)
     select id, user_id, version, content_ct, metadata_ct, encrypted, key_id, ${reason}, updated_at
     from memories where id = ${id} and user_id = ${userId}`;
   const [updated] = await tx<{ updated_at: Date }[]>`
     update memories set
-      content_ct = ${state.content_ct}, metadata_ct = ${state.metadata_ct}, encrypted = ${state.encrypted}, key_id = ${state.key_id},
-      topic_hash = ${state.topic_hash}, category_hash = ${state.category_hash}, meta_hashes = ${state.meta_hashes}::bigint[],
+      content_ct = ${state.content_ct}, metadata_ct = ${state.metadata_ct},
+      encrypted = ${state.encrypted}, key_id = ${state.key_id},
+      topic_hash = ${state.topic_hash}, category_hash = ${state.category_hash},
+      meta_hashes = ${state.meta_hashes}::bigint[],
       content_chars = ${state.content_chars}, doc_len = ${state.doc_len}, importance = ${importance},
-      thread_id = ${patch.threadId ?? cur.threadId}, agent_id = ${patch.agentId ?? cur.agentId}, namespace = ${patch.namespace ?? cur.namespace},
+      thread_id = ${patch.threadId ?? cur.threadId}, agent_id = ${patch.agentId ?? cur.agentId},
+      namespace = ${patch.namespace ?? cur.namespace},
       expires_at = ${patch.expiresAt === undefined ? cur.expiresAt : patch.expiresAt},
       summarized = ${summarized},
       version = ${version}, updated_at = now()

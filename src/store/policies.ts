@@ -40,7 +40,7 @@ export interface PolicyRunResult {
 class Rollback extends Error {}
 class LeaseLost extends Error {}
 
-export function policyBusy(): ConnectError {
+function policyBusy(): ConnectError {
   return new ConnectError("another policy run is in progress, retry later", Code.Aborted);
 }
 
@@ -61,7 +61,8 @@ async function runPoliciesOnce(deps: MemoryStoreDeps, actor: Actor, opts: { dryR
   const started = performance.now();
   const me = randomUUID();
   const acquired = await inTx(deps.sql, SYSTEM, (tx) => tx`
-    update policy_lease set holder = ${me}, expires_at = now() + make_interval(secs => ${LEASE_SECONDS}), last_started_at = now()
+    update policy_lease
+    set holder = ${me}, expires_at = now() + make_interval(secs => ${LEASE_SECONDS}), last_started_at = now()
     where id and (holder is null or expires_at < now()) returning id`);
   if (acquired.length === 0) throw policyBusy();
   const counts = new PolicyCounts();
@@ -93,7 +94,9 @@ async function runForUser(deps: MemoryStoreDeps, actor: Actor, me: string, userI
   const counts = new PolicyCounts();
   try {
     await inTx(deps.sql, SYSTEM, async (tx) => {
-      const held = await tx`update policy_lease set expires_at = now() + make_interval(secs => ${LEASE_SECONDS}) where holder = ${me} returning id`;
+      const held = await tx`
+        update policy_lease set expires_at = now() + make_interval(secs => ${LEASE_SECONDS})
+        where holder = ${me} returning id`;
       if (held.length === 0) throw new LeaseLost();
       await expire(deps, tx, userId, counts);
       await promote(deps, tx, userId, counts);
@@ -119,9 +122,12 @@ async function expire(deps: MemoryStoreDeps, tx: Tx, userId: string, counts: Pol
     with gone as (
       delete from memories where user_id = ${userId} and (
         (expires_at is not null and expires_at <= now())
-        or (tier = 1 and ${p.shortTermRetentionDays}::int > 0 and created_at < now() - make_interval(days => ${p.shortTermRetentionDays}))
-        or (tier = 2 and ${p.midTermRetentionDays}::int > 0 and created_at < now() - make_interval(days => ${p.midTermRetentionDays}))
-        or (tier = 3 and ${p.longTermRetentionDays}::int > 0 and created_at < now() - make_interval(days => ${p.longTermRetentionDays}))
+        or (tier = 1 and ${p.shortTermRetentionDays}::int > 0
+            and created_at < now() - make_interval(days => ${p.shortTermRetentionDays}))
+        or (tier = 2 and ${p.midTermRetentionDays}::int > 0
+            and created_at < now() - make_interval(days => ${p.midTermRetentionDays}))
+        or (tier = 3 and ${p.longTermRetentionDays}::int > 0
+            and created_at < now() - make_interval(days => ${p.longTermRetentionDays}))
       ) returning tier
     ) select tier, count(*)::int as n from gone group by tier`;
   for (const r of rows) counts.add("expire", r.tier, r.n);
@@ -132,7 +138,8 @@ async function promote(deps: MemoryStoreDeps, tx: Tx, userId: string, counts: Po
   // Tiers only advance, and promotion is not an edit: updated_at (recency) is left alone.
   const rows = await tx<{ tier: number; n: number }[]>`
     with moved as (
-      update memories set tier = case when created_at <= now() - make_interval(days => ${p.longTermAfterDays}) then 3 else 2 end
+      update memories
+      set tier = case when created_at <= now() - make_interval(days => ${p.longTermAfterDays}) then 3 else 2 end
       where user_id = ${userId} and (
         (tier < 3 and created_at <= now() - make_interval(days => ${p.longTermAfterDays}))
         or (tier < 2 and created_at <= now() - make_interval(days => ${p.midTermAfterDays}))

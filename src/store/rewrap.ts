@@ -55,7 +55,8 @@ export async function rewrapAll(opts: RewrapOptions): Promise<RewrapResult> {
   let after = "00000000-0000-0000-0000-000000000000";
   for (;;) {
     const page = await inTx(opts.sql, SYSTEM, (tx) => tx<KeyRow[]>`
-      select user_id, wrapped_key, master_key_id from user_keys where user_id > ${after}::uuid order by user_id limit ${batch}`);
+      select user_id, wrapped_key, master_key_id from user_keys
+      where user_id > ${after}::uuid order by user_id limit ${batch}`);
     for (const row of page) {
       try {
         await rewrapUser(opts, keys, row, primary, batch, result);
@@ -88,7 +89,8 @@ async function rewrapUser(opts: RewrapOptions, keys: UserKeys, row: KeyRow, prim
   if (row.master_key_id !== primary || opts.rotateDataKeys) {
     const [wrapped, masterKeyId] = await keys.wrap(userId, key);
     await inTx(opts.sql, SYSTEM, (tx) => tx`
-      update user_keys set wrapped_key = ${wrapped}, master_key_id = ${masterKeyId}, updated_at = now() where user_id = ${userId}`);
+      update user_keys set wrapped_key = ${wrapped}, master_key_id = ${masterKeyId}, updated_at = now()
+      where user_id = ${userId}`);
     forgetDataKey(userId);
     if (row.master_key_id !== primary) result.userKeysRewrapped++;
     if (opts.rotateDataKeys) result.dataKeysRotated++;
@@ -115,10 +117,16 @@ async function reencryptBatch(tx: Tx, table: "memories" | "memory_versions" | "m
   const stale = tx`user_id = ${userId} and (not encrypted or key_id is distinct from ${primary})`;
   const rows =
     table === "memories"
-      ? await tx<DataRow[]>`select id, version, content_ct as a, metadata_ct as b, encrypted from memories where ${stale} order by id limit ${batch} for update`
+      ? await tx<DataRow[]>`
+          select id, version, content_ct as a, metadata_ct as b, encrypted
+          from memories where ${stale} order by id limit ${batch} for update`
       : table === "memory_versions"
-        ? await tx<DataRow[]>`select memory_id as id, version, content_ct as a, metadata_ct as b, encrypted from memory_versions where ${stale} order by memory_id, version limit ${batch} for update`
-        : await tx<DataRow[]>`select id, 0 as version, data_ct as a, null::bytea as b, encrypted from memory_clusters where ${stale} order by id limit ${batch} for update`;
+        ? await tx<DataRow[]>`
+            select memory_id as id, version, content_ct as a, metadata_ct as b, encrypted
+            from memory_versions where ${stale} order by memory_id, version limit ${batch} for update`
+        : await tx<DataRow[]>`
+            select id, 0 as version, data_ct as a, null::bytea as b, encrypted
+            from memory_clusters where ${stale} order by id limit ${batch} for update`;
   for (const r of rows) {
     if (table === "memory_clusters") {
       const ad = { table: "memory_clusters", column: "data", rowId: r.id, userId };
@@ -132,9 +140,14 @@ async function reencryptBatch(tx: Tx, table: "memories" | "memory_versions" | "m
         }),
       );
       if (table === "memories") {
-        await tx`update memories set content_ct = ${c!.ct}, metadata_ct = ${m!.ct}, encrypted = true, key_id = ${c!.keyId} where id = ${r.id} and version = ${r.version}`;
+        await tx`
+          update memories set content_ct = ${c!.ct}, metadata_ct = ${m!.ct}, encrypted = true, key_id = ${c!.keyId}
+          where id = ${r.id} and version = ${r.version}`;
       } else {
-        await tx`update memory_versions set content_ct = ${c!.ct}, metadata_ct = ${m!.ct}, encrypted = true, key_id = ${c!.keyId} where memory_id = ${r.id} and version = ${r.version}`;
+        await tx`
+          update memory_versions
+          set content_ct = ${c!.ct}, metadata_ct = ${m!.ct}, encrypted = true, key_id = ${c!.keyId}
+          where memory_id = ${r.id} and version = ${r.version}`;
       }
     }
     if (r.encrypted) result.rowsReencrypted++;

@@ -68,6 +68,7 @@ describe("canonical encoding", () => {
   });
 
   it("follows JSON semantics for undefined and holes, and refuses what JSON can't round-trip", () => {
+    // biome-ignore lint/suspicious/noSparseArray: the hole is what this test feeds in
     expect(canonicalJson({ b: undefined, a: [undefined, , 1] })).toBe('{"a":[null,null,1]}');
     expect(() => canonicalJson({ n: Number.NaN })).toThrow(TypeError);
     expect(() => canonicalJson({ n: 1n })).toThrow(TypeError);
@@ -210,7 +211,8 @@ describe("verifyChains", () => {
   it("reports the newest rows deleted past a checkpoint as truncated at the first deleted seq", () => {
     const t = rows.filter((r) => !(r.shard === 1 && r.seq >= 8));
     expect(verifyChains(t, [checkpoint], KEY)).toMatchObject({ ok: false, firstBad: { shard: 1, seq: 8, id: null, reason: "truncated" } });
-    expect(verifyChains(t, [], KEY).ok).toBe(true); // rows after the last checkpoint are only as safe as checkpoint frequency
+    // Rows after the last checkpoint are only as safe as the checkpoint frequency.
+    expect(verifyChains(t, [], KEY).ok).toBe(true);
     const noShard0 = rows.filter((r) => r.shard !== 0);
     expect(verifyChains(noShard0, [checkpoint], KEY).firstBad).toEqual({ shard: 0, seq: 1, id: null, reason: "truncated" });
   });
@@ -258,7 +260,8 @@ describe("verifyChains", () => {
     };
     await Promise.all(Array.from({ length: 800 }, (_, i) => tick().then(() => append(`user-${i % 97}`, i))));
     expect(new Set(written.map((r) => r.shard)).size).toBe(16);
-    expect(written.filter((r, i) => i > 0 && written[i - 1]!.shard !== r.shard).length).toBeGreaterThan(100); // interleaved
+    const interleaved = written.filter((r, i) => i > 0 && written[i - 1]!.shard !== r.shard);
+    expect(interleaved.length).toBeGreaterThan(100);
     const sorted = [...written].sort((a, b) => a.shard - b.shard || a.seq - b.seq);
     const checkpoints = [cp(1, heads(sorted))];
     expect(verifyChains(sorted, checkpoints, KEY)).toEqual({ ok: true, checked: 800, checkpointsVerified: 1 });

@@ -30,7 +30,10 @@ describe("renderContext", () => {
   it("structured: headed sections with metadata", () => {
     const out = renderContext(thread, relevant, "structured", 4000);
     expect(out.context).toContain("## Current conversation\n- [user] hello there");
-    expect(out.context).toContain("## Relevant memories\n- prefers window seats (topic: dining; category: preferences; importance: high; 2024-05-01)");
+    expect(out.context).toContain(
+      "## Relevant memories\n- prefers window seats (topic: dining; category: preferences; importance: high; " +
+        "2024-05-01)",
+    );
   });
 
   it("chat: messages with roles, relevant memories as a system message", () => {

@@ -29,7 +29,10 @@ describe("text", () => {
       { content: "We talked about the weather again.", importance: 1, createdAt: new Date(3) },
     ];
     const s = summarizeThread(items, 200);
-    expect(s).toBe("Summary of 3 memories: We talked about the weather. She is allergic to peanuts. We talked about the weather again.");
+    expect(s).toBe(
+      "Summary of 3 memories: We talked about the weather. She is allergic to peanuts. " +
+        "We talked about the weather again.",
+    );
     const tight = summarizeThread(items, 60);
     expect([...tight].length).toBeLessThanOrEqual(60);
     expect(tight).toContain("peanuts");

@@ -30,7 +30,7 @@ async function admitted(limiter: LeasedLimiter, limit: number, calls: number): P
 
 describe("LeasedLimiter", () => {
   it("admits exactly the limit from one replica, with one claim per block", async () => {
-    let now = 0;
+    const now = 0;
     const counter = sharedCounter(60_000, () => now);
     const limiter = new LeasedLimiter(counter.claim, () => now);
     expect(await admitted(limiter, 600, 1000)).toBe(600);
@@ -38,7 +38,7 @@ describe("LeasedLimiter", () => {
   });
 
   it("never admits more than the limit across three replicas sharing the counter", async () => {
-    let now = 0;
+    const now = 0;
     const counter = sharedCounter(60_000, () => now);
     const replicas = [0, 1, 2].map(() => new LeasedLimiter(counter.claim, () => now));
     let total = 0;
@@ -62,7 +62,7 @@ describe("LeasedLimiter", () => {
   });
 
   it("limits of 1..19 are counted exactly (block of one)", async () => {
-    let now = 0;
+    const now = 0;
     const counter = sharedCounter(60_000, () => now);
     const limiter = new LeasedLimiter(counter.claim, () => now);
     expect(await admitted(limiter, 7, 20)).toBe(7);

@@ -140,10 +140,22 @@ const SCENARIOS: Partial<Record<AuditEventType, () => Promise<unknown>>> = {
     // Algorithm confusion: an unsigned ("alg": "none") token claiming to be the admin.
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
     const now = Math.floor(Date.now() / 1000);
-    const forged = `${b64({ alg: "none", typ: "at+jwt" })}.${b64({ sub: root.userId, roles: ["ADMIN"], ver: 0, sid: randomUUID(), jti: randomUUID(), iat: now, exp: now + 600, iss: server.config.auth.issuer, aud: server.config.auth.audience })}.`;
+    const claims = {
+      sub: root.userId,
+      roles: ["ADMIN"],
+      ver: 0,
+      sid: randomUUID(),
+      jti: randomUUID(),
+      iat: now,
+      exp: now + 600,
+      iss: server.config.auth.issuer,
+      aud: server.config.auth.audience,
+    };
+    const forged = `${b64({ alg: "none", typ: "at+jwt" })}.${b64(claims)}.`;
     expect(await attempt(createClient(AuthService, bearerTransport(server, forged)).listUsers({}))).toBe(Code.Unauthenticated);
   },
-  // The outcome event of SetUserActive when it changes nothing (here: no such user); success is refined to activated/deactivated.
+  // The outcome event of SetUserActive when it changes nothing (here: no such user); success is refined to
+  // activated/deactivated.
   "user.updated": async () => expect(await attempt(auth(root).setUserActive({ userId: randomUUID(), active: false }))).toBe(Code.NotFound),
   "audit.queried": () => root.client(AuditService).getSecurityEvents({}),
   "audit.verified": () => root.client(AuditService).verifyAuditChain({}),

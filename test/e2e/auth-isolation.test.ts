@@ -84,15 +84,17 @@ describe(`through the API (${testMode})`, () => {
 });
 
 describe(`in the database, under row-level security (${testMode})`, () => {
-  it("with B's context, the runtime role sees none of A's rows in users, sessions, refresh_tokens, api_keys — and its own", async () => {
+  it("with B's context, the runtime role sees none of A's rows in the tenant tables — and sees its own", async () => {
     await asOwner(server, (sql) =>
       asApp(sql, bob.userId, async (tx) => {
         expect((await tx<{ u: string }[]>`select current_user as u`)[0]!.u).toBe(APP_ROLE);
         for (const table of ["users", "sessions", "refresh_tokens", "api_keys"]) {
           const col = table === "users" ? "id" : "user_id";
-          const [a] = await tx<{ n: number }[]>`select count(*)::int as n from ${ident(tx, table)} where ${ident(tx, col)} = ${alice.userId}`;
+          const [a] = await tx<{ n: number }[]>`
+            select count(*)::int as n from ${ident(tx, table)} where ${ident(tx, col)} = ${alice.userId}`;
           const [all] = await tx<{ n: number; foreign: number }[]>`
-            select count(*)::int as n, count(*) filter (where ${ident(tx, col)} <> ${bob.userId})::int as foreign from ${ident(tx, table)}`;
+            select count(*)::int as n, count(*) filter (where ${ident(tx, col)} <> ${bob.userId})::int as foreign
+            from ${ident(tx, table)}`;
           expect(a!.n, table).toBe(0);
           expect(all!.foreign, table).toBe(0);
           expect(all!.n, `${table}: B must see its own rows (positive control)`).toBeGreaterThan(0);
@@ -101,7 +103,7 @@ describe(`in the database, under row-level security (${testMode})`, () => {
     );
   });
 
-  it("with B's context, updates and deletes of A's rows touch nothing, and inserting a row for A is refused", async () => {
+  it("with B's context, updates and deletes of A's rows touch nothing; inserting one for A is refused", async () => {
     await asOwner(server, (sql) =>
       asApp(sql, bob.userId, async (tx) => {
         expect((await tx`update users set full_name = 'pwned', roles = '{ADMIN}' where id = ${alice.userId} returning id`).length).toBe(0);
@@ -114,7 +116,10 @@ describe(`in the database, under row-level security (${testMode})`, () => {
     );
     await asOwner(server, (sql) =>
       asApp(sql, bob.userId, (tx) =>
-        expect(tx`insert into api_keys (user_id, name, prefix, key_hash) values (${alice.userId}, 'planted', 'mk_x', ${"h" + Date.now()})`).rejects.toMatchObject({ code: "42501" }),
+        expect(
+          tx`insert into api_keys (user_id, name, prefix, key_hash)
+             values (${alice.userId}, 'planted', 'mk_x', ${"h" + Date.now()})`,
+        ).rejects.toMatchObject({ code: "42501" }),
       ),
     );
     await expect(alice.client(AuthService).getCurrentUser({})).resolves.toMatchObject({ user: { fullName: alice.username } });
@@ -153,7 +158,8 @@ describe(`in the database, under row-level security (${testMode})`, () => {
     const after = await asOwner(server, async (sql) => {
       await inTx(sql, userContext(bob.userId), (tx) => tx`select 1`);
       const [row] = await sql<{ u: string; uid: string | null; admin: string | null }[]>`
-        select current_user as u, current_setting('app.user_id', true) as uid, current_setting('app.admin', true) as admin`;
+        select current_user as u, current_setting('app.user_id', true) as uid,
+          current_setting('app.admin', true) as admin`;
       return row!;
     });
     expect(after.u).not.toBe(APP_ROLE);
@@ -174,7 +180,7 @@ describe(`the catalog (${testMode})`, () => {
     expect(rows.filter((r) => !r.rls || !r.forced)).toEqual([]);
   });
 
-  it("the runtime role is not superuser, lacks BYPASSRLS, and owns nothing — nor does any role it can become", async () => {
+  it("the runtime role is not superuser, lacks BYPASSRLS, owns nothing — nor does any role it can become", async () => {
     const roles = await asOwner(server, (sql) => sql<{ name: string; superuser: boolean; bypassrls: boolean; owned: number }[]>`
       select r.rolname as name, r.rolsuper as superuser, r.rolbypassrls as bypassrls,
         (select count(*)::int from pg_class c where c.relowner = r.oid) as owned

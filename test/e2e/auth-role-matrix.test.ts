@@ -147,14 +147,14 @@ describe("the same decisions over other transports", () => {
     return { status: res.status, code: json.code };
   }
 
-  it("Connect JSON over HTTP/1.1: anonymous → 401 unauthenticated, USER → 403 permission_denied, ADMIN → 200", async () => {
+  it("HTTP/1.1 Connect JSON: anonymous → 401 unauthenticated, USER → 403 permission_denied, ADMIN → 200", async () => {
     const procedure = "memoric.v1.AuthService/ListUsers";
     expect(await connectJson(procedure, undefined)).toEqual({ status: 401, code: "unauthenticated" });
     expect(await connectJson(procedure, tokens.user)).toEqual({ status: 403, code: "permission_denied" });
     expect((await connectJson(procedure, tokens.admin)).status).toBe(200);
   });
 
-  it("Connect JSON over HTTP/1.1: READ_ONLY cannot write, the read-scoped key cannot manage keys or audit", async () => {
+  it("HTTP/1.1 Connect JSON: READ_ONLY cannot write, the read-scoped key cannot manage keys or audit", async () => {
     expect((await connectJson("memoric.v1.MemoryService/CreateMemory", tokens.readOnly, { content: "x" })).code).toBe("permission_denied");
     expect((await connectJson("memoric.v1.AuthService/ListApiKeys", tokens.key)).code).toBe("permission_denied");
     expect((await connectJson("memoric.v1.AuditService/QueryAuditLogs", tokens.key)).code).toBe("permission_denied");

@@ -120,7 +120,7 @@ describe("revocation is immediate", () => {
     }
   });
 
-  it("ChangePassword: old tokens and other sessions die, the returned pair works, only the new password logs in", async () => {
+  it("ChangePassword: old tokens and other sessions die, new pair works, only the new password logs in", async () => {
     const s1 = await registerAndLogin(server);
     const s2 = await login(server, s1);
     const newPassword = "a completely new passphrase 77";
@@ -180,7 +180,7 @@ describe("refresh rotation", () => {
     await works(next.accessToken);
   });
 
-  it("reuse of a rotated token is refused and revokes the whole family, but not the user's other sessions", async () => {
+  it("reuse of a rotated token is refused and revokes its whole family, not the user's other sessions", async () => {
     const u = await registerAndLogin(server);
     const other = await login(server, u);
     const next = await auth().refresh({ refreshToken: u.refreshToken });

@@ -279,7 +279,7 @@ describe(`actionable errors (${testMode})`, () => {
   });
 
   describe("denials carry ErrorInfo", () => {
-    it("PermissionDenied names the reason, the missing permission and the procedure (connect and grpc-js)", async () => {
+    it("PermissionDenied names the reason, the missing permission and the procedure (connect, grpc-js)", async () => {
       const reader = await userWithRoles(server, ["READ_ONLY"]);
       const err = await failure(createClient(MemoryService, reader.transport).createMemory({ content: "nope" }));
       expect(err?.code).toBe(Code.PermissionDenied);

@@ -125,7 +125,10 @@ async function runClient<R = ClientReport>(port: number, stubsDir: string, extra
     return JSON.parse(last) as R;
   } catch (err) {
     const e = err as { code?: unknown; stdout?: string; stderr?: string; message?: string };
-    throw new Error(`python client failed (exit ${String(e.code)}): ${e.message ?? ""}\nstdout: ${e.stdout ?? ""}\nstderr: ${e.stderr ?? ""}`);
+    throw new Error(
+      `python client failed (exit ${String(e.code)}): ${e.message ?? ""}\n` +
+        `stdout: ${e.stdout ?? ""}\nstderr: ${e.stderr ?? ""}`,
+    );
   }
 }
 
@@ -178,7 +181,7 @@ describe.skipIf(toolchain instanceof Error && !REQUIRED)("Python grpcio client w
     expect(report.login).toEqual({ code: "UNAUTHENTICATED", details: "invalid username or password" });
   });
 
-  it("reads BadRequest from grpc-status-details-bin, and gets UNIMPLEMENTED / INVALID_ARGUMENT for bad calls", async () => {
+  it("reads BadRequest from grpc-status-details-bin; bad calls get UNIMPLEMENTED / INVALID_ARGUMENT", async () => {
     interface ErrorsReport {
       register: { code: string; status_code: number | null; fields: string[]; details: string };
       unknown_method: string;

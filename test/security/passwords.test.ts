@@ -190,7 +190,7 @@ describe("verifyPassword", () => {
     expect(await verifyPassword("violet-otter-tundra-43", stored, { dummyCost: COST })).toBe(false);
   });
 
-  it("for an unknown user (null hash) still runs bcrypt against a dummy hash of the same cost, and says false", async () => {
+  it("for an unknown user (null hash) still runs bcrypt on a dummy hash of the same cost, and says false", async () => {
     const spy = vi.spyOn(bcrypt, "compare");
     expect(await verifyPassword(GOOD, null, { dummyCost: COST })).toBe(false);
     expect(spy).toHaveBeenCalledTimes(1);

@@ -165,7 +165,7 @@ describe.each(["v1", "v1alpha"])("grpc.reflection.%s.ServerReflection", (version
     clients.push(client);
     // The empty implementation answers UNIMPLEMENTED, which proves the path and codec worked.
     const err = await new Promise<grpc.ServiceError | null>((resolve) =>
-      (client as unknown as Record<string, Function>).Check!.call(client, { service: "" }, (e: grpc.ServiceError | null) => resolve(e)),
+      (client as unknown as Record<string, (...args: unknown[]) => unknown>).Check!.call(client, { service: "" }, (e: grpc.ServiceError | null) => resolve(e)),
     );
     expect(err?.code).toBe(grpc.status.UNIMPLEMENTED);
   });

@@ -43,7 +43,10 @@ export async function allowAuditInserts(sql: Sql): Promise<void> {
   await sql.unsafe(`drop trigger if exists audit_test_fail on audit_log; drop function if exists audit_test_fail();`);
 }
 
-/** Runs fn as superuser with the append-only triggers bypassed (session_replication_role = replica, transaction-local). */
+/**
+ * Runs fn as superuser with the append-only triggers bypassed (session_replication_role = replica,
+ * transaction-local).
+ */
 export async function tamper(sql: Sql, fn: (tx: postgres.TransactionSql) => Promise<unknown>): Promise<void> {
   await sql.begin(async (tx) => {
     await tx`set local session_replication_role = replica`;

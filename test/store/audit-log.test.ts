@@ -48,7 +48,8 @@ describe("round trip", () => {
     const result = verifyChains(rows.map(rowToRecord), [], KEY);
     expect(result).toMatchObject({ ok: true, checked: 2 });
     const ua = rows.find((r) => r.event_type === "memory.created")!;
-    expect(ua.user_agent).toBe("evil\r\nfake-line \x1b[31mred\ufffd \ufffd lone"); // verbatim, except unstorable code points
+    // Verbatim, except code points PostgreSQL cannot store.
+    expect(ua.user_agent).toBe("evil\r\nfake-line \x1b[31mred\ufffd \ufffd lone");
     expect(ua.client_address).toBeNull();
     expect(ua.session_id).toBe("sess-00000000");
     const sys = rows.find((r) => r.event_type === "system.startup")!;

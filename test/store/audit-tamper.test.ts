@@ -92,7 +92,9 @@ describe("VerifyAuditChain finds the first bad row", () => {
       for (let seq = 5; seq <= rows.length; seq++) {
         const r = { ...rowToRecord(at(seq)), prevHash: prev, errorMessage: seq === 5 ? "rewritten" : at(seq).error_message };
         const hash = chainHash(prev, r);
-        await tx`update audit_log set error_message = ${r.errorMessage}, prev_hash = ${prev}, hash = ${hash} where shard = ${target} and seq = ${seq}`;
+        await tx`
+          update audit_log set error_message = ${r.errorMessage}, prev_hash = ${prev}, hash = ${hash}
+          where shard = ${target} and seq = ${seq}`;
         prev = hash;
       }
     });

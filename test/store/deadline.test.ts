@@ -35,8 +35,9 @@ it("reads the deadline from gRPC and Connect timeout headers", () => {
 });
 
 it("sets the time left as the transaction's statement_timeout", async () => {
+  // pg_settings reports statement_timeout in ms whatever unit it was set in.
   const timeoutMs = (tx: Parameters<Parameters<typeof inTx>[2]>[0]) =>
-    tx<{ ms: number }[]>`select setting::float8 as ms from pg_settings where name = 'statement_timeout'`; // always in ms
+    tx<{ ms: number }[]>`select setting::float8 as ms from pg_settings where name = 'statement_timeout'`;
   const [row] = await withDeadline(Date.now() + 5000, () => inTx(db.sql, SYSTEM, timeoutMs));
   expect(row!.ms).toBeGreaterThan(4000);
   expect(row!.ms).toBeLessThanOrEqual(5000);

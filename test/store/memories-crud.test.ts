@@ -14,7 +14,7 @@ import {
   CreateMemoryRequestSchema,
   DeleteMemoriesRequestSchema,
   ListMemoriesRequestSchema,
-  MemoryFilterSchema,
+  type MemoryFilterSchema,
   Importance,
   MemoryTier,
   type CreateMemoryRequest,
@@ -214,7 +214,9 @@ describe("list, filters, pagination, delete", () => {
     await f.service.deleteMemory({ id: m.id }, f.ctx(u));
     const [code] = await codeOf(f.service.getMemory({ id: m.id }, f.ctx(u)));
     expect(code).toBe(Code.NotFound);
-    const left = await f.sql`select (select count(*) from memory_versions where memory_id = ${m.id})::int as v, (select count(*) from memory_terms where memory_id = ${m.id})::int as t`;
+    const left = await f.sql`
+      select (select count(*) from memory_versions where memory_id = ${m.id})::int as v,
+        (select count(*) from memory_terms where memory_id = ${m.id})::int as t`;
     expect(left[0]).toEqual({ v: 0, t: 0 });
     for (let i = 0; i < 3; i++) await createAs(u, { content: `bulk ${i}`, threadId: "bulk" });
     await createAs(u, { content: "keeper", threadId: "keep" });

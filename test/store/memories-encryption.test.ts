@@ -72,7 +72,8 @@ describe("ciphertext binding and tampering", () => {
 
   it("fails with DataLoss when a ciphertext is moved to another row of the same user", async () => {
     const [a, b] = await twoMemories(alice);
-    await f.sql`update memories set content_ct = (select content_ct from memories where id = ${a.id}) where id = ${b.id}`;
+    await f.sql`
+      update memories set content_ct = (select content_ct from memories where id = ${a.id}) where id = ${b.id}`;
     const before = (await counterValue(f, "memoric_decryption_failures_total", { what: "memory" })) ?? 0;
     expect(await code(f.service.getMemory({ id: b.id }, f.ctx(alice)))).toBe(Code.DataLoss);
     expect(await counterValue(f, "memoric_decryption_failures_total", { what: "memory" })).toBe(before + 1);
@@ -82,14 +83,18 @@ describe("ciphertext binding and tampering", () => {
   it("fails with DataLoss when a ciphertext is moved to another user's row", async () => {
     const [a] = await twoMemories(alice);
     const [, bb] = await twoMemories(bob);
-    await f.sql`update memories set content_ct = (select content_ct from memories where id = ${a.id}) where id = ${bb.id}`;
+    await f.sql`
+      update memories set content_ct = (select content_ct from memories where id = ${a.id}) where id = ${bb.id}`;
     expect(await code(f.service.getMemory({ id: bb.id }, f.ctx(bob)))).toBe(Code.DataLoss);
   });
 
   it("fails with DataLoss when an old version's ciphertext is put back as current (rollback)", async () => {
     const [a] = await twoMemories(alice);
     await f.service.updateMemory({ id: a.id, content: "changed", updateMask: { paths: ["content"] } }, f.ctx(alice));
-    await f.sql`update memories set content_ct = (select content_ct from memory_versions where memory_id = ${a.id} and version = 1) where id = ${a.id}`;
+    await f.sql`
+      update memories
+      set content_ct = (select content_ct from memory_versions where memory_id = ${a.id} and version = 1)
+      where id = ${a.id}`;
     expect(await code(f.service.getMemory({ id: a.id }, f.ctx(alice)))).toBe(Code.DataLoss);
   });
 

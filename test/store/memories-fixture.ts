@@ -4,7 +4,7 @@
  * authentication interceptor would set it. Same database modes as the rest of the suite.
  */
 import { create, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextValues, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
+import { type Code, ConnectError, createContextValues, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
 import { Writable } from "node:stream";
 import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
 import { loadConfig, type Config } from "../../src/config.js";
@@ -49,7 +49,7 @@ type Call<M> = M extends { input: infer I extends DescMessage; output: infer O e
     : (req: MessageInitShape<I>, ctx: HandlerContext) => Promise<MessageShape<O>>
   : never;
 /** The service's handlers taking message inits (defaults filled like the wire would) and typed full replies. */
-export type TestService = { [K in keyof Methods]: Call<Methods[K]> };
+type TestService = { [K in keyof Methods]: Call<Methods[K]> };
 
 function typed(impl: ReturnType<typeof memoryService>): TestService {
   const out: Record<string, unknown> = {};
@@ -103,7 +103,8 @@ export async function openStoreFixture(env: Record<string, string> = {}, keyring
     async newUser(name) {
       const username = `${name ?? "user"}_${process.pid}_${++userSeq}`;
       const [row] = await db.sql<{ id: string }[]>`
-        insert into users (username, email, password_hash, roles) values (${username}, ${username + "@example.test"}, 'x', '{USER}') returning id`;
+        insert into users (username, email, password_hash, roles)
+        values (${username}, ${username + "@example.test"}, 'x', '{USER}') returning id`;
       return row!.id;
     },
     ctx(userId, roles = ["USER"], method = "createMemory") {
@@ -142,15 +143,18 @@ export async function openStoreFixture(env: Record<string, string> = {}, keyring
 /** Every table of the public schema, each row cast to text: what a database thief would read. */
 export async function dumpAllTables(sql: Database["sql"]): Promise<{ table: string; text: string }[]> {
   const tables = await sql<{ table_name: string }[]>`
-    select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`;
+    select table_name from information_schema.tables
+    where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`;
   const out: { table: string; text: string }[] = [];
   for (const { table_name } of tables) {
     // bytea shows as hex in ::text; also render it with escapes so plaintext bytes would be visible.
     const rows = await sql.unsafe<{ t: string }[]>(`select t::text as t from "${table_name}" t`);
     const cols = await sql<{ column_name: string }[]>`
-      select column_name from information_schema.columns where table_schema = 'public' and table_name = ${table_name} and data_type = 'bytea'`;
+      select column_name from information_schema.columns
+      where table_schema = 'public' and table_name = ${table_name} and data_type = 'bytea'`;
+    const escaped = cols.map((c) => `encode("${c.column_name}", 'escape')`).join(", ");
     const decoded = cols.length
-      ? await sql.unsafe<{ t: string }[]>(`select concat_ws(' ', ${cols.map((c) => `encode("${c.column_name}", 'escape')`).join(", ")}) as t from "${table_name}"`)
+      ? await sql.unsafe<{ t: string }[]>(`select concat_ws(' ', ${escaped}) as t from "${table_name}"`)
       : [];
     out.push({ table: table_name, text: [...rows, ...decoded].map((r) => r.t).join("\n") });
   }

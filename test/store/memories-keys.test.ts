@@ -4,7 +4,7 @@
  * nothing), upgrading a database written with encryption off, per-user data key rotation, and
  * crypto-shredding (after eraseUserData a backup copy of the rows cannot be decrypted any more).
  */
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { keysAdd, keysDisable, keysList, keysPromote, keysRewrap, KeyInUseError } from "../../src/cli/keys.js";
 import { DataKey, MasterKeyring } from "../../src/security/crypto.js";
@@ -43,7 +43,12 @@ describe("master key rotation", () => {
     await f.reopen({ MEMORIC_KEYSET: promoted.keyset });
     const carol = await f.newUser("carol");
     await write(f, carol, "carol is new");
-    const ids = async () => (await f!.sql<{ user_id: string; id: string }[]>`select user_id, master_key_id::text as id from user_keys`).reduce<Record<string, string>>((o, r) => ({ ...o, [r.user_id]: r.id }), {});
+    const ids = async () =>
+      Object.fromEntries(
+        (await f!.sql<{ user_id: string; id: string }[]>`select user_id, master_key_id::text as id from user_keys`).map(
+          (r) => [r.user_id, r.id],
+        ),
+      );
     expect((await ids())[carol]).toBe(String(added.keyId));
     expect((await ids())[alice]).toBe(String(oldId));
     expect(await read(f, alice, a1.id)).toBe("alice edited it");
@@ -100,12 +105,14 @@ describe("encryption off, then upgraded by rewrap", () => {
     const plain = await snapshot();
 
     const [plainRows] = await f.sql<{ m: number; v: number; c: number }[]>`
-      select (select count(*) from memories)::int as m, (select count(*) from memory_versions)::int as v, (select count(*) from memory_clusters)::int as c`;
+      select (select count(*) from memories)::int as m, (select count(*) from memory_versions)::int as v,
+        (select count(*) from memory_clusters)::int as c`;
     expect(plainRows).toMatchObject({ m: 2, v: 1 });
     const result = await keysRewrap({ sql: f.sql, keysetBase64: f.config.secrets.keysetBase64! });
     expect(result.plaintextRowsEncrypted).toBe(plainRows!.m + plainRows!.v + plainRows!.c);
     const left = await f.sql<{ n: number }[]>`
-      select ((select count(*) from memories where not encrypted) + (select count(*) from memory_versions where not encrypted)
+      select ((select count(*) from memories where not encrypted)
+        + (select count(*) from memory_versions where not encrypted)
         + (select count(*) from memory_clusters where not encrypted))::int as n`;
     expect(left[0]!.n).toBe(0);
     const leaked = await f.sql<{ n: number }[]>`select count(*)::int as n from memories where encode(content_ct, 'escape') like '%tulips%'`;
@@ -159,8 +166,10 @@ describe("crypto-shredding", () => {
     const erased = await inTx(f.sql, { kind: "admin", userId: bob }, (tx) => eraseUserData(tx, alice));
     expect(erased).toMatchObject({ keys: 1, memories: 1, versions: 1 });
     const counts = await f.sql`select
-      (select count(*) from user_keys where user_id = ${alice})::int as k, (select count(*) from memories where user_id = ${alice})::int as m,
-      (select count(*) from memory_terms where user_id = ${alice})::int as t, (select count(*) from memory_versions where user_id = ${alice})::int as v`;
+      (select count(*) from user_keys where user_id = ${alice})::int as k,
+      (select count(*) from memories where user_id = ${alice})::int as m,
+      (select count(*) from memory_terms where user_id = ${alice})::int as t,
+      (select count(*) from memory_versions where user_id = ${alice})::int as v`;
     expect(counts[0]).toEqual({ k: 0, m: 0, t: 0, v: 0 });
 
     // Every key the database still holds, unwrapped with the master keyset, fails on alice's copy.

@@ -33,13 +33,20 @@ const run = async (dryRun = false) => {
 };
 async function write(user: string, content: string, opts: { threadId?: string; ageDays?: number; topic?: string; category?: string } = {}) {
   const m = (await f.service.createMemory({ content, threadId: opts.threadId ?? "", topic: opts.topic ?? "", category: opts.category ?? "" }, f.ctx(user))).memory!;
-  if (opts.ageDays) await f.sql`update memories set created_at = now() - make_interval(days => ${opts.ageDays}), updated_at = now() - make_interval(days => ${opts.ageDays}) where id = ${m.id}`;
+  if (opts.ageDays) {
+    await f.sql`
+      update memories set created_at = now() - make_interval(days => ${opts.ageDays}),
+        updated_at = now() - make_interval(days => ${opts.ageDays})
+      where id = ${m.id}`;
+  }
   return m;
 }
-const LONG = "The quarterly planning meeting covered hiring. Budget for the new office was approved. We also discussed the roadmap for next year in detail.";
+const LONG =
+  "The quarterly planning meeting covered hiring. Budget for the new office was approved. " +
+  "We also discussed the roadmap for next year in detail.";
 
 describe("policies", () => {
-  it("promotes, trims (keeping the original), summarizes per user and thread, expires; then has nothing left to do", async () => {
+  it("promotes, trims (keeps the original), summarizes per user/thread, expires; then has nothing to do", async () => {
     const alice = await f.newUser("alice");
     const bob = await f.newUser("bob");
     const fresh = await write(alice, "fresh note");
@@ -71,7 +78,9 @@ describe("policies", () => {
       const err = await get(id).catch((e: unknown) => ConnectError.from(e));
       expect((err as ConnectError).code).toBe(Code.NotFound);
     }
-    const leftovers = await f.sql`select (select count(*) from memory_versions where memory_id = ${expiring.id})::int as v, (select count(*) from memory_terms where memory_id = ${expiring.id})::int as t`;
+    const leftovers = await f.sql`
+      select (select count(*) from memory_versions where memory_id = ${expiring.id})::int as v,
+        (select count(*) from memory_terms where memory_id = ${expiring.id})::int as t`;
     expect(leftovers[0]).toEqual({ v: 0, t: 0 });
 
     // One summary per user for the same thread id, each made only of its owner's memories.

@@ -175,7 +175,8 @@ describe("ties, weights, scopes, boosts", () => {
     for (const [i, m] of res.memories.entries()) await f.sql`update memories set updated_at = now() - make_interval(hours => ${(i * 7) % 50}) where id = ${m.id}`;
     const w = f.config.memory.search;
     const rows = await f.sql<{ id: string; age: number; importance: number; thread_id: string }[]>`
-      select id, extract(epoch from now() - updated_at)::float8 / 3600 as age, importance, thread_id from memories where user_id = ${u}`;
+      select id, extract(epoch from now() - updated_at)::float8 / 3600 as age, importance, thread_id
+      from memories where user_id = ${u}`;
     const expected = rows
       .map((r) => ({ id: r.id, s: explain({ relevance: 0, recency: recencyScore(r.age, w.recencyHalfLifeHours), importance: importanceScore(r.importance), threadBoost: r.thread_id === "t" ? w.threadBoost : 0, topicBoost: 0 }, w).score }))
       .sort((a, b) => b.s - a.s)

@@ -11,9 +11,9 @@ import { grpcCheck, grpcHealthClient, type GrpcHealthClient } from "../e2e/grpc-
 import { admin, registerAndLogin, type TestUser } from "./identity.js";
 import type { TestServer } from "./server.js";
 
-export const CALL_DEADLINE_MS = 3000;
+const CALL_DEADLINE_MS = 3000;
 /** Codes a call may end with while the database comes and goes. */
-export const ALLOWED_CODES = new Set(["OK", Code[Code.Unavailable], Code[Code.DeadlineExceeded]]);
+const ALLOWED_CODES = new Set(["OK", Code[Code.Unavailable], Code[Code.DeadlineExceeded]]);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -11,7 +11,7 @@
  */
 import net from "node:net";
 
-export type ProxyMode = "forward" | "refuse" | "reset" | "blackhole";
+type ProxyMode = "forward" | "refuse" | "reset" | "blackhole";
 
 export interface TcpProxy {
   port: number;

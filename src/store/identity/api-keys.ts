@@ -62,7 +62,8 @@ export async function authenticateApiKey(tx: Tx, hash: string): Promise<ApiKeyAu
   if (row) {
     await tx`
       update api_keys set last_used_at = now()
-      where id = ${row.id} and (last_used_at is null or last_used_at < now() - make_interval(secs => ${LAST_USED_RESOLUTION_SECONDS}))`;
+      where id = ${row.id}
+        and (last_used_at is null or last_used_at < now() - make_interval(secs => ${LAST_USED_RESOLUTION_SECONDS}))`;
   }
   return row;
 }

@@ -17,9 +17,12 @@ export async function hitWindow(sql: Sql, key: string, windowSeconds: number, n 
   const [row] = await sql<{ hits: number; reset_in: number }[]>`
     insert into rate_limits as r (key, window_start, hits) values (${key}, now(), ${n})
     on conflict (key) do update set
-      hits = case when r.window_start <= now() - make_interval(secs => ${windowSeconds}) then ${n} else r.hits + ${n} end,
-      window_start = case when r.window_start <= now() - make_interval(secs => ${windowSeconds}) then now() else r.window_start end
-    returning hits, extract(epoch from (window_start + make_interval(secs => ${windowSeconds}) - now()))::float8 as reset_in`;
+      hits = case when r.window_start <= now() - make_interval(secs => ${windowSeconds})
+                  then ${n} else r.hits + ${n} end,
+      window_start = case when r.window_start <= now() - make_interval(secs => ${windowSeconds})
+                          then now() else r.window_start end
+    returning hits,
+      extract(epoch from (window_start + make_interval(secs => ${windowSeconds}) - now()))::float8 as reset_in`;
   return { hits: row!.hits, resetInSeconds: Math.max(1, Math.ceil(row!.reset_in)) };
 }
 

@@ -104,7 +104,8 @@ export interface AuthState {
 export async function loadAuthState(tx: Tx, userId: string, sessionId: string): Promise<AuthState | undefined> {
   const [row] = await tx<AuthState[]>`
     select u.username, u.roles, u.active, u.token_version,
-      (select s.revoked_at is not null or s.expires_at < now() from sessions s where s.id = ${sessionId} and s.user_id = u.id) as session_revoked
+      (select s.revoked_at is not null or s.expires_at < now()
+       from sessions s where s.id = ${sessionId} and s.user_id = u.id) as session_revoked
     from users u where u.id = ${userId}`;
   return row;
 }
