@@ -21,7 +21,7 @@ import { isPermission, type Permission } from "./permissions.js";
  * the caller's own account), "user-session" (a JWT session, not an API key: changing the password
  * or ending sessions must not be possible with a leaked key), or one permission.
  */
-export type Access = "public" | "authenticated" | "user-session" | Permission;
+type Access = "public" | "authenticated" | "user-session" | Permission;
 
 export interface RpcPolicy {
   access: Access;

@@ -267,7 +267,7 @@ export function withCallScope<T>(scope: CallScope, fn: () => T): T {
   return calls.run(scope, fn);
 }
 
-export function currentCallScope(): CallScope | undefined {
+function currentCallScope(): CallScope | undefined {
   return calls.getStore();
 }
 
