@@ -45,8 +45,6 @@ const KNOWN_VIOLATIONS: Record<string, string> = {
   "layer: interceptors -> src/server/deps.ts": "AppDeps is defined in server/, above its users",
   "layer: services -> src/server/deps.ts": "AppDeps is defined in server/, above its users",
   "layer: jobs -> src/server/deps.ts": "AppDeps is defined in server/, above its users",
-  "cycle: src/services/account-creation.ts src/services/auth-sessions.ts":
-    "checkPassword one way, createAccount the other",
   "cycle: src/store/memories.ts src/store/memory-update.ts":
     "memory-update takes the MemoryStoreDeps type from memories",
   "sql: src/jobs/audit-jobs.ts": "checkpoint and retention queries not yet moved to store/",

@@ -2,7 +2,7 @@
 import { ConnectError } from "@connectrpc/connect";
 import { isRoleName, type RoleName } from "../domain/permissions.js";
 import type { AppDeps } from "../server/deps.js";
-import { createAccount } from "../services/account-creation.js";
+import { createAccount } from "../services/auth/accounts.js";
 
 export interface CreateUserArgs {
   username: string;

@@ -29,7 +29,7 @@ export function invalidField(field: string, description: string): ConnectError {
 }
 
 /** The field violations an error carries (from badRequest/invalidField), or none. */
-function violationsOf(err: unknown): BadRequest_FieldViolation[] {
+export function violationsOf(err: unknown): BadRequest_FieldViolation[] {
   if (!(err instanceof ConnectError) || err.code !== Code.InvalidArgument) return [];
   type Shape = { fieldViolations: BadRequest_FieldViolation[] };
   return err.details.flatMap((d) => ("desc" in d && d.desc === BadRequestSchema ? (d.value as Shape).fieldViolations : []));

@@ -12,7 +12,7 @@
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { unauthenticatedError, type AuthReason } from "../domain/error-info.js";
-import { isUuid } from "../domain/accounts.js";
+import { isUuid } from "../domain/validation.js";
 import { RPCS } from "../domain/access-rules.js";
 import { apiKeyPermissions, isRoleName, permissionsOfRoles, type RoleName } from "../domain/permissions.js";
 import { hashSecret, isApiKey } from "../security/secrets.js";

@@ -4,7 +4,7 @@
  * later start (idempotent, also when several replicas start together). There are no default accounts.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { createAccount } from "../services/account-creation.js";
+import { createAccount } from "../services/auth/accounts.js";
 import { findUserByLogin } from "../store/identity/users.js";
 import { inTx, SYSTEM } from "../store/tx.js";
 import type { AppDeps } from "./deps.js";

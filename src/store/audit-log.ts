@@ -16,6 +16,7 @@ import type postgres from "postgres";
 import { AUDIT_EVENTS, type AuditEventType, type PrincipalTypeName, type SeverityName } from "../domain/audit-events.js";
 import { canonicalize, canonicalJson, chainHash, DEFAULT_SHARDS, shardFor, shardKey, type AuditRecord, type AuditRecordFields } from "../domain/audit-chain.js";
 import { safeForLog } from "../domain/sanitize.js";
+import { isUuid } from "../domain/validation.js";
 import type { Config } from "../config.js";
 import type { CallInfo } from "../interceptors/call-context.js";
 import type { Logger } from "../logger.js";
@@ -67,7 +68,6 @@ export function codeName(code: Code): string {
   return (Code[code] ?? "Unknown").replace(/[A-Z]/g, (c, i: number) => (i === 0 ? "" : "_") + c.toLowerCase());
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_ERROR_MESSAGE = 512;
 
 /**
@@ -82,7 +82,7 @@ export function scrubErrorMessage(message: string): string {
     .replace(/\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*/g, "[redacted]")
     .replace(/\bmk_[A-Za-z0-9_-]*/g, "mk_[redacted]")
     .replace(/\b(password|passwd|secret|token|api[_-]?key|authorization)(\s*[=:]\s*)("[^"]*"|'[^']*'|\S+)/gi, "$1$2[redacted]")
-    .replace(/[A-Za-z0-9+/_=-]{32,}/g, (m) => (UUID.test(m) ? m : "[redacted]"));
+    .replace(/[A-Za-z0-9+/_=-]{32,}/g, (m) => (isUuid(m) ? m : "[redacted]"));
   return out.length > MAX_ERROR_MESSAGE ? out.slice(0, MAX_ERROR_MESSAGE - 1) + "…" : out;
 }
 

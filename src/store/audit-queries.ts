@@ -3,11 +3,7 @@
  * activity, security events and statistics. Every function takes a transaction opened in the admin
  * (or system) context: row-level security hides audit rows from everyone else.
  */
-import type { ConnectError } from "@connectrpc/connect";
-import { createHash } from "node:crypto";
-import { canonicalJson } from "../domain/audit-chain.js";
 import { SEVERITIES, severityRank, type AuditEventType, type SeverityName } from "../domain/audit-events.js";
-import { invalidField } from "../domain/field-violations.js";
 import { AUDIT_COLUMNS, type AuditRow } from "./audit-verify.js";
 import type { Tx } from "./tx.js";
 
@@ -28,47 +24,12 @@ export interface AuditFilter {
 }
 
 /** Position after the last row of a page: rows are ordered by (time, id) descending. */
-export interface PageCursor {
+export interface AuditCursor {
   time: Date;
   id: string;
 }
 
-export const MAX_PAGE_SIZE = 1000;
-export const DEFAULT_PAGE_SIZE = 100;
-
 const WARNING_OR_ABOVE = SEVERITIES.filter((s) => severityRank(s) >= severityRank("warning"));
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function invalid(field: string, why: string): ConnectError {
-  return invalidField(field, why);
-}
-
-// A token only makes sense for the filters it was issued for; its fingerprint catches reuse with
-// others (which would silently skip or repeat rows).
-function fingerprint(f: AuditFilter): string {
-  return createHash("sha256").update(canonicalJson(f)).digest("base64url").slice(0, 16);
-}
-
-/** Opaque to clients: base64url JSON of the cursor and the filter fingerprint. */
-export function encodePageToken(cursor: PageCursor, filter: AuditFilter): string {
-  return Buffer.from(JSON.stringify({ v: 1, t: cursor.time.toISOString(), id: cursor.id, f: fingerprint(filter) })).toString("base64url");
-}
-
-/** Throws InvalidArgument("page_token: ...") for anything not issued by encodePageToken for this filter. */
-export function decodePageToken(token: string, filter: AuditFilter): PageCursor {
-  let parsed: unknown;
-  try {
-    if (token.length > 512 || !/^[A-Za-z0-9_-]+$/.test(token)) throw new Error();
-    parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-  } catch {
-    throw invalid("page_token", "malformed");
-  }
-  const p = parsed as { v?: unknown; t?: unknown; id?: unknown; f?: unknown };
-  const time = typeof p.t === "string" ? new Date(p.t) : new Date(NaN);
-  if (p.v !== 1 || typeof p.id !== "string" || !UUID.test(p.id) || Number.isNaN(time.getTime())) throw invalid("page_token", "malformed");
-  if (p.f !== fingerprint(filter)) throw invalid("page_token", "does not belong to these filters");
-  return { time, id: p.id };
-}
 
 function conditions(tx: Tx, f: AuditFilter) {
   const parts = [];
@@ -85,7 +46,7 @@ function conditions(tx: Tx, f: AuditFilter) {
 }
 
 /** `cond1 and cond2 ...` (or `true`) as one fragment. */
-function where(tx: Tx, f: AuditFilter, after?: PageCursor) {
+function where(tx: Tx, f: AuditFilter, after?: AuditCursor) {
   const parts = conditions(tx, f);
   if (after) parts.push(tx`(time, id) < (${after.time}, ${after.id}::uuid)`);
   return parts.length === 0 ? tx`true` : parts.reduce((acc, p) => tx`${acc} and ${p}`);
@@ -97,10 +58,10 @@ export interface AuditPage {
   rows: AuditRow[];
   /** Rows matching the filter over all pages (not only after the cursor). */
   total: number;
-  next?: PageCursor;
+  next?: AuditCursor;
 }
 
-export async function queryAuditLogs(tx: Tx, filter: AuditFilter, page: { size: number; after?: PageCursor }): Promise<AuditPage> {
+export async function queryAuditLogs(tx: Tx, filter: AuditFilter, page: { size: number; after?: AuditCursor }): Promise<AuditPage> {
   // One extra row tells whether another page exists without a second query.
   const rows = await tx<AuditRow[]>`select ${columns(tx)} from audit_log where ${where(tx, filter, page.after)}
     order by time desc, id desc limit ${page.size + 1}`;

@@ -292,7 +292,7 @@ describe("admin RPCs", () => {
 
   it("ListUsers refuses a bad page_token or page_size with InvalidArgument", async () => {
     const admin = root.client(AuthService);
-    const token = (c: unknown, i: unknown) => Buffer.from(JSON.stringify({ c, i })).toString("base64url");
+    const token = (t: unknown, id: unknown) => Buffer.from(JSON.stringify({ v: 1, t, id })).toString("base64url");
     const badTokens = [
       "garbage!!",
       token("yesterday", "x' or 1=1"),

@@ -1,10 +1,10 @@
 /** Store rows → AuthService messages. */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { ApiKeySchema, Role, UserSchema, type ApiKey, type User } from "../../gen/memoric/v1/auth_pb.js";
-import { isRoleName, type RoleName } from "../domain/permissions.js";
-import type { ApiKeyRow } from "../store/identity/api-keys.js";
-import type { UserRow } from "../store/identity/users.js";
+import { ApiKeySchema, Role, UserSchema, type ApiKey, type User } from "../../../gen/memoric/v1/auth_pb.js";
+import { isRoleName, type RoleName } from "../../domain/permissions.js";
+import type { ApiKeyRow } from "../../store/identity/api-keys.js";
+import type { UserRow } from "../../store/identity/users.js";
 
 const ROLE_TO_PROTO: Readonly<Record<RoleName, Role>> = {
   ADMIN: Role.ADMIN,
