@@ -9,7 +9,7 @@
  */
 import type postgres from "postgres";
 import { chainHash, GENESIS_HASH, signCheckpoint, type AuditRecord, type ChainHead, type Checkpoint } from "../domain/audit-chain.js";
-import type { AppDeps, BackgroundJob } from "../server/deps.js";
+import type { AppContext, BackgroundJob } from "../app-context.js";
 import type { Sql } from "../store/database.js";
 import { admitted } from "../store/admission.js";
 import { APP_ROLE, inTx, SYSTEM, toConnectError, type Tx } from "../store/tx.js";
@@ -142,7 +142,7 @@ export async function pruneAuditLog(sql: Sql, key: Buffer, options: { retentionD
  * One retention pass with its reporting: a prefix that fails its hash check is kept and reported
  * as security.suspicious.activity (someone edited rows that were about to be deleted).
  */
-export async function runRetention(deps: Pick<AppDeps, "config" | "logger" | "secrets" | "audit" | "db">, now?: Date): Promise<RetentionResult> {
+export async function runRetention(deps: Pick<AppContext, "config" | "logger" | "secrets" | "audit" | "db">, now?: Date): Promise<RetentionResult> {
   const r = await pruneAuditLog(deps.db.sql, deps.secrets.auditKey, { retentionDays: deps.config.audit.retentionDays, now });
   if (r.deleted > 0) deps.logger.info({ deleted: r.deleted, shards: r.pruned.length }, "audit retention pruned rows");
   if (r.skipped.length > 0) {
@@ -160,7 +160,7 @@ export interface AuditJobsOptions {
 }
 
 /** Started by app.ts next to the other jobs; stop() writes system.shutdown and a final checkpoint. */
-export function startAuditJobs(deps: AppDeps, options: AuditJobsOptions = {}): BackgroundJob {
+export function startAuditJobs(deps: AppContext, options: AuditJobsOptions = {}): BackgroundJob {
   const { config, logger, secrets, audit } = deps;
   const sql = deps.db.sql;
   if (!config.audit.enabled) return { stop: async () => {} };
