@@ -1,6 +1,6 @@
 /**
  * What one call knows about itself, as typed connect context values. Each value has one writer,
- * named on its key, and is set once per call; anyone may read. The values live in one per-call
+ * named on its key; anyone may read. The values live in one per-call
  * ContextValues object shared by the interceptors and the handler, so an outer interceptor reads
  * after next() what an inner layer set.
  */
@@ -56,8 +56,9 @@ export interface ReadOutcome {
 }
 
 /**
- * Set by services/audited-tx.ts (withReadTx): the read's description, evaluated by the audit
- * interceptor when the call ends (a stream's counts are final only then).
+ * Set by services/audited-tx.ts (withReadTx, describeRead): the read's description, evaluated by the
+ * audit interceptor when the call ends (a stream's counts are final only then). A streamed read sets
+ * the same description once per page.
  */
 export const readOutcomeKey = createContextKey<(() => ReadOutcome) | undefined>(undefined, {
   description: "read outcome for the audit row",

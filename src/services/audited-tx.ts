@@ -109,7 +109,7 @@ export function auditedByItsTransactions(ctx: HandlerContext): void {
   ctx.values.set(auditWrittenKey, true);
 }
 
-/** For a call that reads without a transaction of its own (or whose result says more): the outcome row's description. */
+/** The outcome row's description for a call whose read is not one withReadTx (a stream, a batch). */
 export function describeRead(ctx: HandlerContext, describe: () => ReadOutcome): void {
   ctx.values.set(readOutcomeKey, describe);
 }

@@ -14,7 +14,11 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     const inputs = v.batch(req.memories, app.config.memory);
     const userId = requirePrincipal(ctx).userId;
     const prepared = await prepareMemories(app, await userDataKey(app, ctx), userId, inputs);
-    const { memories } = await withAuditedTx(app, ctx, (tx) => insertMemories(app, tx, userId, prepared), (r) => created(r));
+    const { memories } = await withAuditedTx(
+      app, ctx,
+      (tx) => insertMemories(app, tx, userId, prepared),
+      (r) => created(r),
+    );
     return create(BatchCreateMemoriesResponseSchema, { memories: memories.map(toMemory) });
   },
 });

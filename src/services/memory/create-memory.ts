@@ -14,7 +14,11 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     const input = v.newMemory(req, app.config.memory);
     const userId = requirePrincipal(ctx).userId;
     const prepared = await prepareMemories(app, await userDataKey(app, ctx), userId, [input]);
-    const { memories, replayed } = await withAuditedTx(app, ctx, (tx) => insertMemories(app, tx, userId, prepared), (r) => created(r));
+    const { memories, replayed } = await withAuditedTx(
+      app, ctx,
+      (tx) => insertMemories(app, tx, userId, prepared),
+      (r) => created(r),
+    );
     return create(CreateMemoryResponseSchema, { memory: toMemory(memories[0]!), replayed: replayed[0]! });
   },
 });

@@ -20,7 +20,8 @@ const CONTEXT_THREAD_MEMORIES = 20;
 const CONTEXT_RELEVANT_MEMORIES = 20;
 
 function contextItem(m: MemoryRecord): ContextItem {
-  return { id: m.id, content: m.content, role: m.role, topic: m.topic, category: m.category, importance: m.importance, createdAt: m.createdAt };
+  const { id, content, role, topic, category, importance, createdAt } = m;
+  return { id, content, role, topic, category, importance, createdAt };
 }
 
 export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => ({
@@ -39,14 +40,16 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
           ? (await listMemories(app, tx, userId, { threadId }, CONTEXT_THREAD_MEMORIES, undefined)).memories.reverse()
           : [];
         const excludeIds = thread.map((m) => m.id);
-        const relevant = await searchMemories(app, tx, userId, { query: req.query, filter: {}, topK: CONTEXT_RELEVANT_MEMORIES, excludeIds });
-        return renderContext(thread.map(contextItem), relevant.map((r) => contextItem(r.memory)), format, maxChars);
+        const search = { query: req.query, filter: {}, topK: CONTEXT_RELEVANT_MEMORIES, excludeIds };
+        const relevant = await searchMemories(app, tx, userId, search);
+        const items = relevant.map((r) => contextItem(r.memory));
+        return renderContext(thread.map(contextItem), items, format, maxChars);
       },
       (o) => ({ resourceType: "memory", details: { count: o.memoryIds.length, truncated: o.truncated } }),
     );
     return create(GetContextResponseSchema, {
       context: out.context,
-      format: format === "chat" ? ContextFormat.CHAT : format === "structured" ? ContextFormat.STRUCTURED : ContextFormat.TEXT,
+      format: { chat: ContextFormat.CHAT, structured: ContextFormat.STRUCTURED, text: ContextFormat.TEXT }[format],
       messages: out.messages.map((m) => create(ContextMessageSchema, { role: m.role as ChatRole, content: m.content })),
       memoryIds: out.memoryIds,
       truncated: out.truncated,

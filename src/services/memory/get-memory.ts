@@ -13,7 +13,8 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
   async getMemory(req, ctx) {
     const id = v.memoryId(req.id);
     const userId = requirePrincipal(ctx).userId;
-    const m = await withReadTx(app, ctx, (tx) => getMemory(app, tx, userId, id), { resourceType: "memory", resourceId: id });
+    const described = { resourceType: "memory", resourceId: id };
+    const m = await withReadTx(app, ctx, (tx) => getMemory(app, tx, userId, id), described);
     return create(GetMemoryResponseSchema, { memory: toMemory(m) });
   },
 });

@@ -33,10 +33,15 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     }
     const counts = result.counts.list();
     if (!result.dryRun && result.counts.total() > 0) auditedByItsTransactions(ctx);
-    else describeRead(ctx, () => ({ resourceType: "policy", details: { dryRun: result.dryRun, users: result.users, counts } }));
+    else {
+      const details = { dryRun: result.dryRun, users: result.users, counts };
+      describeRead(ctx, () => ({ resourceType: "policy", details }));
+    }
+    const toProto = (c: (typeof counts)[number]) =>
+      create(PolicyActionCountSchema, { action: c.action, tier: c.tier as MemoryTier, count: BigInt(c.count) });
     return create(RunPoliciesResponseSchema, {
       dryRun: result.dryRun,
-      counts: counts.map((c) => create(PolicyActionCountSchema, { action: c.action, tier: c.tier as MemoryTier, count: BigInt(c.count) })),
+      counts: counts.map(toProto),
       duration: durationFromMs(Math.round(result.durationMs)),
     });
   },

@@ -250,7 +250,8 @@ export function search(req: SearchMemoriesRequest, cfg: Config["memory"]): Searc
 
 /** A free-text query: bounded like content. */
 export function query(value: string, cfg: Config["memory"]): string {
-  if (Buffer.byteLength(value, "utf8") > cfg.maxContentBytes) throw invalid("query", `at most ${cfg.maxContentBytes} bytes`);
+  const max = cfg.maxContentBytes;
+  if (Buffer.byteLength(value, "utf8") > max) throw invalid("query", `at most ${max} bytes`);
   return value;
 }
 
