@@ -25,14 +25,13 @@ import { inTx, userContext, type DbContext, type Tx, type TxOptions } from "../s
 import { RPCS } from "../domain/access-rules.js";
 import { callInfo, requirePrincipal } from "../interceptors/call-context.js";
 
-/** What a mutation's audit row says; the event defaults to the RPC's (its proto access option). */
-export interface AuditedOutcome {
-  type?: AuditEventType;
-  resourceType?: string;
-  resourceId?: string;
-  /** Ids, counts and HMACs only. */
-  details?: Record<string, unknown>;
-}
+/**
+ * What the audit row written with the transaction says. The event defaults to the RPC's (its proto
+ * access option) and success to true; a handler that commits a failure's row with its own change
+ * (a refresh token reuse revokes the session) sets both, plus code.
+ */
+export type AuditedOutcome = Partial<Pick<AuditEventInput, "type" | "success">> &
+  Omit<AuditEventInput, "type" | "success">;
 
 type Described<D, T> = D | ((result: NoInfer<T>) => D);
 
