@@ -20,10 +20,11 @@ import postgres from "postgres";
 import { MemoryService } from "../gen/memoric/v1/memory_pb.js";
 import { MasterKeyring } from "../src/security/crypto.js";
 import { createAuditWriter } from "../src/store/audit-log.js";
-import { createMemories, storeDeps, type MemoryStoreDeps } from "../src/store/memories.js";
+import { insertMemories, prepareMemories, type MemoryStoreDeps, type NewMemory } from "../src/store/memories.js";
 import { searchMemories } from "../src/store/memory-search.js";
 import { uuidv7 } from "../src/store/memory-rows.js";
 import { insertPrepared, prepareMemory } from "../src/store/memory-write.js";
+import type { Sql } from "../src/store/database.js";
 import { inTx, userContext } from "../src/store/tx.js";
 import { UserKeys } from "../src/store/user-keys.js";
 import { createLogger } from "../src/logger.js";
@@ -118,17 +119,30 @@ async function rpcCreate(server: TestServer, o: MemoryBenchOptions, users: numbe
   });
 }
 
-/** createMemories() directly (no transport, no authn/rate limit; still encrypted, indexed, audited). */
+/** CreateMemory's store path directly (no transport, no authn/rate limit; still encrypted, indexed, audited). */
 async function storeCreate(server: TestServer, o: MemoryBenchOptions, users: number): Promise<Runner> {
-  const deps = storeDeps({ config: server.config, logger: createLogger("warn"), db: server.db, audit: createAuditWriter({ sql: server.db.sql }), secrets: { keyring: await MasterKeyring.fromBase64(server.config.secrets.keysetBase64!) } });
+  const keyring = await MasterKeyring.fromBase64(server.config.secrets.keysetBase64!);
+  const deps: MemoryStoreDeps = { keys: new UserKeys(keyring), config: server.config, logger: createLogger("warn") };
+  const audit = createAuditWriter({ sql: server.db.sql });
+  const sql = server.db.sql;
+  // As services/memory/create-memory.ts does through withAuditedTx.
+  const createMemories = async (userId: string, actor: ReturnType<typeof actorOf>, items: NewMemory[]) => {
+    const prepared = await prepareMemories(deps, await deps.keys.ensure(sql, userId), userId, items);
+    return inTx(sql, userContext(userId), async (tx) => {
+      const r = await insertMemories(deps, tx, userId, prepared);
+      await audit.record(tx, actor, { type: "memory.created", success: true, resourceType: "memory", details: { count: items.length } });
+      return r;
+    });
+  };
+  const actorOf = () => ({ principal: undefined, requestId: crypto.randomUUID(), clientAddress: "127.0.0.1", userAgent: "bench", service: "memoric.v1.MemoryService", method: "CreateMemory" });
   const ids = await Promise.all(Array.from({ length: users }, async () => (await registerAndLogin(server)).userId));
   // A fresh request id per call, as the server gives: the audit log shards by it when there is no principal.
-  const actor = () => ({ principal: undefined, requestId: crypto.randomUUID(), clientAddress: "127.0.0.1", userAgent: "bench", service: "memoric.v1.MemoryService", method: "CreateMemory" });
+  const actor = actorOf;
   const c = corpus(12);
   let n = 0;
   return (calls) => load(calls, o.concurrency, () => {
     const i = n++;
-    return createMemories(deps, ids[i % users]!, actor(), [{ content: c.text(), threadId: `t${i % 50}`, agentId: "", namespace: "", metadata: {}, importance: 0, topic: "", category: "", role: 0, expiresAt: null, idempotencyKey: "" }]);
+    return createMemories(ids[i % users]!, actor(), [{ content: c.text(), threadId: `t${i % 50}`, agentId: "", namespace: "", metadata: {}, importance: 0, topic: "", category: "", role: 0, expiresAt: null, idempotencyKey: "" }]);
   });
 }
 
@@ -168,24 +182,24 @@ async function interleaved(runners: Record<string, Runner>, total: number, round
 }
 
 /** The store's bulk path: same sealing and indexing as CreateMemory, 1000 rows per statement. */
-async function seed(deps: MemoryStoreDeps, userId: string, count: number, text: () => string): Promise<number> {
+async function seed(deps: MemoryStoreDeps, sql: Sql, userId: string, count: number, text: () => string): Promise<number> {
   const started = performance.now();
-  const key = await deps.keys.ensure(deps.sql, userId);
+  const key = await deps.keys.ensure(sql, userId);
   const BATCH = 1000;
   for (let done = 0; done < count; done += BATCH) {
     const n = Math.min(BATCH, count - done);
     const base = Date.now() - (count - done) * 60_000; // spread over time so recency varies
     const items = await Promise.all(
       Array.from({ length: n }, (_, i) =>
-        prepareMemory(key, deps.config.encryption, userId, uuidv7(base + i * 60_000), {
+        prepareMemory(key, deps.config.memory.encryption, userId, uuidv7(base + i * 60_000), {
           content: text(), threadId: `t${(done + i) % 200}`, agentId: "", namespace: "", metadata: {}, importance: 0, topic: "", category: "", role: 0, expiresAt: null, idempotencyKey: "",
         }),
       ),
     );
-    await inTx(deps.sql, userContext(userId), (tx) => insertPrepared(tx, userId, items));
+    await inTx(sql, userContext(userId), (tx) => insertPrepared(tx, userId, items));
   }
-  await deps.sql`analyze memories`.catch(() => undefined);
-  await deps.sql`analyze memory_terms`.catch(() => undefined);
+  await sql`analyze memories`.catch(() => undefined);
+  await sql`analyze memory_terms`.catch(() => undefined);
   return (performance.now() - started) / 1000;
 }
 
@@ -194,18 +208,19 @@ async function searchLoad(server: TestServer, o: MemoryBenchOptions): Promise<Fi
   const user = await registerAndLogin(server);
   const client = createClient(MemoryService, user.transport);
   const keyring = await MasterKeyring.fromBase64(server.config.secrets.keysetBase64!);
-  const deps: MemoryStoreDeps = { sql: server.db.sql, keys: new UserKeys(keyring), config: server.config.memory, logger: createLogger("warn"), audit: createAuditWriter({ sql: server.db.sql }) };
+  const deps: MemoryStoreDeps = { keys: new UserKeys(keyring), config: server.config, logger: createLogger("warn") };
+  const sql = server.db.sql;
   const c = corpus(17);
   const queries = Array.from({ length: o.searchQueries + 50 }, c.query);
   let have = 0;
   for (const size of o.searchSizes) {
-    const seconds = await seed(deps, user.userId, size - have, c.text);
+    const seconds = await seed(deps, sql, user.userId, size - have, c.text);
     have = size;
     const k = `${size / 1000}k`;
     out[`seed ${k} memories via bulk path (s)`] = round(seconds, 1);
     for (let i = 0; i < 50; i++) await client.searchMemories({ query: queries[i]! }); // warm-up
     const rpc = (await load(o.searchQueries, 1, (i) => client.searchMemories({ query: queries[50 + i]!, topK: 10 }))).samples;
-    const storeOnly = (await load(o.searchQueries, 1, (i) => searchMemories(deps, user.userId, { query: queries[50 + i]!, filter: {}, topK: 10 }))).samples;
+    const storeOnly = (await load(o.searchQueries, 1, (i) => inTx(sql, userContext(user.userId), (tx) => searchMemories(deps, tx, user.userId, { query: queries[50 + i]!, filter: {}, topK: 10 })))).samples;
     const empty = (await load(50, 1, () => client.searchMemories({ query: "", topK: 10 }))).samples;
     const r = summarize(rpc);
     const s = summarize(storeOnly);

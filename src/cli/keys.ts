@@ -15,8 +15,7 @@ import type { Logger } from "../logger.js";
 import { MasterKeyring } from "../security/crypto.js";
 import type { AuditWriter } from "../store/audit-log.js";
 import type { Sql } from "../store/database.js";
-import { rewrapAll, type RewrapResult } from "../store/rewrap.js";
-import { inTx, SYSTEM } from "../store/tx.js";
+import { countWrappedUnder, rewrapAll, type RewrapResult } from "../store/rewrap.js";
 
 export interface KeysetOutput {
   /** base64 of the Tink binary keyset: the new MEMORIC_KEYSET. Secret: print to a file, not a log. */
@@ -49,12 +48,6 @@ export async function keysPromote(keysetBase64: string, keyId: number): Promise<
   const ring = await MasterKeyring.fromBase64(keysetBase64);
   ring.promote(keyId);
   return output(ring);
-}
-
-/** Data keys still wrapped under a master key id (what disable would make unreadable). */
-async function countWrappedUnder(sql: Sql, keyId: number): Promise<number> {
-  const [row] = await inTx(sql, SYSTEM, (tx) => tx<{ n: number }[]>`select count(*)::int as n from user_keys where master_key_id = ${keyId}`);
-  return row?.n ?? 0;
 }
 
 export class KeyInUseError extends Error {

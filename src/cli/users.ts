@@ -1,7 +1,7 @@
 /** `memoric users create`: the operator's way to make an account (e.g. the first admin). */
 import { ConnectError } from "@connectrpc/connect";
 import { isRoleName, type RoleName } from "../domain/permissions.js";
-import type { AppDeps } from "../server/deps.js";
+import type { AppContext } from "../app-context.js";
 import { createAccount } from "../services/auth/accounts.js";
 
 export interface CreateUserArgs {
@@ -12,7 +12,7 @@ export interface CreateUserArgs {
   password: string;
 }
 
-export async function usersCreateCommand(deps: AppDeps, args: CreateUserArgs): Promise<string> {
+export async function usersCreateCommand(deps: AppContext, args: CreateUserArgs): Promise<string> {
   const role = args.role.toUpperCase().replace(/^ROLE_/, "");
   if (!isRoleName(role)) throw new Error(`--role: one of ADMIN, USER, READ_ONLY (got ${JSON.stringify(args.role)})`);
   try {

@@ -9,14 +9,13 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { RPCS } from "../domain/access-rules.js";
 import { withCallScope } from "../store/admission.js";
-import { callStateKey } from "./call-context.js";
-import { clientAddressKey } from "./request-context.js";
+import { clientAddressKey, principalKey } from "../domain/call.js";
 
 export function admissionInterceptor(): Interceptor {
   return (next) => (req) => {
     const anonymous = RPCS[`${req.service.typeName}/${req.method.name}`]?.access === "public";
     const key = () => {
-      const principal = req.contextValues.get(callStateKey)?.principal;
+      const principal = req.contextValues.get(principalKey);
       // One account: its sessions and API keys share the bucket.
       if (principal) return `p:${principal.userId}`;
       return anonymous ? `a:${req.contextValues.get(clientAddressKey)}` : undefined;

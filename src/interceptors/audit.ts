@@ -3,12 +3,14 @@
  * reflection have none). Placed right inside the error interceptor, so it sees the raw outcome of
  * authentication, authorization, rate limiting and the handler.
  *
- * - A handler that wrote its own row inside its transaction sets callState.audited: nothing more.
+ * - A handler whose audit row committed with its transaction (services/audited-tx.ts sets
+ *   auditWrittenKey): nothing more.
  * - Otherwise one row is written in a transaction of its own after the call (streams: when the
- *   stream ends). Success → callState.eventType ?? the RPC's event. Failure → callState.eventType
- *   if the inner layer refined it (auth.token.expired, security.rate_limit.exceeded, ...), else
- *   authz.access.denied (PermissionDenied), auth.token.invalid (Unauthenticated), system.error (a
- *   non-Connect error: a bug), or the RPC's event with success=false.
+ *   stream ends). Success → the RPC's event, described by the read helper's readOutcomeKey.
+ *   Failure → the event the error was tagged with (domain/audited-error.ts: auth.token.expired,
+ *   security.rate_limit.exceeded, ...), else authz.access.denied (PermissionDenied),
+ *   auth.token.invalid (Unauthenticated), system.error (a non-Connect error: a bug), or the RPC's
+ *   event with success=false.
  * - If that write fails: a successful mutation answers Unavailable (fail closed — the handler should
  *   have recorded in its transaction; this is the backstop); reads and failures are logged and
  *   answered as they are.
@@ -16,10 +18,11 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { AUDIT_EVENTS, severityRank, type AuditEventType, type SeverityName } from "../domain/audit-events.js";
 import { RPCS } from "../domain/access-rules.js";
-import type { AppDeps } from "../server/deps.js";
+import { auditEventOf } from "../domain/audited-error.js";
+import { auditWrittenKey, callInfoOf, principalKey, readOutcomeKey, type ReadOutcome } from "../domain/call.js";
+import type { AppContext } from "../app-context.js";
 import { codeName, type AuditEventInput } from "../store/audit-log.js";
-import { callStateKey, type CallInfo, type CallState } from "./call-context.js";
-import { clientAddressKey, requestIdKey, userAgentKey } from "./request-context.js";
+import { legacyCallStateKey } from "./call-context.js";
 
 /** Outcome events of RPCs that change nothing: their audit row is best effort, never fail-closed. */
 const READ_EVENTS: ReadonlySet<AuditEventType> = new Set<AuditEventType>([
@@ -29,31 +32,26 @@ const READ_EVENTS: ReadonlySet<AuditEventType> = new Set<AuditEventType>([
 
 const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
 
-type AnyRequest = Parameters<Parameters<Interceptor>[0]>[0];
-
-function callInfoOf(req: AnyRequest, state: CallState): CallInfo {
-  return {
-    principal: state.principal,
-    requestId: req.contextValues.get(requestIdKey),
-    clientAddress: req.contextValues.get(clientAddressKey),
-    userAgent: req.contextValues.get(userAgentKey),
-    service: req.service.typeName,
-    method: req.method.name,
-  };
+/** What the call's inner layers said about its outcome. */
+export interface OutcomeFacts {
+  /** The read's description (withReadTx). */
+  read?: Partial<ReadOutcome>;
+  /** OLD PATH of the auth handlers (LegacyCallState.eventType): the event, success or failure. */
+  eventType?: AuditEventType;
 }
 
 /** The row describing how the call ended; undefined when there is nothing to record. */
-function outcomeEvent(rpcEvent: AuditEventType | undefined, state: CallState, err: unknown): AuditEventInput | undefined {
-  const refine = { resourceType: state.resourceType, resourceId: state.resourceId, details: state.details };
+export function outcomeEvent(rpcEvent: AuditEventType | undefined, facts: OutcomeFacts, err: unknown): AuditEventInput | undefined {
+  const refine = { resourceType: facts.read?.resourceType, resourceId: facts.read?.resourceId, details: facts.read?.details };
   if (err === undefined) {
-    const type = state.eventType ?? rpcEvent;
+    const type = facts.eventType ?? rpcEvent;
     return type && { type, success: true, code: "ok", ...refine };
   }
   const ce = err instanceof ConnectError ? err : undefined;
   const code = ce?.code ?? Code.Internal;
   let type: AuditEventType | undefined;
   if (!ce) type = "system.error"; // whatever the handler hoped to record, this is a bug
-  else type = state.eventType
+  else type = auditEventOf(err) ?? facts.eventType
     ?? (code === Code.PermissionDenied ? "authz.access.denied" : code === Code.Unauthenticated ? "auth.token.invalid" : rpcEvent);
   if (!type) return undefined;
   const base: SeverityName = AUDIT_EVENTS[type].defaultSeverity;
@@ -66,29 +64,28 @@ function outcomeEvent(rpcEvent: AuditEventType | undefined, state: CallState, er
   };
 }
 
-export function auditInterceptor(deps: AppDeps): Interceptor {
+export function auditInterceptor(deps: Pick<AppContext, "audit" | "logger" | "config">): Interceptor {
   const { audit, logger, config } = deps;
 
   return (next) => async (req) => {
-    let state = req.contextValues.get(callStateKey);
-    if (!state) {
-      state = { audited: false };
-      req.contextValues.set(callStateKey, state); // shared by the inner interceptors and the handler
-    }
     const procedure = `${req.service.typeName}/${req.method.name}`;
     const policy = Object.hasOwn(RPCS, procedure) ? RPCS[procedure] : undefined;
     // Listed without an event (health, reflection): never audited. Unlisted: only its denial is.
     if (!config.audit.enabled || (policy && !policy.event)) return next(req);
-    const s = state;
+    const values = req.contextValues;
 
     const finish = async (err: unknown, failClosed: boolean): Promise<void> => {
-      const call = callInfoOf(req, s);
-      if (config.audit.logGranted && s.principal && policy && policy.access !== "public" && !isDenial(err)) {
+      const call = callInfoOf(values, req.service.typeName, req.method.name);
+      if (config.audit.logGranted && values.get(principalKey) && policy && policy.access !== "public" && !isDenial(err)) {
         await audit.recordStandalone(call, { type: "authz.access.granted", success: true, details: { permission: policy.access } })
           .catch(() => logger.error({ procedure, requestId: call.requestId }, "audit write failed (authz.access.granted)"));
       }
-      if (s.audited) return;
-      const input = outcomeEvent(policy?.event, s, err);
+      const legacy = values.get(legacyCallStateKey);
+      if (values.get(auditWrittenKey) || legacy?.audited) return;
+      const read = values.get(readOutcomeKey)?.() ?? (legacy && {
+        resourceType: legacy.resourceType, resourceId: legacy.resourceId, details: legacy.details,
+      });
+      const input = outcomeEvent(policy?.event, { read, eventType: legacy?.eventType }, err);
       if (!input) return;
       try {
         await audit.recordStandalone(call, input);

@@ -17,68 +17,26 @@ import { RPCS } from "../domain/access-rules.js";
 import { apiKeyPermissions, isRoleName, permissionsOfRoles, type RoleName } from "../domain/permissions.js";
 import { hashSecret, isApiKey } from "../security/secrets.js";
 import { TokenError } from "../security/tokens.js";
-import type { AppDeps } from "../server/deps.js";
+import type { AppContext } from "../app-context.js";
 import { authenticateApiKey } from "../store/identity/api-keys.js";
 import { hitWindow } from "../store/identity/throttle.js";
 import { loadAuthState } from "../store/identity/users.js";
 import { inTx, SYSTEM, toConnectError } from "../store/tx.js";
-import { callStateKey, type CallState, type Principal } from "./call-context.js";
+import type { AuditEventType } from "../domain/audit-events.js";
+import { withAuditEvent } from "../domain/audited-error.js";
+import { clientAddressKey, principalKey, type Principal } from "../domain/call.js";
 import { rateLimited } from "./rate-limit.js";
-import { clientAddressKey } from "./request-context.js";
+import type { RevocationCache } from "../security/revocation-cache.js";
 
-interface Cached<T> {
-  value: T;
-  at: number;
-}
-
-/** A tiny TTL cache: bounded size, entries dropped on expiry or explicit invalidation. */
-class TtlCache<T> {
-  private readonly map = new Map<string, Cached<T>>();
-  constructor(
-    private readonly ttlMs: number,
-    private readonly max = 10_000,
-  ) {}
-  get(key: string): T | undefined {
-    const hit = this.map.get(key);
-    if (!hit) return undefined;
-    if (Date.now() - hit.at >= this.ttlMs) {
-      this.map.delete(key);
-      return undefined;
-    }
-    return hit.value;
-  }
-  set(key: string, value: T): void {
-    if (this.ttlMs <= 0) return;
-    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
-    this.map.set(key, { value, at: Date.now() });
-  }
-  deleteWhere(pred: (key: string) => boolean): void {
-    for (const key of this.map.keys()) if (pred(key)) this.map.delete(key);
-  }
-}
-
-export class RevocationCache {
-  readonly jwt: TtlCache<{ username: string; roles: string[]; active: boolean; tokenVersion: number; sessionRevoked: boolean } | null>;
-  readonly apiKeys: TtlCache<{ id: string; userId: string; username: string; roles: string[]; scopes: string[] } | null>;
-  constructor(ttlMs: number) {
-    this.jwt = new TtlCache(ttlMs);
-    this.apiKeys = new TtlCache(ttlMs);
-  }
-  /** Called by the replica that changed the user (logout, password, roles, deactivation, deletion, key revocation). */
-  invalidateUser(userId: string): void {
-    this.jwt.deleteWhere((k) => k.startsWith(`${userId}:`));
-    this.apiKeys.deleteWhere(() => true); // keyed by hash; small and rare enough to clear wholesale
-  }
-}
+/** Re-exported for the auth handlers, which import it from here. */
+export { RevocationCache } from "../security/revocation-cache.js";
 
 function unauthenticated(
-  state: CallState,
   message: string,
-  event: CallState["eventType"] = "auth.token.invalid",
+  event: AuditEventType = "auth.token.invalid",
   reason: AuthReason = "CREDENTIAL_INVALID",
 ): ConnectError {
-  state.eventType = event;
-  return unauthenticatedError(message, reason);
+  return withAuditEvent(unauthenticatedError(message, reason), event);
 }
 
 function bearer(header: string | null): string | undefined {
@@ -91,8 +49,8 @@ function roleNames(roles: readonly string[]): RoleName[] {
   return roles.filter(isRoleName);
 }
 
-export function authnInterceptor(deps: AppDeps, cache: RevocationCache): Interceptor {
-  async function fromJwt(token: string, state: CallState): Promise<Principal> {
+export function authnInterceptor(deps: AppContext, cache: RevocationCache = deps.revocations): Interceptor {
+  async function fromJwt(token: string): Promise<Principal> {
     let claims;
     try {
       claims = await deps.tokens.verify(token);
@@ -100,14 +58,13 @@ export function authnInterceptor(deps: AppDeps, cache: RevocationCache): Interce
       const expired = err instanceof TokenError && err.reason === "expired";
       const suspicious = err instanceof TokenError && err.suspicious;
       throw unauthenticated(
-        state,
         expired ? "access token expired" : "invalid access token",
         expired ? "auth.token.expired" : suspicious ? "security.breach.attempt" : "auth.token.invalid",
         expired ? "TOKEN_EXPIRED" : "CREDENTIAL_INVALID",
       );
     }
     // Our ids are UUIDs; anything else would reach Postgres as a cast error (Internal), not a rejection.
-    if (!isUuid(claims.sub) || !isUuid(claims.sid)) throw unauthenticated(state, "invalid access token");
+    if (!isUuid(claims.sub) || !isUuid(claims.sid)) throw unauthenticated("invalid access token");
     const key = `${claims.sub}:${claims.sid}`;
     let auth = cache.jwt.get(key);
     if (auth === undefined) {
@@ -118,7 +75,7 @@ export function authnInterceptor(deps: AppDeps, cache: RevocationCache): Interce
       cache.jwt.set(key, auth);
     }
     if (!auth?.active || auth.sessionRevoked || auth.tokenVersion !== claims.ver) {
-      throw unauthenticated(state, "access token revoked");
+      throw unauthenticated("access token revoked");
     }
     const roles = roleNames(auth.roles);
     return {
@@ -132,7 +89,7 @@ export function authnInterceptor(deps: AppDeps, cache: RevocationCache): Interce
     };
   }
 
-  async function fromApiKey(key: string, state: CallState): Promise<Principal> {
+  async function fromApiKey(key: string): Promise<Principal> {
     const hash = hashSecret(key);
     let row = cache.apiKeys.get(hash);
     if (row === undefined) {
@@ -140,7 +97,7 @@ export function authnInterceptor(deps: AppDeps, cache: RevocationCache): Interce
       row = found ? { id: found.id, userId: found.user_id, username: found.username, roles: found.roles, scopes: found.scopes } : null;
       cache.apiKeys.set(hash, row);
     }
-    if (!row) throw unauthenticated(state, "invalid API key");
+    if (!row) throw unauthenticated("invalid API key");
     const roles = roleNames(row.roles);
     return {
       type: "api_key",
@@ -154,11 +111,6 @@ export function authnInterceptor(deps: AppDeps, cache: RevocationCache): Interce
   }
 
   return (next) => async (req) => {
-    let state = req.contextValues.get(callStateKey);
-    if (!state) {
-      state = { audited: false };
-      req.contextValues.set(callStateKey, state);
-    }
     const procedure = `${req.service.typeName}/${req.method.name}`;
     if (RPCS[procedure]?.access === "public") return next(req);
 
@@ -166,10 +118,10 @@ export function authnInterceptor(deps: AppDeps, cache: RevocationCache): Interce
     const credential = bearer(header);
     if (!credential) {
       const message = header ? "malformed authorization header: expected 'Bearer <token>'" : "missing credential: send 'authorization: Bearer <token>'";
-      throw unauthenticated(state, message, "auth.token.invalid", "CREDENTIAL_MISSING");
+      throw unauthenticated(message, "auth.token.invalid", "CREDENTIAL_MISSING");
     }
     try {
-      state.principal = isApiKey(credential) ? await fromApiKey(credential, state) : await fromJwt(credential, state);
+      req.contextValues.set(principalKey, isApiKey(credential) ? await fromApiKey(credential) : await fromJwt(credential));
     } catch (err) {
       // A rejected credential is an unauthenticated call: it spends the address's anonymous budget,
       // so guessing tokens or API keys is throttled like any other anonymous traffic.
@@ -180,8 +132,7 @@ export function authnInterceptor(deps: AppDeps, cache: RevocationCache): Interce
         });
         if (hit.hits > abuse.anonymousRpcPerWindow) {
           deps.metrics.rateLimited("rpc_anonymous");
-          state.eventType = "security.rate_limit.exceeded";
-          throw rateLimited(hit.resetInSeconds, "rate limit exceeded");
+          throw withAuditEvent(rateLimited(hit.resetInSeconds, "rate limit exceeded"), "security.rate_limit.exceeded");
         }
       }
       throw err;

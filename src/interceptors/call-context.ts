@@ -1,74 +1,50 @@
 /**
- * What one call knows about itself, shared by interceptors and handlers through context values:
- * the verified principal (set only by the authentication interceptor, from a credential — never
- * from a request field) and what the handler reports for the audit trail.
+ * Handler-side readers of the call's context values (domain/call.ts), plus the old hand-off still
+ * used by the auth and audit handlers until they move onto services/audited-tx.ts.
  */
 import { createContextKey, type HandlerContext } from "@connectrpc/connect";
-import { unauthenticatedError } from "../domain/error-info.js";
 import type { AuditEventType } from "../domain/audit-events.js";
-import type { Permission, RoleName } from "../domain/permissions.js";
-import { clientAddressKey, requestIdKey, userAgentKey } from "./request-context.js";
+import { callInfoOf, principalKey, type CallInfo, type Principal } from "../domain/call.js";
+import { unauthenticatedError } from "../domain/error-info.js";
 
-export interface Principal {
-  type: "user" | "api_key";
-  userId: string;
-  username: string;
-  roles: RoleName[];
-  /** Effective permissions of this credential (an API key may carry fewer than its owner). */
-  permissions: ReadonlySet<Permission>;
-  /** Session id (JWT sid) or API key id: what revocation acts on, safe to log. */
-  sessionId: string;
-  /** JWT jti or API key id. */
-  credentialId: string;
+export type { CallInfo, Principal } from "../domain/call.js";
+
+export function callInfo(ctx: HandlerContext): CallInfo {
+  return callInfoOf(ctx.values, ctx.service.typeName, ctx.method.name);
 }
 
-export interface CallState {
-  principal?: Principal;
-  /** Set by a handler that wrote its own audit row inside its transaction. */
+/** The authenticated caller; the interceptors guarantee one exists on non-public RPCs. */
+export function requirePrincipal(ctx: HandlerContext): Principal {
+  const principal = ctx.values.get(principalKey);
+  if (!principal) throw unauthenticatedError("authentication required", "CREDENTIAL_MISSING");
+  return principal;
+}
+
+/**
+ * OLD PATH, kept only for the auth and audit handlers (services/auth-*.ts, services/audit.ts) until
+ * they use withAuditedTx / withReadTx: what such a handler reports for the outcome row. The audit
+ * interceptor reads it after the helper's own values. Nothing else may use it.
+ */
+export interface LegacyCallState {
+  /** The handler wrote its own audit row inside its transaction. */
   audited: boolean;
-  /** Optional refinements a handler gives the audit interceptor for the outcome row. */
+  /** The event a failure is recorded as (new code tags the error: domain/audited-error.ts). */
   eventType?: AuditEventType;
   resourceType?: string;
   resourceId?: string;
   details?: Record<string, unknown>;
 }
 
-export const callStateKey = createContextKey<CallState | undefined>(undefined, { description: "per-call state" });
+export const legacyCallStateKey = createContextKey<LegacyCallState | undefined>(undefined, {
+  description: "old per-call audit hand-off of the auth and audit handlers",
+});
 
-/** Facts about the call that go into audit rows and logs. */
-export interface CallInfo {
-  principal: Principal | undefined;
-  requestId: string;
-  clientAddress: string;
-  userAgent: string;
-  /** "memoric.v1.MemoryService" and "CreateMemory". */
-  service: string;
-  method: string;
-}
-
-export function callState(ctx: HandlerContext): CallState {
-  let state = ctx.values.get(callStateKey);
+/** OLD PATH (see LegacyCallState). */
+export function callState(ctx: HandlerContext): LegacyCallState {
+  let state = ctx.values.get(legacyCallStateKey);
   if (!state) {
     state = { audited: false };
-    ctx.values.set(callStateKey, state);
+    ctx.values.set(legacyCallStateKey, state);
   }
   return state;
-}
-
-export function callInfo(ctx: HandlerContext): CallInfo {
-  return {
-    principal: ctx.values.get(callStateKey)?.principal,
-    requestId: ctx.values.get(requestIdKey),
-    clientAddress: ctx.values.get(clientAddressKey),
-    userAgent: ctx.values.get(userAgentKey),
-    service: ctx.service.typeName,
-    method: ctx.method.name,
-  };
-}
-
-/** The authenticated caller; the interceptors guarantee one exists on non-public RPCs. */
-export function requirePrincipal(ctx: HandlerContext): Principal {
-  const principal = ctx.values.get(callStateKey)?.principal;
-  if (!principal) throw unauthenticatedError("authentication required", "CREDENTIAL_MISSING");
-  return principal;
 }

@@ -5,12 +5,12 @@
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { RPCS } from "../domain/access-rules.js";
-import type { AppDeps } from "../server/deps.js";
+import type { AppContext } from "../app-context.js";
 import { LeasedLimiter } from "../domain/rate-lease.js";
 import { hitWindow } from "../store/identity/throttle.js";
 import { toConnectError } from "../store/tx.js";
-import { callStateKey } from "./call-context.js";
-import { clientAddressKey } from "./request-context.js";
+import { withAuditEvent } from "../domain/audited-error.js";
+import { clientAddressKey, principalKey } from "../domain/call.js";
 
 export function rateLimited(retryAfterSeconds: number, what: string): ConnectError {
   const err = new ConnectError(`${what}; retry after ${retryAfterSeconds} s`, Code.ResourceExhausted);
@@ -18,7 +18,7 @@ export function rateLimited(retryAfterSeconds: number, what: string): ConnectErr
   return err;
 }
 
-export function rateLimitInterceptor(deps: AppDeps): Interceptor {
+export function rateLimitInterceptor(deps: AppContext): Interceptor {
   const { abuse } = deps.config;
   const limiter = new LeasedLimiter((key, n) =>
     hitWindow(deps.db.sql, key, abuse.windowSeconds, n).catch((err: unknown) => {
@@ -28,8 +28,7 @@ export function rateLimitInterceptor(deps: AppDeps): Interceptor {
   return (next) => async (req) => {
     const policy = RPCS[`${req.service.typeName}/${req.method.name}`];
     if (!policy?.event) return next(req);
-    const state = req.contextValues.get(callStateKey);
-    const principal = state?.principal;
+    const principal = req.contextValues.get(principalKey);
     const key = !principal
       ? `rpc:a:${req.contextValues.get(clientAddressKey)}`
       : principal.type === "api_key"
@@ -40,8 +39,7 @@ export function rateLimitInterceptor(deps: AppDeps): Interceptor {
     if (!taken.allowed) {
       const scope = !principal ? "rpc_anonymous" : principal.type === "api_key" ? "rpc_api_key" : "rpc_user";
       deps.metrics.rateLimited(scope);
-      if (state) state.eventType = "security.rate_limit.exceeded";
-      throw rateLimited(taken.retryAfterSeconds, "rate limit exceeded");
+      throw withAuditEvent(rateLimited(taken.retryAfterSeconds, "rate limit exceeded"), "security.rate_limit.exceeded");
     }
     return next(req);
   };

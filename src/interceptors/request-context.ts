@@ -1,13 +1,10 @@
 /**
- * Per-call context shared by interceptors and handlers: the request id (from a sane
- * `x-request-id` or generated) and the client address (from the socket, see contextValues).
+ * The request id (from a sane `x-request-id` or generated); the keys themselves live in
+ * domain/call.ts with the call's other context values.
  */
-import { createContextKey } from "@connectrpc/connect";
 import crypto from "node:crypto";
 
-export const requestIdKey = createContextKey<string>("", { description: "request id" });
-export const clientAddressKey = createContextKey<string>("", { description: "client address from the socket" });
-export const userAgentKey = createContextKey<string>("", { description: "user agent" });
+export { clientAddressKey, requestIdKey, userAgentKey } from "../domain/call.js";
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

@@ -4,16 +4,14 @@
  * interval, so start-up stays fast and tests are not surprised by a run.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { AppDeps, BackgroundJob } from "../server/deps.js";
-import { storeDeps } from "../store/memories.js";
+import type { AppContext, BackgroundJob } from "../app-context.js";
 import { runPolicies } from "../store/policies.js";
 
 const POLICY_ACTOR = { system: "policy-scheduler" } as const;
 
-export function startPolicyScheduler(deps: AppDeps): BackgroundJob {
+export function startPolicyScheduler(deps: AppContext): BackgroundJob {
   const intervalMs = deps.config.memory.policies.intervalSeconds * 1000;
   if (intervalMs <= 0) return { stop: async () => {} };
-  const s = storeDeps(deps);
   let running: Promise<void> | undefined;
   let stopped = false;
 
@@ -21,7 +19,7 @@ export function startPolicyScheduler(deps: AppDeps): BackgroundJob {
     if (stopped || running) return; // never overlap with our own previous round
     running = (async () => {
       try {
-        const r = await runPolicies(s, POLICY_ACTOR, { dryRun: false });
+        const r = await runPolicies(deps, POLICY_ACTOR, { dryRun: false });
         deps.logger.info({ users: r.users, counts: r.counts.list(), ms: Math.round(r.durationMs) }, "memory policies ran");
       } catch (err) {
         if (err instanceof ConnectError && err.code === Code.Aborted) {

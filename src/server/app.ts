@@ -14,7 +14,7 @@ import { AuthService } from "../../gen/memoric/v1/auth_pb.js";
 import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
 import type { Config } from "../config.js";
 import { HealthRegistry } from "../domain/health-registry.js";
-import { authnInterceptor, RevocationCache } from "../interceptors/authn.js";
+import { authnInterceptor } from "../interceptors/authn.js";
 import { authzInterceptor } from "../interceptors/authz.js";
 import { auditInterceptor } from "../interceptors/audit.js";
 import { admissionInterceptor } from "../interceptors/admission.js";
@@ -31,7 +31,7 @@ import { createTokenService } from "../security/tokens.js";
 import { auditService } from "../services/audit/index.js";
 import { authService } from "../services/auth/index.js";
 import { healthService } from "../services/health.js";
-import { memoryService } from "../services/memory.js";
+import { memoryService } from "../services/memory/index.js";
 import { createAuditWriter } from "../store/audit-log.js";
 import { startAuditJobs } from "../jobs/audit-jobs.js";
 import { registerReflection } from "../services/reflection.js";
@@ -44,7 +44,9 @@ import { createAdminRoutes, createHttpRoutes } from "./http-routes.js";
 import { registerPoolMetrics } from "./pool-metrics.js";
 import { startPolicyScheduler } from "../jobs/policy-scheduler.js";
 import { ensureBootstrapAdmin } from "./bootstrap-admin.js";
-import type { AppDeps, BackgroundJob } from "./deps.js";
+import type { AppContext, BackgroundJob } from "../app-context.js";
+import { RevocationCache } from "../security/revocation-cache.js";
+import { UserKeys } from "../store/user-keys.js";
 import { createProtocolListener } from "./listener.js";
 import { parseFailuresAsInvalidArgument, unknownMethod } from "./rpc-errors.js";
 
@@ -67,7 +69,7 @@ export interface RunningServer {
  * Secrets, token service, database (migrated) and audit writer: what both the server and the CLI
  * need. Production refuses to start without its secrets, before touching the database.
  */
-export async function openCore(config: Config, logger: Logger, metrics: Metrics = createMetrics()): Promise<AppDeps> {
+export async function openCore(config: Config, logger: Logger, metrics: Metrics = createMetrics()): Promise<AppContext> {
   const secrets = await resolveSecrets(config);
   const tokens = await createTokenService({
     ...secrets.jwt,
@@ -87,7 +89,9 @@ export async function openCore(config: Config, logger: Logger, metrics: Metrics 
     throw err;
   }
   const audit = createAuditWriter({ sql: db.sql, config: config.audit, logger, metrics });
-  return { config, logger, db, secrets, tokens, audit, metrics };
+  const keys = new UserKeys(secrets.keyring, metrics);
+  const revocations = new RevocationCache(config.auth.revocationCacheMs);
+  return { config, logger, db, secrets, tokens, audit, metrics, keys, revocations };
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
@@ -112,7 +116,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   await dbMonitor.probe();
   dbMonitor.start();
 
-  const revocations = new RevocationCache(config.auth.revocationCacheMs);
+  const { revocations } = deps;
   if (db.admission) registerPoolMetrics(deps.metrics.registry, db.admission);
   const interceptors: Interceptor[] = [
     metricsInterceptor(deps.metrics), // outermost: records the code the client receives
@@ -120,7 +124,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     deadlineInterceptor(),
     admissionInterceptor(),
     auditInterceptor(deps), // outside authentication, so denials are recorded too
-    authnInterceptor(deps, revocations),
+    authnInterceptor(deps),
     rateLimitInterceptor(deps),
     authzInterceptor(),
   ];

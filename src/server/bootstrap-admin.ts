@@ -7,9 +7,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { createAccount } from "../services/auth/accounts.js";
 import { findUserByLogin } from "../store/identity/users.js";
 import { inTx, SYSTEM } from "../store/tx.js";
-import type { AppDeps } from "./deps.js";
+import type { AppContext } from "../app-context.js";
 
-export async function ensureBootstrapAdmin(deps: AppDeps): Promise<"created" | "exists" | "not-configured"> {
+export async function ensureBootstrapAdmin(deps: AppContext): Promise<"created" | "exists" | "not-configured"> {
   const admin = deps.config.auth.bootstrapAdmin;
   if (!admin) return "not-configured";
   const existing = await inTx(deps.db.sql, SYSTEM, (tx) => findUserByLogin(tx, admin.username));

@@ -18,7 +18,7 @@ import { canonicalize, canonicalJson, chainHash, DEFAULT_SHARDS, shardFor, shard
 import { safeForLog } from "../domain/sanitize.js";
 import { isUuid } from "../domain/validation.js";
 import type { Config } from "../config.js";
-import type { CallInfo } from "../interceptors/call-context.js";
+import type { CallInfo } from "../domain/call.js";
 import type { Logger } from "../logger.js";
 import type { AuditAppendMode, Metrics } from "../metrics/metrics.js";
 import type { Sql } from "./database.js";
@@ -43,6 +43,9 @@ export interface AuditEventInput {
 export interface SystemActor {
   system: string;
 }
+
+/** Who an audit row names: an RPC's caller or a system actor. */
+export type Actor = CallInfo | SystemActor;
 
 export interface AuditWriter {
   /** Appends one row inside the caller's transaction; throws Unavailable (rolling the caller back) on failure. */

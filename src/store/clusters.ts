@@ -5,9 +5,9 @@
  */
 import { CLUSTER_SAMPLE, clusterSummary, MAX_CLUSTERS } from "../domain/clusters.js";
 import type { DataKey } from "../security/crypto.js";
-import type { Actor, MemoryStoreDeps } from "./memories.js";
+import type { MemoryStoreDeps } from "./memory-deps.js";
 import { labelHash, memoryColumns, openRow, seal, unseal, uuidv7, withDataKey, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
-import { inTx, userContext, type Tx } from "./tx.js";
+import type { Tx } from "./tx.js";
 
 export interface ClusterRecord {
   id: string;
@@ -29,7 +29,7 @@ interface GroupRow extends MemoryRow {
 }
 
 /** Recomputes the user's clusters inside tx; returns how many were written. */
-async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string): Promise<number> {
+export async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string): Promise<number> {
   // Largest groups first; for each, its CLUSTER_SAMPLE most important, most recent memories.
   const rows = await tx<GroupRow[]>`
     with groups as (
@@ -63,7 +63,7 @@ async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: DataKey, us
       const id = uuidv7();
       const first = g.members[0]!;
       const data = JSON.stringify({ topic: first.topic, category: first.category, summary: clusterSummary(g.members.map((m) => m.content)) });
-      const sealed = await seal(key, deps.config.encryption, data, clusterAd(userId, id));
+      const sealed = await seal(key, deps.config.memory.encryption, data, clusterAd(userId, id));
       return {
         id,
         user_id: userId,
@@ -84,31 +84,20 @@ async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: DataKey, us
   return inserts.length;
 }
 
-export async function rebuildClusters(deps: MemoryStoreDeps, userId: string, actor: Actor): Promise<number> {
-  const key = await deps.keys.ensure(deps.sql, userId);
-  return inTx(deps.sql, userContext(userId), async (tx) => {
-    const n = await rebuildClustersTx(deps, tx, key, userId);
-    await deps.audit.record(tx, actor, { type: "cluster.rebuilt", success: true, resourceType: "cluster", details: { count: n } });
-    return n;
-  });
-}
-
-export async function listClusters(deps: MemoryStoreDeps, userId: string, topic: string, limit: number): Promise<ClusterRecord[]> {
-  return inTx(deps.sql, userContext(userId), async (tx) => {
-    const key = await deps.keys.load(tx, userId);
-    if (!key) return [];
-    const topicHash = topic ? labelHash(key.blindIndexKey(), "topic", topic) : null;
-    const rows = await tx<{ id: string; memory_count: number; data_ct: Uint8Array; encrypted: boolean; updated_at: Date }[]>`
-      select id, memory_count, data_ct, encrypted, updated_at from memory_clusters
-      where user_id = ${userId} ${topic ? tx`and topic_hash = ${topicHash}::bigint` : tx``}
-      order by memory_count desc, id limit ${limit}`;
-    return withDataKey(tx, deps.keys, deps.logger, userId, "memory_cluster", (k) =>
-      Promise.all(
-        rows.map(async (r) => {
-          const d = JSON.parse(await unseal(k, r.encrypted, r.data_ct, clusterAd(userId, r.id))) as { topic: string; category: string; summary: string };
-          return { id: r.id, topic: d.topic, category: d.category, summary: d.summary, memoryCount: r.memory_count, updatedAt: r.updated_at };
-        }),
-      ),
-    );
-  });
+export async function listClusters(deps: MemoryStoreDeps, tx: Tx, userId: string, topic: string, limit: number): Promise<ClusterRecord[]> {
+  const key = await deps.keys.load(tx, userId);
+  if (!key) return [];
+  const topicHash = topic ? labelHash(key.blindIndexKey(), "topic", topic) : null;
+  const rows = await tx<{ id: string; memory_count: number; data_ct: Uint8Array; encrypted: boolean; updated_at: Date }[]>`
+    select id, memory_count, data_ct, encrypted, updated_at from memory_clusters
+    where user_id = ${userId} ${topic ? tx`and topic_hash = ${topicHash}::bigint` : tx``}
+    order by memory_count desc, id limit ${limit}`;
+  return withDataKey(tx, deps.keys, deps.logger, userId, "memory_cluster", (k) =>
+    Promise.all(
+      rows.map(async (r) => {
+        const d = JSON.parse(await unseal(k, r.encrypted, r.data_ct, clusterAd(userId, r.id))) as { topic: string; category: string; summary: string };
+        return { id: r.id, topic: d.topic, category: d.category, summary: d.summary, memoryCount: r.memory_count, updatedAt: r.updated_at };
+      }),
+    ),
+  );
 }

@@ -19,10 +19,10 @@
 import { queryTerms } from "../domain/text.js";
 import { explain, type Explanation, type ScoreWeights } from "../domain/scoring.js";
 import { blindTerm } from "../security/blind-index.js";
-import type { MemoryStoreDeps } from "./memories.js";
+import type { MemoryStoreDeps } from "./memory-deps.js";
 import { filterSql, isEmptyFilter, type MemoryFilterInput } from "./memory-filters.js";
 import { labelHash, memoryColumns, openRow, withDataKey, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
-import { inTx, userContext, type Tx } from "./tx.js";
+import type { Tx } from "./tx.js";
 
 export const CANDIDATE_CAP = 200;
 /** Query terms beyond this are ignored (bounded work per query). */
@@ -56,103 +56,93 @@ interface RankedRow extends MemoryRow {
 
 type Fragment = ReturnType<Tx>;
 
-function weightsOf(deps: MemoryStoreDeps): ScoreWeights {
-  return deps.config.search;
+export function weightsOf(deps: MemoryStoreDeps): ScoreWeights {
+  return deps.config.memory.search;
 }
 
-export async function searchMemories(deps: MemoryStoreDeps, userId: string, input: SearchInput): Promise<ScoredRecord[]> {
+export async function searchMemories(deps: MemoryStoreDeps, tx: Tx, userId: string, input: SearchInput): Promise<ScoredRecord[]> {
   const w = weightsOf(deps);
-  return inTx(deps.sql, userContext(userId), async (tx) => {
-    const key = await deps.keys.load(tx, userId);
-    if (!key) return []; // never wrote: nothing to find
-    const indexKey = key.blindIndexKey();
-    const hashes = queryTerms(input.query)
-      .slice(0, MAX_QUERY_TERMS)
-      .map((t) => blindTerm(indexKey, t).toString());
-    const threadId = input.boostThreadId || null;
-    const topicHash = input.boostTopic ? labelHash(indexKey, "topic", input.boostTopic) : null;
-    const exclude = input.excludeIds?.length ? tx`and m.id <> all(${input.excludeIds}::uuid[])` : tx``;
-    const where = tx`${filterSql(tx, indexKey, input.filter)} ${exclude}`;
-    const unfiltered = isEmptyFilter(input.filter);
+  const key = await deps.keys.load(tx, userId);
+  if (!key) return []; // never wrote: nothing to find
+  const indexKey = key.blindIndexKey();
+  const hashes = queryTerms(input.query)
+    .slice(0, MAX_QUERY_TERMS)
+    .map((t) => blindTerm(indexKey, t).toString());
+  const threadId = input.boostThreadId || null;
+  const topicHash = input.boostTopic ? labelHash(indexKey, "topic", input.boostTopic) : null;
+  const exclude = input.excludeIds?.length ? tx`and m.id <> all(${input.excludeIds}::uuid[])` : tx``;
+  const where = tx`${filterSql(tx, indexKey, input.filter)} ${exclude}`;
+  const unfiltered = isEmptyFilter(input.filter);
 
-    const parts = tx`
-      exp(greatest(
-        -ln(2) * greatest(extract(epoch from (now() - m.updated_at))::float8, 0) / 3600.0
-          / ${w.recencyHalfLifeHours}::float8,
-        -700)) as recency,
-      ((m.importance - 1) / 3.0)::float8 as imp,
-      case when m.thread_id = ${threadId} then ${w.threadBoost}::float8 else 0 end as tb,
-      case when m.topic_hash = ${topicHash}::bigint then ${w.topicBoost}::float8 else 0 end as pb`;
-    const score = tx`(${w.relevanceWeight}::float8 * relevance + ${w.recencyWeight}::float8 * recency
-      + ${w.importanceWeight}::float8 * imp + tb + pb)`;
+  const parts = tx`
+    exp(greatest(-ln(2) * greatest(extract(epoch from (now() - m.updated_at))::float8, 0) / 3600.0 / ${w.recencyHalfLifeHours}::float8, -700)) as recency,
+    ((m.importance - 1) / 3.0)::float8 as imp,
+    case when m.thread_id = ${threadId} then ${w.threadBoost}::float8 else 0 end as tb,
+    case when m.topic_hash = ${topicHash}::bigint then ${w.topicBoost}::float8 else 0 end as pb`;
+  const score = tx`(${w.relevanceWeight}::float8 * relevance + ${w.recencyWeight}::float8 * recency + ${w.importanceWeight}::float8 * imp + tb + pb)`;
 
-    let candidates: Fragment;
-    if (hashes.length > 0) {
-      const { bm25K1: k1, bm25B: b } = deps.config.search;
-      const cap = CANDIDATE_CAP + (input.excludeIds?.length ?? 0);
-      // Unfiltered: the best by BM25 and the newest matches (UUIDv7 ids are creation-ordered).
-      const pick = unfiltered
-        ? tx`(select memory_id, bm25 from bm order by bm25 desc, memory_id desc limit ${cap})
-             union (select memory_id, bm25 from bm order by memory_id desc limit ${cap})`
-        : tx`select memory_id, bm25 from bm`;
-      // N and avgdl come from the trigger-kept counters, in the same statement (no extra round trip).
-      candidates = tx`
-        stats as (
-          select greatest(coalesce(sum(doc_count), 0), 1)::float8 as n,
-                 greatest(coalesce(sum(total_len), 0)::float8 / greatest(coalesce(sum(doc_count), 0), 1), 1) as avgdl
-          from memory_stats where user_id = ${userId}
-        ),
-        postings as (
-          select t.memory_id, t.tf::float8 as tf, t.doc_len::float8 as doc_len,
-            (count(*) over (partition by t.term_hash))::float8 as df
-          from memory_terms t where t.user_id = ${userId} and t.term_hash = any(${hashes}::bigint[])
-        ),
-        bm as (
-          select memory_id, sum(
-            ln(1 + (s.n - df + 0.5) / (df + 0.5))
-            * (tf * (${k1}::float8 + 1)) / (tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * doc_len / s.avgdl))
-          ) as bm25
-          from postings cross join stats s group by memory_id
-        ),
-        candidates as (${pick}),
-        scored as (
-          select m.id, m.updated_at, c.bm25, ${parts}
-          from candidates c join memories m on m.id = c.memory_id
-          where m.user_id = ${userId} ${where}
-        ),
-        normalized as (
-          select s.*, coalesce(s.bm25 / nullif(max(s.bm25) over (), 0), 0)::float8 as relevance from scored s
-        )`;
-    } else {
-      const classes: Fragment[] = [];
-      const threadClasses = threadId ? [tx`and m.thread_id = ${threadId}`, tx`and m.thread_id <> ${threadId}`] : [tx``];
-      const topicClasses = topicHash ? [tx`and m.topic_hash = ${topicHash}::bigint`, tx`and m.topic_hash is distinct from ${topicHash}::bigint`] : [tx``];
-      for (const importance of [1, 2, 3, 4])
-        for (const th of threadClasses)
-          for (const tp of topicClasses)
-            classes.push(tx`(select m.id from memories m
-                             where m.user_id = ${userId} and m.importance = ${importance} ${th} ${tp} ${where}
-                             order by m.updated_at desc limit ${input.topK})`);
-      const union = classes.slice(1).reduce((acc, c) => tx`${acc} union all ${c}`, classes[0]!);
-      candidates = tx`
-        ids as (select id from (${union}) u),
-        normalized as (
-          select m.id, m.updated_at, 0::float8 as relevance, ${parts}
-          from ids join memories m on m.id = ids.id where m.user_id = ${userId}
-        )`;
-    }
-    const rows = await tx<RankedRow[]>`
-      with ${candidates},
-      ranked as (
-        select *, ${score} as score from normalized order by score desc, updated_at desc, id desc limit ${input.topK}
-      )
-      select ${memoryColumns(tx)}, r.relevance, r.recency, r.imp, r.tb, r.pb
-      from ranked r join memories m on m.id = r.id
-      order by r.score desc, r.updated_at desc, r.id desc`;
-    const memories = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) => Promise.all(rows.map((r) => openRow(k, r))));
-    return rows.map((r, i) => {
-      const explanation = explain({ relevance: r.relevance, recency: r.recency, importance: r.imp, threadBoost: r.tb, topicBoost: r.pb }, w);
-      return { memory: memories[i]!, score: explanation.score, explanation };
-    });
+  let candidates: Fragment;
+  if (hashes.length > 0) {
+    const { bm25K1: k1, bm25B: b } = deps.config.memory.search;
+    const cap = CANDIDATE_CAP + (input.excludeIds?.length ?? 0);
+    // Unfiltered: the best by BM25 and the newest matches (UUIDv7 ids are creation-ordered).
+    const pick = unfiltered
+      ? tx`(select memory_id, bm25 from bm order by bm25 desc, memory_id desc limit ${cap})
+           union (select memory_id, bm25 from bm order by memory_id desc limit ${cap})`
+      : tx`select memory_id, bm25 from bm`;
+    // N and avgdl come from the trigger-kept counters, in the same statement (no extra round trip).
+    candidates = tx`
+      stats as (
+        select greatest(coalesce(sum(doc_count), 0), 1)::float8 as n,
+               greatest(coalesce(sum(total_len), 0)::float8 / greatest(coalesce(sum(doc_count), 0), 1), 1) as avgdl
+        from memory_stats where user_id = ${userId}
+      ),
+      postings as (
+        select t.memory_id, t.tf::float8 as tf, t.doc_len::float8 as doc_len, (count(*) over (partition by t.term_hash))::float8 as df
+        from memory_terms t where t.user_id = ${userId} and t.term_hash = any(${hashes}::bigint[])
+      ),
+      bm as (
+        select memory_id, sum(
+          ln(1 + (s.n - df + 0.5) / (df + 0.5))
+          * (tf * (${k1}::float8 + 1)) / (tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * doc_len / s.avgdl))
+        ) as bm25
+        from postings cross join stats s group by memory_id
+      ),
+      candidates as (${pick}),
+      scored as (
+        select m.id, m.updated_at, c.bm25, ${parts}
+        from candidates c join memories m on m.id = c.memory_id
+        where m.user_id = ${userId} ${where}
+      ),
+      normalized as (
+        select s.*, coalesce(s.bm25 / nullif(max(s.bm25) over (), 0), 0)::float8 as relevance from scored s
+      )`;
+  } else {
+    const classes: Fragment[] = [];
+    const threadClasses = threadId ? [tx`and m.thread_id = ${threadId}`, tx`and m.thread_id <> ${threadId}`] : [tx``];
+    const topicClasses = topicHash ? [tx`and m.topic_hash = ${topicHash}::bigint`, tx`and m.topic_hash is distinct from ${topicHash}::bigint`] : [tx``];
+    for (const importance of [1, 2, 3, 4])
+      for (const th of threadClasses)
+        for (const tp of topicClasses)
+          classes.push(tx`(select m.id from memories m where m.user_id = ${userId} and m.importance = ${importance} ${th} ${tp} ${where}
+                           order by m.updated_at desc limit ${input.topK})`);
+    const union = classes.slice(1).reduce((acc, c) => tx`${acc} union all ${c}`, classes[0]!);
+    candidates = tx`
+      ids as (select id from (${union}) u),
+      normalized as (
+        select m.id, m.updated_at, 0::float8 as relevance, ${parts}
+        from ids join memories m on m.id = ids.id where m.user_id = ${userId}
+      )`;
+  }
+  const rows = await tx<RankedRow[]>`
+    with ${candidates},
+    ranked as (select *, ${score} as score from normalized order by score desc, updated_at desc, id desc limit ${input.topK})
+    select ${memoryColumns(tx)}, r.relevance, r.recency, r.imp, r.tb, r.pb
+    from ranked r join memories m on m.id = r.id
+    order by r.score desc, r.updated_at desc, r.id desc`;
+  const memories = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) => Promise.all(rows.map((r) => openRow(k, r))));
+  return rows.map((r, i) => {
+    const explanation = explain({ relevance: r.relevance, recency: r.recency, importance: r.imp, threadBoost: r.tb, topicBoost: r.pb }, w);
+    return { memory: memories[i]!, score: explanation.score, explanation };
   });
 }

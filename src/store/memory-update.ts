@@ -5,7 +5,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { deriveCategory, deriveImportance, deriveTopic, extractEntities } from "../domain/metadata.js";
 import type { DataKey } from "../security/crypto.js";
-import type { MemoryStoreDeps } from "./memories.js";
+import type { MemoryStoreDeps } from "./memory-deps.js";
 import { contentAd, decodeDoc, memoryColumns, openRow, unseal, withDataKey, type MemoryDoc, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
 import { insertTerms, sealState } from "./memory-write.js";
 import type { Tx } from "./tx.js";
@@ -76,7 +76,7 @@ export async function rewriteMemory(deps: MemoryStoreDeps, tx: Tx, key: DataKey,
   const version = cur.version + 1;
   // New content from the caller is original again; policies pass summarized: true.
   const summarized = flags.summarized ?? (patch.content !== undefined ? false : cur.summarized);
-  const { state, terms } = await sealState(key, deps.config.encryption, userId, id, version, content, doc);
+  const { state, terms } = await sealState(key, deps.config.memory.encryption, userId, id, version, content, doc);
 
   await tx`
     insert into memory_versions

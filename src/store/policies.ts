@@ -17,7 +17,8 @@ import { randomUUID } from "node:crypto";
 import { ChatRole } from "../../gen/memoric/v1/memory_pb.js";
 import { PolicyCounts, summarizeThread, trimText, TIER } from "../domain/policies.js";
 import type { DataKey } from "../security/crypto.js";
-import type { Actor, MemoryStoreDeps } from "./memories.js";
+import type { Actor } from "./audit-log.js";
+import type { MemoryStoreDeps, PolicyRunDeps } from "./memory-deps.js";
 import { memoryColumns, openRow, uuidv7, withDataKey, type MemoryRow } from "./memory-rows.js";
 import { rewriteMemory } from "./memory-update.js";
 import { insertPrepared, prepareMemory } from "./memory-write.js";
@@ -44,7 +45,7 @@ function policyBusy(): ConnectError {
   return new ConnectError("another policy run is in progress, retry later", Code.Aborted);
 }
 
-export async function runPolicies(deps: MemoryStoreDeps, actor: Actor, opts: { dryRun: boolean }): Promise<PolicyRunResult> {
+export async function runPolicies(deps: PolicyRunDeps, actor: Actor, opts: { dryRun: boolean }): Promise<PolicyRunResult> {
   const started = performance.now();
   try {
     const result = await runPoliciesOnce(deps, actor, opts);
@@ -57,12 +58,11 @@ export async function runPolicies(deps: MemoryStoreDeps, actor: Actor, opts: { d
   }
 }
 
-async function runPoliciesOnce(deps: MemoryStoreDeps, actor: Actor, opts: { dryRun: boolean }) {
+async function runPoliciesOnce(deps: PolicyRunDeps, actor: Actor, opts: { dryRun: boolean }) {
   const started = performance.now();
   const me = randomUUID();
-  const acquired = await inTx(deps.sql, SYSTEM, (tx) => tx`
-    update policy_lease
-    set holder = ${me}, expires_at = now() + make_interval(secs => ${LEASE_SECONDS}), last_started_at = now()
+  const acquired = await inTx(deps.db.sql, SYSTEM, (tx) => tx`
+    update policy_lease set holder = ${me}, expires_at = now() + make_interval(secs => ${LEASE_SECONDS}), last_started_at = now()
     where id and (holder is null or expires_at < now()) returning id`);
   if (acquired.length === 0) throw policyBusy();
   const counts = new PolicyCounts();
@@ -70,7 +70,7 @@ async function runPoliciesOnce(deps: MemoryStoreDeps, actor: Actor, opts: { dryR
   try {
     let after = "00000000-0000-0000-0000-000000000000";
     for (;;) {
-      const page = await inTx(deps.sql, SYSTEM, (tx) => tx<{ user_id: string }[]>`
+      const page = await inTx(deps.db.sql, SYSTEM, (tx) => tx<{ user_id: string }[]>`
         select user_id from user_keys where user_id > ${after}::uuid order by user_id limit ${USER_PAGE}`);
       for (const { user_id } of page) {
         counts.merge(await runForUser(deps, actor, me, user_id, opts.dryRun));
@@ -83,20 +83,18 @@ async function runPoliciesOnce(deps: MemoryStoreDeps, actor: Actor, opts: { dryR
     if (err instanceof LeaseLost) throw policyBusy();
     throw err;
   } finally {
-    await inTx(deps.sql, SYSTEM, (tx) => tx`
+    await inTx(deps.db.sql, SYSTEM, (tx) => tx`
       update policy_lease set holder = null, expires_at = '-infinity', last_finished_at = now() where holder = ${me}`).catch(() => undefined);
   }
   return { dryRun: opts.dryRun, counts, users, durationMs: performance.now() - started };
 }
 
-async function runForUser(deps: MemoryStoreDeps, actor: Actor, me: string, userId: string, dryRun: boolean): Promise<PolicyCounts> {
+async function runForUser(deps: PolicyRunDeps, actor: Actor, me: string, userId: string, dryRun: boolean): Promise<PolicyCounts> {
   // Declared outside the transaction: a rolled-back (dry-run) transaction returns no value.
   const counts = new PolicyCounts();
   try {
-    await inTx(deps.sql, SYSTEM, async (tx) => {
-      const held = await tx`
-        update policy_lease set expires_at = now() + make_interval(secs => ${LEASE_SECONDS})
-        where holder = ${me} returning id`;
+    await inTx(deps.db.sql, SYSTEM, async (tx) => {
+      const held = await tx`update policy_lease set expires_at = now() + make_interval(secs => ${LEASE_SECONDS}) where holder = ${me} returning id`;
       if (held.length === 0) throw new LeaseLost();
       await expire(deps, tx, userId, counts);
       await promote(deps, tx, userId, counts);
@@ -117,7 +115,7 @@ async function runForUser(deps: MemoryStoreDeps, actor: Actor, me: string, userI
 }
 
 async function expire(deps: MemoryStoreDeps, tx: Tx, userId: string, counts: PolicyCounts): Promise<void> {
-  const p = deps.config.policies;
+  const p = deps.config.memory.policies;
   const rows = await tx<{ tier: number; n: number }[]>`
     with gone as (
       delete from memories where user_id = ${userId} and (
@@ -134,7 +132,7 @@ async function expire(deps: MemoryStoreDeps, tx: Tx, userId: string, counts: Pol
 }
 
 async function promote(deps: MemoryStoreDeps, tx: Tx, userId: string, counts: PolicyCounts): Promise<void> {
-  const p = deps.config.policies;
+  const p = deps.config.memory.policies;
   // Tiers only advance, and promotion is not an edit: updated_at (recency) is left alone.
   const rows = await tx<{ tier: number; n: number }[]>`
     with moved as (
@@ -149,7 +147,7 @@ async function promote(deps: MemoryStoreDeps, tx: Tx, userId: string, counts: Po
 }
 
 async function trim(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string, counts: PolicyCounts): Promise<void> {
-  const limit = deps.config.policies.trimAboveChars;
+  const limit = deps.config.memory.policies.trimAboveChars;
   const rows = await tx<{ id: string; tier: number }[]>`
     select id, tier from memories
     where user_id = ${userId} and tier >= ${TIER.mid} and content_chars > ${limit} and not summarized and not is_summary
@@ -166,7 +164,7 @@ async function trim(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string,
 }
 
 async function summarize(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string, counts: PolicyCounts): Promise<void> {
-  const p = deps.config.policies;
+  const p = deps.config.memory.policies;
   // Threads with enough memories whose summary is missing or older than their newest memory.
   const threads = await tx<{ thread_id: string; tier: number; summary_id: string | null }[]>`
     with t as (
@@ -190,7 +188,7 @@ async function summarize(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: st
     if (t.summary_id) {
       await rewriteMemory(deps, tx, key, userId, t.summary_id, { content: text }, "summarize");
     } else {
-      const prepared = await prepareMemory(key, deps.config.encryption, userId, uuidv7(), {
+      const prepared = await prepareMemory(key, deps.config.memory.encryption, userId, uuidv7(), {
         content: text,
         threadId: t.thread_id,
         agentId: "",

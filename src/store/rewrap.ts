@@ -155,3 +155,9 @@ async function reencryptBatch(tx: Tx, table: "memories" | "memory_versions" | "m
   }
   return rows.length;
 }
+
+/** Data keys still wrapped under a master key id (what disabling it would make unreadable). */
+export async function countWrappedUnder(sql: Sql, keyId: number): Promise<number> {
+  const [row] = await inTx(sql, SYSTEM, (tx) => tx<{ n: number }[]>`select count(*)::int as n from user_keys where master_key_id = ${keyId}`);
+  return row?.n ?? 0;
+}

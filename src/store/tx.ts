@@ -29,15 +29,24 @@ export function userContext(userId: string): DbContext {
 }
 export const SYSTEM: DbContext = { kind: "system" };
 
+export interface TxOptions {
+  /**
+   * The call's absolute deadline (ms since epoch), undefined for none; services/audited-tx.ts passes
+   * the call's deadlineKey value. Omitted: the async-local one of store/deadline.ts, which the callers
+   * that do not go through the helper yet (authentication, the auth and audit handlers) rely on.
+   */
+  deadline?: number | undefined;
+}
+
 /** Runs fn in one transaction under ctx. Connection failures become Unavailable. */
-export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<T>, opts?: TxOptions): Promise<T> {
   assertDatabaseUp(sql);
   const userId = ctx.kind === "system" ? "" : ctx.userId;
   // The call's deadline becomes the transaction's statement_timeout, so Postgres cancels the SQL of
   // a call whose client has stopped waiting; the configured default bounds calls without one (the
   // lower of both applies). A lock wait counts as statement time, so this bounds row-lock waits too:
   // a lock_timeout would only relabel the same wait, and no transaction here idles waiting on a client.
-  const deadline = currentDeadline();
+  const deadline = opts && "deadline" in opts ? opts.deadline : currentDeadline();
   if (deadline !== undefined && deadline <= Date.now()) {
     throw new ConnectError("deadline exceeded before the query started", Code.DeadlineExceeded);
   }

@@ -13,7 +13,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { DecryptionTarget, Metrics } from "../metrics/metrics.js";
 import { ciphertextKeyId, DataKey, DecryptionError, type MasterKeyring } from "../security/crypto.js";
 import type { Sql } from "./database.js";
-import { inTx, userContext, type Tx } from "./tx.js";
+import { inTx, userContext, type Tx, type TxOptions } from "./tx.js";
 
 /** A small LRU: Map keeps insertion order, so re-inserting on hit makes the first key the oldest. */
 class Lru<K, V> {
@@ -113,10 +113,10 @@ export class UserKeys {
    * exists in the database (caching a key whose insert later rolled back would make every row
    * written with it unreadable). Call outside any transaction: embedded mode has one connection.
    */
-  async ensure(sql: Sql, userId: string): Promise<DataKey> {
+  async ensure(sql: Sql, userId: string, opts?: TxOptions): Promise<DataKey> {
     const hit = cache.get(userId);
     if (hit) return hit;
-    const existing = await inTx(sql, userContext(userId), (tx) => this.load(tx, userId, true));
+    const existing = await inTx(sql, userContext(userId), (tx) => this.load(tx, userId, true), opts);
     if (existing) return existing;
     const fresh = await DataKey.generate();
     const [wrapped, masterKeyId] = await this.wrap(userId, fresh);
@@ -132,7 +132,7 @@ export class UserKeys {
       }
       // Cached only after commit (see above).
       return fresh;
-    }).then((key) => {
+    }, opts).then((key) => {
       cache.set(userId, key);
       return key;
     });

@@ -10,7 +10,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditService, Severity, type AuditLog } from "../../gen/memoric/v1/audit_pb.js";
 import { AUDIT_EVENT_TYPES } from "../../src/domain/audit-events.js";
-import { writeCheckpoint } from "../../src/jobs/audit-jobs.js";
+import { writeCheckpoint } from "../../src/store/audit-checkpoints.js";
 import { resolveSecrets } from "../../src/security/deployment-secrets.js";
 import { createAuditWriter } from "../../src/store/audit-log.js";
 import type { CallInfo } from "../../src/interceptors/call-context.js";

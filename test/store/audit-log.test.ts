@@ -6,7 +6,7 @@ import { verifyChains } from "../../src/domain/audit-chain.js";
 import type { CallInfo, Principal } from "../../src/interceptors/call-context.js";
 import { codeName, createAuditWriter, scrubErrorMessage, type AuditWriter } from "../../src/store/audit-log.js";
 import { AUDIT_COLUMNS, rowToRecord, verifyAuditLog, type AuditRow } from "../../src/store/audit-verify.js";
-import { writeCheckpoint } from "../../src/jobs/audit-jobs.js";
+import { writeCheckpoint } from "../../src/store/audit-checkpoints.js";
 import { inTx, SYSTEM, userContext } from "../../src/store/tx.js";
 import { forceAuditInsertFailure, openAuditTestDb, type AuditTestDb } from "./audit-hooks.js";
 

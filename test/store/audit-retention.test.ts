@@ -2,7 +2,7 @@
 // in a signed checkpoint, and verification still passes afterwards.
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { verifyCheckpointSignature } from "../../src/domain/audit-chain.js";
-import { pruneAuditLog, writeCheckpoint } from "../../src/jobs/audit-jobs.js";
+import { pruneAuditLog, writeCheckpoint } from "../../src/store/audit-checkpoints.js";
 import { createAuditWriter, type SystemActor } from "../../src/store/audit-log.js";
 import { loadCheckpoints, verifyAuditLog } from "../../src/store/audit-verify.js";
 import { inTx, SYSTEM } from "../../src/store/tx.js";

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chainHash } from "../../src/domain/audit-chain.js";
 import type { CallInfo } from "../../src/interceptors/call-context.js";
-import { writeCheckpoint } from "../../src/jobs/audit-jobs.js";
+import { writeCheckpoint } from "../../src/store/audit-checkpoints.js";
 import { createAuditWriter } from "../../src/store/audit-log.js";
 import { AUDIT_COLUMNS, rowToRecord, verifyAuditLog, type AuditRow } from "../../src/store/audit-verify.js";
 import { SYSTEM } from "../../src/store/tx.js";

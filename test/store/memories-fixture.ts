@@ -8,18 +8,19 @@ import { type Code, ConnectError, createContextValues, createHandlerContext, typ
 import { Writable } from "node:stream";
 import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
 import { loadConfig, type Config } from "../../src/config.js";
-import { callStateKey, type CallInfo, type Principal } from "../../src/interceptors/call-context.js";
+import { principalKey, type CallInfo, type Principal } from "../../src/domain/call.js";
 import { permissionsOfRoles, type RoleName } from "../../src/domain/permissions.js";
 import { createLogger } from "../../src/logger.js";
 import { MasterKeyring } from "../../src/security/crypto.js";
-import type { AppDeps } from "../../src/server/deps.js";
-import { memoryService } from "../../src/services/memory.js";
+import type { AppContext } from "../../src/app-context.js";
+import { RevocationCache } from "../../src/security/revocation-cache.js";
+import { memoryService } from "../../src/services/memory/index.js";
 import { createMetrics } from "../../src/metrics/metrics.js";
 import { createAuditWriter } from "../../src/store/audit-log.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { storeDeps, type MemoryStoreDeps } from "../../src/store/memories.js";
+import type { MemoryStoreDeps } from "../../src/store/memories.js";
 import { migrate } from "../../src/store/migrate.js";
-import { clearDataKeyCache } from "../../src/store/user-keys.js";
+import { clearDataKeyCache, UserKeys } from "../../src/store/user-keys.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { testSecretsEnv } from "../support/secrets.js";
 
@@ -30,7 +31,7 @@ export interface StoreFixture {
   sql: Database["sql"];
   keyring: MasterKeyring | undefined;
   deps: MemoryStoreDeps;
-  app: AppDeps;
+  app: AppContext;
   service: TestService;
   logs: string[];
   actor: CallInfo;
@@ -79,6 +80,7 @@ export async function openStoreFixture(env: Record<string, string> = {}, keyring
 
   const build = async (e: Record<string, string>, ring: MasterKeyring | null | undefined) => {
     config = loadConfig({ ...baseEnv, ...e });
+    const metrics = createMetrics();
     const keyring = ring === null ? undefined : (ring ?? (await MasterKeyring.fromBase64(config.secrets.keysetBase64!)));
     const app = {
       config,
@@ -87,9 +89,11 @@ export async function openStoreFixture(env: Record<string, string> = {}, keyring
       secrets: { keyring, jwt: {}, auditKey: Buffer.alloc(32), identifierSalt: Buffer.alloc(32) },
       tokens: undefined as never,
       audit: createAuditWriter({ sql: db.sql }),
-      metrics: createMetrics(),
-    } satisfies AppDeps;
-    return { app, keyring, deps: storeDeps(app), service: typed(memoryService(app)) };
+      metrics,
+      keys: new UserKeys(keyring, metrics),
+      revocations: new RevocationCache(0),
+    } satisfies AppContext;
+    return { app, keyring, deps: app, service: typed(memoryService(app)) };
   };
 
   const f: StoreFixture = {
@@ -123,7 +127,7 @@ export async function openStoreFixture(env: Record<string, string> = {}, keyring
         protocolName: "connect",
         requestMethod: "POST",
         url: `http://localhost/memoric.v1.MemoryService/${String(method)}`,
-        contextValues: createContextValues().set(callStateKey, { principal, audited: false }),
+        contextValues: createContextValues().set(principalKey, principal),
       });
     },
     async reopen(e = {}, ring) {

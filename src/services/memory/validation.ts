@@ -6,12 +6,21 @@
 import type { ConnectError } from "@connectrpc/connect";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import type { Config } from "../config.js";
-import type { CreateMemoryRequest, MemoryFilter, UpdateMemoryRequest } from "../../gen/memoric/v1/memory_pb.js";
-import type { MemoryFilterInput } from "../store/memory-filters.js";
-import type { ListCursor, MemoryPatch, NewMemory } from "../store/memories.js";
-import { UUID_RE } from "../store/memory-rows.js";
-import { FieldViolations, invalidField } from "../domain/field-violations.js";
+import type { Config } from "../../config.js";
+import {
+  ContextFormat,
+  SearchScope,
+  type CreateMemoryRequest,
+  type MemoryFilter,
+  type SearchMemoriesRequest,
+  type UpdateMemoryRequest,
+} from "../../../gen/memoric/v1/memory_pb.js";
+import type { ContextFormatName } from "../../domain/context.js";
+import type { SearchInput } from "../../store/memory-search.js";
+import type { MemoryFilterInput } from "../../store/memory-filters.js";
+import type { ListCursor, MemoryPatch, NewMemory } from "../../store/memories.js";
+import { UUID_RE } from "../../store/memory-rows.js";
+import { FieldViolations, invalidField } from "../../domain/field-violations.js";
 
 export function invalid(field: string, why: string): ConnectError {
   return invalidField(field, why);
@@ -207,4 +216,48 @@ export function patch(req: UpdateMemoryRequest, cfg: Config["memory"]): MemoryPa
   }
   v.throwIfAny();
   return out;
+}
+
+/** SearchMemories: its filter with the scope's constraint added, the boosts and top_k. */
+export function search(req: SearchMemoriesRequest, cfg: Config["memory"]): SearchInput {
+  const f = filter(req.filter);
+  const topK = bounded(req.topK, 10, 1, 100, "top_k");
+  query(req.query, cfg);
+  const threadId = identifier(req.threadId, "thread_id").trim();
+  const topic = label(req.topic, "topic");
+  identifier(req.agentId, "agent_id");
+  switch (req.scope) {
+    case SearchScope.THREAD:
+      if (!threadId) throw invalid("thread_id", "required for SEARCH_SCOPE_THREAD");
+      f.threadId = threadId;
+      break;
+    case SearchScope.AGENT:
+      if (!req.agentId) throw invalid("agent_id", "required for SEARCH_SCOPE_AGENT");
+      f.agentId = req.agentId;
+      break;
+    case SearchScope.TOPIC:
+      if (!topic) throw invalid("topic", "required for SEARCH_SCOPE_TOPIC");
+      f.topic = topic;
+      break;
+    case SearchScope.USER:
+    case SearchScope.UNSPECIFIED:
+      break;
+    default:
+      throw invalid("scope", "unknown value");
+  }
+  return { query: req.query, filter: f, boostThreadId: threadId, boostTopic: topic, topK };
+}
+
+/** A free-text query: bounded like content. */
+export function query(value: string, cfg: Config["memory"]): string {
+  const max = cfg.maxContentBytes;
+  if (Buffer.byteLength(value, "utf8") > max) throw invalid("query", `at most ${max} bytes`);
+  return value;
+}
+
+export function contextFormat(f: ContextFormat): ContextFormatName {
+  if (f === ContextFormat.STRUCTURED) return "structured";
+  if (f === ContextFormat.CHAT) return "chat";
+  if (f === ContextFormat.TEXT || f === ContextFormat.UNSPECIFIED) return "text";
+  throw invalid("format", "unknown value");
 }

@@ -14,10 +14,11 @@ import {
   type MemoryTier,
   type MemoryVersion,
   type ScoredMemory,
-} from "../../gen/memoric/v1/memory_pb.js";
-import type { ClusterRecord } from "../store/clusters.js";
-import type { MemoryRecord, VersionRecord } from "../store/memories.js";
-import type { ScoredRecord } from "../store/memory-search.js";
+} from "../../../gen/memoric/v1/memory_pb.js";
+import type { ClusterRecord } from "../../store/clusters.js";
+import type { CreateResult, MemoryRecord, VersionRecord } from "../../store/memories.js";
+import type { AuditedOutcome } from "../audited-tx.js";
+import type { ScoredRecord } from "../../store/memory-search.js";
 
 export function toMemory(m: MemoryRecord): Memory {
   return create(MemorySchema, {
@@ -83,4 +84,14 @@ export function toCluster(c: ClusterRecord): Cluster {
     summary: c.summary,
     updatedAt: timestampFromDate(c.updatedAt),
   });
+}
+
+/** CreateMemory / BatchCreateMemories' audit row: one id when a single memory, counts of written and replayed. */
+export function created(r: CreateResult): AuditedOutcome {
+  const written = r.replayed.filter((x) => !x).length;
+  return {
+    resourceType: "memory",
+    ...(r.memories.length === 1 ? { resourceId: r.memories[0]!.id } : {}),
+    details: { count: written, replayed: r.memories.length - written },
+  };
 }

@@ -1,0 +1,76 @@
+/**
+ * What one call knows about itself, as typed connect context values. Each value has one writer,
+ * named on its key; anyone may read. The values live in one per-call
+ * ContextValues object shared by the interceptors and the handler, so an outer interceptor reads
+ * after next() what an inner layer set.
+ */
+import { createContextKey, type ContextValues } from "@connectrpc/connect";
+import type { Permission, RoleName } from "./permissions.js";
+
+export interface Principal {
+  type: "user" | "api_key";
+  userId: string;
+  username: string;
+  roles: RoleName[];
+  /** Effective permissions of this credential (an API key may carry fewer than its owner). */
+  permissions: ReadonlySet<Permission>;
+  /** Session id (JWT sid) or API key id: what revocation acts on, safe to log. */
+  sessionId: string;
+  /** JWT jti or API key id. */
+  credentialId: string;
+}
+
+/** Facts about the call that go into audit rows and logs. */
+export interface CallInfo {
+  principal: Principal | undefined;
+  requestId: string;
+  clientAddress: string;
+  userAgent: string;
+  /** "memoric.v1.MemoryService" and "CreateMemory". */
+  service: string;
+  method: string;
+}
+
+/** Set by the server's contextValues (server/app.ts) from the transport. */
+export const requestIdKey = createContextKey<string>("", { description: "request id" });
+export const clientAddressKey = createContextKey<string>("", { description: "client address from the socket" });
+export const userAgentKey = createContextKey<string>("", { description: "user agent" });
+
+/** Set by the authentication interceptor, from a credential only (never from a request field). */
+export const principalKey = createContextKey<Principal | undefined>(undefined, { description: "principal" });
+
+/** Set by the deadline interceptor: the call's absolute deadline (ms since epoch), if it has one. */
+export const deadlineKey = createContextKey<number | undefined>(undefined, { description: "deadline" });
+
+/**
+ * Set by services/audited-tx.ts once a transaction that appended the call's audit row has committed:
+ * the audit interceptor then writes no outcome row of its own.
+ */
+export const auditWrittenKey = createContextKey<boolean>(false, { description: "audit row written by the handler" });
+
+/** What a read's outcome row says besides its event: ids and counts only, never content. */
+export interface ReadOutcome {
+  resourceType: string;
+  resourceId?: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Set by services/audited-tx.ts (withReadTx, describeRead): the read's description, evaluated by the
+ * audit interceptor when the call ends (a stream's counts are final only then). A streamed read sets
+ * the same description once per page.
+ */
+export const readOutcomeKey = createContextKey<(() => ReadOutcome) | undefined>(undefined, {
+  description: "read outcome for the audit row",
+});
+
+export function callInfoOf(values: ContextValues, service: string, method: string): CallInfo {
+  return {
+    principal: values.get(principalKey),
+    requestId: values.get(requestIdKey),
+    clientAddress: values.get(clientAddressKey),
+    userAgent: values.get(userAgentKey),
+    service,
+    method,
+  };
+}

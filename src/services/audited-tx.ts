@@ -1,0 +1,114 @@
+/**
+ * The one way a handler touches the database. A mutation runs
+ *
+ *   withAuditedTx(app, ctx, (tx) => store calls, outcome)
+ *
+ * which opens one transaction under the caller's RLS context (bounded by the call's deadline,
+ * admitted like every transaction, refused at once while the database is down), runs the store
+ * functions with that `tx`, and appends the call's audit row as the LAST statement of the same
+ * transaction: the change and its row commit together, and if the row cannot be written the change
+ * rolls back and the call answers Unavailable (fail closed). Once committed, the helper sets
+ * auditWrittenKey so the audit interceptor adds no outcome row of its own; a failure is recorded by
+ * the interceptor.
+ *
+ * A read runs withReadTx(app, ctx, (tx) => store calls, describe): same transaction, no row inside
+ * it; the interceptor writes the outcome row after the call (best effort), from the description the
+ * helper hands over in readOutcomeKey.
+ */
+import type { HandlerContext } from "@connectrpc/connect";
+import type { AppContext } from "../app-context.js";
+import type { AuditEventType } from "../domain/audit-events.js";
+import { auditWrittenKey, deadlineKey, readOutcomeKey, type ReadOutcome } from "../domain/call.js";
+import type { AuditEventInput } from "../store/audit-log.js";
+import type { DataKey } from "../security/crypto.js";
+import { inTx, userContext, type DbContext, type Tx, type TxOptions } from "../store/tx.js";
+import { RPCS } from "../domain/access-rules.js";
+import { callInfo, requirePrincipal } from "../interceptors/call-context.js";
+
+/**
+ * What the audit row written with the transaction says. The event defaults to the RPC's (its proto
+ * access option) and success to true; a handler that commits a failure's row with its own change
+ * (a refresh token reuse revokes the session) sets both, plus code.
+ */
+export type AuditedOutcome = Partial<Pick<AuditEventInput, "type" | "success">> &
+  Omit<AuditEventInput, "type" | "success">;
+
+type Described<D, T> = D | ((result: NoInfer<T>) => D);
+
+export interface TxScope {
+  /** Whose rows the transaction may touch; default: the principal's own (user context). */
+  as?: DbContext;
+}
+
+/** The call's deadline, for transactions opened on its behalf. */
+function txOptions(ctx: HandlerContext): TxOptions {
+  return { deadline: ctx.values.get(deadlineKey) };
+}
+
+function scopeOf(ctx: HandlerContext, scope: TxScope | undefined): DbContext {
+  return scope?.as ?? userContext(requirePrincipal(ctx).userId);
+}
+
+function rpcEvent(ctx: HandlerContext): AuditEventType | undefined {
+  const policy = RPCS[`${ctx.service.typeName}/${ctx.method.name}`];
+  return policy?.event;
+}
+
+/**
+ * Runs a mutation and its audit row in one transaction (see the file comment). `outcome` may depend
+ * on fn's result (ids, counts); it comes after fn so that the result's type is inferred from fn.
+ */
+export async function withAuditedTx<T>(
+  app: AppContext,
+  ctx: HandlerContext,
+  fn: (tx: Tx) => Promise<T>,
+  outcome: Described<AuditedOutcome, T>,
+  scope?: TxScope,
+): Promise<T> {
+  const call = callInfo(ctx);
+  const result = await inTx(app.db.sql, scopeOf(ctx, scope), async (tx) => {
+    const value = await fn(tx);
+    const { type, ...rest } = typeof outcome === "function" ? outcome(value) : outcome;
+    const event = type ?? rpcEvent(ctx);
+    if (!event) throw new TypeError(`${call.service}/${call.method} has no audit event to record`);
+    const row: AuditEventInput = { type: event, success: true, ...rest };
+    await app.audit.record(tx, call, row);
+    return value;
+  }, txOptions(ctx));
+  ctx.values.set(auditWrittenKey, true);
+  return result;
+}
+
+/** Runs a read in one transaction; the audit interceptor records it after the call as `describe` says. */
+export async function withReadTx<T>(
+  app: AppContext,
+  ctx: HandlerContext,
+  fn: (tx: Tx) => Promise<T>,
+  describe: Described<ReadOutcome, T>,
+  scope?: TxScope,
+): Promise<T> {
+  const result = await inTx(app.db.sql, scopeOf(ctx, scope), fn, txOptions(ctx));
+  ctx.values.set(readOutcomeKey, typeof describe === "function" ? () => describe(result) : () => describe);
+  return result;
+}
+
+/**
+ * The caller's data key, created on first use in a transaction of its own (it must commit before
+ * anything is encrypted with it): call before withAuditedTx, so sealing happens outside it.
+ */
+export function userDataKey(app: AppContext, ctx: HandlerContext): Promise<DataKey> {
+  return app.keys.ensure(app.db.sql, requirePrincipal(ctx).userId, txOptions(ctx));
+}
+
+/**
+ * For work that audits each of its own transactions (the policy run, which the scheduler shares):
+ * the call needs no outcome row. Everything else goes through withAuditedTx.
+ */
+export function auditedByItsTransactions(ctx: HandlerContext): void {
+  ctx.values.set(auditWrittenKey, true);
+}
+
+/** The outcome row's description for a call whose read is not one withReadTx (a stream, a batch). */
+export function describeRead(ctx: HandlerContext, describe: () => ReadOutcome): void {
+  ctx.values.set(readOutcomeKey, describe);
+}

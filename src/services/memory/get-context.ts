@@ -1,0 +1,58 @@
+/** GetContext: the thread's recent memories and the most relevant others, rendered for a prompt. */
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  ContextFormat,
+  ContextMessageSchema,
+  GetContextResponseSchema,
+  type ChatRole,
+  type MemoryService,
+} from "../../../gen/memoric/v1/memory_pb.js";
+import type { AppContext } from "../../app-context.js";
+import { renderContext, type ContextItem } from "../../domain/context.js";
+import { requirePrincipal } from "../../interceptors/call-context.js";
+import { listMemories, type MemoryRecord } from "../../store/memories.js";
+import { searchMemories } from "../../store/memory-search.js";
+import { withReadTx } from "../audited-tx.js";
+import * as v from "./validation.js";
+
+const CONTEXT_THREAD_MEMORIES = 20;
+const CONTEXT_RELEVANT_MEMORIES = 20;
+
+function contextItem(m: MemoryRecord): ContextItem {
+  const { id, content, role, topic, category, importance, createdAt } = m;
+  return { id, content, role, topic, category, importance, createdAt };
+}
+
+export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => ({
+  async getContext(req, ctx) {
+    const format = v.contextFormat(req.format);
+    const maxChars = v.bounded(req.maxChars, 4000, 1, 1_000_000, "max_chars");
+    v.query(req.query, app.config.memory);
+    const threadId = v.identifier(req.threadId, "thread_id").trim();
+    v.identifier(req.agentId, "agent_id");
+    const userId = requirePrincipal(ctx).userId;
+    const out = await withReadTx(
+      app, ctx,
+      async (tx) => {
+        // Recent thread memories (newest first from the list, shown oldest first).
+        const thread = threadId
+          ? (await listMemories(app, tx, userId, { threadId }, CONTEXT_THREAD_MEMORIES, undefined)).memories.reverse()
+          : [];
+        const excludeIds = thread.map((m) => m.id);
+        const search = { query: req.query, filter: {}, topK: CONTEXT_RELEVANT_MEMORIES, excludeIds };
+        const relevant = await searchMemories(app, tx, userId, search);
+        const items = relevant.map((r) => contextItem(r.memory));
+        return renderContext(thread.map(contextItem), items, format, maxChars);
+      },
+      (o) => ({ resourceType: "memory", details: { count: o.memoryIds.length, truncated: o.truncated } }),
+    );
+    return create(GetContextResponseSchema, {
+      context: out.context,
+      format: { chat: ContextFormat.CHAT, structured: ContextFormat.STRUCTURED, text: ContextFormat.TEXT }[format],
+      messages: out.messages.map((m) => create(ContextMessageSchema, { role: m.role as ChatRole, content: m.content })),
+      memoryIds: out.memoryIds,
+      truncated: out.truncated,
+    });
+  },
+});

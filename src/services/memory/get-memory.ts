@@ -1,0 +1,20 @@
+/** GetMemory: one of the caller's memories by id. */
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { GetMemoryResponseSchema, type MemoryService } from "../../../gen/memoric/v1/memory_pb.js";
+import type { AppContext } from "../../app-context.js";
+import { requirePrincipal } from "../../interceptors/call-context.js";
+import { getMemory } from "../../store/memories.js";
+import { withReadTx } from "../audited-tx.js";
+import { toMemory } from "./mapping.js";
+import * as v from "./validation.js";
+
+export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => ({
+  async getMemory(req, ctx) {
+    const id = v.memoryId(req.id);
+    const userId = requirePrincipal(ctx).userId;
+    const described = { resourceType: "memory", resourceId: id };
+    const m = await withReadTx(app, ctx, (tx) => getMemory(app, tx, userId, id), described);
+    return create(GetMemoryResponseSchema, { memory: toMemory(m) });
+  },
+});

@@ -1,0 +1,24 @@
+/** ListClusters: the caller's memory clusters, largest first (as of the last rebuild). */
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { ListClustersResponseSchema, type MemoryService } from "../../../gen/memoric/v1/memory_pb.js";
+import type { AppContext } from "../../app-context.js";
+import { requirePrincipal } from "../../interceptors/call-context.js";
+import { listClusters } from "../../store/clusters.js";
+import { withReadTx } from "../audited-tx.js";
+import { toCluster } from "./mapping.js";
+import * as v from "./validation.js";
+
+export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => ({
+  async listClusters(req, ctx) {
+    const limit = v.bounded(req.limit, 50, 1, 500, "limit");
+    const topic = v.label(req.topic, "topic");
+    const userId = requirePrincipal(ctx).userId;
+    const clusters = await withReadTx(
+      app, ctx,
+      (tx) => listClusters(app, tx, userId, topic, limit),
+      (list) => ({ resourceType: "cluster", details: { count: list.length } }),
+    );
+    return create(ListClustersResponseSchema, { clusters: clusters.map(toCluster) });
+  },
+});
