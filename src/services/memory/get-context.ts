@@ -15,6 +15,7 @@ import { listMemories, type MemoryRecord } from "../../store/memories.js";
 import { searchMemories } from "../../store/memory-search.js";
 import { withReadTx } from "../audited-tx.js";
 import * as v from "./validation.js";
+import { pageSize } from "../../domain/validation.js";
 
 const CONTEXT_THREAD_MEMORIES = 20;
 const CONTEXT_RELEVANT_MEMORIES = 20;
@@ -27,7 +28,7 @@ function contextItem(m: MemoryRecord): ContextItem {
 export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => ({
   async getContext(req, ctx) {
     const format = v.contextFormat(req.format);
-    const maxChars = v.bounded(req.maxChars, 4000, 1, 1_000_000, "max_chars");
+    const maxChars = pageSize("max_chars", req.maxChars, { default: 4000, max: 1_000_000 });
     v.query(req.query, app.config.memory);
     const threadId = v.identifier(req.threadId, "thread_id").trim();
     v.identifier(req.agentId, "agent_id");

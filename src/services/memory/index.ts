@@ -5,7 +5,7 @@
  * authorization per RPC is the interceptors' (from the proto's access option).
  */
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { MemoryService } from "../../../gen/memoric/v1/memory_pb.js";
+import { MemoryService } from "../../../gen/memoric/v1/memory_pb.js";
 import type { AppContext } from "../../app-context.js";
 import batchCreateMemories from "./batch-create-memories.js";
 import createMemory from "./create-memory.js";
@@ -21,6 +21,7 @@ import rebuildClusters from "./rebuild-clusters.js";
 import runPolicies from "./run-policies.js";
 import searchMemories from "./search-memories.js";
 import updateMemory from "./update-memory.js";
+import { mergeRoutes } from "../routes.js";
 
 const RPCS = [
   createMemory, batchCreateMemories, getMemory, listMemories, searchMemories, updateMemory, deleteMemory,
@@ -28,5 +29,5 @@ const RPCS = [
 ];
 
 export function memoryService(app: AppContext): ServiceImpl<typeof MemoryService> {
-  return Object.assign({}, ...RPCS.map((rpc) => rpc(app))) as ServiceImpl<typeof MemoryService>;
+  return mergeRoutes(MemoryService, RPCS.map((rpc) => rpc(app)));
 }

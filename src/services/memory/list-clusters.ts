@@ -8,10 +8,11 @@ import { listClusters } from "../../store/clusters.js";
 import { withReadTx } from "../audited-tx.js";
 import { toCluster } from "./mapping.js";
 import * as v from "./validation.js";
+import { pageSize } from "../../domain/validation.js";
 
 export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => ({
   async listClusters(req, ctx) {
-    const limit = v.bounded(req.limit, 50, 1, 500, "limit");
+    const limit = pageSize("limit", req.limit, { default: 50, max: 500 });
     const topic = v.label(req.topic, "topic");
     const userId = requirePrincipal(ctx).userId;
     const clusters = await withReadTx(

@@ -4,11 +4,14 @@
  * Converts proto messages into the store's plain inputs.
  */
 import type { ConnectError } from "@connectrpc/connect";
-import type { JsonObject } from "@bufbuild/protobuf";
+import type { DescEnum, JsonObject } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Config } from "../../config.js";
 import {
+  ChatRoleSchema,
   ContextFormat,
+  ImportanceSchema,
+  MemoryTierSchema,
   SearchScope,
   type CreateMemoryRequest,
   type MemoryFilter,
@@ -19,8 +22,8 @@ import type { ContextFormatName } from "../../domain/context.js";
 import type { SearchInput } from "../../store/memory-search.js";
 import type { MemoryFilterInput } from "../../store/memory-filters.js";
 import type { ListCursor, MemoryPatch, NewMemory } from "../../store/memories.js";
-import { UUID_RE } from "../../store/memory-rows.js";
 import { FieldViolations, invalidField } from "../../domain/field-violations.js";
+import { decodePageToken, enumValue, encodePageToken, isUuid, pageSize } from "../../domain/validation.js";
 
 export function invalid(field: string, why: string): ConnectError {
   return invalidField(field, why);
@@ -33,7 +36,7 @@ const MAX_METADATA_KEYS = 64;
 
 /** Memory ids are UUIDs; anything else cannot name a memory (answered without a lookup). */
 export function memoryId(id: string, field = "id"): string {
-  if (!UUID_RE.test(id)) throw invalid(field, "not a valid memory id");
+  if (!isUuid(id)) throw invalid(field, "not a valid memory id");
   return id.toLowerCase();
 }
 
@@ -49,9 +52,9 @@ export function label(value: string, field: string): string {
   return value.trim();
 }
 
-function enumValue(value: number, max: number, field: string): number {
-  if (!Number.isInteger(value) || value < 0 || value > max) throw invalid(field, "unknown value");
-  return value;
+/** A proto enum value, checked against its descriptor; 0 (unspecified) means "not given". */
+function optionalEnum(schema: DescEnum, value: number, field: string): number {
+  return enumValue(schema, field, value) ?? 0;
 }
 
 function content(value: string, cfg: Config["memory"], field = "content"): string {
@@ -97,10 +100,10 @@ function collectNewMemory(
     agentId: v.check(() => identifier(req.agentId, f("agent_id"))),
     namespace: v.check(() => identifier(req.namespace, f("namespace"))),
     metadata: v.check(() => metadata(req.metadata, f("metadata"))),
-    importance: v.check(() => enumValue(req.importance, 4, f("importance"))),
+    importance: v.check(() => optionalEnum(ImportanceSchema, req.importance, f("importance"))),
     topic: v.check(() => label(req.topic, f("topic"))),
     category: v.check(() => label(req.category, f("category"))),
-    role: v.check(() => enumValue(req.role, 4, f("role"))),
+    role: v.check(() => optionalEnum(ChatRoleSchema, req.role, f("role"))),
     expiresAt: v.check(() => expiresAt(req.expiresAt, f("expires_at"))),
     idempotencyKey: key,
   };
@@ -132,44 +135,27 @@ export function filter(f: MemoryFilter | undefined, field = "filter"): MemoryFil
     threadId: v.check(() => identifier(f.threadId, `${field}.thread_id`)) || undefined,
     agentId: v.check(() => identifier(f.agentId, `${field}.agent_id`)) || undefined,
     namespace: v.check(() => identifier(f.namespace, `${field}.namespace`)) || undefined,
-    tier: v.check(() => enumValue(f.tier, 3, `${field}.tier`)) || undefined,
+    tier: v.check(() => optionalEnum(MemoryTierSchema, f.tier, `${field}.tier`)) || undefined,
     topic: v.check(() => label(f.topic, `${field}.topic`)) || undefined,
     category: v.check(() => label(f.category, `${field}.category`)) || undefined,
     createdAfter: after,
     createdBefore: before,
     metadata:
       f.metadata && Object.keys(f.metadata).length ? v.check(() => metadata(f.metadata, `${field}.metadata`)) : undefined,
-    minImportance: v.check(() => enumValue(f.minImportance, 4, `${field}.min_importance`)) || undefined,
+    minImportance: v.check(() => optionalEnum(ImportanceSchema, f.minImportance, `${field}.min_importance`)) || undefined,
   };
   v.throwIfAny();
   return out;
 }
 
-export function bounded(value: number, def: number, min: number, max: number, field: string): number {
-  if (value === 0) return def;
-  if (!Number.isInteger(value) || value < min || value > max) throw invalid(field, `must be between ${min} and ${max}`);
-  return value;
+/** A memory list's keyset position travels in the shared page-token format (domain/validation.ts). */
+export function encodeListToken(c: ListCursor): string {
+  return encodePageToken({ time: c.createdAt, id: c.id });
 }
 
-// Page tokens: base64url of a JSON [created_at, id]. Opaque to clients; validated strictly here.
-const TS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
-export function encodePageToken(c: ListCursor): string {
-  return Buffer.from(JSON.stringify([c.createdAt, c.id]), "utf8").toString("base64url");
-}
-
-export function decodePageToken(token: string): ListCursor | undefined {
-  if (token === "") return undefined;
-  try {
-    if (!/^[A-Za-z0-9_-]+$/.test(token) || token.length > 200) throw new Error();
-    const v = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as unknown;
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === "string" && TS_RE.test(v[0]) && typeof v[1] === "string" && UUID_RE.test(v[1])) {
-      return { createdAt: v[0], id: v[1] };
-    }
-  } catch {
-    // fall through
-  }
-  throw invalid("page_token", "not a token returned by ListMemories");
+export function decodeListToken(token: string): ListCursor | undefined {
+  const cursor = decodePageToken(token);
+  return cursor && { createdAt: cursor.time, id: cursor.id };
 }
 
 const MASK_PATHS = ["content", "thread_id", "agent_id", "namespace", "metadata", "importance", "topic", "category", "expires_at"] as const;
@@ -199,7 +185,7 @@ export function patch(req: UpdateMemoryRequest, cfg: Config["memory"]): MemoryPa
         out.metadata = v.check(() => metadata(req.metadata, "metadata"));
         break;
       case "importance":
-        out.importance = v.check(() => enumValue(req.importance, 4, "importance"));
+        out.importance = v.check(() => optionalEnum(ImportanceSchema, req.importance, "importance"));
         break;
       case "topic":
         out.topic = v.check(() => label(req.topic, "topic"));
@@ -221,7 +207,7 @@ export function patch(req: UpdateMemoryRequest, cfg: Config["memory"]): MemoryPa
 /** SearchMemories: its filter with the scope's constraint added, the boosts and top_k. */
 export function search(req: SearchMemoriesRequest, cfg: Config["memory"]): SearchInput {
   const f = filter(req.filter);
-  const topK = bounded(req.topK, 10, 1, 100, "top_k");
+  const topK = pageSize("top_k", req.topK, { default: 10, max: 100 });
   query(req.query, cfg);
   const threadId = identifier(req.threadId, "thread_id").trim();
   const topic = label(req.topic, "topic");
