@@ -116,7 +116,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   await dbMonitor.probe();
   dbMonitor.start();
 
-  const { revocations } = deps;
   if (db.admission) registerPoolMetrics(deps.metrics.registry, db.admission);
   const interceptors: Interceptor[] = [
     metricsInterceptor(deps.metrics), // outermost: records the code the client receives
@@ -129,7 +128,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     authzInterceptor(),
   ];
   const routes = (router: ConnectRouter) => {
-    router.service(AuthService, authService(deps, revocations));
+    router.service(AuthService, authService(deps));
     router.service(MemoryService, memoryService(deps));
     router.service(AuditService, auditService(deps));
     router.service(Health, healthService(registry));
