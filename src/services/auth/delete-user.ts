@@ -18,7 +18,7 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuthServic
         if (!(await users.findUserById(tx, userId))) throw new ConnectError("user not found", Code.NotFound);
         // Crypto-shredding first (the wrapped data key, then the rows), then the account; sessions,
         // refresh tokens and API keys go with it (ON DELETE CASCADE). One transaction, audit row included.
-        const counts = await eraseUserData(tx, userId);
+        const counts = await eraseUserData(tx, app.keys, userId);
         await users.deleteUserRow(tx, userId);
         return counts;
       }, (counts) => ({ resourceType: "user", resourceId: userId, details: { ...counts } }), adminScope(ctx));
