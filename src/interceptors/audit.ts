@@ -35,7 +35,11 @@ const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
  * The row describing how the call ended; undefined when there is nothing to record. `read` is the
  * description the handler left (withReadTx, describeRead), for a success or a failure alike.
  */
-function outcomeEvent(rpcEvent: AuditEventType | undefined, read: ReadOutcome | undefined, err: unknown): AuditEventInput | undefined {
+function outcomeEvent(
+  rpcEvent: AuditEventType | undefined,
+  read: ReadOutcome | undefined,
+  err: unknown,
+): AuditEventInput | undefined {
   const refine = { resourceType: read?.resourceType, resourceId: read?.resourceId, details: read?.details };
   if (err === undefined) return rpcEvent && { type: rpcEvent, success: true, code: "ok", ...refine };
   const ce = err instanceof ConnectError ? err : undefined;

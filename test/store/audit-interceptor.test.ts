@@ -90,13 +90,16 @@ describe("audit interceptor", () => {
 
   it("describes a failure with what the handler left (a throttled login's identifier HMAC)", async () => {
     const { rows, interceptor } = setup();
-    const err = withAuditEvent(new ConnectError("too many failed logins", Code.ResourceExhausted), "security.rate_limit.exceeded");
+    const throttled = new ConnectError("too many failed logins", Code.ResourceExhausted);
+    const err = withAuditEvent(throttled, "security.rate_limit.exceeded");
     await expect(run(interceptor, createMemory(), (v) => {
       v.set(readOutcomeKey, () => ({ details: { username_hmac: "h" } }));
       throw err;
     })).rejects.toBe(err);
     expect(rows.map((r) => r.event)).toMatchObject([
-      { type: "security.rate_limit.exceeded", success: false, resourceType: undefined, details: { username_hmac: "h" } },
+      {
+        type: "security.rate_limit.exceeded", success: false, resourceType: undefined, details: { username_hmac: "h" },
+      },
     ]);
   });
 

@@ -120,7 +120,13 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuthServic
           credentialId: s.sessionId,
         };
         return [
-          { principal, type: "auth.login.success", resourceType: "user", resourceId: user.id, details: { session_id: s.sessionId } },
+          {
+            principal,
+            type: "auth.login.success",
+            resourceType: "user",
+            resourceId: user.id,
+            details: { session_id: s.sessionId },
+          },
           { principal, type: "auth.token.created", resourceType: "session", resourceId: s.sessionId },
         ];
       }, { as: SYSTEM });

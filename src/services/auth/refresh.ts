@@ -20,7 +20,7 @@ async function spend(tx: Tx, hash: string) {
   }
   if (spent.kind === "invalid") return { kind: "invalid" as const };
   const user = await users.findUserById(tx, spent.userId);
-  if (!user || !user.active) return { kind: "invalid" as const };
+  if (!user?.active) return { kind: "invalid" as const };
   const refreshToken = generateOpaqueToken(32);
   await sessions.insertRefreshToken(tx, spent.sessionId, user.id, hashSecret(refreshToken));
   return { kind: "rotated" as const, user, sessionId: spent.sessionId, refreshToken };
