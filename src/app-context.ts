@@ -27,8 +27,3 @@ export interface AppContext {
   /** What authentication caches about credentials; invalidated by the replica that changes them. */
   revocations: RevocationCache;
 }
-
-/** A background job started with the server and stopped (awaited) on shutdown. */
-export interface BackgroundJob {
-  stop(): Promise<void>;
-}

@@ -48,9 +48,12 @@ export const deadlineKey = createContextKey<number | undefined>(undefined, { des
  */
 export const auditWrittenKey = createContextKey<boolean>(false, { description: "audit row written by the handler" });
 
-/** What a read's outcome row says besides its event: ids and counts only, never content. */
+/**
+ * What a read's outcome row says besides its event: ids and counts only, never content. Empty when
+ * the row needs nothing beyond the call itself.
+ */
 export interface ReadOutcome {
-  resourceType: string;
+  resourceType?: string;
   resourceId?: string;
   details?: Record<string, unknown>;
 }

@@ -22,7 +22,6 @@ import { auditEventOf } from "../domain/audited-error.js";
 import { auditWrittenKey, callInfoOf, principalKey, readOutcomeKey, type ReadOutcome } from "../domain/call.js";
 import type { AppContext } from "../app-context.js";
 import { codeName, type AuditEventInput } from "../store/audit-log.js";
-import { legacyCallStateKey } from "./call-context.js";
 
 /** Outcome events of RPCs that change nothing: their audit row is best effort, never fail-closed. */
 const READ_EVENTS: ReadonlySet<AuditEventType> = new Set<AuditEventType>([
@@ -32,26 +31,22 @@ const READ_EVENTS: ReadonlySet<AuditEventType> = new Set<AuditEventType>([
 
 const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
 
-/** What the call's inner layers said about its outcome. */
-export interface OutcomeFacts {
-  /** The read's description (withReadTx). */
-  read?: Partial<ReadOutcome>;
-  /** OLD PATH of the auth handlers (LegacyCallState.eventType): the event, success or failure. */
-  eventType?: AuditEventType;
-}
-
-/** The row describing how the call ended; undefined when there is nothing to record. */
-export function outcomeEvent(rpcEvent: AuditEventType | undefined, facts: OutcomeFacts, err: unknown): AuditEventInput | undefined {
-  const refine = { resourceType: facts.read?.resourceType, resourceId: facts.read?.resourceId, details: facts.read?.details };
-  if (err === undefined) {
-    const type = facts.eventType ?? rpcEvent;
-    return type && { type, success: true, code: "ok", ...refine };
-  }
+/**
+ * The row describing how the call ended; undefined when there is nothing to record. `read` is the
+ * description the handler left (withReadTx, describeRead), for a success or a failure alike.
+ */
+function outcomeEvent(
+  rpcEvent: AuditEventType | undefined,
+  read: ReadOutcome | undefined,
+  err: unknown,
+): AuditEventInput | undefined {
+  const refine = { resourceType: read?.resourceType, resourceId: read?.resourceId, details: read?.details };
+  if (err === undefined) return rpcEvent && { type: rpcEvent, success: true, code: "ok", ...refine };
   const ce = err instanceof ConnectError ? err : undefined;
   const code = ce?.code ?? Code.Internal;
   let type: AuditEventType | undefined;
   if (!ce) type = "system.error"; // whatever the handler hoped to record, this is a bug
-  else type = auditEventOf(err) ?? facts.eventType
+  else type = auditEventOf(err)
     ?? (code === Code.PermissionDenied ? "authz.access.denied" : code === Code.Unauthenticated ? "auth.token.invalid" : rpcEvent);
   if (!type) return undefined;
   const base: SeverityName = AUDIT_EVENTS[type].defaultSeverity;
@@ -80,12 +75,8 @@ export function auditInterceptor(deps: Pick<AppContext, "audit" | "logger" | "co
         await audit.recordStandalone(call, { type: "authz.access.granted", success: true, details: { permission: policy.access } })
           .catch(() => logger.error({ procedure, requestId: call.requestId }, "audit write failed (authz.access.granted)"));
       }
-      const legacy = values.get(legacyCallStateKey);
-      if (values.get(auditWrittenKey) || legacy?.audited) return;
-      const read = values.get(readOutcomeKey)?.() ?? (legacy && {
-        resourceType: legacy.resourceType, resourceId: legacy.resourceId, details: legacy.details,
-      });
-      const input = outcomeEvent(policy?.event, { read, eventType: legacy?.eventType }, err);
+      if (values.get(auditWrittenKey)) return;
+      const input = outcomeEvent(policy?.event, values.get(readOutcomeKey)?.(), err);
       if (!input) return;
       try {
         await audit.recordStandalone(call, input);

@@ -8,7 +8,8 @@
  * Replicas coordinate through one transaction-level advisory lock, so one writes at a time. The
  * SQL lives in store/audit-checkpoints.ts; this module schedules it and reports.
  */
-import type { AppContext, BackgroundJob } from "../app-context.js";
+import type { AppContext } from "../app-context.js";
+import type { BackgroundJob } from "./background-job.js";
 import { pruneAuditLog, writeCheckpoint, type RetentionResult } from "../store/audit-checkpoints.js";
 import { SERVICE_VERSION } from "../version.js";
 

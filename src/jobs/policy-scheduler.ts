@@ -4,7 +4,8 @@
  * interval, so start-up stays fast and tests are not surprised by a run.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { AppContext, BackgroundJob } from "../app-context.js";
+import type { AppContext } from "../app-context.js";
+import type { BackgroundJob } from "./background-job.js";
 import { runPolicies } from "../store/policies.js";
 
 const POLICY_ACTOR = { system: "policy-scheduler" } as const;

@@ -1,6 +1,6 @@
 /**
  * Every Prometheus metric the server exports, created once per process (startServer) and passed
- * through AppDeps, so the store, security and job code record through typed methods whose label
+ * through AppContext, so the store, security and job code record through typed methods whose label
  * values come from small fixed sets — never a user id, username, token or request content.
  *
  * gRPC metrics use the standard names of go-grpc-prometheus / grpc-ecosystem, so existing

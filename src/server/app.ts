@@ -44,7 +44,8 @@ import { createAdminRoutes, createHttpRoutes } from "./http-routes.js";
 import { registerPoolMetrics } from "./pool-metrics.js";
 import { startPolicyScheduler } from "../jobs/policy-scheduler.js";
 import { ensureBootstrapAdmin } from "./bootstrap-admin.js";
-import type { AppContext, BackgroundJob } from "../app-context.js";
+import type { AppContext } from "../app-context.js";
+import type { BackgroundJob } from "../jobs/background-job.js";
 import { RevocationCache } from "../security/revocation-cache.js";
 import { UserKeys } from "../store/user-keys.js";
 import { createProtocolListener } from "./listener.js";
@@ -116,7 +117,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   await dbMonitor.probe();
   dbMonitor.start();
 
-  const { revocations } = deps;
   if (db.admission) registerPoolMetrics(deps.metrics.registry, db.admission);
   const interceptors: Interceptor[] = [
     metricsInterceptor(deps.metrics), // outermost: records the code the client receives
@@ -129,7 +129,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     authzInterceptor(),
   ];
   const routes = (router: ConnectRouter) => {
-    router.service(AuthService, authService(deps, revocations));
+    router.service(AuthService, authService(deps));
     router.service(MemoryService, memoryService(deps));
     router.service(AuditService, auditService(deps));
     router.service(Health, healthService(registry));

@@ -23,7 +23,7 @@ import type { AuditEventInput } from "../store/audit-log.js";
 import type { DataKey } from "../security/crypto.js";
 import { inTx, userContext, type DbContext, type Tx, type TxOptions } from "../store/tx.js";
 import { RPCS } from "../domain/access-rules.js";
-import { callInfo, requirePrincipal } from "../interceptors/call-context.js";
+import { callInfo, requirePrincipal, type Principal } from "../interceptors/call-context.js";
 
 /**
  * What the audit row written with the transaction says. The event defaults to the RPC's (its proto
@@ -31,7 +31,16 @@ import { callInfo, requirePrincipal } from "../interceptors/call-context.js";
  * (a refresh token reuse revokes the session) sets both, plus code.
  */
 export type AuditedOutcome = Partial<Pick<AuditEventInput, "type" | "success">> &
-  Omit<AuditEventInput, "type" | "success">;
+  Omit<AuditEventInput, "type" | "success"> & {
+    /** Whom the row names instead of the caller: Login's rows name the user who just proved who they are. */
+    principal?: Principal;
+  };
+
+/**
+ * One row, or several in order (a login and the session it opened). No row at all (an empty list)
+ * leaves the call's outcome to the audit interceptor, as for a call that committed nothing worth a row.
+ */
+type AuditedOutcomes = AuditedOutcome | readonly AuditedOutcome[];
 
 type Described<D, T> = D | ((result: NoInfer<T>) => D);
 
@@ -49,6 +58,11 @@ function scopeOf(ctx: HandlerContext, scope: TxScope | undefined): DbContext {
   return scope?.as ?? userContext(requirePrincipal(ctx).userId);
 }
 
+/** The explicit admin path: row-level security admits admin-context rows (the caller holds the permission). */
+export function adminScope(ctx: HandlerContext): TxScope {
+  return { as: { kind: "admin", userId: requirePrincipal(ctx).userId } };
+}
+
 function rpcEvent(ctx: HandlerContext): AuditEventType | undefined {
   const policy = RPCS[`${ctx.service.typeName}/${ctx.method.name}`];
   return policy?.event;
@@ -62,20 +76,25 @@ export async function withAuditedTx<T>(
   app: AppContext,
   ctx: HandlerContext,
   fn: (tx: Tx) => Promise<T>,
-  outcome: Described<AuditedOutcome, T>,
+  outcome: Described<AuditedOutcomes, T>,
   scope?: TxScope,
 ): Promise<T> {
   const call = callInfo(ctx);
+  let written = false;
   const result = await inTx(app.db.sql, scopeOf(ctx, scope), async (tx) => {
     const value = await fn(tx);
-    const { type, ...rest } = typeof outcome === "function" ? outcome(value) : outcome;
-    const event = type ?? rpcEvent(ctx);
-    if (!event) throw new TypeError(`${call.service}/${call.method} has no audit event to record`);
-    const row: AuditEventInput = { type: event, success: true, ...rest };
-    await app.audit.record(tx, call, row);
+    const described = typeof outcome === "function" ? outcome(value) : outcome;
+    const rows: readonly AuditedOutcome[] = Array.isArray(described) ? described : [described as AuditedOutcome];
+    for (const { type, principal, ...rest } of rows) {
+      const event = type ?? rpcEvent(ctx);
+      if (!event) throw new TypeError(`${call.service}/${call.method} has no audit event to record`);
+      const row: AuditEventInput = { type: event, success: true, ...rest };
+      await app.audit.record(tx, principal ? { ...call, principal } : call, row);
+      written = true;
+    }
     return value;
   }, txOptions(ctx));
-  ctx.values.set(auditWrittenKey, true);
+  if (written) ctx.values.set(auditWrittenKey, true);
   return result;
 }
 

@@ -12,7 +12,7 @@ import type { Sql } from "./database.js";
 import { APP_ROLE, inTx, SYSTEM, toConnectError, type Tx } from "./tx.js";
 
 /** Shared by every replica: serializes checkpoint and retention writers. */
-export const AUDIT_JOB_LOCK_KEY = 0x61756474; // "audt"
+const AUDIT_JOB_LOCK_KEY = 0x61756474; // "audt"
 const DAY_MS = 86_400_000;
 
 type HeadRow = { shard: number; seq: string; hash: string };

@@ -8,7 +8,7 @@
  * (keys add/promote, rewrap, disable, then drop the old key) after their backup retention window.
  */
 import type { Tx } from "./tx.js";
-import { forgetDataKey } from "./user-keys.js";
+import type { UserKeys } from "./user-keys.js";
 
 export interface EraseResult {
   keys: number;
@@ -20,11 +20,11 @@ export interface EraseResult {
 
 /**
  * Runs inside the caller's transaction (DeleteUser: admin context, with its audit row). Counts only,
- * no content. Also drops this process's cached copy of the key; other replicas' caches can only
- * reach rows that no longer exist.
+ * no content. Also drops the cached copy of the key from `cache` (this server's cache); other
+ * replicas' caches can only reach rows that no longer exist.
  */
-export async function eraseUserData(tx: Tx, userId: string): Promise<EraseResult> {
-  forgetDataKey(userId);
+export async function eraseUserData(tx: Tx, cache: Pick<UserKeys, "forget">, userId: string): Promise<EraseResult> {
+  cache.forget(userId);
   const count = async (q: Promise<{ n: number }[]>) => (await q)[0]?.n ?? 0;
   const keys = await count(tx`with d as (delete from user_keys where user_id = ${userId} returning 1) select count(*)::int as n from d`);
   const terms = await count(tx`with d as (delete from memory_terms where user_id = ${userId} returning 1) select count(*)::int as n from d`);
@@ -32,6 +32,6 @@ export async function eraseUserData(tx: Tx, userId: string): Promise<EraseResult
   const memories = await count(tx`with d as (delete from memories where user_id = ${userId} returning 1) select count(*)::int as n from d`);
   const clusters = await count(tx`with d as (delete from memory_clusters where user_id = ${userId} returning 1) select count(*)::int as n from d`);
   await tx`delete from memory_stats where user_id = ${userId}`;
-  forgetDataKey(userId);
+  cache.forget(userId);
   return { keys, memories, versions, terms, clusters };
 }

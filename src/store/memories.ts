@@ -17,7 +17,7 @@ export type { NewMemory } from "./memory-write.js";
 export type { MemoryRecord } from "./memory-rows.js";
 export type { MemoryPatch, VersionRecord } from "./memory-update.js";
 
-export function notFound(): ConnectError {
+function notFound(): ConnectError {
   return new ConnectError("memory not found", Code.NotFound);
 }
 

@@ -15,7 +15,7 @@ import { ciphertextKeyId, type DataKey, DecryptionError, type AssociatedData } f
 import { blindTerm } from "../security/blind-index.js";
 import { normalizeLabel } from "../domain/metadata.js";
 import type { Tx } from "./tx.js";
-import { forgetDataKey, type UserKeys } from "./user-keys.js";
+import type { UserKeys } from "./user-keys.js";
 
 /** Encrypted alongside the content: everything derived from it, plus the caller's metadata. */
 export interface MemoryDoc {
@@ -172,7 +172,7 @@ export async function withDataKey<T>(tx: Tx, keys: UserKeys, logger: Logger, use
     } catch (err) {
       if (!(err instanceof DecryptionError)) throw err;
       if (attempt === 0) {
-        forgetDataKey(userId);
+        keys.forget(userId);
         key = await keys.load(tx, userId, true);
         continue;
       }

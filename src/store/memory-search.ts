@@ -56,7 +56,7 @@ interface RankedRow extends MemoryRow {
 
 type Fragment = ReturnType<Tx>;
 
-export function weightsOf(deps: MemoryStoreDeps): ScoreWeights {
+function weightsOf(deps: MemoryStoreDeps): ScoreWeights {
   return deps.config.memory.search;
 }
 

@@ -17,7 +17,7 @@ import type { AuditWriter } from "./audit-log.js";
 import type { Sql } from "./database.js";
 import { contentAd, seal, unseal } from "./memory-rows.js";
 import { inTx, SYSTEM, type Tx } from "./tx.js";
-import { forgetDataKey, UserKeys } from "./user-keys.js";
+import { UserKeys } from "./user-keys.js";
 
 export interface RewrapOptions {
   sql: Sql;
@@ -91,7 +91,8 @@ async function rewrapUser(opts: RewrapOptions, keys: UserKeys, row: KeyRow, prim
     await inTx(opts.sql, SYSTEM, (tx) => tx`
       update user_keys set wrapped_key = ${wrapped}, master_key_id = ${masterKeyId}, updated_at = now()
       where user_id = ${userId}`);
-    forgetDataKey(userId);
+    // Servers holding the old key in cache (in other processes) re-read it on their first decrypt
+    // failure (withDataKey); old data keys stay in the keyset, so nothing they hold breaks before that.
     if (row.master_key_id !== primary) result.userKeysRewrapped++;
     if (opts.rotateDataKeys) result.dataKeysRotated++;
   }

@@ -33,7 +33,8 @@ export interface TxOptions {
   /**
    * The call's absolute deadline (ms since epoch), undefined for none; services/audited-tx.ts passes
    * the call's deadlineKey value. Omitted: the async-local one of store/deadline.ts, which the callers
-   * that do not go through the helper yet (authentication, the auth and audit handlers) rely on.
+   * that do not go through the helper rely on (authentication, the login throttle, the policy run and
+   * audit chain verification, all of which open their own transactions).
    */
   deadline?: number | undefined;
 }

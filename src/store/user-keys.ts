@@ -8,6 +8,9 @@
  * master keyring exists; only with encryption off AND no keyset configured is it stored in clear
  * (master_key_id null) — such a deployment stores content in clear anyway — and `keys rewrap`
  * wraps it later. The index key therefore never changes when encryption is turned on.
+ *
+ * The cache belongs to the UserKeys instance (one per AppContext): two servers in one process never
+ * share unwrapped keys, and whoever erases a user drops the entry through the same instance.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { DecryptionTarget, Metrics } from "../metrics/metrics.js";
@@ -35,23 +38,6 @@ class Lru<K, V> {
   delete(k: K): void {
     this.map.delete(k);
   }
-  clear(): void {
-    this.map.clear();
-  }
-}
-
-// Module-level so eraseUserData (which only receives a transaction) can invalidate it. Entries are
-// keyed by user id, which is a random UUID: servers sharing a process (tests) cannot collide.
-const cache = new Lru<string, DataKey>(10_000);
-
-/** Forgets a user's unwrapped data key (erasure, rewrap of their keyset, or a decrypt failure). */
-export function forgetDataKey(userId: string): void {
-  cache.delete(userId);
-}
-
-/** Test/CLI helper: drops every cached key (e.g. after swapping master keysets in one process). */
-export function clearDataKeyCache(): void {
-  cache.clear();
 }
 
 function keyUnavailable(): ConnectError {
@@ -59,10 +45,17 @@ function keyUnavailable(): ConnectError {
 }
 
 export class UserKeys {
+  private readonly cache = new Lru<string, DataKey>(10_000);
+
   constructor(
     private readonly keyring: MasterKeyring | undefined,
     private readonly metrics?: Pick<Metrics, "decryptionFailed">,
   ) {}
+
+  /** Forgets a user's unwrapped data key (erasure, or a decrypt failure). */
+  forget(userId: string): void {
+    this.cache.delete(userId);
+  }
 
   /** Counts stored data that could not be decrypted (the DataLoss answers). */
   decryptionFailed(what: DecryptionTarget): void {
@@ -96,7 +89,7 @@ export class UserKeys {
    */
   async load(tx: Tx, userId: string, fresh = false): Promise<DataKey | undefined> {
     if (!fresh) {
-      const hit = cache.get(userId);
+      const hit = this.cache.get(userId);
       if (hit) return hit;
     }
     const rows = await tx<{ wrapped_key: Uint8Array; master_key_id: string | null }[]>`
@@ -104,7 +97,7 @@ export class UserKeys {
     const row = rows[0];
     if (!row) return undefined;
     const key = await this.unwrap(userId, row.wrapped_key, row.master_key_id);
-    cache.set(userId, key);
+    this.cache.set(userId, key);
     return key;
   }
 
@@ -114,7 +107,7 @@ export class UserKeys {
    * written with it unreadable). Call outside any transaction: embedded mode has one connection.
    */
   async ensure(sql: Sql, userId: string, opts?: TxOptions): Promise<DataKey> {
-    const hit = cache.get(userId);
+    const hit = this.cache.get(userId);
     if (hit) return hit;
     const existing = await inTx(sql, userContext(userId), (tx) => this.load(tx, userId, true), opts);
     if (existing) return existing;
@@ -133,7 +126,7 @@ export class UserKeys {
       // Cached only after commit (see above).
       return fresh;
     }, opts).then((key) => {
-      cache.set(userId, key);
+      this.cache.set(userId, key);
       return key;
     });
   }

@@ -12,7 +12,6 @@ import { withAuditEvent } from "../../src/domain/audited-error.js";
 import {
   auditWrittenKey, clientAddressKey, principalKey, readOutcomeKey, requestIdKey, userAgentKey, type CallInfo, type Principal,
 } from "../../src/domain/call.js";
-import { legacyCallStateKey } from "../../src/interceptors/call-context.js";
 import { createLogger } from "../../src/logger.js";
 import type { AppContext } from "../../src/app-context.js";
 import type { AuditEventInput, AuditWriter, SystemActor } from "../../src/store/audit-log.js";
@@ -89,15 +88,18 @@ describe("audit interceptor", () => {
     expect(rows).toHaveLength(0);
   });
 
-  // The auth and audit handlers' old hand-off, until they use services/audited-tx.ts.
-  it("honours the old call state: audited, event and description", async () => {
+  it("describes a failure with what the handler left (a throttled login's identifier HMAC)", async () => {
     const { rows, interceptor } = setup();
-    await run(interceptor, createMemory(), (v) => void v.set(legacyCallStateKey, { audited: true }));
-    await run(interceptor, createMemory(), (v) => {
-      v.set(legacyCallStateKey, { audited: false, eventType: "memory.updated", resourceType: "memory", resourceId: "m1", details: { n: 1 } });
-    });
-    expect(rows.map((r) => r.event)).toEqual([
-      { type: "memory.updated", success: true, code: "ok", resourceType: "memory", resourceId: "m1", details: { n: 1 } },
+    const throttled = new ConnectError("too many failed logins", Code.ResourceExhausted);
+    const err = withAuditEvent(throttled, "security.rate_limit.exceeded");
+    await expect(run(interceptor, createMemory(), (v) => {
+      v.set(readOutcomeKey, () => ({ details: { username_hmac: "h" } }));
+      throw err;
+    })).rejects.toBe(err);
+    expect(rows.map((r) => r.event)).toMatchObject([
+      {
+        type: "security.rate_limit.exceeded", success: false, resourceType: undefined, details: { username_hmac: "h" },
+      },
     ]);
   });
 

@@ -20,7 +20,7 @@ import { createAuditWriter } from "../../src/store/audit-log.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import type { MemoryStoreDeps } from "../../src/store/memories.js";
 import { migrate } from "../../src/store/migrate.js";
-import { clearDataKeyCache, UserKeys } from "../../src/store/user-keys.js";
+import { UserKeys } from "../../src/store/user-keys.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { testSecretsEnv } from "../support/secrets.js";
 
@@ -131,12 +131,11 @@ export async function openStoreFixture(env: Record<string, string> = {}, keyring
       });
     },
     async reopen(e = {}, ring) {
-      clearDataKeyCache();
+      // A fresh AppContext, hence a fresh key cache: keys cached under the old keyset are gone.
       Object.assign(f, await build(e, ring));
       f.config = config;
     },
     async close() {
-      clearDataKeyCache();
       await db.close();
       await testDb.drop();
     },

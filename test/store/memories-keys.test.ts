@@ -163,7 +163,8 @@ describe("crypto-shredding", () => {
     const backup = await f.sql<Record<string, unknown>[]>`select * from memories where user_id = ${alice}`;
     const backupVersions = await f.sql<{ content_ct: Buffer; version: number }[]>`select content_ct, version from memory_versions where user_id = ${alice}`;
 
-    const erased = await inTx(f.sql, { kind: "admin", userId: bob }, (tx) => eraseUserData(tx, alice));
+    const keys = f.app.keys;
+    const erased = await inTx(f.sql, { kind: "admin", userId: bob }, (tx) => eraseUserData(tx, keys, alice));
     expect(erased).toMatchObject({ keys: 1, memories: 1, versions: 1 });
     const counts = await f.sql`select
       (select count(*) from user_keys where user_id = ${alice})::int as k,

@@ -2,22 +2,23 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { type AuditService, MethodCountSchema } from "../../../gen/memoric/v1/audit_pb.js";
-import type { AppDeps } from "../../server/deps.js";
+import type { AppContext } from "../../app-context.js";
 import { auditStatistics } from "../../store/audit-queries.js";
+import { adminScope, withReadTx } from "../audited-tx.js";
 import { counts } from "./mapping.js";
-import { asAdmin, describe, range, reader, time } from "./reading.js";
+import { queried, range, reader, time } from "./reading.js";
 
 const DAY_MS = 86_400_000;
 
-export default function (deps: AppDeps): Partial<ServiceImpl<typeof AuditService>> {
+export default function (app: AppContext): Partial<ServiceImpl<typeof AuditService>> {
   return {
     async getAuditStatistics(req, ctx) {
-      const p = reader(ctx);
+      reader(ctx);
       const until = time("until", req.until) ?? new Date();
       const since = time("since", req.since) ?? new Date(until.getTime() - DAY_MS);
       range("since", since, "until", until);
-      const s = await asAdmin(deps, p, (tx) => auditStatistics(tx, since, until));
-      describe(ctx, { query: "statistics", total: s.total });
+      const s = await withReadTx(app, ctx, (tx) => auditStatistics(tx, since, until), (r) =>
+        queried({ query: "statistics", total: r.total }), adminScope(ctx));
       return {
         total: BigInt(s.total),
         successCount: BigInt(s.successCount),

@@ -4,7 +4,7 @@
  */
 import type { ServiceImpl } from "@connectrpc/connect";
 import { AuditService } from "../../../gen/memoric/v1/audit_pb.js";
-import type { AppDeps } from "../../server/deps.js";
+import type { AppContext } from "../../app-context.js";
 import { mergeRoutes } from "../routes.js";
 import getAuditStatistics from "./get-audit-statistics.js";
 import getSecurityEvents from "./get-security-events.js";
@@ -24,6 +24,6 @@ const routes = [
   verifyAuditChain,
 ];
 
-export function auditService(deps: AppDeps): ServiceImpl<typeof AuditService> {
-  return mergeRoutes(AuditService, routes.map((route) => route(deps)));
+export function auditService(app: AppContext): ServiceImpl<typeof AuditService> {
+  return mergeRoutes(AuditService, routes.map((route) => route(app)));
 }

@@ -4,15 +4,16 @@ import { type AuditService, SeveritySchema } from "../../../gen/memoric/v1/audit
 import { isAuditEventType, severityFromProto } from "../../domain/audit-events.js";
 import { invalidField } from "../../domain/field-violations.js";
 import { decodePageToken, encodePageToken, enumValue, optionalUuid, pageSize } from "../../domain/validation.js";
-import type { AppDeps } from "../../server/deps.js";
+import type { AppContext } from "../../app-context.js";
 import { type AuditFilter, queryAuditLogs } from "../../store/audit-queries.js";
+import { adminScope, withReadTx } from "../audited-tx.js";
 import { toAuditLog } from "./mapping.js";
-import { AUDIT_PAGE, asAdmin, describe, filterFingerprint, range, reader, text, time } from "./reading.js";
+import { AUDIT_PAGE, filterFingerprint, queried, range, reader, text, time } from "./reading.js";
 
-export default function (deps: AppDeps): Partial<ServiceImpl<typeof AuditService>> {
+export default function (app: AppContext): Partial<ServiceImpl<typeof AuditService>> {
   return {
     async queryAuditLogs(req, ctx) {
-      const p = reader(ctx);
+      reader(ctx);
       const severityValue = enumValue(SeveritySchema, "severity", req.severity);
       const severity = severityValue === undefined ? undefined : severityFromProto(severityValue);
       if (severityValue !== undefined && !severity) throw invalidField("severity", "unknown value");
@@ -35,13 +36,9 @@ export default function (deps: AppDeps): Partial<ServiceImpl<typeof AuditService
       const scope = filterFingerprint(filter);
       const cursor = decodePageToken(req.pageToken, scope);
       const after = cursor && { time: new Date(cursor.time), id: cursor.id };
-      const page = await asAdmin(deps, p, (tx) => queryAuditLogs(tx, filter, { size, after }));
-      describe(ctx, {
-        query: "logs",
-        filters: Object.keys(filter).filter((k) => filter[k as keyof AuditFilter] !== undefined),
-        returned: page.rows.length,
-        total: page.total,
-      });
+      const filters = Object.keys(filter).filter((k) => filter[k as keyof AuditFilter] !== undefined);
+      const page = await withReadTx(app, ctx, (tx) => queryAuditLogs(tx, filter, { size, after }), (found) =>
+        queried({ query: "logs", filters, returned: found.rows.length, total: found.total }), adminScope(ctx));
       const next = page.next && { time: page.next.time.toISOString(), id: page.next.id };
       return {
         logs: page.rows.map(toAuditLog),

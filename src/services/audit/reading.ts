@@ -1,8 +1,8 @@
 /**
  * What every AuditService handler shares. The authorization interceptor enforces `audit:read`; the
  * handlers check it again (two independent layers) and run every query in the admin database
- * context, the only one (with system) that row-level security lets read audit rows. Every call is
- * itself audited by the audit interceptor (audit.queried), refined by describe().
+ * context (adminScope), the only one (with system) that row-level security lets read audit rows.
+ * Every call is itself audited by the audit interceptor (audit.queried), described by queried().
  */
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext } from "@connectrpc/connect";
@@ -11,10 +11,9 @@ import { canonicalJson } from "../../domain/audit-chain.js";
 import { permissionDenied } from "../../domain/error-info.js";
 import { invalidField } from "../../domain/field-violations.js";
 import type { PageSizeRule } from "../../domain/validation.js";
-import { callState, type Principal, requirePrincipal } from "../../interceptors/call-context.js";
-import type { AppDeps } from "../../server/deps.js";
+import type { ReadOutcome } from "../../domain/call.js";
+import { requirePrincipal } from "../../interceptors/call-context.js";
 import type { AuditFilter } from "../../store/audit-queries.js";
-import { inTx, type Tx } from "../../store/tx.js";
 
 /** page_size and limit of every audit read: 1-1000, default 100. */
 export const AUDIT_PAGE: PageSizeRule = { default: 100, max: 1000 };
@@ -25,23 +24,15 @@ const MIN_TIME = Date.UTC(1, 0, 1);
 const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** Second layer behind the authz interceptor: an admin credential with audit:read. */
-export function reader(ctx: HandlerContext): Principal {
-  const p = requirePrincipal(ctx);
-  if (!p.permissions.has("audit:read")) {
+export function reader(ctx: HandlerContext): void {
+  if (!requirePrincipal(ctx).permissions.has("audit:read")) {
     throw permissionDenied("permission denied", "PERMISSION_MISSING", { permission: "audit:read" });
   }
-  return p;
-}
-
-export function asAdmin<T>(deps: AppDeps, p: Principal, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return inTx(deps.db.sql, { kind: "admin", userId: p.userId }, fn);
 }
 
 /** What the audit.queried row says about this read: which filters, how much came back. */
-export function describe(ctx: HandlerContext, details: Record<string, unknown>): void {
-  const s = callState(ctx);
-  s.resourceType = "audit_log";
-  s.details = details;
+export function queried(details: Record<string, unknown>, resourceId?: string): ReadOutcome {
+  return { resourceType: "audit_log", resourceId, details };
 }
 
 /** Error messages name the field, never echo the value (it is attacker-controlled and ends up in the audit row). */

@@ -5,22 +5,23 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { type AuditService, ChainFaultSchema } from "../../../gen/memoric/v1/audit_pb.js";
-import { callInfo, callState } from "../../interceptors/call-context.js";
-import type { AppDeps } from "../../server/deps.js";
+import type { AppContext } from "../../app-context.js";
+import { callInfo, requirePrincipal } from "../../interceptors/call-context.js";
 import { verifyAuditLog } from "../../store/audit-verify.js";
+import { auditedByItsTransactions } from "../audited-tx.js";
 import { reader } from "./reading.js";
 
-export default function (deps: AppDeps): Partial<ServiceImpl<typeof AuditService>> {
+export default function (deps: AppContext): Partial<ServiceImpl<typeof AuditService>> {
   return {
     async verifyAuditChain(_req, ctx) {
-      const p = reader(ctx);
-      const result = await verifyAuditLog(deps.db.sql, { kind: "admin", userId: p.userId }, deps.secrets.auditKey);
+      reader(ctx);
+      const admin = { kind: "admin" as const, userId: requirePrincipal(ctx).userId };
+      const result = await verifyAuditLog(deps.db.sql, admin, deps.secrets.auditKey);
       const bad = result.firstBad;
       if (bad) {
         deps.logger.error({ shard: bad.shard, seq: bad.seq, reason: bad.reason }, "audit chain verification failed");
       }
       // Written here rather than by the interceptor: a broken chain is a critical event, not an info one.
-      const state = callState(ctx);
       try {
         await deps.audit.recordStandalone(callInfo(ctx), {
           type: "audit.verified",
@@ -38,7 +39,7 @@ export default function (deps: AppDeps): Partial<ServiceImpl<typeof AuditService
         const requestId = callInfo(ctx).requestId;
         deps.logger.error({ requestId }, "audit write failed (audit.verified); answering anyway");
       }
-      state.audited = true;
+      auditedByItsTransactions(ctx);
       const firstBad =
         bad &&
         create(ChainFaultSchema, {

@@ -4,29 +4,30 @@
  */
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { AuthService } from "../../../gen/memoric/v1/auth_pb.js";
+import type { AppContext } from "../../app-context.js";
+import { withAuditEvent } from "../../domain/audited-error.js";
 import { invalidField } from "../../domain/field-violations.js";
-import { callInfo, callState, requirePrincipal } from "../../interceptors/call-context.js";
+import { requirePrincipal } from "../../interceptors/call-context.js";
 import { rateLimited } from "../../interceptors/rate-limit.js";
 import { hashPassword, verifyPassword } from "../../security/passwords.js";
 import * as sessions from "../../store/identity/sessions.js";
 import { refundLoginAttempt, reserveLoginAttempt, settleLoginFailure } from "../../store/identity/throttle.js";
 import * as users from "../../store/identity/users.js";
-import { inTx, toConnectError, userContext } from "../../store/tx.js";
+import { toConnectError } from "../../store/tx.js";
+import { withAuditedTx, withReadTx } from "../audited-tx.js";
 import { checkPassword } from "./accounts.js";
-import type { AuthDeps } from "./deps.js";
 import { loginLimits, sessionFactory } from "./sessions.js";
 
-export default function (deps: AuthDeps): Partial<ServiceImpl<typeof AuthService>> {
-  const { config, db, audit, metrics } = deps;
-  const cache = deps.revocations;
-  const { openSession, accessToken } = sessionFactory(deps);
+export default function (app: AppContext): Partial<ServiceImpl<typeof AuthService>> {
+  const { config, db, metrics } = app;
+  const { openSession, accessToken } = sessionFactory(app);
   const { accountLimits } = loginLimits(config.abuse);
 
   return {
     async changePassword(req, ctx) {
       const principal = requirePrincipal(ctx);
       if (!req.oldPassword) throw invalidField("old_password", "is required");
-      const user = await inTx(db.sql, userContext(principal.userId), (tx) => users.findUserById(tx, principal.userId));
+      const user = await withReadTx(app, ctx, (tx) => users.findUserById(tx, principal.userId), {});
       if (!user) throw new ConnectError("account not found", Code.NotFound);
       // The old password is a guessable secret like a login's: same account budget, same lock.
       const accountKey = `login:acct:${user.id}`;
@@ -35,8 +36,8 @@ export default function (deps: AuthDeps): Partial<ServiceImpl<typeof AuthService
       });
       if (!reservation.allowed) {
         metrics.rateLimited("password_change");
-        callState(ctx).eventType = "security.rate_limit.exceeded";
-        throw rateLimited(reservation.retryAfterSeconds, "too many failed password attempts");
+        const err = rateLimited(reservation.retryAfterSeconds, "too many failed password attempts");
+        throw withAuditEvent(err, "security.rate_limit.exceeded");
       }
       if (!(await verifyPassword(req.oldPassword, user.password_hash, { dummyCost: config.auth.bcryptCost }))) {
         const settled = await settleLoginFailure(db.sql, accountKey, accountLimits);
@@ -46,22 +47,14 @@ export default function (deps: AuthDeps): Partial<ServiceImpl<typeof AuthService
       await refundLoginAttempt(db.sql, accountKey, true);
       checkPassword(req.newPassword, { username: user.username, email: user.email }, config.auth.passwordMinLength);
       const passwordHash = await hashPassword(req.newPassword, config.auth.bcryptCost);
-      const info = callInfo(ctx);
-      const result = await inTx(db.sql, userContext(principal.userId), async (tx) => {
+      const result = await withAuditedTx(app, ctx, async (tx) => {
         const updated = await users.updateUser(tx, principal.userId, { passwordHash, bumpTokenVersion: true });
         // Every session ends, this one included; the caller continues on the fresh one returned.
         await sessions.revokeUserSessions(tx, principal.userId, "password changed");
         const opened = await openSession(tx, principal.userId);
-        await audit.record(tx, info, {
-          type: "user.password.changed",
-          success: true,
-          resourceType: "user",
-          resourceId: principal.userId,
-        });
         return { user: updated!, ...opened };
-      });
-      callState(ctx).audited = true;
-      cache.invalidateUser(principal.userId);
+      }, { resourceType: "user", resourceId: principal.userId });
+      app.revocations.invalidateUser(principal.userId);
       const issued = await accessToken(result.user, result.sessionId);
       return { accessToken: issued.token, refreshToken: result.refreshToken, expiresIn: issued.expiresIn };
     },

@@ -1,21 +1,19 @@
 /** CreateApiKey: a key's scope can never exceed the permissions of whoever creates it. */
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AuthService } from "../../../gen/memoric/v1/auth_pb.js";
+import type { AppContext } from "../../app-context.js";
 import { permissionDenied } from "../../domain/error-info.js";
 import { invalidField } from "../../domain/field-violations.js";
 import { isPermission } from "../../domain/permissions.js";
-import { callInfo, callState, requirePrincipal } from "../../interceptors/call-context.js";
+import { requirePrincipal } from "../../interceptors/call-context.js";
 import { generateApiKey } from "../../security/secrets.js";
 import * as apiKeys from "../../store/identity/api-keys.js";
-import { inTx, userContext } from "../../store/tx.js";
-import type { AuthDeps } from "./deps.js";
+import { withAuditedTx } from "../audited-tx.js";
 import { apiKeyToProto } from "./mapping.js";
 
 const MAX_TTL_SECONDS = 10 * 365 * 86_400;
 
-export default function (deps: AuthDeps): Partial<ServiceImpl<typeof AuthService>> {
-  const { db, audit } = deps;
-
+export default function (app: AppContext): Partial<ServiceImpl<typeof AuthService>> {
   return {
     async createApiKey(req, ctx) {
       const principal = requirePrincipal(ctx);
@@ -43,25 +41,12 @@ export default function (deps: AuthDeps): Partial<ServiceImpl<typeof AuthService
         expiresAt = new Date(Date.now() + seconds * 1000);
       }
       const secret = generateApiKey();
-      const row = await inTx(db.sql, userContext(principal.userId), async (tx) => {
-        const inserted = await apiKeys.insertApiKey(tx, {
-          userId: principal.userId,
-          name,
-          prefix: secret.prefix,
-          hash: secret.hash,
-          scopes,
-          expiresAt,
-        });
-        await audit.record(tx, callInfo(ctx), {
-          type: "auth.apikey.created",
-          success: true,
-          resourceType: "api_key",
-          resourceId: inserted.id,
-          details: { scopes },
-        });
-        return inserted;
-      });
-      callState(ctx).audited = true;
+      const key = { userId: principal.userId, name, prefix: secret.prefix, hash: secret.hash, scopes, expiresAt };
+      const row = await withAuditedTx(app, ctx, (tx) => apiKeys.insertApiKey(tx, key), (inserted) => ({
+        resourceType: "api_key",
+        resourceId: inserted.id,
+        details: { scopes },
+      }));
       return { apiKey: apiKeyToProto(row), key: secret.key };
     },
   };

@@ -4,13 +4,11 @@
  */
 import type { ServiceImpl } from "@connectrpc/connect";
 import { AuthService } from "../../../gen/memoric/v1/auth_pb.js";
-import type { RevocationCache } from "../../interceptors/authn.js";
-import type { AppDeps } from "../../server/deps.js";
+import type { AppContext } from "../../app-context.js";
 import { mergeRoutes } from "../routes.js";
 import changePassword from "./change-password.js";
 import createApiKey from "./create-api-key.js";
 import deleteUser from "./delete-user.js";
-import type { AuthDeps } from "./deps.js";
 import getCurrentUser from "./get-current-user.js";
 import listApiKeys from "./list-api-keys.js";
 import listUsers from "./list-users.js";
@@ -38,7 +36,6 @@ const routes = [
   deleteUser,
 ];
 
-export function authService(deps: AppDeps, revocations: RevocationCache): ServiceImpl<typeof AuthService> {
-  const authDeps: AuthDeps = { ...deps, revocations };
-  return mergeRoutes(AuthService, routes.map((route) => route(authDeps)));
+export function authService(app: AppContext): ServiceImpl<typeof AuthService> {
+  return mergeRoutes(AuthService, routes.map((route) => route(app)));
 }

@@ -5,27 +5,28 @@
  */
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AuthService } from "../../../gen/memoric/v1/auth_pb.js";
+import type { AppContext } from "../../app-context.js";
+import { withAuditEvent } from "../../domain/audited-error.js";
 import { unauthenticatedError } from "../../domain/error-info.js";
 import { FieldViolations } from "../../domain/field-violations.js";
 import { isRoleName, permissionsOfRoles } from "../../domain/permissions.js";
 import { hmacIdentifier } from "../../domain/sanitize.js";
-import { callInfo, callState } from "../../interceptors/call-context.js";
 import { rateLimited } from "../../interceptors/rate-limit.js";
 import { clientAddressKey } from "../../interceptors/request-context.js";
 import { prepareDummyHash, verifyPassword } from "../../security/passwords.js";
 import { refundLoginAttempt, reserveLoginAttempt, settleLoginFailure } from "../../store/identity/throttle.js";
 import * as users from "../../store/identity/users.js";
-import { inTx, SYSTEM, toConnectError } from "../../store/tx.js";
-import type { AuthDeps } from "./deps.js";
+import { SYSTEM, toConnectError } from "../../store/tx.js";
+import { describeRead, withAuditedTx, withReadTx, type AuditedOutcome } from "../audited-tx.js";
 import { userToProto } from "./mapping.js";
 import { loginLimits, sessionFactory } from "./sessions.js";
 
 /** The one answer for unknown user, wrong password and inactive account. */
 const BAD_LOGIN = "invalid username or password";
 
-export default function (deps: AuthDeps): Partial<ServiceImpl<typeof AuthService>> {
-  const { config, db, audit, metrics } = deps;
-  const { openSession, accessToken } = sessionFactory(deps);
+export default function (app: AppContext): Partial<ServiceImpl<typeof AuthService>> {
+  const { config, db, metrics } = app;
+  const { openSession, accessToken } = sessionFactory(app);
   const { accountLimits, addressLimits } = loginLimits(config.abuse);
   // The dummy hash for unknown users is computed now, not on the first such login (which would then be slower).
   void prepareDummyHash(config.auth.bcryptCost).catch(() => {});
@@ -37,11 +38,9 @@ export default function (deps: AuthDeps): Partial<ServiceImpl<typeof AuthService
       if (!identifier) missing.add("username", "username or email is required");
       if (!req.password) missing.add("password", "is required");
       missing.throwIfAny();
-      const info = callInfo(ctx);
-      const state = callState(ctx);
-      const identifierHmac = hmacIdentifier(deps.secrets.identifierSalt, identifier.toLowerCase());
+      const identifierHmac = hmacIdentifier(app.secrets.identifierSalt, identifier.toLowerCase());
 
-      const user = await inTx(db.sql, SYSTEM, (tx) => users.findUserByLogin(tx, identifier));
+      const user = await withReadTx(app, ctx, (tx) => users.findUserByLogin(tx, identifier), {}, { as: SYSTEM });
       // Keyed by user id when the account exists (username and email share one budget), else by the identifier.
       const accountKey = `login:acct:${user?.id ?? identifierHmac}`;
       const addressKey = `login:addr:${ctx.values.get(clientAddressKey)}`;
@@ -59,9 +58,9 @@ export default function (deps: AuthDeps): Partial<ServiceImpl<typeof AuthService
       if (!reservation.allowed) {
         metrics.rateLimited(reservation.scope);
         metrics.loginFailed("throttled");
-        state.eventType = "security.rate_limit.exceeded";
-        state.details = { username_hmac: identifierHmac };
-        throw rateLimited(reservation.retryAfterSeconds, "too many failed logins");
+        describeRead(ctx, () => ({ details: { username_hmac: identifierHmac } }));
+        const err = rateLimited(reservation.retryAfterSeconds, "too many failed logins");
+        throw withAuditEvent(err, "security.rate_limit.exceeded");
       }
 
       // Always one bcrypt compare, against a dummy hash when the user does not exist: same time either way.
@@ -76,38 +75,39 @@ export default function (deps: AuthDeps): Partial<ServiceImpl<typeof AuthService
         metrics.loginFailed(!user ? "unknown_user" : !passwordOk ? "wrong_password" : "inactive_account");
         if (acct.lockedForSeconds !== null) metrics.lockedOut("account");
         if (addr.lockedForSeconds !== null) metrics.lockedOut("address");
-        await inTx(db.sql, SYSTEM, async (tx) => {
-          await audit.record(tx, info, {
-            type: "auth.login.failed",
+        // The failure's rows commit on their own: the call then fails, and nothing else was changed.
+        const failed: AuditedOutcome[] = [{
+          type: "auth.login.failed",
+          success: false,
+          code: "unauthenticated",
+          errorMessage: BAD_LOGIN,
+          resourceType: "user",
+          resourceId: user?.id,
+          details: { username_hmac: identifierHmac },
+        }];
+        const locked = acct.lockedForSeconds ?? addr.lockedForSeconds;
+        if (locked !== null) {
+          failed.push({
+            type: "security.account.locked",
             success: false,
-            code: "unauthenticated",
-            errorMessage: BAD_LOGIN,
             resourceType: "user",
             resourceId: user?.id,
-            details: { username_hmac: identifierHmac },
+            details: {
+              username_hmac: identifierHmac,
+              locked_seconds: locked,
+              scope: acct.lockedForSeconds !== null ? "account" : "address",
+            },
           });
-          const locked = acct.lockedForSeconds ?? addr.lockedForSeconds;
-          if (locked !== null) {
-            await audit.record(tx, info, {
-              type: "security.account.locked",
-              success: false,
-              resourceType: "user",
-              resourceId: user?.id,
-              details: {
-                username_hmac: identifierHmac,
-                locked_seconds: locked,
-                scope: acct.lockedForSeconds !== null ? "account" : "address",
-              },
-            });
-          }
-        });
-        state.audited = true;
+        }
+        await withAuditedTx(app, ctx, async () => undefined, failed, { as: SYSTEM });
         throw unauthenticatedError(BAD_LOGIN, "CREDENTIAL_INVALID");
       }
 
-      const opened = await inTx(db.sql, SYSTEM, async (tx) => {
+      const opened = await withAuditedTx(app, ctx, async (tx) => {
         const s = await openSession(tx, user.id);
         await users.touchLastLogin(tx, user.id);
+        return s;
+      }, (s): AuditedOutcome[] => {
         // The actor of a successful login is the user who just proved who they are.
         const roles = user.roles.filter(isRoleName);
         const principal = {
@@ -119,23 +119,17 @@ export default function (deps: AuthDeps): Partial<ServiceImpl<typeof AuthService
           sessionId: s.sessionId,
           credentialId: s.sessionId,
         };
-        const actor = { ...info, principal };
-        await audit.record(tx, actor, {
-          type: "auth.login.success",
-          success: true,
-          resourceType: "user",
-          resourceId: user.id,
-          details: { session_id: s.sessionId },
-        });
-        await audit.record(tx, actor, {
-          type: "auth.token.created",
-          success: true,
-          resourceType: "session",
-          resourceId: s.sessionId,
-        });
-        return s;
-      });
-      state.audited = true;
+        return [
+          {
+            principal,
+            type: "auth.login.success",
+            resourceType: "user",
+            resourceId: user.id,
+            details: { session_id: s.sessionId },
+          },
+          { principal, type: "auth.token.created", resourceType: "session", resourceId: s.sessionId },
+        ];
+      }, { as: SYSTEM });
       // A success forgives the account's failures and gives the address back this attempt's claim.
       await Promise.all([refundLoginAttempt(db.sql, accountKey, true), refundLoginAttempt(db.sql, addressKey, false)]);
       const issued = await accessToken(user, opened.sessionId);

@@ -2,14 +2,14 @@
  * What Login, Refresh and ChangePassword share: opening a session (refresh-token family) and
  * signing its access token, and the brute-force budgets a guessed password is charged to.
  */
+import type { AppContext } from "../../app-context.js";
 import type { Config } from "../../config.js";
 import { generateOpaqueToken, hashSecret } from "../../security/secrets.js";
-import type { AppDeps } from "../../server/deps.js";
 import * as sessions from "../../store/identity/sessions.js";
 import type { LoginLimits } from "../../store/identity/throttle.js";
 import type { Tx } from "../../store/tx.js";
 
-export function sessionFactory(deps: Pick<AppDeps, "config" | "tokens">) {
+export function sessionFactory(deps: Pick<AppContext, "config" | "tokens">) {
   /** Opens a session (refresh-token family) inside tx; the access token is signed after commit. */
   async function openSession(tx: Tx, userId: string): Promise<{ sessionId: string; refreshToken: string }> {
     const sessionId = await sessions.createSession(tx, userId, deps.config.auth.refreshTtlSeconds);

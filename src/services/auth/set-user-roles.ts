@@ -1,19 +1,16 @@
 /** SetUserRoles (admin): replaces a user's roles; their tokens stop working at once. */
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { AuthService } from "../../../gen/memoric/v1/auth_pb.js";
+import type { AppContext } from "../../app-context.js";
 import { invalidField } from "../../domain/field-violations.js";
 import type { RoleName } from "../../domain/permissions.js";
 import { requireUuid } from "../../domain/validation.js";
-import { callInfo, callState, requirePrincipal } from "../../interceptors/call-context.js";
+import { requirePrincipal } from "../../interceptors/call-context.js";
 import * as users from "../../store/identity/users.js";
-import { inTx } from "../../store/tx.js";
-import { adminContext, type AuthDeps } from "./deps.js";
+import { adminScope, withAuditedTx } from "../audited-tx.js";
 import { roleFromProto, userToProto } from "./mapping.js";
 
-export default function (deps: AuthDeps): Partial<ServiceImpl<typeof AuthService>> {
-  const { db, audit } = deps;
-  const cache = deps.revocations;
-
+export default function (app: AppContext): Partial<ServiceImpl<typeof AuthService>> {
   return {
     async setUserRoles(req, ctx) {
       const principal = requirePrincipal(ctx);
@@ -25,21 +22,13 @@ export default function (deps: AuthDeps): Partial<ServiceImpl<typeof AuthService
       if (userId === principal.userId && !roles.includes("ADMIN")) {
         throw new ConnectError("you cannot remove your own ADMIN role", Code.FailedPrecondition);
       }
-      const user = await inTx(db.sql, adminContext(ctx), async (tx) => {
+      const { user } = await withAuditedTx(app, ctx, async (tx) => {
         const before = await users.findUserById(tx, userId);
         if (!before) throw new ConnectError("user not found", Code.NotFound);
         const updated = await users.updateUser(tx, userId, { roles: roles as RoleName[], bumpTokenVersion: true });
-        await audit.record(tx, callInfo(ctx), {
-          type: "user.roles.changed",
-          success: true,
-          resourceType: "user",
-          resourceId: userId,
-          details: { from: before.roles, to: roles },
-        });
-        return updated!;
-      });
-      callState(ctx).audited = true;
-      cache.invalidateUser(userId);
+        return { from: before.roles, user: updated! };
+      }, (r) => ({ resourceType: "user", resourceId: userId, details: { from: r.from, to: roles } }), adminScope(ctx));
+      app.revocations.invalidateUser(userId);
       return { user: userToProto(user) };
     },
   };
