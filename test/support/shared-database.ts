@@ -34,6 +34,9 @@ export async function createSharedDatabase(maxServers = 2): Promise<SharedDataba
         fs.rmSync(dataDir, { recursive: true, force: true });
       },
     },
-    env: { MEMORIC_DB_POOL_MAX: "1" },
+    // PGlite runs one statement at a time for all its connections, so a health probe waits behind
+    // the other server's transactions; a short probe timeout would read that queue as an outage and
+    // close the fail-fast gate. A real PostgreSQL answers the probe on its own connection.
+    env: { MEMORIC_DB_POOL_MAX: "1", MEMORIC_DB_HEALTH_TIMEOUT_MS: "10000" },
   };
 }
