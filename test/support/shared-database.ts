@@ -34,9 +34,10 @@ export async function createSharedDatabase(maxServers = 2): Promise<SharedDataba
         fs.rmSync(dataDir, { recursive: true, force: true });
       },
     },
-    // PGlite runs one statement at a time for all its connections, so a health probe waits behind
-    // the other server's transactions; a short probe timeout would read that queue as an outage and
-    // close the fail-fast gate. A real PostgreSQL answers the probe on its own connection.
-    env: { MEMORIC_DB_POOL_MAX: "1", MEMORIC_DB_HEALTH_TIMEOUT_MS: "10000" },
+    // PGlite multiplexes every connection onto its one session, so a periodic health probe can
+    // collide with another server's statement (`portal "" does not exist`) and close the fail-fast
+    // gate as if the database were gone. These tests are about shared state, not readiness: probe
+    // once at start-up only. A real PostgreSQL answers each connection on its own session.
+    env: { MEMORIC_DB_POOL_MAX: "1", MEMORIC_DB_HEALTH_INTERVAL_MS: "600000" },
   };
 }
