@@ -60,8 +60,20 @@ export interface AuditBenchResult {
 const SIGNING_KEY = crypto.randomBytes(32);
 const principals = Array.from({ length: 64 }, () => crypto.randomUUID());
 const callOf = (i: number): CallInfo => ({
-  principal: { type: "user", userId: principals[i % principals.length]!, username: "bench", roles: ["USER"], permissions: new Set(), sessionId: "s", credentialId: "c" },
-  requestId: `bench-${i}`, clientAddress: "127.0.0.1", userAgent: "bench", service: "memoric.v1.MemoryService", method: "CreateMemory",
+  principal: {
+    type: "user",
+    userId: principals[i % principals.length]!,
+    username: "bench",
+    roles: ["USER"],
+    permissions: new Set(),
+    sessionId: "s",
+    credentialId: "c",
+  },
+  requestId: `bench-${i}`,
+  clientAddress: "127.0.0.1",
+  userAgent: "bench",
+  service: "memoric.v1.MemoryService",
+  method: "CreateMemory",
 });
 
 async function openBenchDatabase(): Promise<{ db: Database; drop: () => Promise<void> }> {
@@ -70,7 +82,13 @@ async function openBenchDatabase(): Promise<{ db: Database; drop: () => Promise<
   const adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
     const db = await openDatabase({ databaseUrl: undefined, dataDir, poolMax: 1, logger });
-    return { db, drop: async () => { await db.close(); fs.rmSync(dataDir, { recursive: true, force: true }); } };
+    return {
+      db,
+      drop: async () => {
+        await db.close();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
   }
   const name = `memoric_bench_${crypto.randomBytes(5).toString("hex")}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
@@ -93,9 +111,11 @@ async function openBenchDatabase(): Promise<{ db: Database; drop: () => Promise<
 async function throughput(ops: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<number> {
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < ops) await fn(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < ops) await fn(next++);
+    }),
+  );
   return ops / ((performance.now() - started) / 1000);
 }
 
@@ -121,7 +141,13 @@ export async function benchAudit(options: AuditBenchOptions = {}): Promise<Audit
         const userId = call.principal!.userId;
         await tx`insert into bench_plain (id, user_id, payload) values (${id}, ${userId}, ${"x".repeat(200)})`;
         // Last statement of the transaction, as the writer's contract asks: the head lock is held to commit.
-        if (audit) await audit.record(tx, call, { type: "memory.created", success: true, resourceType: "memory", resourceId: id });
+        if (audit)
+          await audit.record(tx, call, {
+            type: "memory.created",
+            success: true,
+            resourceType: "memory",
+            resourceId: id,
+          });
       });
     };
     const runs = {
@@ -135,7 +161,8 @@ export async function benchAudit(options: AuditBenchOptions = {}): Promise<Audit
     await throughput(Math.min(200, ops), concurrency, runs.audited16); // warm-up: pool, plans, JIT
     // Interleaved rounds, best of each: background noise hits every variant alike.
     for (let r = 0; r < rounds; r++) {
-      for (const k of Object.keys(runs) as (keyof typeof runs)[]) best[k] = Math.max(best[k], await throughput(ops, concurrency, runs[k]));
+      for (const k of Object.keys(runs) as (keyof typeof runs)[])
+        best[k] = Math.max(best[k], await throughput(ops, concurrency, runs[k]));
     }
     const verified = await verifyAuditLog(sql, SYSTEM, SIGNING_KEY);
     if (!verified.ok) throw new Error(`audit chains invalid after the benchmark: ${JSON.stringify(verified.firstBad)}`);
@@ -182,7 +209,9 @@ export interface AuditRpcBenchResult {
  * The cost as a client sees it: real servers (audit off / on, fresh databases) called over gRPC by
  * `concurrency` workers spread over 1 and over 16 principals; best of `rounds`.
  */
-export async function benchAuditRpc(options: AuditBenchOptions & { principals?: number[] } = {}): Promise<AuditRpcBenchResult> {
+export async function benchAuditRpc(
+  options: AuditBenchOptions & { principals?: number[] } = {},
+): Promise<AuditRpcBenchResult> {
   const ops = options.ops ?? 1000;
   const concurrency = options.concurrency ?? 32;
   const rounds = options.rounds ?? 2;
@@ -193,18 +222,33 @@ export async function benchAuditRpc(options: AuditBenchOptions & { principals?: 
     for (let r = 0; r < rounds; r++) {
       for (const mode of ["off", "on"] as const) {
         const server = await startTestServer({
-          MEMORIC_AUDIT: mode, LOG_LEVEL: "warn", MEMORIC_DB_POOL_MAX: "34",
-          MEMORIC_RATE_LIMIT_RPC: "1000000", MEMORIC_RATE_LIMIT_ANONYMOUS_RPC: "1000000",
+          MEMORIC_AUDIT: mode,
+          LOG_LEVEL: "warn",
+          MEMORIC_DB_POOL_MAX: "34",
+          MEMORIC_RATE_LIMIT_RPC: "1000000",
+          MEMORIC_RATE_LIMIT_ANONYMOUS_RPC: "1000000",
         });
         try {
           const users = [];
           for (let u = 0; u < principals; u++) users.push(await registerAndLogin(server));
           const memories = users.map((u) => u.client(MemoryService));
           const auth = users.map((u) => u.client(AuthService));
-          await throughput(100, concurrency, (i) => memories[i % principals]!.createMemory({ content: `warm-up ${i}` }));
-          best[`create${mode}`] = Math.max(best[`create${mode}`], await throughput(ops, concurrency, (i) =>
-            memories[i % principals]!.createMemory({ content: `The user mentioned item ${i}: allergic to peanuts, prefers trains`, threadId: `t${i % 8}` })));
-          best[`read${mode}`] = Math.max(best[`read${mode}`], await throughput(ops, concurrency, (i) => auth[i % principals]!.getCurrentUser({})));
+          await throughput(100, concurrency, (i) =>
+            memories[i % principals]!.createMemory({ content: `warm-up ${i}` }),
+          );
+          best[`create${mode}`] = Math.max(
+            best[`create${mode}`],
+            await throughput(ops, concurrency, (i) =>
+              memories[i % principals]!.createMemory({
+                content: `The user mentioned item ${i}: allergic to peanuts, prefers trains`,
+                threadId: `t${i % 8}`,
+              }),
+            ),
+          );
+          best[`read${mode}`] = Math.max(
+            best[`read${mode}`],
+            await throughput(ops, concurrency, (i) => auth[i % principals]!.getCurrentUser({})),
+          );
         } finally {
           await server.close();
         }
@@ -212,9 +256,12 @@ export async function benchAuditRpc(options: AuditBenchOptions & { principals?: 
     }
     runs.push({
       principals,
-      createMemoryOffPerSec: Math.round(best.createoff), createMemoryOnPerSec: Math.round(best.createon),
-      getCurrentUserOffPerSec: Math.round(best.readoff), getCurrentUserOnPerSec: Math.round(best.readon),
-      ratioCreateMemory: r2(best.createon / best.createoff), ratioGetCurrentUser: r2(best.readon / best.readoff),
+      createMemoryOffPerSec: Math.round(best.createoff),
+      createMemoryOnPerSec: Math.round(best.createon),
+      getCurrentUserOffPerSec: Math.round(best.readoff),
+      getCurrentUserOnPerSec: Math.round(best.readon),
+      ratioCreateMemory: r2(best.createon / best.createoff),
+      ratioGetCurrentUser: r2(best.readon / best.readoff),
     });
   }
   return { ops, concurrency, runs };
@@ -222,8 +269,14 @@ export async function benchAuditRpc(options: AuditBenchOptions & { principals?: 
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const ops = Number(process.argv[2]) || undefined;
-  (async () => ({ store: await benchAudit({ ops }), rpc: await benchAuditRpc({ ops: ops && Math.ceil(ops / 2) }) }))().then(
+  (async () => ({
+    store: await benchAudit({ ops }),
+    rpc: await benchAuditRpc({ ops: ops && Math.ceil(ops / 2) }),
+  }))().then(
     (r) => console.log(JSON.stringify(r, null, 2)),
-    (err: unknown) => { console.error(err); process.exit(1); },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
   );
 }

@@ -21,7 +21,12 @@ async function checkLatencies(call: () => Promise<unknown>, durationMs: number):
 }
 
 export async function benchAuth(): Promise<Figures> {
-  const server = await startTestServer({ MEMORIC_BCRYPT_COST: "12", LOG_LEVEL: "warn", MEMORIC_LOGIN_MAX_FAILURES: "1000", MEMORIC_RATE_LIMIT_ANONYMOUS_RPC: "100000" });
+  const server = await startTestServer({
+    MEMORIC_BCRYPT_COST: "12",
+    LOG_LEVEL: "warn",
+    MEMORIC_LOGIN_MAX_FAILURES: "1000",
+    MEMORIC_RATE_LIMIT_ANONYMOUS_RPC: "100000",
+  });
   try {
     const transport = createGrpcTransport({ baseUrl: server.url });
     const health = createClient(Health, transport);
@@ -34,7 +39,9 @@ export async function benchAuth(): Promise<Figures> {
     let logins = 0;
     const storm = (async () => {
       const started = performance.now();
-      await Promise.all(Array.from({ length: 20 }, () => auth.login({ username: "bench-user", password }).then(() => logins++)));
+      await Promise.all(
+        Array.from({ length: 20 }, () => auth.login({ username: "bench-user", password }).then(() => logins++)),
+      );
       return performance.now() - started;
     })();
     const underLoad = summarize(await checkLatencies(() => health.check({ service: "" }), 1500));

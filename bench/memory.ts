@@ -43,7 +43,14 @@ export interface MemoryBenchOptions {
   searchQueries: number;
 }
 
-const DEFAULTS: MemoryBenchOptions = { concurrency: 64, users: 16, rounds: 4, createCalls: 2000, searchSizes: [10_000, 100_000], searchQueries: 300 };
+const DEFAULTS: MemoryBenchOptions = {
+  concurrency: 64,
+  users: 16,
+  rounds: 4,
+  createCalls: 2000,
+  searchSizes: [10_000, 100_000],
+  searchQueries: 300,
+};
 
 /** Deterministic PRNG (mulberry32) so every run uses the same corpus. */
 function rng(seed: number): () => number {
@@ -60,7 +67,9 @@ function rng(seed: number): () => number {
 function corpus(seed = 7) {
   const rand = rng(seed);
   const letters = "abcdefghijklmnopqrstuvwxyz";
-  const vocab = Array.from({ length: 20_000 }, () => Array.from({ length: 4 + Math.floor(rand() * 6) }, () => letters[Math.floor(rand() * 26)]).join(""));
+  const vocab = Array.from({ length: 20_000 }, () =>
+    Array.from({ length: 4 + Math.floor(rand() * 6) }, () => letters[Math.floor(rand() * 26)]).join(""),
+  );
   const SKIP = 100;
   const cdf: number[] = [];
   let sum = 0;
@@ -86,7 +95,11 @@ function corpus(seed = 7) {
 }
 
 /** Runs `total` calls of fn with `concurrency` in flight; returns per-call latencies and wall time. */
-async function load(total: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<{ samples: number[]; seconds: number }> {
+async function load(
+  total: number,
+  concurrency: number,
+  fn: (i: number) => Promise<unknown>,
+): Promise<{ samples: number[]; seconds: number }> {
   const samples: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -103,7 +116,12 @@ async function load(total: number, concurrency: number, fn: (i: number) => Promi
   return { samples, seconds: (performance.now() - started) / 1000 };
 }
 
-const BENCH_ENV = { LOG_LEVEL: "warn", MEMORIC_RATE_LIMIT_RPC: "1000000", MEMORIC_RATE_LIMIT_ANONYMOUS_RPC: "100000", MEMORIC_POLICY_INTERVAL_SECONDS: "0" };
+const BENCH_ENV = {
+  LOG_LEVEL: "warn",
+  MEMORIC_RATE_LIMIT_RPC: "1000000",
+  MEMORIC_RATE_LIMIT_ANONYMOUS_RPC: "100000",
+  MEMORIC_POLICY_INTERVAL_SECONDS: "0",
+};
 
 type Runner = (calls: number) => Promise<{ samples: number[]; seconds: number }>;
 
@@ -113,10 +131,11 @@ async function rpcCreate(server: TestServer, o: MemoryBenchOptions, users: numbe
   const clients = accounts.map((a) => createClient(MemoryService, a.transport));
   const c = corpus(11);
   let n = 0;
-  return (calls) => load(calls, o.concurrency, () => {
-    const i = n++;
-    return clients[i % users]!.createMemory({ content: c.text(), threadId: `t${i % 50}` });
-  });
+  return (calls) =>
+    load(calls, o.concurrency, () => {
+      const i = n++;
+      return clients[i % users]!.createMemory({ content: c.text(), threadId: `t${i % 50}` });
+    });
 }
 
 /** CreateMemory's store path directly (no transport, no authn/rate limit; still encrypted, indexed, audited). */
@@ -130,31 +149,68 @@ async function storeCreate(server: TestServer, o: MemoryBenchOptions, users: num
     const prepared = await prepareMemories(deps, await deps.keys.ensure(sql, userId), userId, items);
     return inTx(sql, userContext(userId), async (tx) => {
       const r = await insertMemories(deps, tx, userId, prepared);
-      await audit.record(tx, actor, { type: "memory.created", success: true, resourceType: "memory", details: { count: items.length } });
+      await audit.record(tx, actor, {
+        type: "memory.created",
+        success: true,
+        resourceType: "memory",
+        details: { count: items.length },
+      });
       return r;
     });
   };
-  const actorOf = () => ({ principal: undefined, requestId: crypto.randomUUID(), clientAddress: "127.0.0.1", userAgent: "bench", service: "memoric.v1.MemoryService", method: "CreateMemory" });
+  const actorOf = () => ({
+    principal: undefined,
+    requestId: crypto.randomUUID(),
+    clientAddress: "127.0.0.1",
+    userAgent: "bench",
+    service: "memoric.v1.MemoryService",
+    method: "CreateMemory",
+  });
   const ids = await Promise.all(Array.from({ length: users }, async () => (await registerAndLogin(server)).userId));
   // A fresh request id per call, as the server gives: the audit log shards by it when there is no principal.
   const actor = actorOf;
   const c = corpus(12);
   let n = 0;
-  return (calls) => load(calls, o.concurrency, () => {
-    const i = n++;
-    return createMemories(ids[i % users]!, actor(), [{ content: c.text(), threadId: `t${i % 50}`, agentId: "", namespace: "", metadata: {}, importance: 0, topic: "", category: "", role: 0, expiresAt: null, idempotencyKey: "" }]);
-  });
+  return (calls) =>
+    load(calls, o.concurrency, () => {
+      const i = n++;
+      return createMemories(ids[i % users]!, actor(), [
+        {
+          content: c.text(),
+          threadId: `t${i % 50}`,
+          agentId: "",
+          namespace: "",
+          metadata: {},
+          importance: 0,
+          topic: "",
+          category: "",
+          role: 0,
+          expiresAt: null,
+          idempotencyKey: "",
+        },
+      ]);
+    });
 }
 
 /** Raw postgres.js single-row INSERT with the server's own pool size (same number of connections). */
-async function rawInsert(server: TestServer, o: MemoryBenchOptions): Promise<{ run: Runner; close: () => Promise<void> }> {
-  const sql = server.config.databaseUrl ? postgres(server.config.databaseUrl, { max: server.config.db.poolMax, onnotice: () => {} }) : server.db.sql;
+async function rawInsert(
+  server: TestServer,
+  o: MemoryBenchOptions,
+): Promise<{ run: Runner; close: () => Promise<void> }> {
+  const sql = server.config.databaseUrl
+    ? postgres(server.config.databaseUrl, { max: server.config.db.poolMax, onnotice: () => {} })
+    : server.db.sql;
   await sql`create table if not exists bench_raw (id uuid primary key, user_id uuid not null, content text not null,
             created_at timestamptz not null default now())`;
   const userId = crypto.randomUUID();
   const c = corpus(13);
   return {
-    run: (calls) => load(calls, o.concurrency, () => sql`insert into bench_raw (id, user_id, content) values (${crypto.randomUUID()}, ${userId}, ${c.text()})`),
+    run: (calls) =>
+      load(
+        calls,
+        o.concurrency,
+        () => sql`insert into bench_raw (id, user_id, content) values (${crypto.randomUUID()}, ${userId}, ${c.text()})`,
+      ),
     close: async () => {
       await sql`drop table bench_raw`;
       if (sql !== server.db.sql) await sql.end();
@@ -182,7 +238,13 @@ async function interleaved(runners: Record<string, Runner>, total: number, round
 }
 
 /** The store's bulk path: same sealing and indexing as CreateMemory, 1000 rows per statement. */
-async function seed(deps: MemoryStoreDeps, sql: Sql, userId: string, count: number, text: () => string): Promise<number> {
+async function seed(
+  deps: MemoryStoreDeps,
+  sql: Sql,
+  userId: string,
+  count: number,
+  text: () => string,
+): Promise<number> {
   const started = performance.now();
   const key = await deps.keys.ensure(sql, userId);
   const BATCH = 1000;
@@ -192,7 +254,17 @@ async function seed(deps: MemoryStoreDeps, sql: Sql, userId: string, count: numb
     const items = await Promise.all(
       Array.from({ length: n }, (_, i) =>
         prepareMemory(key, deps.config.memory.encryption, userId, uuidv7(base + i * 60_000), {
-          content: text(), threadId: `t${(done + i) % 200}`, agentId: "", namespace: "", metadata: {}, importance: 0, topic: "", category: "", role: 0, expiresAt: null, idempotencyKey: "",
+          content: text(),
+          threadId: `t${(done + i) % 200}`,
+          agentId: "",
+          namespace: "",
+          metadata: {},
+          importance: 0,
+          topic: "",
+          category: "",
+          role: 0,
+          expiresAt: null,
+          idempotencyKey: "",
         }),
       ),
     );
@@ -219,8 +291,15 @@ async function searchLoad(server: TestServer, o: MemoryBenchOptions): Promise<Fi
     const k = `${size / 1000}k`;
     out[`seed ${k} memories via bulk path (s)`] = round(seconds, 1);
     for (let i = 0; i < 50; i++) await client.searchMemories({ query: queries[i]! }); // warm-up
-    const rpc = (await load(o.searchQueries, 1, (i) => client.searchMemories({ query: queries[50 + i]!, topK: 10 }))).samples;
-    const storeOnly = (await load(o.searchQueries, 1, (i) => inTx(sql, userContext(user.userId), (tx) => searchMemories(deps, tx, user.userId, { query: queries[50 + i]!, filter: {}, topK: 10 })))).samples;
+    const rpc = (await load(o.searchQueries, 1, (i) => client.searchMemories({ query: queries[50 + i]!, topK: 10 })))
+      .samples;
+    const storeOnly = (
+      await load(o.searchQueries, 1, (i) =>
+        inTx(sql, userContext(user.userId), (tx) =>
+          searchMemories(deps, tx, user.userId, { query: queries[50 + i]!, filter: {}, topK: 10 }),
+        ),
+      )
+    ).samples;
     const empty = (await load(50, 1, () => client.searchMemories({ query: "", topK: 10 }))).samples;
     const r = summarize(rpc);
     const s = summarize(storeOnly);
@@ -262,8 +341,12 @@ export async function benchMemory(options: Partial<MemoryBenchOptions> = {}): Pr
     out[`CreateMemory store only @${c} (calls/s)`] = round(f("store").perSecond, 0);
     out[`CreateMemory store only / raw INSERT`] = round(f("store").perSecond / f("raw").perSecond);
     out[`CreateMemory gRPC plaintext @${c} (calls/s)`] = round(f("rpcPlain").perSecond, 0);
-    out["encryption cost gRPC: 1 - encrypted/plaintext (target <= 0.10)"] = round(1 - f("rpc").perSecond / f("rpcPlain").perSecond);
-    out["encryption cost store only: 1 - encrypted/plaintext"] = round(1 - f("store").perSecond / f("storePlain").perSecond);
+    out["encryption cost gRPC: 1 - encrypted/plaintext (target <= 0.10)"] = round(
+      1 - f("rpc").perSecond / f("rpcPlain").perSecond,
+    );
+    out["encryption cost store only: 1 - encrypted/plaintext"] = round(
+      1 - f("store").perSecond / f("storePlain").perSecond,
+    );
     await plain.close();
     plainOpen = false;
     if (o.searchSizes.length) Object.assign(out, await searchLoad(encrypted, o));

@@ -11,7 +11,16 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
       base: { service: "memoric" },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
-        paths: ["password", "*.password", "token", "*.token", "authorization", "*.authorization", "content", "*.content"],
+        paths: [
+          "password",
+          "*.password",
+          "token",
+          "*.token",
+          "authorization",
+          "*.authorization",
+          "content",
+          "*.content",
+        ],
         censor: "[redacted]",
       },
     },

@@ -14,13 +14,21 @@ import { loadMigrations } from "../src/store/migrate.js";
 const ROOT = path.resolve(import.meta.dirname, "..");
 
 /** Runs a command to completion without blocking this worker's event loop (vitest talks to it). */
-async function run(file: string, args: string[], cwd = ROOT): Promise<{ status: number; output: string; stdout: string }> {
+async function run(
+  file: string,
+  args: string[],
+  cwd = ROOT,
+): Promise<{ status: number; output: string; stdout: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)(file, args, { cwd, encoding: "utf8" });
     return { status: 0, output: stderr + stdout, stdout };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { status: typeof e.code === "number" ? e.code : 1, output: (e.stderr ?? "") + (e.stdout ?? ""), stdout: e.stdout ?? "" };
+    return {
+      status: typeof e.code === "number" ? e.code : 1,
+      output: (e.stderr ?? "") + (e.stdout ?? ""),
+      stdout: e.stdout ?? "",
+    };
   }
 }
 // Inside the checkout (git-ignored) so that the compiled modules resolve node_modules and

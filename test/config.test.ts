@@ -22,7 +22,10 @@ describe("loadConfig", () => {
     expect(c.auth.accessTtlSeconds).toBe(900);
     expect(c.auth.bcryptCost).toBe(12);
     expect(c.db).toMatchObject({
-      poolMax: 10, acquireTimeoutMs: 2000, maxConcurrentPerPrincipal: 0, statementTimeoutMs: 10_000,
+      poolMax: 10,
+      acquireTimeoutMs: 2000,
+      maxConcurrentPerPrincipal: 0,
+      statementTimeoutMs: 10_000,
     });
   });
 

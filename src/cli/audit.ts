@@ -42,18 +42,39 @@ export async function auditVerifyCommand(options: AuditVerifyOptions): Promise<n
       result = await verifyAuditLog(db.sql, SYSTEM, secrets.auditKey);
     } catch (err) {
       const code = (err as { code?: string }).code;
-      return fail(code === "42P01" ? "no audit log in this database (start the server once to create it)" : "database error while reading the audit log");
+      return fail(
+        code === "42P01"
+          ? "no audit log in this database (start the server once to create it)"
+          : "database error while reading the audit log",
+      );
     }
     const bad = result.firstBad;
     await createAuditWriter({ sql: db.sql, config: config.audit, logger })
-      .recordStandalone({ system: "cli" }, {
-        type: "audit.verified", success: true, ...(bad ? { severity: "critical" } : {}),
-        resourceType: "audit_log",
-        details: { ok: result.ok, checked: result.checked, checkpoints: result.checkpointsVerified, ...(bad ? { shard: bad.shard, seq: bad.seq, reason: bad.reason } : {}) },
-      })
+      .recordStandalone(
+        { system: "cli" },
+        {
+          type: "audit.verified",
+          success: true,
+          ...(bad ? { severity: "critical" } : {}),
+          resourceType: "audit_log",
+          details: {
+            ok: result.ok,
+            checked: result.checked,
+            checkpoints: result.checkpointsVerified,
+            ...(bad ? { shard: bad.shard, seq: bad.seq, reason: bad.reason } : {}),
+          },
+        },
+      )
       .catch(() => logger.error("could not record audit.verified"));
     if (options.json) {
-      write(JSON.stringify({ ok: result.ok, checked: result.checked, checkpointsVerified: result.checkpointsVerified, ...(bad ? { firstBad: bad } : {}) }));
+      write(
+        JSON.stringify({
+          ok: result.ok,
+          checked: result.checked,
+          checkpointsVerified: result.checkpointsVerified,
+          ...(bad ? { firstBad: bad } : {}),
+        }),
+      );
     } else if (!bad) {
       write(`audit chain OK: ${result.checked} rows checked, ${result.checkpointsVerified} checkpoints verified`);
     } else if (bad.reason === "bad_checkpoint") {

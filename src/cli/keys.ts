@@ -58,18 +58,38 @@ export class KeyInUseError extends Error {
  * Disables a non-primary key. With a database, refuses while any user's data key is still wrapped
  * under it (run rewrap first) unless force is set.
  */
-export async function keysDisable(keysetBase64: string, keyId: number, opts: { sql?: Sql; force?: boolean } = {}): Promise<KeysetOutput & { stillWrapped: number }> {
+export async function keysDisable(
+  keysetBase64: string,
+  keyId: number,
+  opts: { sql?: Sql; force?: boolean } = {},
+): Promise<KeysetOutput & { stillWrapped: number }> {
   const ring = await MasterKeyring.fromBase64(keysetBase64);
   const stillWrapped = opts.sql ? await countWrappedUnder(opts.sql, keyId) : 0;
   if (stillWrapped > 0 && !opts.force) {
-    throw new KeyInUseError(`${stillWrapped} data key(s) are still wrapped under key ${keyId}; run \`memoric keys rewrap\` first`);
+    throw new KeyInUseError(
+      `${stillWrapped} data key(s) are still wrapped under key ${keyId}; run \`memoric keys rewrap\` first`,
+    );
   }
   ring.disable(keyId);
   return { ...output(ring), stillWrapped };
 }
 
 /** Rewraps data keys under the primary master key and encrypts/re-encrypts rows (see store/rewrap.ts). */
-export async function keysRewrap(opts: { sql: Sql; keysetBase64: string; batchSize?: number; rotateDataKeys?: boolean; logger?: Logger; audit?: AuditWriter }): Promise<RewrapResult> {
+export async function keysRewrap(opts: {
+  sql: Sql;
+  keysetBase64: string;
+  batchSize?: number;
+  rotateDataKeys?: boolean;
+  logger?: Logger;
+  audit?: AuditWriter;
+}): Promise<RewrapResult> {
   const keyring = await MasterKeyring.fromBase64(opts.keysetBase64);
-  return rewrapAll({ sql: opts.sql, keyring, batchSize: opts.batchSize, rotateDataKeys: opts.rotateDataKeys, logger: opts.logger, audit: opts.audit });
+  return rewrapAll({
+    sql: opts.sql,
+    keyring,
+    batchSize: opts.batchSize,
+    rotateDataKeys: opts.rotateDataKeys,
+    logger: opts.logger,
+    audit: opts.audit,
+  });
 }

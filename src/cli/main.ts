@@ -56,7 +56,9 @@ async function readPassword(): Promise<string> {
   if (!process.stdin.isTTY) {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+    return Buffer.concat(chunks)
+      .toString("utf8")
+      .replace(/\r?\n$/, "");
   }
   process.stderr.write("password: ");
   process.stdin.setRawMode(true);
@@ -100,11 +102,11 @@ function keyIdOption(rest: string[]): { keyId: number; force: boolean } {
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 
 async function keysCommand(command: string | undefined, rest: string[]): Promise<number> {
-  if (command === "generate") return print(await keysGenerate()), 0;
+  if (command === "generate") return (print(await keysGenerate()), 0);
   const config = loadConfig();
-  if (command === "list") return print(await keysList(await currentKeyset(config))), 0;
-  if (command === "add") return print(await keysAdd(await currentKeyset(config))), 0;
-  if (command === "promote") return print(await keysPromote(await currentKeyset(config), keyIdOption(rest).keyId)), 0;
+  if (command === "list") return (print(await keysList(await currentKeyset(config))), 0);
+  if (command === "add") return (print(await keysAdd(await currentKeyset(config))), 0);
+  if (command === "promote") return (print(await keysPromote(await currentKeyset(config), keyIdOption(rest).keyId)), 0);
   // Options checked before the database is opened (and its data directory locked).
   const disable = command === "disable" ? keyIdOption(rest) : undefined;
   const rewrap = disable

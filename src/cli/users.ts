@@ -16,7 +16,17 @@ export async function usersCreateCommand(deps: AppContext, args: CreateUserArgs)
   const role = args.role.toUpperCase().replace(/^ROLE_/, "");
   if (!isRoleName(role)) throw new Error(`--role: one of ADMIN, USER, READ_ONLY (got ${JSON.stringify(args.role)})`);
   try {
-    const row = await createAccount(deps, { system: "cli" }, { username: args.username, email: args.email, fullName: args.fullName, password: args.password, roles: [role as RoleName] });
+    const row = await createAccount(
+      deps,
+      { system: "cli" },
+      {
+        username: args.username,
+        email: args.email,
+        fullName: args.fullName,
+        password: args.password,
+        roles: [role as RoleName],
+      },
+    );
     return `created ${row.username} (${row.id}) with role ${role}`;
   } catch (err) {
     if (err instanceof ConnectError) throw new Error(err.rawMessage);

@@ -104,7 +104,7 @@ export function decide(
   principal: PrincipalView | undefined,
   policies: RpcPolicies = RPCS,
 ): Decision {
-  const listed = Object.prototype.hasOwnProperty.call(policies, procedure);
+  const listed = Object.hasOwn(policies, procedure);
   const access = listed ? policies[procedure]?.access : undefined;
   if (access === undefined) return { allowed: false, reason: "unlisted" };
   if (access === "public") return { allowed: true };

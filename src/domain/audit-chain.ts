@@ -21,18 +21,30 @@ export interface AuditRecord {
   time: Date; // ms precision (JS Date); store as timestamptz(3)
   eventType: AuditEventType;
   severity: SeverityName;
-  principalId: string | null; principalType: PrincipalTypeName;
+  principalId: string | null;
+  principalType: PrincipalTypeName;
   roles: string[]; // order is significant (hashed as given)
-  service: string | null; method: string | null;
-  resourceType: string | null; resourceId: string | null;
-  success: boolean; code: string; errorMessage: string | null;
-  clientAddress: string | null; userAgent: string | null; requestId: string | null; sessionId: string | null;
+  service: string | null;
+  method: string | null;
+  resourceType: string | null;
+  resourceId: string | null;
+  success: boolean;
+  code: string;
+  errorMessage: string | null;
+  clientAddress: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  sessionId: string | null;
   details: Record<string, unknown>; // JSON only; never secrets or memory content
   prevHash: string; // hex; GENESIS_HASH for seq 1
   hash: string; // hex; chainHash(prevHash, this)
 }
 export type AuditRecordFields = Omit<AuditRecord, "prevHash" | "hash">;
-export interface ChainHead { shard: number; seq: number; hash: string }
+export interface ChainHead {
+  shard: number;
+  seq: number;
+  hash: string;
+}
 
 export interface Checkpoint {
   id: number | string;
@@ -58,7 +70,10 @@ function hmacSigner(key: Buffer): CheckpointSigner {
   return {
     alg: "hmac-sha256",
     sign: mac,
-    verify: (data, sig) => { const want = mac(data); return sig.length === want.length && timingSafeEqual(sig, want); },
+    verify: (data, sig) => {
+      const want = mac(data);
+      return sig.length === want.length && timingSafeEqual(sig, want);
+    },
   };
 }
 
@@ -102,13 +117,17 @@ function encode(value: unknown, seen: object[]): string {
   const inner = [...seen, value];
   if (Array.isArray(value)) {
     // Array.from visits holes (map would skip them); like JSON, undefined/function/symbol → null.
-    const items = Array.from(value as unknown[], (v) => (v === undefined || typeof v === "function" || typeof v === "symbol" ? "null" : encode(v, inner)));
+    const items = Array.from(value as unknown[], (v) =>
+      v === undefined || typeof v === "function" || typeof v === "symbol" ? "null" : encode(v, inner),
+    );
     return `[${items.join(",")}]`;
   }
-  const members = Object.keys(value).sort().flatMap((k) => {
-    const v = (value as Record<string, unknown>)[k];
-    return v === undefined ? [] : [`${JSON.stringify(k)}:${encode(v, inner)}`];
-  });
+  const members = Object.keys(value)
+    .sort()
+    .flatMap((k) => {
+      const v = (value as Record<string, unknown>)[k];
+      return v === undefined ? [] : [`${JSON.stringify(k)}:${encode(v, inner)}`];
+    });
   return `{${members.join(",")}}`;
 }
 
@@ -118,11 +137,56 @@ function encode(value: unknown, seen: object[]): string {
  * instead) and any extra DB columns never leak in. Invalid Dates throw.
  */
 export function canonicalize(r: AuditRecordFields): Buffer {
-  const { id, shard, seq, time, eventType, severity, principalId, principalType, roles, service, method,
-    resourceType, resourceId, success, code, errorMessage, clientAddress, userAgent, requestId, sessionId, details } = r;
-  return Buffer.from(canonicalJson({ v: CANONICAL_VERSION, id, shard, seq, time: time.toISOString(), eventType,
-    severity, principalId, principalType, roles, service, method, resourceType, resourceId, success, code,
-    errorMessage, clientAddress, userAgent, requestId, sessionId, details }), "utf8");
+  const {
+    id,
+    shard,
+    seq,
+    time,
+    eventType,
+    severity,
+    principalId,
+    principalType,
+    roles,
+    service,
+    method,
+    resourceType,
+    resourceId,
+    success,
+    code,
+    errorMessage,
+    clientAddress,
+    userAgent,
+    requestId,
+    sessionId,
+    details,
+  } = r;
+  return Buffer.from(
+    canonicalJson({
+      v: CANONICAL_VERSION,
+      id,
+      shard,
+      seq,
+      time: time.toISOString(),
+      eventType,
+      severity,
+      principalId,
+      principalType,
+      roles,
+      service,
+      method,
+      resourceType,
+      resourceId,
+      success,
+      code,
+      errorMessage,
+      clientAddress,
+      userAgent,
+      requestId,
+      sessionId,
+      details,
+    }),
+    "utf8",
+  );
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -142,14 +206,25 @@ export function sealRecord(prev: ChainHead | null, fields: Omit<AuditRecordField
   return { ...withSeq, prevHash, hash: chainHash(prevHash, withSeq) };
 }
 
-const sortHeads = (h: ChainHead[] | undefined) => (h === undefined || h.length === 0 ? undefined : [...h].sort((a, b) => a.shard - b.shard || a.seq - b.seq)
-  .map(({ shard, seq, hash }) => ({ shard, seq, hash })));
+const sortHeads = (h: ChainHead[] | undefined) =>
+  h === undefined || h.length === 0
+    ? undefined
+    : [...h].sort((a, b) => a.shard - b.shard || a.seq - b.seq).map(({ shard, seq, hash }) => ({ shard, seq, hash }));
 
 /** Everything but the signature; id is stringified (a bigint id read back as text still matches) and an
  * empty prunedThrough is the same as none (NULL vs '[]' in the DB must not break the signature). */
 export function canonicalizeCheckpoint(cp: UnsignedCheckpoint): Buffer {
-  return Buffer.from(canonicalJson({ v: CANONICAL_VERSION, kind: "memoric.audit.checkpoint", id: String(cp.id),
-    time: cp.time.toISOString(), heads: sortHeads(cp.heads) ?? [], prunedThrough: sortHeads(cp.prunedThrough) }), "utf8");
+  return Buffer.from(
+    canonicalJson({
+      v: CANONICAL_VERSION,
+      kind: "memoric.audit.checkpoint",
+      id: String(cp.id),
+      time: cp.time.toISOString(),
+      heads: sortHeads(cp.heads) ?? [],
+      prunedThrough: sortHeads(cp.prunedThrough),
+    }),
+    "utf8",
+  );
 }
 
 const asSigner = (k: Buffer | CheckpointSigner) => (Buffer.isBuffer(k) ? hmacSigner(k) : k);
@@ -164,23 +239,42 @@ export function verifyCheckpointSignature(cp: Checkpoint, key: Buffer | Checkpoi
   const sep = cp.signature.indexOf(":");
   const hex = cp.signature.slice(sep + 1);
   if (sep < 0 || cp.signature.slice(0, sep) !== signer.alg || !/^(?:[0-9a-f]{2})+$/.test(hex)) return false;
-  const wellFormed = [...cp.heads, ...(cp.prunedThrough ?? [])]
-    .every((h) => Number.isInteger(h.shard) && h.shard >= 0 && Number.isInteger(h.seq) && h.seq >= 1 && HEX64.test(h.hash));
+  const wellFormed = [...cp.heads, ...(cp.prunedThrough ?? [])].every(
+    (h) => Number.isInteger(h.shard) && h.shard >= 0 && Number.isInteger(h.seq) && h.seq >= 1 && HEX64.test(h.hash),
+  );
   return wellFormed && signer.verify(canonicalizeCheckpoint(cp), Buffer.from(hex, "hex"));
 }
 
 type ChainFaultReason = "modified" | "missing" | "reordered" | "truncated" | "bad_checkpoint";
 export interface ChainFault {
-  shard: number; seq: number; // both -1 for bad_checkpoint (then checkpointId says which)
+  shard: number;
+  seq: number; // both -1 for bad_checkpoint (then checkpointId says which)
   id: string | null; // the offending row, null when it does not exist
   reason: ChainFaultReason;
   checkpointId?: number | string;
 }
-export interface VerifyResult { ok: boolean; checked: number; checkpointsVerified: number; firstBad?: ChainFault }
+export interface VerifyResult {
+  ok: boolean;
+  checked: number;
+  checkpointsVerified: number;
+  firstBad?: ChainFault;
+}
 
 // A suspicious row whose final reason depends on rows after it (was it moved, or really gone/edited?).
-interface Pending { fault: ChainFault; needSeq?: number; needHash?: string; lastSeq: number }
-interface ShardState { shard: number; nextSeq: number; prev: string; lastSeq: number; recent: Set<string>; pending?: Pending }
+interface Pending {
+  fault: ChainFault;
+  needSeq?: number;
+  needHash?: string;
+  lastSeq: number;
+}
+interface ShardState {
+  shard: number;
+  nextSeq: number;
+  prev: string;
+  lastSeq: number;
+  recent: Set<string>;
+  pending?: Pending;
+}
 
 /**
  * Streaming verifier: feed rows sorted by (shard, seq) with push(), then finish(). Memory is
@@ -221,10 +315,12 @@ export class ChainVerifier {
   /** Returns false once a fault is final (the caller may stop reading). */
   push(row: AuditRecord): boolean {
     if (this.fault) return false;
-    if (this.cur && row.shard < this.cur.shard) return this.fail({ shard: row.shard, seq: row.seq, id: row.id, reason: "reordered" });
+    if (this.cur && row.shard < this.cur.shard)
+      return this.fail({ shard: row.shard, seq: row.seq, id: row.id, reason: "reordered" });
     if (!this.cur || row.shard !== this.cur.shard) {
       if (this.cur) this.endShard(this.cur);
-      while (!this.fault && this.todo.length > 0 && this.todo[0]! < row.shard) this.endShard(this.startEmpty(this.todo.shift()!));
+      while (!this.fault && this.todo.length > 0 && this.todo[0]! < row.shard)
+        this.endShard(this.startEmpty(this.todo.shift()!));
       if (this.fault) return false;
       this.cur = this.startShard(row);
       if (this.fault) return false;
@@ -234,8 +330,12 @@ export class ChainVerifier {
     if (row.seq < s.nextSeq) return this.fail({ shard: s.shard, seq: row.seq, id: row.id, reason: "reordered" });
     if (row.seq > s.nextSeq) {
       // Gap: deleted ("missing") unless the absent row turns up later (moved → "reordered").
-      s.pending = { fault: { shard: s.shard, seq: s.nextSeq, id: null, reason: "missing" }, needSeq: s.nextSeq,
-        needHash: row.prevHash !== s.prev ? row.prevHash : undefined, lastSeq: row.seq };
+      s.pending = {
+        fault: { shard: s.shard, seq: s.nextSeq, id: null, reason: "missing" },
+        needSeq: s.nextSeq,
+        needHash: row.prevHash !== s.prev ? row.prevHash : undefined,
+        lastSeq: row.seq,
+      };
       return true;
     }
     if (row.prevHash !== s.prev) {
@@ -281,43 +381,76 @@ export class ChainVerifier {
 
   private startEmpty(shard: number): ShardState {
     const a = this.anchors.get(shard);
-    return { shard, nextSeq: (a?.seq ?? 0) + 1, prev: a?.hash ?? GENESIS_HASH, lastSeq: a?.seq ?? 0, recent: new Set() };
+    return {
+      shard,
+      nextSeq: (a?.seq ?? 0) + 1,
+      prev: a?.hash ?? GENESIS_HASH,
+      lastSeq: a?.seq ?? 0,
+      recent: new Set(),
+    };
   }
 
   private startShard(row: AuditRecord): ShardState {
     this.todo.splice(0, this.todo.length, ...this.todo.filter((t) => t !== row.shard));
     const a = this.anchors.get(row.shard);
-    const s: ShardState = { shard: row.shard, nextSeq: row.seq, prev: GENESIS_HASH, lastSeq: row.seq - 1, recent: new Set() };
+    const s: ShardState = {
+      shard: row.shard,
+      nextSeq: row.seq,
+      prev: GENESIS_HASH,
+      lastSeq: row.seq - 1,
+      recent: new Set(),
+    };
     if (row.seq === 1) return s;
     if (a && a.seq === row.seq - 1) return { ...s, prev: a.hash };
     // Retention promised to delete through a.seq but older rows remain: start from the first row's own
     // link; the signed anchor is still checked as a head when its row is reached.
     if (a && a.seq >= row.seq && HEX64.test(row.prevHash)) return { ...s, prev: row.prevHash };
-    if (a && a.seq >= row.seq) { this.fail({ shard: row.shard, seq: row.seq, id: row.id, reason: "modified" }); return s; }
+    if (a && a.seq >= row.seq) {
+      this.fail({ shard: row.shard, seq: row.seq, id: row.id, reason: "modified" });
+      return s;
+    }
     this.fail({ shard: row.shard, seq: (a?.seq ?? 0) + 1, id: null, reason: "missing" });
     return s;
   }
 
   private endShard(s: ShardState): void {
     if (this.fault) return;
-    if (s.pending) { this.fail(s.pending.fault); return; }
+    if (s.pending) {
+      this.fail(s.pending.fault);
+      return;
+    }
     // A signed head beyond the last surviving row: the newest rows were deleted.
-    if ((this.maxHead.get(s.shard) ?? 0) > s.lastSeq) this.fail({ shard: s.shard, seq: s.lastSeq + 1, id: null, reason: "truncated" });
+    if ((this.maxHead.get(s.shard) ?? 0) > s.lastSeq)
+      this.fail({ shard: s.shard, seq: s.lastSeq + 1, id: null, reason: "truncated" });
   }
 }
 
 // A row that cannot even be encoded (e.g. an invalid Date) cannot match its stored hash.
-const tryChainHash = (prev: string, row: AuditRecord) => { try { return chainHash(prev, row); } catch { return null; } };
+const tryChainHash = (prev: string, row: AuditRecord) => {
+  try {
+    return chainHash(prev, row);
+  } catch {
+    return null;
+  }
+};
 
 /** Verify rows sorted by (shard, seq) against signed checkpoints (order of checkpoints is irrelevant). */
-export function verifyChains(rows: Iterable<AuditRecord>, checkpoints: Checkpoint[], key: Buffer | CheckpointSigner): VerifyResult {
+export function verifyChains(
+  rows: Iterable<AuditRecord>,
+  checkpoints: Checkpoint[],
+  key: Buffer | CheckpointSigner,
+): VerifyResult {
   const v = new ChainVerifier(checkpoints, key);
   for (const row of rows) if (!v.push(row)) break;
   return v.finish();
 }
 
 /** Same, for a DB cursor (e.g. postgres.js `sql`...`.cursor()` flattened to rows). */
-export async function verifyChainsAsync(rows: AsyncIterable<AuditRecord> | Iterable<AuditRecord>, checkpoints: Checkpoint[], key: Buffer | CheckpointSigner): Promise<VerifyResult> {
+export async function verifyChainsAsync(
+  rows: AsyncIterable<AuditRecord> | Iterable<AuditRecord>,
+  checkpoints: Checkpoint[],
+  key: Buffer | CheckpointSigner,
+): Promise<VerifyResult> {
   const v = new ChainVerifier(checkpoints, key);
   for await (const row of rows) if (!v.push(row)) break;
   return v.finish();

@@ -18,18 +18,46 @@ export interface AuditEventSpec {
 // operator should look at (denials, failed logins, privilege or data-egress changes) is "warning";
 // failures of the service are "error"; signals of active compromise are "critical".
 export const AUDIT_EVENTS = {
-  "auth.login.success": { category: "auth", defaultSeverity: "info", description: "A user authenticated with a password" },
+  "auth.login.success": {
+    category: "auth",
+    defaultSeverity: "info",
+    description: "A user authenticated with a password",
+  },
   "auth.login.failed": { category: "auth", defaultSeverity: "warning", description: "A login attempt was rejected" },
-  "auth.logout": { category: "auth", defaultSeverity: "info", description: "A session was ended and its tokens revoked" },
-  "auth.token.created": { category: "auth", defaultSeverity: "info", description: "An access/refresh token pair was issued" },
-  "auth.token.refreshed": { category: "auth", defaultSeverity: "debug", description: "A refresh token was exchanged for a new pair" },
+  "auth.logout": {
+    category: "auth",
+    defaultSeverity: "info",
+    description: "A session was ended and its tokens revoked",
+  },
+  "auth.token.created": {
+    category: "auth",
+    defaultSeverity: "info",
+    description: "An access/refresh token pair was issued",
+  },
+  "auth.token.refreshed": {
+    category: "auth",
+    defaultSeverity: "debug",
+    description: "A refresh token was exchanged for a new pair",
+  },
   "auth.token.expired": { category: "auth", defaultSeverity: "info", description: "An expired token was presented" },
-  "auth.token.invalid": { category: "auth", defaultSeverity: "warning", description: "A malformed, forged or revoked token was presented" },
-  "auth.token.reuse_detected": { category: "auth", defaultSeverity: "critical", description: "A rotated refresh token was reused; the token family was revoked" },
+  "auth.token.invalid": {
+    category: "auth",
+    defaultSeverity: "warning",
+    description: "A malformed, forged or revoked token was presented",
+  },
+  "auth.token.reuse_detected": {
+    category: "auth",
+    defaultSeverity: "critical",
+    description: "A rotated refresh token was reused; the token family was revoked",
+  },
   "auth.apikey.created": { category: "auth", defaultSeverity: "info", description: "An API key was created" },
   "auth.apikey.listed": { category: "auth", defaultSeverity: "debug", description: "A user listed their API keys" },
   "auth.apikey.revoked": { category: "auth", defaultSeverity: "info", description: "An API key was revoked" },
-  "user.retrieved": { category: "user", defaultSeverity: "debug", description: "An account was read (own profile, or the admin user list)" },
+  "user.retrieved": {
+    category: "user",
+    defaultSeverity: "debug",
+    description: "An account was read (own profile, or the admin user list)",
+  },
   "user.created": { category: "user", defaultSeverity: "info", description: "A user account was created" },
   "user.updated": { category: "user", defaultSeverity: "info", description: "A user's profile was changed" },
   "user.deleted": { category: "user", defaultSeverity: "warning", description: "A user account was deleted" },
@@ -51,12 +79,36 @@ export const AUDIT_EVENTS = {
   "authz.access.denied": { category: "authz", defaultSeverity: "warning", description: "A permission check failed" },
   "system.startup": { category: "system", defaultSeverity: "info", description: "The service started" },
   "system.shutdown": { category: "system", defaultSeverity: "info", description: "The service stopped" },
-  "system.error": { category: "system", defaultSeverity: "error", description: "An unexpected internal error occurred" },
-  "system.key.rotated": { category: "system", defaultSeverity: "warning", description: "A signing or encryption key was rotated" },
-  "security.rate_limit.exceeded": { category: "security", defaultSeverity: "warning", description: "A caller exceeded a rate limit" },
-  "security.account.locked": { category: "security", defaultSeverity: "warning", description: "An account was locked after repeated failures" },
-  "security.breach.attempt": { category: "security", defaultSeverity: "critical", description: "A request matched a known attack pattern" },
-  "security.suspicious.activity": { category: "security", defaultSeverity: "error", description: "Anomalous behaviour was detected" },
+  "system.error": {
+    category: "system",
+    defaultSeverity: "error",
+    description: "An unexpected internal error occurred",
+  },
+  "system.key.rotated": {
+    category: "system",
+    defaultSeverity: "warning",
+    description: "A signing or encryption key was rotated",
+  },
+  "security.rate_limit.exceeded": {
+    category: "security",
+    defaultSeverity: "warning",
+    description: "A caller exceeded a rate limit",
+  },
+  "security.account.locked": {
+    category: "security",
+    defaultSeverity: "warning",
+    description: "An account was locked after repeated failures",
+  },
+  "security.breach.attempt": {
+    category: "security",
+    defaultSeverity: "critical",
+    description: "A request matched a known attack pattern",
+  },
+  "security.suspicious.activity": {
+    category: "security",
+    defaultSeverity: "error",
+    description: "Anomalous behaviour was detected",
+  },
   "audit.queried": { category: "audit", defaultSeverity: "info", description: "The audit log was read" },
   "audit.verified": { category: "audit", defaultSeverity: "info", description: "The audit chain was verified" },
 } as const satisfies Record<string, AuditEventSpec>;
@@ -117,10 +169,20 @@ export function principalTypeFromProto(p: PrincipalType): PrincipalTypeName | un
 }
 
 /** Plain shapes for ListEventTypes / ListSeverityLevels; wrap with create(EventTypeSchema, ...). */
-export function describeEventTypes(): { name: AuditEventType; category: string; defaultSeverity: Severity; description: string }[] {
+export function describeEventTypes(): {
+  name: AuditEventType;
+  category: string;
+  defaultSeverity: Severity;
+  description: string;
+}[] {
   return AUDIT_EVENT_TYPES.map((name) => {
     const spec: AuditEventSpec = AUDIT_EVENTS[name];
-    return { name, category: spec.category, defaultSeverity: severityToProto(spec.defaultSeverity), description: spec.description };
+    return {
+      name,
+      category: spec.category,
+      defaultSeverity: severityToProto(spec.defaultSeverity),
+      description: spec.description,
+    };
   });
 }
 

@@ -47,25 +47,53 @@ export interface RenderedContext {
 const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
 const length = (s: string) => [...s].length;
 
-function render(thread: ContextItem[], relevant: ContextItem[], format: ContextFormatName): Omit<RenderedContext, "truncated"> {
+function render(
+  thread: ContextItem[],
+  relevant: ContextItem[],
+  format: ContextFormatName,
+): Omit<RenderedContext, "truncated"> {
   const memoryIds = [...thread, ...relevant].map((m) => m.id);
   if (format === "chat") {
     // Chat APIs expect system context first: the relevant memories open, the conversation follows.
     const messages: ContextMessageOut[] = [];
-    if (relevant.length) messages.push({ role: ChatRole.SYSTEM, content: "Relevant memories:\n" + relevant.map((m) => `- ${oneLine(m.content)}`).join("\n") });
-    for (const m of thread) messages.push({ role: m.role === ChatRole.UNSPECIFIED ? ChatRole.USER : m.role, content: m.content });
-    return { messages, memoryIds, context: messages.map((m) => `${ROLE_NAMES[m.role] ?? "user"}: ${m.content}`).join("\n") };
+    if (relevant.length)
+      messages.push({
+        role: ChatRole.SYSTEM,
+        content: "Relevant memories:\n" + relevant.map((m) => `- ${oneLine(m.content)}`).join("\n"),
+      });
+    for (const m of thread)
+      messages.push({ role: m.role === ChatRole.UNSPECIFIED ? ChatRole.USER : m.role, content: m.content });
+    return {
+      messages,
+      memoryIds,
+      context: messages.map((m) => `${ROLE_NAMES[m.role] ?? "user"}: ${m.content}`).join("\n"),
+    };
   }
   if (format === "structured") {
     const sections: string[] = [];
-    if (thread.length) sections.push("## Current conversation\n" + thread.map((m) => `- [${ROLE_NAMES[m.role] ?? "user"}] ${oneLine(m.content)}`).join("\n"));
+    if (thread.length)
+      sections.push(
+        "## Current conversation\n" +
+          thread.map((m) => `- [${ROLE_NAMES[m.role] ?? "user"}] ${oneLine(m.content)}`).join("\n"),
+      );
     if (relevant.length) {
-      const meta = (m: ContextItem) => [m.topic && `topic: ${m.topic}`, m.category && `category: ${m.category}`, `importance: ${IMPORTANCE_NAMES[m.importance] ?? "medium"}`, m.createdAt.toISOString().slice(0, 10)].filter(Boolean).join("; ");
+      const meta = (m: ContextItem) =>
+        [
+          m.topic && `topic: ${m.topic}`,
+          m.category && `category: ${m.category}`,
+          `importance: ${IMPORTANCE_NAMES[m.importance] ?? "medium"}`,
+          m.createdAt.toISOString().slice(0, 10),
+        ]
+          .filter(Boolean)
+          .join("; ");
       sections.push("## Relevant memories\n" + relevant.map((m) => `- ${oneLine(m.content)} (${meta(m)})`).join("\n"));
     }
     return { messages: [], memoryIds, context: sections.join("\n\n") };
   }
-  const lines = [...thread.map((m) => (m.role ? `${ROLE_NAMES[m.role]}: ` : "") + oneLine(m.content)), ...relevant.map((m) => oneLine(m.content))];
+  const lines = [
+    ...thread.map((m) => (m.role ? `${ROLE_NAMES[m.role]}: ` : "") + oneLine(m.content)),
+    ...relevant.map((m) => oneLine(m.content)),
+  ];
   return { messages: [], memoryIds, context: lines.join("\n") };
 }
 
@@ -74,7 +102,12 @@ function render(thread: ContextItem[], relevant: ContextItem[], format: ContextF
  * memories are taken newest first until one does not fit (older ones would leave a gap), relevant
  * ones in rank order skipping any that do not fit. If not even one memory fits, the first is cut.
  */
-export function renderContext(thread: ContextItem[], relevant: ContextItem[], format: ContextFormatName, maxChars: number): RenderedContext {
+export function renderContext(
+  thread: ContextItem[],
+  relevant: ContextItem[],
+  format: ContextFormatName,
+  maxChars: number,
+): RenderedContext {
   const keptThread: ContextItem[] = [];
   const keptRelevant: ContextItem[] = [];
   let truncated = false;
@@ -101,7 +134,8 @@ export function renderContext(thread: ContextItem[], relevant: ContextItem[], fo
       // Shrink the content until the whole block, decoration included, fits.
       const place = (m: ContextItem) => (inThread ? render([m], [], format) : render([], [m], format));
       const room = maxChars - length(place({ ...first, content: "" }).context);
-      if (room >= 8) (inThread ? keptThread : keptRelevant).push({ ...first, content: cutAtWord(oneLine(first.content), room) });
+      if (room >= 8)
+        (inThread ? keptThread : keptRelevant).push({ ...first, content: cutAtWord(oneLine(first.content), room) });
     }
   }
   return { ...render(keptThread, keptRelevant, format), truncated };

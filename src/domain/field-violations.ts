@@ -32,7 +32,9 @@ export function invalidField(field: string, description: string): ConnectError {
 export function violationsOf(err: unknown): BadRequest_FieldViolation[] {
   if (!(err instanceof ConnectError) || err.code !== Code.InvalidArgument) return [];
   type Shape = { fieldViolations: BadRequest_FieldViolation[] };
-  return err.details.flatMap((d) => ("desc" in d && d.desc === BadRequestSchema ? (d.value as Shape).fieldViolations : []));
+  return err.details.flatMap((d) =>
+    "desc" in d && d.desc === BadRequestSchema ? (d.value as Shape).fieldViolations : [],
+  );
 }
 
 export class FieldViolations {

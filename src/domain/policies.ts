@@ -57,7 +57,10 @@ export interface ThreadItem {
 export function summarizeThread(items: ThreadItem[], maxChars: number): string {
   const freq = new Map<string, number>();
   const firsts = items.map((it, i) => {
-    const sentence = cutAtWord(splitSentences(it.content)[0] ?? it.content.trim(), Math.max(40, Math.floor(maxChars / 3)));
+    const sentence = cutAtWord(
+      splitSentences(it.content)[0] ?? it.content.trim(),
+      Math.max(40, Math.floor(maxChars / 3)),
+    );
     const terms = analyze(sentence).terms;
     for (const t of terms.keys()) freq.set(t, (freq.get(t) ?? 0) + 1);
     return { i, sentence, terms, it };

@@ -43,7 +43,8 @@ export class LeasedLimiter {
           lease.left--;
           return { allowed: true };
         }
-        if (lease.left < 0) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((lease.resetAt - now) / 1000)) };
+        if (lease.left < 0)
+          return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((lease.resetAt - now) / 1000)) };
       }
       // Concurrent callers for one key share a single claim, then retry against its lease.
       let pending = this.claiming.get(key);

@@ -25,8 +25,14 @@ import { codeName, type AuditEventInput } from "../store/audit-log.js";
 
 /** Outcome events of RPCs that change nothing: their audit row is best effort, never fail-closed. */
 const READ_EVENTS: ReadonlySet<AuditEventType> = new Set<AuditEventType>([
-  "user.retrieved", "auth.apikey.listed", "memory.retrieved", "memory.searched", "memory.exported",
-  "cluster.retrieved", "audit.queried", "audit.verified",
+  "user.retrieved",
+  "auth.apikey.listed",
+  "memory.retrieved",
+  "memory.searched",
+  "memory.exported",
+  "cluster.retrieved",
+  "audit.queried",
+  "audit.verified",
 ]);
 
 const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
@@ -45,14 +51,24 @@ function outcomeEvent(
   const ce = err instanceof ConnectError ? err : undefined;
   const code = ce?.code ?? Code.Internal;
   let type: AuditEventType | undefined;
-  if (!ce) type = "system.error"; // whatever the handler hoped to record, this is a bug
-  else type = auditEventOf(err)
-    ?? (code === Code.PermissionDenied ? "authz.access.denied" : code === Code.Unauthenticated ? "auth.token.invalid" : rpcEvent);
+  if (!ce)
+    type = "system.error"; // whatever the handler hoped to record, this is a bug
+  else
+    type =
+      auditEventOf(err) ??
+      (code === Code.PermissionDenied
+        ? "authz.access.denied"
+        : code === Code.Unauthenticated
+          ? "auth.token.invalid"
+          : rpcEvent);
   if (!type) return undefined;
   const base: SeverityName = AUDIT_EVENTS[type].defaultSeverity;
   const severity: SeverityName = SERVER_FAULTS.has(code) && severityRank(base) < severityRank("error") ? "error" : base;
   return {
-    type, success: false, severity, code: codeName(code),
+    type,
+    success: false,
+    severity,
+    code: codeName(code),
     // Only a ConnectError's message was written for clients; anything else may hold driver/row text.
     errorMessage: ce ? ce.rawMessage : "internal error",
     ...refine,
@@ -71,9 +87,22 @@ export function auditInterceptor(deps: Pick<AppContext, "audit" | "logger" | "co
 
     const finish = async (err: unknown, failClosed: boolean): Promise<void> => {
       const call = callInfoOf(values, req.service.typeName, req.method.name);
-      if (config.audit.logGranted && values.get(principalKey) && policy && policy.access !== "public" && !isDenial(err)) {
-        await audit.recordStandalone(call, { type: "authz.access.granted", success: true, details: { permission: policy.access } })
-          .catch(() => logger.error({ procedure, requestId: call.requestId }, "audit write failed (authz.access.granted)"));
+      if (
+        config.audit.logGranted &&
+        values.get(principalKey) &&
+        policy &&
+        policy.access !== "public" &&
+        !isDenial(err)
+      ) {
+        await audit
+          .recordStandalone(call, {
+            type: "authz.access.granted",
+            success: true,
+            details: { permission: policy.access },
+          })
+          .catch(() =>
+            logger.error({ procedure, requestId: call.requestId }, "audit write failed (authz.access.granted)"),
+          );
       }
       if (values.get(auditWrittenKey)) return;
       const input = outcomeEvent(policy?.event, values.get(readOutcomeKey)?.(), err);
@@ -81,7 +110,10 @@ export function auditInterceptor(deps: Pick<AppContext, "audit" | "logger" | "co
       try {
         await audit.recordStandalone(call, input);
       } catch (writeErr) {
-        logger.error({ procedure, requestId: call.requestId, event: input.type }, "audit write failed for a call outcome");
+        logger.error(
+          { procedure, requestId: call.requestId, event: input.type },
+          "audit write failed for a call outcome",
+        );
         if (failClosed && err === undefined && !READ_EVENTS.has(input.type)) throw writeErr;
       }
     };
@@ -106,7 +138,11 @@ function isDenial(err: unknown): boolean {
 }
 
 /** Passes a response stream through and records its outcome once it completes, fails or is abandoned. */
-async function* recordWhenDone<T>(stream: AsyncIterable<T>, signal: AbortSignal, done: (err: unknown) => Promise<void>): AsyncIterable<T> {
+async function* recordWhenDone<T>(
+  stream: AsyncIterable<T>,
+  signal: AbortSignal,
+  done: (err: unknown) => Promise<void>,
+): AsyncIterable<T> {
   let err: unknown;
   let completed = false;
   try {
@@ -117,7 +153,8 @@ async function* recordWhenDone<T>(stream: AsyncIterable<T>, signal: AbortSignal,
     throw e;
   } finally {
     // Abandoned by the client (cancel, deadline, disconnect) without an error of its own.
-    if (!completed && err === undefined) err = new ConnectError(signal.aborted ? "cancelled by the client" : "stream abandoned", Code.Canceled);
+    if (!completed && err === undefined)
+      err = new ConnectError(signal.aborted ? "cancelled by the client" : "stream abandoned", Code.Canceled);
     await done(err);
   }
 }

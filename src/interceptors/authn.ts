@@ -70,7 +70,13 @@ export function authnInterceptor(deps: AppContext, cache: RevocationCache = deps
     if (auth === undefined) {
       const row = await inTx(deps.db.sql, SYSTEM, (tx) => loadAuthState(tx, claims.sub, claims.sid));
       auth = row
-        ? { username: row.username, roles: row.roles, active: row.active, tokenVersion: row.token_version, sessionRevoked: row.session_revoked !== false }
+        ? {
+            username: row.username,
+            roles: row.roles,
+            active: row.active,
+            tokenVersion: row.token_version,
+            sessionRevoked: row.session_revoked !== false,
+          }
         : null;
       cache.jwt.set(key, auth);
     }
@@ -94,7 +100,9 @@ export function authnInterceptor(deps: AppContext, cache: RevocationCache = deps
     let row = cache.apiKeys.get(hash);
     if (row === undefined) {
       const found = await inTx(deps.db.sql, SYSTEM, (tx) => authenticateApiKey(tx, hash));
-      row = found ? { id: found.id, userId: found.user_id, username: found.username, roles: found.roles, scopes: found.scopes } : null;
+      row = found
+        ? { id: found.id, userId: found.user_id, username: found.username, roles: found.roles, scopes: found.scopes }
+        : null;
       cache.apiKeys.set(hash, row);
     }
     if (!row) throw unauthenticated("invalid API key");
@@ -117,17 +125,26 @@ export function authnInterceptor(deps: AppContext, cache: RevocationCache = deps
     const header = req.header.get("authorization");
     const credential = bearer(header);
     if (!credential) {
-      const message = header ? "malformed authorization header: expected 'Bearer <token>'" : "missing credential: send 'authorization: Bearer <token>'";
+      const message = header
+        ? "malformed authorization header: expected 'Bearer <token>'"
+        : "missing credential: send 'authorization: Bearer <token>'";
       throw unauthenticated(message, "auth.token.invalid", "CREDENTIAL_MISSING");
     }
     try {
-      req.contextValues.set(principalKey, isApiKey(credential) ? await fromApiKey(credential) : await fromJwt(credential));
+      req.contextValues.set(
+        principalKey,
+        isApiKey(credential) ? await fromApiKey(credential) : await fromJwt(credential),
+      );
     } catch (err) {
       // A rejected credential is an unauthenticated call: it spends the address's anonymous budget,
       // so guessing tokens or API keys is throttled like any other anonymous traffic.
       if (err instanceof ConnectError && err.code === Code.Unauthenticated) {
         const { abuse } = deps.config;
-        const hit = await hitWindow(deps.db.sql, `rpc:a:${req.contextValues.get(clientAddressKey)}`, abuse.windowSeconds).catch((e: unknown) => {
+        const hit = await hitWindow(
+          deps.db.sql,
+          `rpc:a:${req.contextValues.get(clientAddressKey)}`,
+          abuse.windowSeconds,
+        ).catch((e: unknown) => {
           throw toConnectError(e);
         });
         if (hit.hits > abuse.anonymousRpcPerWindow) {

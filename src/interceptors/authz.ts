@@ -20,10 +20,13 @@ export function authzInterceptor(policies: RpcPolicies = RPCS): Interceptor {
 
 /** The PermissionDenied answer: which rule the caller missed, in the error details. */
 function denial(procedure: string, reason: string, policies: RpcPolicies): ConnectError {
-  if (reason === "unlisted") return permissionDenied(`${procedure} is not available`, "RPC_NOT_AVAILABLE", { procedure });
+  if (reason === "unlisted")
+    return permissionDenied(`${procedure} is not available`, "RPC_NOT_AVAILABLE", { procedure });
   const access = policies[procedure]?.access;
   if (access === "user-session") {
-    return permissionDenied(`${procedure} needs a user session, not an API key`, "USER_SESSION_REQUIRED", { procedure });
+    return permissionDenied(`${procedure} needs a user session, not an API key`, "USER_SESSION_REQUIRED", {
+      procedure,
+    });
   }
   return permissionDenied(`permission denied for ${procedure}: requires ${access}`, "PERMISSION_MISSING", {
     permission: String(access),

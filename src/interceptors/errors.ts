@@ -49,10 +49,7 @@ function mask(err: unknown, logger: Logger, requestId: string, procedure: string
   return new ConnectError(`internal error (request id ${requestId})`, Code.Internal);
 }
 
-async function* guardStream<T>(
-  stream: AsyncIterable<T>,
-  onError: (err: unknown) => ConnectError,
-): AsyncIterable<T> {
+async function* guardStream<T>(stream: AsyncIterable<T>, onError: (err: unknown) => ConnectError): AsyncIterable<T> {
   try {
     yield* stream;
   } catch (err) {

@@ -17,14 +17,27 @@ import { SERVICE_VERSION } from "../version.js";
  * One retention pass with its reporting: a prefix that fails its hash check is kept and reported
  * as security.suspicious.activity (someone edited rows that were about to be deleted).
  */
-export async function runRetention(deps: Pick<AppContext, "config" | "logger" | "secrets" | "audit" | "db">, now?: Date): Promise<RetentionResult> {
-  const r = await pruneAuditLog(deps.db.sql, deps.secrets.auditKey, { retentionDays: deps.config.audit.retentionDays, now });
+export async function runRetention(
+  deps: Pick<AppContext, "config" | "logger" | "secrets" | "audit" | "db">,
+  now?: Date,
+): Promise<RetentionResult> {
+  const r = await pruneAuditLog(deps.db.sql, deps.secrets.auditKey, {
+    retentionDays: deps.config.audit.retentionDays,
+    now,
+  });
   if (r.deleted > 0) deps.logger.info({ deleted: r.deleted, shards: r.pruned.length }, "audit retention pruned rows");
   if (r.skipped.length > 0) {
     deps.logger.error({ shards: r.skipped }, "audit retention found a broken chain prefix; kept it");
-    await deps.audit.recordStandalone({ system: "retention" }, {
-      type: "security.suspicious.activity", success: false, code: "data_loss", resourceType: "audit_log", details: { shards: r.skipped },
-    });
+    await deps.audit.recordStandalone(
+      { system: "retention" },
+      {
+        type: "security.suspicious.activity",
+        success: false,
+        code: "data_loss",
+        resourceType: "audit_log",
+        details: { shards: r.skipped },
+      },
+    );
   }
   return r;
 }
@@ -45,10 +58,15 @@ export function startAuditJobs(deps: AppContext, options: AuditJobsOptions = {})
   let lastRetention = 0;
   let running: Promise<void> | undefined;
 
-  const logFailure = (what: string) => (err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, `audit ${what} failed`);
+  const logFailure = (what: string) => (err: unknown) =>
+    logger.error({ err: err instanceof Error ? err.message : String(err) }, `audit ${what} failed`);
 
   const started = audit
-    .recordStandalone(actor, { type: "system.startup", success: true, details: { version: SERVICE_VERSION, shards: config.audit.shards } })
+    .recordStandalone(actor, {
+      type: "system.startup",
+      success: true,
+      details: { version: SERVICE_VERSION, shards: config.audit.shards },
+    })
     .catch(logFailure("startup event"));
 
   const tick = async () => {
@@ -63,19 +81,26 @@ export function startAuditJobs(deps: AppContext, options: AuditJobsOptions = {})
 
   const timer = setInterval(() => {
     if (running) return; // never stack ticks behind a slow database
-    running = tick().catch(logFailure("checkpoint/retention")).finally(() => { running = undefined; });
+    running = tick()
+      .catch(logFailure("checkpoint/retention"))
+      .finally(() => {
+        running = undefined;
+      });
   }, intervalMs);
   timer.unref();
 
   let stopped: Promise<void> | undefined;
   return {
-    stop: () => (stopped ??= (async () => {
-      clearInterval(timer);
-      await running;
-      await started;
-      await audit.recordStandalone(actor, { type: "system.shutdown", success: true }).catch(logFailure("shutdown event"));
-      // A last checkpoint seals the tail, shutdown event included.
-      await writeCheckpoint(sql, secrets.auditKey).catch(logFailure("final checkpoint"));
-    })()),
+    stop: () =>
+      (stopped ??= (async () => {
+        clearInterval(timer);
+        await running;
+        await started;
+        await audit
+          .recordStandalone(actor, { type: "system.shutdown", success: true })
+          .catch(logFailure("shutdown event"));
+        // A last checkpoint seals the tail, shutdown event included.
+        await writeCheckpoint(sql, secrets.auditKey).catch(logFailure("final checkpoint"));
+      })()),
   };
 }

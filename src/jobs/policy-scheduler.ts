@@ -21,14 +21,21 @@ export function startPolicyScheduler(deps: AppContext): BackgroundJob {
     running = (async () => {
       try {
         const r = await runPolicies(deps, POLICY_ACTOR, { dryRun: false });
-        deps.logger.info({ users: r.users, counts: r.counts.list(), ms: Math.round(r.durationMs) }, "memory policies ran");
+        deps.logger.info(
+          { users: r.users, counts: r.counts.list(), ms: Math.round(r.durationMs) },
+          "memory policies ran",
+        );
       } catch (err) {
         if (err instanceof ConnectError && err.code === Code.Aborted) {
           deps.logger.debug("memory policies: another replica is running them");
         } else {
           deps.logger.error({ err }, "memory policies failed");
           await deps.audit
-            .recordStandalone(POLICY_ACTOR, { type: "policy.failed", success: false, errorMessage: err instanceof Error ? err.name : "error" })
+            .recordStandalone(POLICY_ACTOR, {
+              type: "policy.failed",
+              success: false,
+              errorMessage: err instanceof Error ? err.name : "error",
+            })
             .catch(() => undefined);
         }
       } finally {

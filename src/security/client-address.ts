@@ -10,10 +10,17 @@ function normalize(addr: string): string {
   return trimmed.startsWith("::ffff:") && net.isIPv4(trimmed.slice(7)) ? trimmed.slice(7) : trimmed;
 }
 
-export function clientAddress(socketAddress: string | undefined, forwardedFor: string | string[] | undefined, trusted: readonly string[]): string {
+export function clientAddress(
+  socketAddress: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  trusted: readonly string[],
+): string {
   const peer = normalize(socketAddress ?? "");
   if (trusted.length === 0 || !trusted.includes(peer) || forwardedFor === undefined) return peer;
-  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(",") : forwardedFor).split(",").map(normalize).filter((h) => net.isIP(h) !== 0);
+  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(",") : forwardedFor)
+    .split(",")
+    .map(normalize)
+    .filter((h) => net.isIP(h) !== 0);
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i]!;
     if (!trusted.includes(hop)) return hop;

@@ -73,7 +73,9 @@ abstract class KeysetHolder {
 
   keys(): { id: number; status: "enabled" | "disabled"; primary: boolean }[] {
     // Our keysets never contain destroyed/unknown keys (we don't create them); map defensively.
-    return this.keyset.keys().map((k) => ({ id: k.id, status: k.status === "enabled" ? "enabled" : "disabled", primary: k.primary }));
+    return this.keyset
+      .keys()
+      .map((k) => ({ id: k.id, status: k.status === "enabled" ? "enabled" : "disabled", primary: k.primary }));
   }
 
   protected async seal(plaintext: Uint8Array, ad: Uint8Array): Promise<Uint8Array> {
@@ -216,7 +218,9 @@ export class DataKey extends KeysetHolder {
    * therefore needs a new DataKey (re-encrypt + reindex), not a rotation.
    */
   blindIndexKey(): Uint8Array {
-    this.indexKey ??= new Uint8Array(hkdfSync("sha256", this.keyset.firstKeyMaterial(), new Uint8Array(0), BLIND_INDEX_INFO, 32));
+    this.indexKey ??= new Uint8Array(
+      hkdfSync("sha256", this.keyset.firstKeyMaterial(), new Uint8Array(0), BLIND_INDEX_INFO, 32),
+    );
     return this.indexKey.slice(); // a copy: callers cannot corrupt the cache
   }
 }

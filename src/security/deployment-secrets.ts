@@ -31,7 +31,11 @@ function assertStrong(variable: string, value: string): void {
   const bytes = decodeKey(value);
   const distinct = new Set(bytes).size;
   if (bytes.length < MIN_SECRET_BYTES || distinct < 10 || /change.?me|secret|example|placeholder/i.test(value)) {
-    throw new ConfigError(variable, `at least ${MIN_SECRET_BYTES} random bytes (e.g. base64:$(openssl rand -base64 48))`, "<weak or placeholder secret>");
+    throw new ConfigError(
+      variable,
+      `at least ${MIN_SECRET_BYTES} random bytes (e.g. base64:$(openssl rand -base64 48))`,
+      "<weak or placeholder secret>",
+    );
   }
 }
 
@@ -69,7 +73,11 @@ export async function resolveSecrets(config: Config): Promise<DeploymentSecrets>
   } else if (dev) {
     jwt = { secret: dev.jwtSecret };
   } else {
-    throw new ConfigError("MEMORIC_JWT_SECRET", "a secret of at least 32 random bytes, or MEMORIC_JWT_PRIVATE_KEY (PKCS#8 Ed25519/P-256 PEM)", "");
+    throw new ConfigError(
+      "MEMORIC_JWT_SECRET",
+      "a secret of at least 32 random bytes, or MEMORIC_JWT_PRIVATE_KEY (PKCS#8 Ed25519/P-256 PEM)",
+      "",
+    );
   }
 
   let keysetBase64 = s.keysetBase64;
@@ -82,14 +90,22 @@ export async function resolveSecrets(config: Config): Promise<DeploymentSecrets>
   }
   keysetBase64 ??= dev?.keyset;
   if (keysetBase64 === undefined && config.memory.encryption) {
-    throw new ConfigError("MEMORIC_KEYSET", "base64 of a Tink AES-256-GCM keyset (generate one with `memoric keys generate`)", "");
+    throw new ConfigError(
+      "MEMORIC_KEYSET",
+      "base64 of a Tink AES-256-GCM keyset (generate one with `memoric keys generate`)",
+      "",
+    );
   }
   let keyring: MasterKeyring | undefined;
   if (keysetBase64 !== undefined) {
     try {
       keyring = await MasterKeyring.fromBase64(keysetBase64);
     } catch (err) {
-      throw new ConfigError(s.keysetBase64 !== undefined ? "MEMORIC_KEYSET" : "MEMORIC_KEYSET_FILE", "base64 of a Tink AES-256-GCM keyset", `<${(err as Error).name}>`);
+      throw new ConfigError(
+        s.keysetBase64 !== undefined ? "MEMORIC_KEYSET" : "MEMORIC_KEYSET_FILE",
+        "base64 of a Tink AES-256-GCM keyset",
+        `<${(err as Error).name}>`,
+      );
     }
   }
 
@@ -97,9 +113,15 @@ export async function resolveSecrets(config: Config): Promise<DeploymentSecrets>
   if (auditKeyText !== undefined) assertStrong("MEMORIC_AUDIT_SIGNING_KEY", auditKeyText);
   auditKeyText ??= dev?.auditSigningKey;
   if (auditKeyText === undefined) {
-    throw new ConfigError("MEMORIC_AUDIT_SIGNING_KEY", "a secret of at least 32 random bytes (signs audit checkpoints)", "");
+    throw new ConfigError(
+      "MEMORIC_AUDIT_SIGNING_KEY",
+      "a secret of at least 32 random bytes (signs audit checkpoints)",
+      "",
+    );
   }
   const auditKey = decodeKey(auditKeyText);
-  const identifierSalt = Buffer.from(crypto.hkdfSync("sha256", auditKey, Buffer.alloc(0), "memoric/identifier-salt/v1", 32));
+  const identifierSalt = Buffer.from(
+    crypto.hkdfSync("sha256", auditKey, Buffer.alloc(0), "memoric/identifier-salt/v1", 32),
+  );
   return { jwt, keyring, auditKey, identifierSalt };
 }

@@ -118,10 +118,7 @@ export function checkPasswordPolicy(
   const p = normalizePassword(password);
 
   if (codePointLength(p) < minLength) {
-    throw new PasswordPolicyError(
-      "min_length",
-      `Password must be at least ${minLength} characters long.`,
-    );
+    throw new PasswordPolicyError("min_length", `Password must be at least ${minLength} characters long.`);
   }
   if (Buffer.byteLength(p, "utf8") > MAX_PASSWORD_BYTES) {
     throw new PasswordPolicyError(
@@ -150,10 +147,7 @@ export function checkPasswordPolicy(
     throw new PasswordPolicyError("contains_username", "Password must not contain your username.");
   }
   if (frags.email.some((e) => lower.includes(e))) {
-    throw new PasswordPolicyError(
-      "contains_email",
-      "Password must not contain the name part of your email address.",
-    );
+    throw new PasswordPolicyError("contains_email", "Password must not contain the name part of your email address.");
   }
 }
 
@@ -161,9 +155,7 @@ export function checkPasswordPolicy(
 
 function assertCost(cost: number): void {
   if (!Number.isInteger(cost) || cost < MIN_BCRYPT_COST || cost > MAX_BCRYPT_COST) {
-    throw new RangeError(
-      `bcrypt cost must be an integer between ${MIN_BCRYPT_COST} and ${MAX_BCRYPT_COST}`,
-    );
+    throw new RangeError(`bcrypt cost must be an integer between ${MIN_BCRYPT_COST} and ${MAX_BCRYPT_COST}`);
   }
 }
 
@@ -176,10 +168,7 @@ export async function hashPassword(password: string, cost: number): Promise<stri
   if (typeof password !== "string") throw new PasswordPolicyError("type", "Password must be a string.");
   const p = normalizePassword(password);
   if (Buffer.byteLength(p, "utf8") > MAX_PASSWORD_BYTES) {
-    throw new PasswordPolicyError(
-      "max_bytes",
-      `Password must be at most ${MAX_PASSWORD_BYTES} bytes in UTF-8.`,
-    );
+    throw new PasswordPolicyError("max_bytes", `Password must be at most ${MAX_PASSWORD_BYTES} bytes in UTF-8.`);
   }
   return bcrypt.hash(p, cost);
 }
@@ -220,8 +209,7 @@ export async function verifyPassword(
   const dummyCost = opts.dummyCost ?? DEFAULT_BCRYPT_COST;
   assertCost(dummyCost);
   const p = typeof password === "string" ? normalizePassword(password) : "";
-  const usablePassword =
-    typeof password === "string" && Buffer.byteLength(p, "utf8") <= MAX_PASSWORD_BYTES;
+  const usablePassword = typeof password === "string" && Buffer.byteLength(p, "utf8") <= MAX_PASSWORD_BYTES;
   const usableHash = typeof hash === "string" && BCRYPT_HASH_RE.test(hash);
 
   if (!usablePassword || !usableHash) {

@@ -34,8 +34,20 @@ class TtlCache<T> {
 }
 
 export class RevocationCache {
-  readonly jwt: TtlCache<{ username: string; roles: string[]; active: boolean; tokenVersion: number; sessionRevoked: boolean } | null>;
-  readonly apiKeys: TtlCache<{ id: string; userId: string; username: string; roles: string[]; scopes: string[] } | null>;
+  readonly jwt: TtlCache<{
+    username: string;
+    roles: string[];
+    active: boolean;
+    tokenVersion: number;
+    sessionRevoked: boolean;
+  } | null>;
+  readonly apiKeys: TtlCache<{
+    id: string;
+    userId: string;
+    username: string;
+    roles: string[];
+    scopes: string[];
+  } | null>;
   constructor(ttlMs: number) {
     this.jwt = new TtlCache(ttlMs);
     this.apiKeys = new TtlCache(ttlMs);
@@ -46,4 +58,3 @@ export class RevocationCache {
     this.apiKeys.deleteWhere(() => true); // keyed by hash; small and rare enough to clear wholesale
   }
 }
-

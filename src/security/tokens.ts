@@ -5,13 +5,7 @@
 //    header-driven key selection (kid/jku/x5u/jwk) and algorithm confusion are impossible;
 //  - only the header parameters we ever emit (alg, typ, kid) are allowed, kid must be ours;
 //  - every failure surfaces as TokenError, so callers have exactly one thing to catch.
-import {
-  createPrivateKey,
-  createPublicKey,
-  createSecretKey,
-  randomUUID,
-  type KeyObject,
-} from "node:crypto";
+import { createPrivateKey, createPublicKey, createSecretKey, randomUUID, type KeyObject } from "node:crypto";
 import { SignJWT, calculateJwkThumbprint, errors, exportJWK, jwtVerify, type JWK } from "jose";
 
 interface AccessTokenClaims {
@@ -66,7 +60,12 @@ export interface TokenService {
   readonly algorithm: AccessTokenAlgorithm;
   /** JWK thumbprint of the public key; undefined for HS256. */
   readonly kid: string | undefined;
-  issue(input: { userId: string; roles: string[]; tokenVersion: number; sessionId: string }): Promise<IssuedAccessToken>;
+  issue(input: {
+    userId: string;
+    roles: string[];
+    tokenVersion: number;
+    sessionId: string;
+  }): Promise<IssuedAccessToken>;
   verify(token: string): Promise<AccessTokenClaims>;
   /** Public keys for /.well-known/jwks.json; null for HS256 (nothing public to publish). */
   jwks(): { keys: JWK[] } | null;
@@ -90,9 +89,7 @@ function decodeSecret(secret: string): Uint8Array {
     bytes = Buffer.from(secret, "utf8");
   }
   if (bytes.length < MIN_HS256_SECRET_BYTES) {
-    throw new Error(
-      `HS256 token secret must be at least ${MIN_HS256_SECRET_BYTES} bytes (got ${bytes.length})`,
-    );
+    throw new Error(`HS256 token secret must be at least ${MIN_HS256_SECRET_BYTES} bytes (got ${bytes.length})`);
   }
   return bytes;
 }
@@ -134,8 +131,7 @@ function assertOptions(o: TokenServiceOptions): void {
   }
 }
 
-const isStringArray = (v: unknown): v is string[] =>
-  Array.isArray(v) && v.every((r) => typeof r === "string");
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((r) => typeof r === "string");
 
 export async function createTokenService(opts: TokenServiceOptions): Promise<TokenService> {
   assertOptions(opts);

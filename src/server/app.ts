@@ -70,7 +70,11 @@ export interface RunningServer {
  * Secrets, token service, database (migrated) and audit writer: what both the server and the CLI
  * need. Production refuses to start without its secrets, before touching the database.
  */
-export async function openCore(config: Config, logger: Logger, metrics: Metrics = createMetrics()): Promise<AppContext> {
+export async function openCore(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics = createMetrics(),
+): Promise<AppContext> {
   const secrets = await resolveSecrets(config);
   const tokens = await createTokenService({
     ...secrets.jwt,
@@ -80,8 +84,12 @@ export async function openCore(config: Config, logger: Logger, metrics: Metrics 
     clockSkewSeconds: config.auth.clockSkewSeconds,
   });
   const db = await openDatabase({
-    databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.db.poolMax, connectTimeoutMs: config.db.connectTimeoutMs,
-    logger, limits: config.db,
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolMax: config.db.poolMax,
+    connectTimeoutMs: config.db.connectTimeoutMs,
+    logger,
+    limits: config.db,
   });
   try {
     await migrate(db.sql, logger);
@@ -113,7 +121,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const dependents = ["", "readiness", ...servedNames];
   registry.register(["liveness"], "SERVING");
   registry.register(dependents, "NOT_SERVING");
-  const dbMonitor = new DbMonitor(db, registry, dependents, { intervalMs: config.db.healthIntervalMs, timeoutMs: config.db.healthTimeoutMs }, logger);
+  const dbMonitor = new DbMonitor(
+    db,
+    registry,
+    dependents,
+    { intervalMs: config.db.healthIntervalMs, timeoutMs: config.db.healthTimeoutMs },
+    logger,
+  );
   await dbMonitor.probe();
   dbMonitor.start();
 
@@ -149,21 +163,33 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       const ua = req.headers["user-agent"];
       return createContextValues()
         .set(requestIdKey, requestIdFrom(Array.isArray(header) ? header[0] : header))
-        .set(clientAddressKey, clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], config.abuse.trustedProxies))
+        .set(
+          clientAddressKey,
+          clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], config.abuse.trustedProxies),
+        )
         .set(userAgentKey, typeof ua === "string" ? ua : "");
     },
   });
 
   const handleCors = createCorsHandler(config.corsOrigins, logger);
   const routeDeps = {
-    config, registry, dbMonitor, databaseMode: db.mode, poolMax: db.poolMax, serviceNames: servedNames, startedAt,
+    config,
+    registry,
+    dbMonitor,
+    databaseMode: db.mode,
+    poolMax: db.poolMax,
+    serviceNames: servedNames,
+    startedAt,
     pool: db.admission,
   };
   const handleHttpRoute = createHttpRoutes({
     ...routeDeps,
     extraRoutes: new Map([["/.well-known/jwks.json", () => tokens.jwks() ?? { keys: [] }]]),
   });
-  const handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+  const handler = (
+    req: http.IncomingMessage | http2.Http2ServerRequest,
+    res: http.ServerResponse | http2.Http2ServerResponse,
+  ) => {
     if (handleCors(req, res)) return;
     if (handleHttpRoute(req, res)) return;
     rpcHandler(req, res);
@@ -220,7 +246,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           await new Promise((r) => setTimeout(r, 25));
         }
       })();
-      const grace = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), config.limits.shutdownGraceMs).unref());
+      const grace = new Promise<"timeout">((r) =>
+        setTimeout(() => r("timeout"), config.limits.shutdownGraceMs).unref(),
+      );
       if ((await Promise.race([drained, grace])) === "timeout") {
         logger.warn({ sockets: listener.sockets.size }, "grace period over, closing remaining connections");
         for (const socket of listener.sockets) socket.destroy();

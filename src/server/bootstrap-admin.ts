@@ -15,7 +15,17 @@ export async function ensureBootstrapAdmin(deps: AppContext): Promise<"created" 
   const existing = await inTx(deps.db.sql, SYSTEM, (tx) => findUserByLogin(tx, admin.username));
   if (existing) return "exists";
   try {
-    const row = await createAccount(deps, { system: "bootstrap" }, { username: admin.username, email: admin.email, fullName: "Administrator", password: admin.password, roles: ["ADMIN"] });
+    const row = await createAccount(
+      deps,
+      { system: "bootstrap" },
+      {
+        username: admin.username,
+        email: admin.email,
+        fullName: "Administrator",
+        password: admin.password,
+        roles: ["ADMIN"],
+      },
+    );
     deps.logger.info({ userId: row.id, username: row.username }, "bootstrap admin created");
     return "created";
   } catch (err) {

@@ -42,7 +42,10 @@ export class DbMonitor {
     }
     this.failures = result.ok ? 0 : this.failures + 1;
     if (result.ok !== this.last.ok) {
-      this.logger[result.ok ? "info" : "warn"]({ error: result.error }, result.ok ? "database reachable" : "database unreachable");
+      this.logger[result.ok ? "info" : "warn"](
+        { error: result.error },
+        result.ok ? "database reachable" : "database unreachable",
+      );
     }
     this.last = result;
     // Calls fail fast (Unavailable, retry after about one probe interval) until a probe succeeds:

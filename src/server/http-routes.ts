@@ -78,12 +78,20 @@ function detailed(deps: HttpRouteDeps) {
   const heapRatio = heap.used_heap_size / heap.heap_size_limit;
   const memStatus: CheckStatus = heapRatio > config.health.maxHeapRatio ? "warn" : "ok";
 
-  let disk: { status: CheckStatus; freeBytes?: number; totalBytes?: number; path: string } = { status: "warn", path: config.dataDir };
+  let disk: { status: CheckStatus; freeBytes?: number; totalBytes?: number; path: string } = {
+    status: "warn",
+    path: config.dataDir,
+  };
   try {
     const target = fs.existsSync(config.dataDir) ? config.dataDir : process.cwd();
     const s = fs.statfsSync(target);
     const freeBytes = s.bavail * s.bsize;
-    disk = { status: freeBytes < config.health.minFreeDiskBytes ? "warn" : "ok", freeBytes, totalBytes: s.blocks * s.bsize, path: target };
+    disk = {
+      status: freeBytes < config.health.minFreeDiskBytes ? "warn" : "ok",
+      freeBytes,
+      totalBytes: s.blocks * s.bsize,
+      path: target,
+    };
   } catch {
     // statfs can fail on exotic filesystems; report it as a warning rather than failing the probe.
   }
@@ -94,10 +102,20 @@ function detailed(deps: HttpRouteDeps) {
 
   const checks = {
     database: {
-      status: dbStatus, mode: deps.databaseMode, latencyMs: db.latencyMs, checkedAt: db.checkedAt.toISOString(),
-      pool: { max: deps.poolMax, ...poolReport }, error: db.error,
+      status: dbStatus,
+      mode: deps.databaseMode,
+      latencyMs: db.latencyMs,
+      checkedAt: db.checkedAt.toISOString(),
+      pool: { max: deps.poolMax, ...poolReport },
+      error: db.error,
     },
-    memory: { status: memStatus, rssBytes: process.memoryUsage().rss, heapUsedBytes: heap.used_heap_size, heapLimitBytes: heap.heap_size_limit, heapRatio },
+    memory: {
+      status: memStatus,
+      rssBytes: process.memoryUsage().rss,
+      heapUsedBytes: heap.used_heap_size,
+      heapLimitBytes: heap.heap_size_limit,
+      heapRatio,
+    },
     disk,
     cpu: { status: cpuStatus, cores, load1, processCpuMicros: process.cpuUsage() },
   };
@@ -115,20 +133,36 @@ export function createHttpRoutes(deps: HttpRouteDeps) {
   const ready = () => deps.registry.get("readiness") === "SERVING";
   const live = () => deps.registry.get("liveness") === "SERVING";
   const routes = new Map<string, Route>([
-    ["/healthz", (req, res) => sendJson(res, live() ? 200 : 503, { status: live() ? "ok" : "shutting_down" }, req.method)],
-    ["/readyz", (req, res) => sendJson(res, ready() ? 200 : 503, { status: ready() ? "ready" : "not_ready" }, req.method)],
-    ["/", (req, res) => sendJson(res, 200, {
-      name: SERVICE_NAME,
-      version: SERVICE_VERSION,
-      services: deps.serviceNames,
-      protocols: ["grpc", "grpc-web", "connect"],
-      health: "/healthz",
-      readiness: "/readyz",
-    }, req.method)],
+    [
+      "/healthz",
+      (req, res) => sendJson(res, live() ? 200 : 503, { status: live() ? "ok" : "shutting_down" }, req.method),
+    ],
+    [
+      "/readyz",
+      (req, res) => sendJson(res, ready() ? 200 : 503, { status: ready() ? "ready" : "not_ready" }, req.method),
+    ],
+    [
+      "/",
+      (req, res) =>
+        sendJson(
+          res,
+          200,
+          {
+            name: SERVICE_NAME,
+            version: SERVICE_VERSION,
+            services: deps.serviceNames,
+            protocols: ["grpc", "grpc-web", "connect"],
+            health: "/healthz",
+            readiness: "/readyz",
+          },
+          req.method,
+        ),
+    ],
   ]);
   routes.set("/health", routes.get("/healthz")!);
   routes.set("/ready", routes.get("/readyz")!);
-  for (const [path, body] of deps.extraRoutes ?? []) routes.set(path, (req, res) => sendJson(res, 200, body(), req.method));
+  for (const [path, body] of deps.extraRoutes ?? [])
+    routes.set(path, (req, res) => sendJson(res, 200, body(), req.method));
   return dispatch(routes);
 }
 
@@ -137,25 +171,31 @@ export function createAdminRoutes(deps: AdminRouteDeps) {
   const { metrics: registry } = deps;
   const publicRoutes = createHttpRoutes({ ...deps, extraRoutes: undefined });
   const routes = new Map<string, Route>([
-    ["/health/detailed", (req, res) => {
-      const body = detailed(deps);
-      sendJson(res, body.status === "fail" ? 503 : 200, body, req.method);
-    }],
-    ["/metrics", (req, res) => {
-      registry.metrics().then(
-        (text) => {
-          res.statusCode = 200;
-          res.setHeader("Content-Type", registry.contentType);
-          res.setHeader("Cache-Control", "no-store");
-          if (req.method === "HEAD") res.end();
-          else res.end(text);
-        },
-        () => {
-          res.statusCode = 500;
-          res.end();
-        },
-      );
-    }],
+    [
+      "/health/detailed",
+      (req, res) => {
+        const body = detailed(deps);
+        sendJson(res, body.status === "fail" ? 503 : 200, body, req.method);
+      },
+    ],
+    [
+      "/metrics",
+      (req, res) => {
+        registry.metrics().then(
+          (text) => {
+            res.statusCode = 200;
+            res.setHeader("Content-Type", registry.contentType);
+            res.setHeader("Cache-Control", "no-store");
+            if (req.method === "HEAD") res.end();
+            else res.end(text);
+          },
+          () => {
+            res.statusCode = 500;
+            res.end();
+          },
+        );
+      },
+    ],
   ]);
   const handleAdmin = dispatch(routes);
   return (req: Req, res: Res): boolean => handleAdmin(req, res) || publicRoutes(req, res);

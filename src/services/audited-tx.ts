@@ -81,19 +81,24 @@ export async function withAuditedTx<T>(
 ): Promise<T> {
   const call = callInfo(ctx);
   let written = false;
-  const result = await inTx(app.db.sql, scopeOf(ctx, scope), async (tx) => {
-    const value = await fn(tx);
-    const described = typeof outcome === "function" ? outcome(value) : outcome;
-    const rows: readonly AuditedOutcome[] = Array.isArray(described) ? described : [described as AuditedOutcome];
-    for (const { type, principal, ...rest } of rows) {
-      const event = type ?? rpcEvent(ctx);
-      if (!event) throw new TypeError(`${call.service}/${call.method} has no audit event to record`);
-      const row: AuditEventInput = { type: event, success: true, ...rest };
-      await app.audit.record(tx, principal ? { ...call, principal } : call, row);
-      written = true;
-    }
-    return value;
-  }, txOptions(ctx));
+  const result = await inTx(
+    app.db.sql,
+    scopeOf(ctx, scope),
+    async (tx) => {
+      const value = await fn(tx);
+      const described = typeof outcome === "function" ? outcome(value) : outcome;
+      const rows: readonly AuditedOutcome[] = Array.isArray(described) ? described : [described as AuditedOutcome];
+      for (const { type, principal, ...rest } of rows) {
+        const event = type ?? rpcEvent(ctx);
+        if (!event) throw new TypeError(`${call.service}/${call.method} has no audit event to record`);
+        const row: AuditEventInput = { type: event, success: true, ...rest };
+        await app.audit.record(tx, principal ? { ...call, principal } : call, row);
+        written = true;
+      }
+      return value;
+    },
+    txOptions(ctx),
+  );
   if (written) ctx.values.set(auditWrittenKey, true);
   return result;
 }

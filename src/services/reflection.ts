@@ -70,7 +70,13 @@ function answer(index: ReflectionIndex, req: Request): Response {
   });
   const files = (file: DescFile | undefined, what: string): Response =>
     file
-      ? { ...base, messageResponse: { case: "fileDescriptorResponse", value: { fileDescriptorProto: withDependencies(index, file) } } }
+      ? {
+          ...base,
+          messageResponse: {
+            case: "fileDescriptorResponse",
+            value: { fileDescriptorProto: withDependencies(index, file) },
+          },
+        }
       : error(NOT_FOUND, `${what} not found`);
 
   const r = req.messageRequest;
@@ -96,7 +102,10 @@ function answer(index: ReflectionIndex, req: Request): Response {
       const numbers = [...(index.extensions.get(type)?.keys() ?? [])].sort((a, b) => a - b);
       return {
         ...base,
-        messageResponse: { case: "allExtensionNumbersResponse", value: { baseTypeName: type, extensionNumber: numbers } },
+        messageResponse: {
+          case: "allExtensionNumbersResponse",
+          value: { baseTypeName: type, extensionNumber: numbers },
+        },
       };
     }
     default:

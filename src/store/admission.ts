@@ -71,8 +71,12 @@ export class Admission {
   private inUse = 0;
   private readonly perKey = new Map<string, number>();
   private readonly queue: Waiter[] = [];
-  private readonly rejected: Record<RejectReason, number> =
-    { pool_timeout: 0, principal_limit: 0, deadline: 0, cancelled: 0 };
+  private readonly rejected: Record<RejectReason, number> = {
+    pool_timeout: 0,
+    principal_limit: 0,
+    deadline: 0,
+    cancelled: 0,
+  };
   private lastTimeoutAt: number | undefined;
   private episodeStart: number | undefined;
   /** Observers for metrics: called with the seconds a granted caller waited, and on every rejection. */

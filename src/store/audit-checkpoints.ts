@@ -5,7 +5,14 @@
  * transaction-level advisory lock, so one writes at a time. Scheduled by jobs/audit-jobs.ts.
  */
 import type postgres from "postgres";
-import { chainHash, GENESIS_HASH, signCheckpoint, type AuditRecord, type ChainHead, type Checkpoint } from "../domain/audit-chain.js";
+import {
+  chainHash,
+  GENESIS_HASH,
+  signCheckpoint,
+  type AuditRecord,
+  type ChainHead,
+  type Checkpoint,
+} from "../domain/audit-chain.js";
 import { admitted } from "./admission.js";
 import { AUDIT_COLUMNS, rowToRecord, type AuditRow } from "./audit-verify.js";
 import type { Sql } from "./database.js";
@@ -36,10 +43,14 @@ async function insertCheckpoint(tx: Tx, key: Buffer, time: Date, prunedThrough?:
   // The id is part of the signed bytes, so take it before the insert.
   const [row] = await tx<{ id: string }[]>`select nextval('audit_checkpoints_id_seq')::text as id`;
   const id = row!.id;
-  const cp = signCheckpoint({ id, time, heads: await currentHeads(tx), ...(prunedThrough?.length ? { prunedThrough } : {}) }, key);
+  const cp = signCheckpoint(
+    { id, time, heads: await currentHeads(tx), ...(prunedThrough?.length ? { prunedThrough } : {}) },
+    key,
+  );
   await tx`insert into audit_checkpoints (id, time, heads, pruned_through, signature)
            values (${id}, ${cp.time}, ${tx.json(cp.heads as unknown as postgres.JSONValue)},
-                   ${cp.prunedThrough ? tx.json(cp.prunedThrough as unknown as postgres.JSONValue) : null}, ${cp.signature})`;
+                   ${cp.prunedThrough ? tx.json(cp.prunedThrough as unknown as postgres.JSONValue) : null},
+                   ${cp.signature})`;
   return cp;
 }
 
@@ -50,7 +61,11 @@ export interface CheckpointOptions {
 }
 
 /** Writes one signed checkpoint of all heads as memoric_app in system context; null when skipped. */
-export async function writeCheckpoint(sql: Sql, key: Buffer, options: CheckpointOptions = {}): Promise<Checkpoint | null> {
+export async function writeCheckpoint(
+  sql: Sql,
+  key: Buffer,
+  options: CheckpointOptions = {},
+): Promise<Checkpoint | null> {
   const now = options.now ?? new Date();
   return inTx(sql, SYSTEM, async (tx) => {
     const [lock] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${AUDIT_JOB_LOCK_KEY}) as ok`;
@@ -73,7 +88,12 @@ export interface RetentionResult {
 }
 
 /** Recomputes rows (from, through] of one shard: the last row, or null if any link, hash or seq is off. */
-async function segmentIntact(tx: Tx, shard: number, from: ChainHead | undefined, through: number): Promise<AuditRecord | null> {
+async function segmentIntact(
+  tx: Tx,
+  shard: number,
+  from: ChainHead | undefined,
+  through: number,
+): Promise<AuditRecord | null> {
   let prev = from?.hash ?? GENESIS_HASH;
   let expect = (from?.seq ?? 0) + 1;
   let last: AuditRecord | null = null;
@@ -97,37 +117,48 @@ async function segmentIntact(tx: Tx, shard: number, from: ChainHead | undefined,
  * (the table owner; memoric_app has no DELETE) with app.audit_retention = 'on' for the trigger.
  * The prefix is re-hashed first: retention must not launder a tampered row into a clean anchor.
  */
-export async function pruneAuditLog(sql: Sql, key: Buffer, options: { retentionDays: number; now?: Date }): Promise<RetentionResult> {
+export async function pruneAuditLog(
+  sql: Sql,
+  key: Buffer,
+  options: { retentionDays: number; now?: Date },
+): Promise<RetentionResult> {
   const now = options.now ?? new Date();
   const cutoff = new Date(now.getTime() - options.retentionDays * DAY_MS);
   try {
-    return (await admitted(sql, undefined, undefined, () => sql.begin(async (tx) => {
-      await tx`select set_config('app.audit_retention', 'on', true), set_config('app.system', 'on', true),
+    return (await admitted(sql, undefined, undefined, () =>
+      sql.begin(async (tx) => {
+        await tx`select set_config('app.audit_retention', 'on', true), set_config('app.system', 'on', true),
                       set_config('app.admin', '', true), set_config('app.user_id', '', true)`;
-      await tx`select pg_advisory_xact_lock(${AUDIT_JOB_LOCK_KEY})`;
-      const [latest] = await tx<{ heads: ChainHead[] }[]>`select heads from audit_checkpoints order by id desc limit 1`;
-      const result: RetentionResult = { pruned: [], deleted: 0, skipped: [], checkpoint: null };
-      if (!latest) return result;
-      const before = await prunedSoFar(tx);
-      for (const head of latest.heads) {
-        const [first] = await tx<{ seq: string | null }[]>`select min(seq) as seq from audit_log
+        await tx`select pg_advisory_xact_lock(${AUDIT_JOB_LOCK_KEY})`;
+        const [latest] = await tx<
+          { heads: ChainHead[] }[]
+        >`select heads from audit_checkpoints order by id desc limit 1`;
+        const result: RetentionResult = { pruned: [], deleted: 0, skipped: [], checkpoint: null };
+        if (!latest) return result;
+        const before = await prunedSoFar(tx);
+        for (const head of latest.heads) {
+          const [first] = await tx<{ seq: string | null }[]>`select min(seq) as seq from audit_log
           where shard = ${head.shard} and seq <= ${head.seq} and time >= ${cutoff}`;
-        const through = first?.seq != null ? Number(first.seq) - 1 : head.seq;
-        const from = before.get(head.shard);
-        if (through <= (from?.seq ?? 0)) continue;
-        const last = await segmentIntact(tx, head.shard, from, through);
-        if (!last) { result.skipped.push(head.shard); continue; }
-        const deleted = await tx`delete from audit_log where shard = ${head.shard} and seq <= ${through}`;
-        result.deleted += deleted.count;
-        result.pruned.push({ shard: head.shard, seq: through, hash: last.hash });
-      }
-      if (result.pruned.length === 0) return result;
-      for (const p of result.pruned) before.set(p.shard, p);
-      // Back to the application role for the write, like every other checkpoint.
-      await tx`select set_config('role', ${APP_ROLE}, true)`;
-      result.checkpoint = await insertCheckpoint(tx, key, now, [...before.values()]);
-      return result;
-    }))) as RetentionResult;
+          const through = first?.seq != null ? Number(first.seq) - 1 : head.seq;
+          const from = before.get(head.shard);
+          if (through <= (from?.seq ?? 0)) continue;
+          const last = await segmentIntact(tx, head.shard, from, through);
+          if (!last) {
+            result.skipped.push(head.shard);
+            continue;
+          }
+          const deleted = await tx`delete from audit_log where shard = ${head.shard} and seq <= ${through}`;
+          result.deleted += deleted.count;
+          result.pruned.push({ shard: head.shard, seq: through, hash: last.hash });
+        }
+        if (result.pruned.length === 0) return result;
+        for (const p of result.pruned) before.set(p.shard, p);
+        // Back to the application role for the write, like every other checkpoint.
+        await tx`select set_config('role', ${APP_ROLE}, true)`;
+        result.checkpoint = await insertCheckpoint(tx, key, now, [...before.values()]);
+        return result;
+      }),
+    )) as RetentionResult;
   } catch (err) {
     throw toConnectError(err);
   }

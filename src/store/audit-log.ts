@@ -13,8 +13,22 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { randomUUID } from "node:crypto";
 import type postgres from "postgres";
-import { AUDIT_EVENTS, type AuditEventType, type PrincipalTypeName, type SeverityName } from "../domain/audit-events.js";
-import { canonicalize, canonicalJson, chainHash, DEFAULT_SHARDS, shardFor, shardKey, type AuditRecord, type AuditRecordFields } from "../domain/audit-chain.js";
+import {
+  AUDIT_EVENTS,
+  type AuditEventType,
+  type PrincipalTypeName,
+  type SeverityName,
+} from "../domain/audit-events.js";
+import {
+  canonicalize,
+  canonicalJson,
+  chainHash,
+  DEFAULT_SHARDS,
+  shardFor,
+  shardKey,
+  type AuditRecord,
+  type AuditRecordFields,
+} from "../domain/audit-chain.js";
 import { safeForLog } from "../domain/sanitize.js";
 import { isUuid } from "../domain/validation.js";
 import type { Config } from "../config.js";
@@ -84,7 +98,10 @@ export function scrubErrorMessage(message: string): string {
     .replace(/\b(bearer|basic)\s+\S+/gi, "$1 [redacted]")
     .replace(/\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*/g, "[redacted]")
     .replace(/\bmk_[A-Za-z0-9_-]*/g, "mk_[redacted]")
-    .replace(/\b(password|passwd|secret|token|api[_-]?key|authorization)(\s*[=:]\s*)("[^"]*"|'[^']*'|\S+)/gi, "$1$2[redacted]")
+    .replace(
+      /\b(password|passwd|secret|token|api[_-]?key|authorization)(\s*[=:]\s*)("[^"]*"|'[^']*'|\S+)/gi,
+      "$1$2[redacted]",
+    )
     .replace(/[A-Za-z0-9+/_=-]{32,}/g, (m) => (isUuid(m) ? m : "[redacted]"));
   return out.length > MAX_ERROR_MESSAGE ? out.slice(0, MAX_ERROR_MESSAGE - 1) + "…" : out;
 }
@@ -103,14 +120,20 @@ function storableJson(v: unknown): unknown {
   }
   return v;
 }
-const opt = (s: string | null | undefined): string | null => (s === undefined || s === null || s === "" ? null : storable(s));
+const opt = (s: string | null | undefined): string | null =>
+  s === undefined || s === null || s === "" ? null : storable(s);
 
 function isSystemActor(call: CallInfo | SystemActor): call is SystemActor {
   return typeof (call as SystemActor).system === "string";
 }
 
 /** Everything but the chain position: who, what, outcome, where. Exported for tests. */
-function auditFields(call: CallInfo | SystemActor, event: AuditEventInput, shards: number, time: Date): Omit<AuditRecordFields, "seq"> {
+function auditFields(
+  call: CallInfo | SystemActor,
+  event: AuditEventInput,
+  shards: number,
+  time: Date,
+): Omit<AuditRecordFields, "seq"> {
   const spec = AUDIT_EVENTS[event.type];
   if (!spec) throw new TypeError(`unknown audit event type ${JSON.stringify(event.type)}`);
   let principalId: string | null = null;
@@ -119,8 +142,13 @@ function auditFields(call: CallInfo | SystemActor, event: AuditEventInput, shard
   let sessionId: string | null = null;
   let details: Record<string, unknown> = { ...(event.details ?? {}) };
   let key: string;
-  let where: Pick<AuditRecordFields, "service" | "method" | "clientAddress" | "userAgent" | "requestId"> =
-    { service: null, method: null, clientAddress: null, userAgent: null, requestId: null };
+  let where: Pick<AuditRecordFields, "service" | "method" | "clientAddress" | "userAgent" | "requestId"> = {
+    service: null,
+    method: null,
+    clientAddress: null,
+    userAgent: null,
+    requestId: null,
+  };
   if (isSystemActor(call)) {
     principalType = "system";
     details = { actor: call.system, ...details };
@@ -134,10 +162,19 @@ function auditFields(call: CallInfo | SystemActor, event: AuditEventInput, shard
       roles = [...p.roles];
       sessionId = p.sessionId || null;
     }
-    where = { service: opt(call.service), method: opt(call.method), clientAddress: opt(call.clientAddress), userAgent: opt(call.userAgent), requestId: opt(call.requestId) };
+    where = {
+      service: opt(call.service),
+      method: opt(call.method),
+      clientAddress: opt(call.clientAddress),
+      userAgent: opt(call.userAgent),
+      requestId: opt(call.requestId),
+    };
     key = shardKey(where.requestId, principalId);
   }
-  const errorMessage = event.errorMessage === undefined || event.errorMessage === "" ? null : storable(scrubErrorMessage(event.errorMessage));
+  const errorMessage =
+    event.errorMessage === undefined || event.errorMessage === ""
+      ? null
+      : storable(scrubErrorMessage(event.errorMessage));
   return {
     id: randomUUID(),
     shard: shardFor(key, shards),
@@ -200,7 +237,11 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
     if (err instanceof ConnectError && err.code === Code.Unavailable) return err;
     const e = err as { code?: unknown; message?: unknown };
     deps.logger?.error(
-      { event: event.type, dbCode: typeof e.code === "string" ? e.code : undefined, err: safeForLog(String(e.message ?? err), 300) },
+      {
+        event: event.type,
+        dbCode: typeof e.code === "string" ? e.code : undefined,
+        err: safeForLog(String(e.message ?? err), 300),
+      },
       "audit write failed",
     );
     return new ConnectError("audit log unavailable", Code.Unavailable);

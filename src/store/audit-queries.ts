@@ -38,10 +38,12 @@ function conditions(tx: Tx, f: AuditFilter) {
   if (f.resourceType !== undefined) parts.push(tx`resource_type = ${f.resourceType}`);
   if (f.resourceId !== undefined) parts.push(tx`resource_id = ${f.resourceId}`);
   if (f.success !== undefined) parts.push(tx`success = ${f.success}`);
-  if (f.minSeverity !== undefined) parts.push(tx`severity in ${tx(SEVERITIES.filter((s) => severityRank(s) >= severityRank(f.minSeverity!)))}`);
+  if (f.minSeverity !== undefined)
+    parts.push(tx`severity in ${tx(SEVERITIES.filter((s) => severityRank(s) >= severityRank(f.minSeverity!)))}`);
   if (f.start !== undefined) parts.push(tx`time >= ${f.start}`);
   if (f.end !== undefined) parts.push(tx`time < ${f.end}`);
-  if (f.securityRelevant) parts.push(tx`(severity in ${tx(WARNING_OR_ABOVE)} or not success or event_type like 'security.%')`);
+  if (f.securityRelevant)
+    parts.push(tx`(severity in ${tx(WARNING_OR_ABOVE)} or not success or event_type like 'security.%')`);
   return parts;
 }
 
@@ -61,7 +63,11 @@ export interface AuditPage {
   next?: AuditCursor;
 }
 
-export async function queryAuditLogs(tx: Tx, filter: AuditFilter, page: { size: number; after?: AuditCursor }): Promise<AuditPage> {
+export async function queryAuditLogs(
+  tx: Tx,
+  filter: AuditFilter,
+  page: { size: number; after?: AuditCursor },
+): Promise<AuditPage> {
   // One extra row tells whether another page exists without a second query.
   const rows = await tx<AuditRow[]>`select ${columns(tx)} from audit_log where ${where(tx, filter, page.after)}
     order by time desc, id desc limit ${page.size + 1}`;
@@ -69,7 +75,11 @@ export async function queryAuditLogs(tx: Tx, filter: AuditFilter, page: { size: 
   const more = rows.length > page.size;
   const kept = more ? rows.slice(0, page.size) : rows;
   const last = kept[kept.length - 1];
-  return { rows: kept, total: Number(count?.n ?? 0), ...(more && last ? { next: { time: last.time, id: last.id } } : {}) };
+  return {
+    rows: kept,
+    total: Number(count?.n ?? 0),
+    ...(more && last ? { next: { time: last.time, id: last.id } } : {}),
+  };
 }
 
 export interface EventCount {
@@ -83,14 +93,23 @@ async function countByEventType(tx: Tx, filter: AuditFilter): Promise<EventCount
   return rows.map((r) => ({ eventType: r.event_type, count: Number(r.n) }));
 }
 
-export async function userActivity(tx: Tx, userId: string, since: Date | undefined, limit: number): Promise<AuditPage & { byEventType: EventCount[] }> {
+export async function userActivity(
+  tx: Tx,
+  userId: string,
+  since: Date | undefined,
+  limit: number,
+): Promise<AuditPage & { byEventType: EventCount[] }> {
   const filter: AuditFilter = { userId, ...(since ? { start: since } : {}) };
   const page = await queryAuditLogs(tx, filter, { size: limit });
   return { rows: page.rows, total: page.total, byEventType: await countByEventType(tx, filter) };
 }
 
 export async function securityEvents(tx: Tx, since: Date | undefined, limit: number): Promise<AuditPage> {
-  const page = await queryAuditLogs(tx, { securityRelevant: true, ...(since ? { start: since } : {}) }, { size: limit });
+  const page = await queryAuditLogs(
+    tx,
+    { securityRelevant: true, ...(since ? { start: since } : {}) },
+    { size: limit },
+  );
   return { rows: page.rows, total: page.total };
 }
 

@@ -5,7 +5,14 @@
  * our snapshot cannot make still-invisible rows look "truncated".
  */
 import type { PrincipalTypeName, SeverityName, AuditEventType } from "../domain/audit-events.js";
-import { ChainVerifier, type AuditRecord, type ChainHead, type Checkpoint, type CheckpointSigner, type VerifyResult } from "../domain/audit-chain.js";
+import {
+  ChainVerifier,
+  type AuditRecord,
+  type ChainHead,
+  type Checkpoint,
+  type CheckpointSigner,
+  type VerifyResult,
+} from "../domain/audit-chain.js";
 import type { Sql } from "./database.js";
 import { admitted } from "./admission.js";
 import { currentDeadline } from "./deadline.js";
@@ -39,9 +46,29 @@ export interface AuditRow {
 }
 
 export const AUDIT_COLUMNS = [
-  "id", "shard", "seq", "time", "event_type", "severity", "principal_id", "principal_type", "roles", "service", "method",
-  "resource_type", "resource_id", "success", "code", "error_message", "client_address", "user_agent", "request_id",
-  "session_id", "details", "prev_hash", "hash",
+  "id",
+  "shard",
+  "seq",
+  "time",
+  "event_type",
+  "severity",
+  "principal_id",
+  "principal_type",
+  "roles",
+  "service",
+  "method",
+  "resource_type",
+  "resource_id",
+  "success",
+  "code",
+  "error_message",
+  "client_address",
+  "user_agent",
+  "request_id",
+  "session_id",
+  "details",
+  "prev_hash",
+  "hash",
 ] as const;
 
 /**
@@ -85,11 +112,19 @@ interface CheckpointRow {
 }
 
 function rowToCheckpoint(r: CheckpointRow): Checkpoint {
-  return { id: r.id, time: r.time, heads: r.heads, ...(r.pruned_through ? { prunedThrough: r.pruned_through } : {}), signature: r.signature };
+  return {
+    id: r.id,
+    time: r.time,
+    heads: r.heads,
+    ...(r.pruned_through ? { prunedThrough: r.pruned_through } : {}),
+    signature: r.signature,
+  };
 }
 
 export async function loadCheckpoints(tx: Tx): Promise<Checkpoint[]> {
-  const rows = await tx<CheckpointRow[]>`select id::text as id, time, heads, pruned_through, signature from audit_checkpoints order by id`;
+  const rows = await tx<
+    CheckpointRow[]
+  >`select id::text as id, time, heads, pruned_through, signature from audit_checkpoints order by id`;
   return rows.map(rowToCheckpoint);
 }
 
@@ -101,13 +136,15 @@ async function inSnapshot<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<T
   const userId = ctx.kind === "system" ? "" : ctx.userId;
   try {
     const snapshot = "isolation level repeatable read read only";
-    return (await admitted(sql, ctx, currentDeadline(), () => sql.begin(snapshot, async (tx) => {
-      await tx`select set_config('role', ${APP_ROLE}, true),
+    return (await admitted(sql, ctx, currentDeadline(), () =>
+      sql.begin(snapshot, async (tx) => {
+        await tx`select set_config('role', ${APP_ROLE}, true),
                       set_config('app.user_id', ${userId}, true),
                       set_config('app.admin', ${ctx.kind === "admin" ? "on" : ""}, true),
                       set_config('app.system', ${ctx.kind === "system" ? "on" : ""}, true)`;
-      return fn(tx);
-    }))) as T;
+        return fn(tx);
+      }),
+    )) as T;
   } catch (err) {
     throw toConnectError(err);
   }
@@ -119,13 +156,22 @@ export interface VerifyOptions {
 }
 
 /** Recomputes every chain against the signed checkpoints; stops at the first fault. */
-export async function verifyAuditLog(sql: Sql, ctx: DbContext, key: Buffer | CheckpointSigner, options: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verifyAuditLog(
+  sql: Sql,
+  ctx: DbContext,
+  key: Buffer | CheckpointSigner,
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
   return inSnapshot(sql, ctx, (tx) => verifyInTx(tx, key, options));
 }
 
 async function verifyInTx(tx: Tx, key: Buffer | CheckpointSigner, options: VerifyOptions = {}): Promise<VerifyResult> {
   const verifier = new ChainVerifier(await loadCheckpoints(tx), key);
-  const cursor = tx<AuditRow[]>`select ${tx(AUDIT_COLUMNS as unknown as string[])} from audit_log order by shard, seq`.cursor(options.batchSize ?? 500);
+  const cursor = tx<
+    AuditRow[]
+  >`select ${tx(AUDIT_COLUMNS as unknown as string[])} from audit_log order by shard, seq`.cursor(
+    options.batchSize ?? 500,
+  );
   // Leaving the loop early (first fault) closes the cursor.
   outer: for await (const batch of cursor) {
     for (const row of batch) if (!verifier.push(rowToRecord(row))) break outer;

@@ -6,7 +6,17 @@
 import { CLUSTER_SAMPLE, clusterSummary, MAX_CLUSTERS } from "../domain/clusters.js";
 import type { DataKey } from "../security/crypto.js";
 import type { MemoryStoreDeps } from "./memory-deps.js";
-import { labelHash, memoryColumns, openRow, seal, unseal, uuidv7, withDataKey, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
+import {
+  labelHash,
+  memoryColumns,
+  openRow,
+  seal,
+  unseal,
+  uuidv7,
+  withDataKey,
+  type MemoryRecord,
+  type MemoryRow,
+} from "./memory-rows.js";
 import type { Tx } from "./tx.js";
 
 export interface ClusterRecord {
@@ -50,8 +60,13 @@ export async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: Data
       on g.topic_hash is not distinct from m.topic_hash and g.category_hash is not distinct from m.category_hash
     where r.rn <= ${CLUSTER_SAMPLE}
     order by g.n desc, m.topic_hash, m.category_hash, r.rn`;
-  const opened = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) => Promise.all(rows.map((r) => openRow(k, r))));
-  const groups = new Map<string, { topicHash: string | null; categoryHash: string | null; n: number; members: MemoryRecord[] }>();
+  const opened = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) =>
+    Promise.all(rows.map((r) => openRow(k, r))),
+  );
+  const groups = new Map<
+    string,
+    { topicHash: string | null; categoryHash: string | null; n: number; members: MemoryRecord[] }
+  >();
   rows.forEach((r, i) => {
     const k = `${r.topic_hash}|${r.category_hash}`;
     const g = groups.get(k) ?? { topicHash: r.topic_hash, categoryHash: r.category_hash, n: r.n, members: [] };
@@ -62,7 +77,11 @@ export async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: Data
     [...groups.values()].map(async (g) => {
       const id = uuidv7();
       const first = g.members[0]!;
-      const data = JSON.stringify({ topic: first.topic, category: first.category, summary: clusterSummary(g.members.map((m) => m.content)) });
+      const data = JSON.stringify({
+        topic: first.topic,
+        category: first.category,
+        summary: clusterSummary(g.members.map((m) => m.content)),
+      });
       const sealed = await seal(key, deps.config.memory.encryption, data, clusterAd(userId, id));
       return {
         id,
@@ -78,25 +97,53 @@ export async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: Data
   );
   await tx`delete from memory_clusters where user_id = ${userId}`;
   if (inserts.length > 0) {
-    const columns = ["id", "user_id", "topic_hash", "category_hash", "memory_count", "data_ct", "encrypted", "key_id"] as const;
+    const columns = [
+      "id",
+      "user_id",
+      "topic_hash",
+      "category_hash",
+      "memory_count",
+      "data_ct",
+      "encrypted",
+      "key_id",
+    ] as const;
     await tx`insert into memory_clusters ${tx(inserts, ...columns)}`;
   }
   return inserts.length;
 }
 
-export async function listClusters(deps: MemoryStoreDeps, tx: Tx, userId: string, topic: string, limit: number): Promise<ClusterRecord[]> {
+export async function listClusters(
+  deps: MemoryStoreDeps,
+  tx: Tx,
+  userId: string,
+  topic: string,
+  limit: number,
+): Promise<ClusterRecord[]> {
   const key = await deps.keys.load(tx, userId);
   if (!key) return [];
   const topicHash = topic ? labelHash(key.blindIndexKey(), "topic", topic) : null;
-  const rows = await tx<{ id: string; memory_count: number; data_ct: Uint8Array; encrypted: boolean; updated_at: Date }[]>`
+  const rows = await tx<
+    { id: string; memory_count: number; data_ct: Uint8Array; encrypted: boolean; updated_at: Date }[]
+  >`
     select id, memory_count, data_ct, encrypted, updated_at from memory_clusters
     where user_id = ${userId} ${topic ? tx`and topic_hash = ${topicHash}::bigint` : tx``}
     order by memory_count desc, id limit ${limit}`;
   return withDataKey(tx, deps.keys, deps.logger, userId, "memory_cluster", (k) =>
     Promise.all(
       rows.map(async (r) => {
-        const d = JSON.parse(await unseal(k, r.encrypted, r.data_ct, clusterAd(userId, r.id))) as { topic: string; category: string; summary: string };
-        return { id: r.id, topic: d.topic, category: d.category, summary: d.summary, memoryCount: r.memory_count, updatedAt: r.updated_at };
+        const d = JSON.parse(await unseal(k, r.encrypted, r.data_ct, clusterAd(userId, r.id))) as {
+          topic: string;
+          category: string;
+          summary: string;
+        };
+        return {
+          id: r.id,
+          topic: d.topic,
+          category: d.category,
+          summary: d.summary,
+          memoryCount: r.memory_count,
+          updatedAt: r.updated_at,
+        };
       }),
     ),
   );

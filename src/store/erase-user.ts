@@ -26,11 +26,21 @@ export interface EraseResult {
 export async function eraseUserData(tx: Tx, cache: Pick<UserKeys, "forget">, userId: string): Promise<EraseResult> {
   cache.forget(userId);
   const count = async (q: Promise<{ n: number }[]>) => (await q)[0]?.n ?? 0;
-  const keys = await count(tx`with d as (delete from user_keys where user_id = ${userId} returning 1) select count(*)::int as n from d`);
-  const terms = await count(tx`with d as (delete from memory_terms where user_id = ${userId} returning 1) select count(*)::int as n from d`);
-  const versions = await count(tx`with d as (delete from memory_versions where user_id = ${userId} returning 1) select count(*)::int as n from d`);
-  const memories = await count(tx`with d as (delete from memories where user_id = ${userId} returning 1) select count(*)::int as n from d`);
-  const clusters = await count(tx`with d as (delete from memory_clusters where user_id = ${userId} returning 1) select count(*)::int as n from d`);
+  const keys = await count(
+    tx`with d as (delete from user_keys where user_id = ${userId} returning 1) select count(*)::int as n from d`,
+  );
+  const terms = await count(
+    tx`with d as (delete from memory_terms where user_id = ${userId} returning 1) select count(*)::int as n from d`,
+  );
+  const versions = await count(
+    tx`with d as (delete from memory_versions where user_id = ${userId} returning 1) select count(*)::int as n from d`,
+  );
+  const memories = await count(
+    tx`with d as (delete from memories where user_id = ${userId} returning 1) select count(*)::int as n from d`,
+  );
+  const clusters = await count(
+    tx`with d as (delete from memory_clusters where user_id = ${userId} returning 1) select count(*)::int as n from d`,
+  );
   await tx`delete from memory_stats where user_id = ${userId}`;
   cache.forget(userId);
   return { keys, memories, versions, terms, clusters };

@@ -22,10 +22,20 @@ function notFound(): ConnectError {
 }
 
 /** Selects and decrypts memories of one user; `where` continues `where m.user_id = $user`. */
-async function readMemories(deps: MemoryStoreDeps, tx: Tx, userId: string, where: ReturnType<Tx>, tail: ReturnType<Tx> = tx``): Promise<MemoryRecord[]> {
-  const rows = await tx<MemoryRow[]>`select ${memoryColumns(tx)} from memories m where m.user_id = ${userId} ${where} ${tail}`;
+async function readMemories(
+  deps: MemoryStoreDeps,
+  tx: Tx,
+  userId: string,
+  where: ReturnType<Tx>,
+  tail: ReturnType<Tx> = tx``,
+): Promise<MemoryRecord[]> {
+  const rows = await tx<
+    MemoryRow[]
+  >`select ${memoryColumns(tx)} from memories m where m.user_id = ${userId} ${where} ${tail}`;
   if (rows.length === 0) return [];
-  return withDataKey(tx, deps.keys, deps.logger, userId, "memory", (key) => Promise.all(rows.map((r) => openRow(key, r))));
+  return withDataKey(tx, deps.keys, deps.logger, userId, "memory", (key) =>
+    Promise.all(rows.map((r) => openRow(key, r))),
+  );
 }
 
 export interface CreateResult {
@@ -38,7 +48,12 @@ export interface CreateResult {
  * Encrypts and hashes new memories with the user's data key: done before the transaction, so it
  * only holds locks for the SQL.
  */
-export async function prepareMemories(deps: MemoryStoreDeps, key: DataKey, userId: string, items: NewMemory[]): Promise<PreparedMemory[]> {
+export async function prepareMemories(
+  deps: MemoryStoreDeps,
+  key: DataKey,
+  userId: string,
+  items: NewMemory[],
+): Promise<PreparedMemory[]> {
   // Ids share the millisecond; sorted, they follow the batch order (list order = insertion order).
   const now = Date.now();
   const ids = items.map(() => uuidv7(now)).sort();
@@ -46,7 +61,12 @@ export async function prepareMemories(deps: MemoryStoreDeps, key: DataKey, userI
 }
 
 /** Inserts prepared memories inside tx: all or nothing; an idempotency key seen before replays its memory. */
-export async function insertMemories(deps: MemoryStoreDeps, tx: Tx, userId: string, prepared: PreparedMemory[]): Promise<CreateResult> {
+export async function insertMemories(
+  deps: MemoryStoreDeps,
+  tx: Tx,
+  userId: string,
+  prepared: PreparedMemory[],
+): Promise<CreateResult> {
   const inserted = await insertPrepared(tx, userId, prepared);
   const replayHashes = prepared.filter((p) => !inserted.has(p.id) && p.idempotencyHash).map((p) => p.idempotencyHash!);
   const earlier = replayHashes.length
@@ -86,7 +106,12 @@ export async function insertMemories(deps: MemoryStoreDeps, tx: Tx, userId: stri
   return { memories, replayed };
 }
 
-async function readMemoriesWithIdem(deps: MemoryStoreDeps, tx: Tx, userId: string, hashes: Buffer[]): Promise<Map<string, MemoryRecord>> {
+async function readMemoriesWithIdem(
+  deps: MemoryStoreDeps,
+  tx: Tx,
+  userId: string,
+  hashes: Buffer[],
+): Promise<Map<string, MemoryRecord>> {
   const rows = await tx<(MemoryRow & { idem: Buffer })[]>`
     select ${memoryColumns(tx)}, m.idempotency_key_hash as idem from memories m
     where m.user_id = ${userId}
@@ -118,7 +143,12 @@ export interface MemoryPage {
 
 /** One page of the user's memories, newest first. */
 export async function listMemories(
-  deps: MemoryStoreDeps, tx: Tx, userId: string, filter: MemoryFilterInput, pageSize: number, after: ListCursor | undefined,
+  deps: MemoryStoreDeps,
+  tx: Tx,
+  userId: string,
+  filter: MemoryFilterInput,
+  pageSize: number,
+  after: ListCursor | undefined,
 ): Promise<MemoryPage> {
   const key = await deps.keys.load(tx, userId);
   const cursor = after ? tx`and (m.created_at, m.id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)` : tx``;
@@ -129,13 +159,22 @@ export async function listMemories(
     order by m.created_at desc, m.id desc
     limit ${pageSize + 1}`;
   const page = rows.slice(0, pageSize);
-  const memories = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) => Promise.all(page.map((r) => openRow(k, r))));
+  const memories = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) =>
+    Promise.all(page.map((r) => openRow(k, r))),
+  );
   const last = page[page.length - 1];
   return { memories, next: rows.length > pageSize && last ? { createdAt: last.cursor_ts, id: last.id } : undefined };
 }
 
 /** Applies a patch; the previous state is kept in memory_versions with the reason "update". */
-export async function updateMemory(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string, id: string, patch: MemoryPatch): Promise<MemoryRecord> {
+export async function updateMemory(
+  deps: MemoryStoreDeps,
+  tx: Tx,
+  key: DataKey,
+  userId: string,
+  id: string,
+  patch: MemoryPatch,
+): Promise<MemoryRecord> {
   const m = await rewriteMemory(deps, tx, key, userId, id, patch, "update");
   if (!m) throw notFound();
   return m;
@@ -147,20 +186,39 @@ export async function deleteMemory(tx: Tx, userId: string, id: string): Promise<
 }
 
 /** Deletes every memory of the user matching the filter (terms and versions cascade); returns how many. */
-export async function deleteMemories(deps: MemoryStoreDeps, tx: Tx, userId: string, filter: MemoryFilterInput): Promise<number> {
+export async function deleteMemories(
+  deps: MemoryStoreDeps,
+  tx: Tx,
+  userId: string,
+  filter: MemoryFilterInput,
+): Promise<number> {
   const key = await deps.keys.load(tx, userId);
-  const rows = await tx`delete from memories m where m.user_id = ${userId} ${filterSql(tx, key?.blindIndexKey(), filter)} returning m.id`;
+  const rows = await tx`delete from memories m
+             where m.user_id = ${userId} ${filterSql(tx, key?.blindIndexKey(), filter)} returning m.id`;
   return rows.length;
 }
 
 /** Superseded versions oldest first, then the current state (reason "current"). */
-export async function readHistory(deps: MemoryStoreDeps, tx: Tx, userId: string, ids: string[]): Promise<Map<string, VersionRecord[]>> {
+export async function readHistory(
+  deps: MemoryStoreDeps,
+  tx: Tx,
+  userId: string,
+  ids: string[],
+): Promise<Map<string, VersionRecord[]>> {
   return openVersions(deps, tx, userId, ids);
 }
 
-export async function getMemoryHistory(deps: MemoryStoreDeps, tx: Tx, userId: string, id: string): Promise<VersionRecord[]> {
+export async function getMemoryHistory(
+  deps: MemoryStoreDeps,
+  tx: Tx,
+  userId: string,
+  id: string,
+): Promise<VersionRecord[]> {
   const [m] = await readMemories(deps, tx, userId, tx`and m.id = ${id}`);
   if (!m) throw notFound();
   const versions = (await readHistory(deps, tx, userId, [id])).get(id) ?? [];
-  return [...versions, { version: m.version, content: m.content, metadata: m.metadata, reason: "current", createdAt: m.updatedAt }];
+  return [
+    ...versions,
+    { version: m.version, content: m.content, metadata: m.metadata, reason: "current", createdAt: m.updatedAt },
+  ];
 }

@@ -107,7 +107,12 @@ export async function seal(key: DataKey, encrypt: boolean, text: string, ad: Ass
  * Tink prefix byte is treated as tampering (someone flipped `encrypted`): ciphertext is never
  * handed back as text.
  */
-export async function unseal(key: DataKey | undefined, encrypted: boolean, ct: Uint8Array, ad: AssociatedData): Promise<string> {
+export async function unseal(
+  key: DataKey | undefined,
+  encrypted: boolean,
+  ct: Uint8Array,
+  ad: AssociatedData,
+): Promise<string> {
   if (encrypted) {
     if (!key) throw new DecryptionError();
     return key.decryptText(ct, ad);
@@ -164,7 +169,14 @@ export async function openRow(key: DataKey | undefined, row: MemoryRow): Promise
  * database (another replica may have changed it), then becomes DataLoss with a generic message;
  * the log line names the user and what failed, never bytes.
  */
-export async function withDataKey<T>(tx: Tx, keys: UserKeys, logger: Logger, userId: string, what: DecryptionTarget, fn: (key: DataKey | undefined) => Promise<T>): Promise<T> {
+export async function withDataKey<T>(
+  tx: Tx,
+  keys: UserKeys,
+  logger: Logger,
+  userId: string,
+  what: DecryptionTarget,
+  fn: (key: DataKey | undefined) => Promise<T>,
+): Promise<T> {
   let key = await keys.load(tx, userId);
   for (let attempt = 0; ; attempt++) {
     try {

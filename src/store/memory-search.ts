@@ -60,7 +60,12 @@ function weightsOf(deps: MemoryStoreDeps): ScoreWeights {
   return deps.config.memory.search;
 }
 
-export async function searchMemories(deps: MemoryStoreDeps, tx: Tx, userId: string, input: SearchInput): Promise<ScoredRecord[]> {
+export async function searchMemories(
+  deps: MemoryStoreDeps,
+  tx: Tx,
+  userId: string,
+  input: SearchInput,
+): Promise<ScoredRecord[]> {
   const w = weightsOf(deps);
   const key = await deps.keys.load(tx, userId);
   if (!key) return []; // never wrote: nothing to find
@@ -75,11 +80,15 @@ export async function searchMemories(deps: MemoryStoreDeps, tx: Tx, userId: stri
   const unfiltered = isEmptyFilter(input.filter);
 
   const parts = tx`
-    exp(greatest(-ln(2) * greatest(extract(epoch from (now() - m.updated_at))::float8, 0) / 3600.0 / ${w.recencyHalfLifeHours}::float8, -700)) as recency,
+    exp(greatest(
+      -ln(2) * greatest(extract(epoch from (now() - m.updated_at))::float8, 0) / 3600.0
+        / ${w.recencyHalfLifeHours}::float8,
+      -700)) as recency,
     ((m.importance - 1) / 3.0)::float8 as imp,
     case when m.thread_id = ${threadId} then ${w.threadBoost}::float8 else 0 end as tb,
     case when m.topic_hash = ${topicHash}::bigint then ${w.topicBoost}::float8 else 0 end as pb`;
-  const score = tx`(${w.relevanceWeight}::float8 * relevance + ${w.recencyWeight}::float8 * recency + ${w.importanceWeight}::float8 * imp + tb + pb)`;
+  const score = tx`(${w.relevanceWeight}::float8 * relevance + ${w.recencyWeight}::float8 * recency
+                    + ${w.importanceWeight}::float8 * imp + tb + pb)`;
 
   let candidates: Fragment;
   if (hashes.length > 0) {
@@ -98,7 +107,8 @@ export async function searchMemories(deps: MemoryStoreDeps, tx: Tx, userId: stri
         from memory_stats where user_id = ${userId}
       ),
       postings as (
-        select t.memory_id, t.tf::float8 as tf, t.doc_len::float8 as doc_len, (count(*) over (partition by t.term_hash))::float8 as df
+        select t.memory_id, t.tf::float8 as tf, t.doc_len::float8 as doc_len,
+               (count(*) over (partition by t.term_hash))::float8 as df
         from memory_terms t where t.user_id = ${userId} and t.term_hash = any(${hashes}::bigint[])
       ),
       bm as (
@@ -120,11 +130,14 @@ export async function searchMemories(deps: MemoryStoreDeps, tx: Tx, userId: stri
   } else {
     const classes: Fragment[] = [];
     const threadClasses = threadId ? [tx`and m.thread_id = ${threadId}`, tx`and m.thread_id <> ${threadId}`] : [tx``];
-    const topicClasses = topicHash ? [tx`and m.topic_hash = ${topicHash}::bigint`, tx`and m.topic_hash is distinct from ${topicHash}::bigint`] : [tx``];
+    const topicClasses = topicHash
+      ? [tx`and m.topic_hash = ${topicHash}::bigint`, tx`and m.topic_hash is distinct from ${topicHash}::bigint`]
+      : [tx``];
     for (const importance of [1, 2, 3, 4])
       for (const th of threadClasses)
         for (const tp of topicClasses)
-          classes.push(tx`(select m.id from memories m where m.user_id = ${userId} and m.importance = ${importance} ${th} ${tp} ${where}
+          classes.push(tx`(select m.id from memories m
+                           where m.user_id = ${userId} and m.importance = ${importance} ${th} ${tp} ${where}
                            order by m.updated_at desc limit ${input.topK})`);
     const union = classes.slice(1).reduce((acc, c) => tx`${acc} union all ${c}`, classes[0]!);
     candidates = tx`
@@ -136,13 +149,19 @@ export async function searchMemories(deps: MemoryStoreDeps, tx: Tx, userId: stri
   }
   const rows = await tx<RankedRow[]>`
     with ${candidates},
-    ranked as (select *, ${score} as score from normalized order by score desc, updated_at desc, id desc limit ${input.topK})
+    ranked as (select *, ${score} as score from normalized
+               order by score desc, updated_at desc, id desc limit ${input.topK})
     select ${memoryColumns(tx)}, r.relevance, r.recency, r.imp, r.tb, r.pb
     from ranked r join memories m on m.id = r.id
     order by r.score desc, r.updated_at desc, r.id desc`;
-  const memories = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) => Promise.all(rows.map((r) => openRow(k, r))));
+  const memories = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) =>
+    Promise.all(rows.map((r) => openRow(k, r))),
+  );
   return rows.map((r, i) => {
-    const explanation = explain({ relevance: r.relevance, recency: r.recency, importance: r.imp, threadBoost: r.tb, topicBoost: r.pb }, w);
+    const explanation = explain(
+      { relevance: r.relevance, recency: r.recency, importance: r.imp, threadBoost: r.tb, topicBoost: r.pb },
+      w,
+    );
     return { memory: memories[i]!, score: explanation.score, explanation };
   });
 }

@@ -6,7 +6,17 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { deriveCategory, deriveImportance, deriveTopic, extractEntities } from "../domain/metadata.js";
 import type { DataKey } from "../security/crypto.js";
 import type { MemoryStoreDeps } from "./memory-deps.js";
-import { contentAd, decodeDoc, memoryColumns, openRow, unseal, withDataKey, type MemoryDoc, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
+import {
+  contentAd,
+  decodeDoc,
+  memoryColumns,
+  openRow,
+  unseal,
+  withDataKey,
+  type MemoryDoc,
+  type MemoryRecord,
+  type MemoryRow,
+} from "./memory-rows.js";
 import { insertTerms, sealState } from "./memory-write.js";
 import type { Tx } from "./tx.js";
 
@@ -39,17 +49,26 @@ export type RewriteReason = "update" | "trim" | "summarize";
 /** The new document: explicit values win, derived ones follow the content. */
 function nextDoc(cur: MemoryRecord, patch: MemoryPatch, content: string): { doc: MemoryDoc; importance: number } {
   const contentChanged = content !== cur.content;
-  const pick = (given: string | undefined, wasDerived: boolean, current: string, derive: () => string): [string, boolean] => {
+  const pick = (
+    given: string | undefined,
+    wasDerived: boolean,
+    current: string,
+    derive: () => string,
+  ): [string, boolean] => {
     if (given !== undefined && given.trim() !== "") return [given.trim(), false];
     if (given !== undefined) return [derive(), true]; // explicitly cleared: derive again
     return wasDerived && contentChanged ? [derive(), true] : [current, wasDerived];
   };
   const [topic, topicDerived] = pick(patch.topic, cur.derived.topic, cur.topic, () => deriveTopic(content));
-  const [category, categoryDerived] = pick(patch.category, cur.derived.category, cur.category, () => deriveCategory(content));
+  const [category, categoryDerived] = pick(patch.category, cur.derived.category, cur.category, () =>
+    deriveCategory(content),
+  );
   let importance = cur.importance;
   let importanceDerived = cur.derived.importance;
-  if (patch.importance !== undefined && patch.importance >= 1) [importance, importanceDerived] = [patch.importance, false];
-  else if (patch.importance !== undefined || (importanceDerived && contentChanged)) [importance, importanceDerived] = [deriveImportance(content), true];
+  if (patch.importance !== undefined && patch.importance >= 1)
+    [importance, importanceDerived] = [patch.importance, false];
+  else if (patch.importance !== undefined || (importanceDerived && contentChanged))
+    [importance, importanceDerived] = [deriveImportance(content), true];
   return {
     importance,
     doc: {
@@ -66,8 +85,19 @@ function nextDoc(cur: MemoryRecord, patch: MemoryPatch, content: string): { doc:
  * Rewrites one memory of userId; undefined when it does not exist (or is not theirs). `flags`
  * lets the policies mark the result as summarized.
  */
-export async function rewriteMemory(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string, id: string, patch: MemoryPatch, reason: RewriteReason, flags: { summarized?: boolean } = {}): Promise<MemoryRecord | undefined> {
-  const rows = await tx<MemoryRow[]>`select ${memoryColumns(tx)} from memories m where m.id = ${id} and m.user_id = ${userId} for update`;
+export async function rewriteMemory(
+  deps: MemoryStoreDeps,
+  tx: Tx,
+  key: DataKey,
+  userId: string,
+  id: string,
+  patch: MemoryPatch,
+  reason: RewriteReason,
+  flags: { summarized?: boolean } = {},
+): Promise<MemoryRecord | undefined> {
+  const rows = await tx<
+    MemoryRow[]
+  >`select ${memoryColumns(tx)} from memories m where m.id = ${id} and m.user_id = ${userId} for update`;
   const row = rows[0];
   if (!row) return undefined;
   const cur = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) => openRow(k, row));
@@ -131,7 +161,12 @@ interface VersionRow {
 }
 
 /** Decrypted superseded versions of the given memories, oldest first per memory. */
-export async function openVersions(deps: MemoryStoreDeps, tx: Tx, userId: string, ids: string[]): Promise<Map<string, VersionRecord[]>> {
+export async function openVersions(
+  deps: MemoryStoreDeps,
+  tx: Tx,
+  userId: string,
+  ids: string[],
+): Promise<Map<string, VersionRecord[]>> {
   const rows = await tx<VersionRow[]>`
     select memory_id, version, content_ct, metadata_ct, encrypted, reason, created_at from memory_versions
     where user_id = ${userId} and memory_id = any(${ids}::uuid[]) order by memory_id, version`;
@@ -144,7 +179,16 @@ export async function openVersions(deps: MemoryStoreDeps, tx: Tx, userId: string
           unseal(key, r.encrypted, r.content_ct, contentAd(userId, r.memory_id, r.version, "content")),
           unseal(key, r.encrypted, r.metadata_ct, contentAd(userId, r.memory_id, r.version, "metadata")),
         ]);
-        return { id: r.memory_id, v: { version: r.version, content, metadata: decodeDoc(docText).metadata, reason: r.reason, createdAt: r.created_at } };
+        return {
+          id: r.memory_id,
+          v: {
+            version: r.version,
+            content,
+            metadata: decodeDoc(docText).metadata,
+            reason: r.reason,
+            createdAt: r.created_at,
+          },
+        };
       }),
     ),
   );

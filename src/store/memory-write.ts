@@ -54,7 +54,15 @@ export interface SealedState {
   doc_len: number;
 }
 
-export async function sealState(key: DataKey, encrypt: boolean, userId: string, id: string, version: number, content: string, doc: MemoryDoc): Promise<{ state: SealedState; terms: IndexedTerms }> {
+export async function sealState(
+  key: DataKey,
+  encrypt: boolean,
+  userId: string,
+  id: string,
+  version: number,
+  content: string,
+  doc: MemoryDoc,
+): Promise<{ state: SealedState; terms: IndexedTerms }> {
   const indexKey = key.blindIndexKey();
   const [c, m] = await Promise.all([
     seal(key, encrypt, content, contentAd(userId, id, version, "content")),
@@ -87,9 +95,26 @@ export interface PreparedMemory {
   idempotencyHash: Buffer | null;
 }
 
-export async function prepareMemory(key: DataKey, encrypt: boolean, userId: string, id: string, input: NewMemory, extra: { tier?: number; isSummary?: boolean; summarized?: boolean } = {}): Promise<PreparedMemory> {
-  const d = deriveMetadata(input.content, { topic: input.topic, category: input.category, importance: input.importance });
-  const doc: MemoryDoc = { metadata: input.metadata, topic: d.topic, category: d.category, entities: d.entities, derived: d.derived };
+export async function prepareMemory(
+  key: DataKey,
+  encrypt: boolean,
+  userId: string,
+  id: string,
+  input: NewMemory,
+  extra: { tier?: number; isSummary?: boolean; summarized?: boolean } = {},
+): Promise<PreparedMemory> {
+  const d = deriveMetadata(input.content, {
+    topic: input.topic,
+    category: input.category,
+    importance: input.importance,
+  });
+  const doc: MemoryDoc = {
+    metadata: input.metadata,
+    topic: d.topic,
+    category: d.category,
+    entities: d.entities,
+    derived: d.derived,
+  };
   const { state, terms } = await sealState(key, encrypt, userId, id, 1, input.content, doc);
   const idem = input.idempotencyKey ? idempotencyHash(key.blindIndexKey(), input.idempotencyKey) : null;
   return {
@@ -118,9 +143,27 @@ export async function prepareMemory(key: DataKey, encrypt: boolean, userId: stri
 }
 
 const INSERT_COLUMNS = [
-  "id", "user_id", "namespace", "agent_id", "thread_id", "role", "importance", "tier", "is_summary", "summarized", "expires_at",
-  "idempotency_key_hash", "content_ct", "metadata_ct", "encrypted", "key_id", "topic_hash", "category_hash", "meta_hashes",
-  "content_chars", "doc_len",
+  "id",
+  "user_id",
+  "namespace",
+  "agent_id",
+  "thread_id",
+  "role",
+  "importance",
+  "tier",
+  "is_summary",
+  "summarized",
+  "expires_at",
+  "idempotency_key_hash",
+  "content_ct",
+  "metadata_ct",
+  "encrypted",
+  "key_id",
+  "topic_hash",
+  "category_hash",
+  "meta_hashes",
+  "content_chars",
+  "doc_len",
 ] as const;
 
 /** Flattens per-memory terms into parallel arrays for one unnest() insert. */
@@ -145,12 +188,19 @@ function termArrays(items: ReadonlyArray<readonly [string, IndexedTerms]>) {
  * in ONE statement (one round trip; callers may pipeline their audit row right behind it).
  * Returns id -> {created_at, updated_at} of the inserted rows.
  */
-export async function insertPrepared(tx: Tx, userId: string, items: PreparedMemory[]): Promise<Map<string, { created_at: Date; updated_at: Date }>> {
+export async function insertPrepared(
+  tx: Tx,
+  userId: string,
+  items: PreparedMemory[],
+): Promise<Map<string, { created_at: Date; updated_at: Date }>> {
   if (items.length === 0) return new Map();
   const t = termArrays(items.map((p) => [p.id, p.terms] as const));
   const inserted = await tx<{ id: string; created_at: Date; updated_at: Date }[]>`
     with m as (
-      insert into memories ${tx(items.map((p) => p.row), ...INSERT_COLUMNS)}
+      insert into memories ${tx(
+        items.map((p) => p.row),
+        ...INSERT_COLUMNS,
+      )}
       on conflict (user_id, idempotency_key_hash) where idempotency_key_hash is not null do nothing
       returning id, created_at, updated_at
     ), terms as (
@@ -163,7 +213,11 @@ export async function insertPrepared(tx: Tx, userId: string, items: PreparedMemo
   return new Map(inserted.map((r) => [r.id, { created_at: r.created_at, updated_at: r.updated_at }]));
 }
 
-export async function insertTerms(tx: Tx, userId: string, items: ReadonlyArray<readonly [string, IndexedTerms]>): Promise<void> {
+export async function insertTerms(
+  tx: Tx,
+  userId: string,
+  items: ReadonlyArray<readonly [string, IndexedTerms]>,
+): Promise<void> {
   const t = termArrays(items);
   if (t.ids.length === 0) return;
   await tx`

@@ -45,7 +45,11 @@ function policyBusy(): ConnectError {
   return new ConnectError("another policy run is in progress, retry later", Code.Aborted);
 }
 
-export async function runPolicies(deps: PolicyRunDeps, actor: Actor, opts: { dryRun: boolean }): Promise<PolicyRunResult> {
+export async function runPolicies(
+  deps: PolicyRunDeps,
+  actor: Actor,
+  opts: { dryRun: boolean },
+): Promise<PolicyRunResult> {
   const started = performance.now();
   try {
     const result = await runPoliciesOnce(deps, actor, opts);
@@ -61,17 +65,26 @@ export async function runPolicies(deps: PolicyRunDeps, actor: Actor, opts: { dry
 async function runPoliciesOnce(deps: PolicyRunDeps, actor: Actor, opts: { dryRun: boolean }) {
   const started = performance.now();
   const me = randomUUID();
-  const acquired = await inTx(deps.db.sql, SYSTEM, (tx) => tx`
-    update policy_lease set holder = ${me}, expires_at = now() + make_interval(secs => ${LEASE_SECONDS}), last_started_at = now()
-    where id and (holder is null or expires_at < now()) returning id`);
+  const acquired = await inTx(
+    deps.db.sql,
+    SYSTEM,
+    (tx) => tx`
+    update policy_lease
+       set holder = ${me}, expires_at = now() + make_interval(secs => ${LEASE_SECONDS}), last_started_at = now()
+    where id and (holder is null or expires_at < now()) returning id`,
+  );
   if (acquired.length === 0) throw policyBusy();
   const counts = new PolicyCounts();
   let users = 0;
   try {
     let after = "00000000-0000-0000-0000-000000000000";
     for (;;) {
-      const page = await inTx(deps.db.sql, SYSTEM, (tx) => tx<{ user_id: string }[]>`
-        select user_id from user_keys where user_id > ${after}::uuid order by user_id limit ${USER_PAGE}`);
+      const page = await inTx(
+        deps.db.sql,
+        SYSTEM,
+        (tx) => tx<{ user_id: string }[]>`
+        select user_id from user_keys where user_id > ${after}::uuid order by user_id limit ${USER_PAGE}`,
+      );
       for (const { user_id } of page) {
         counts.merge(await runForUser(deps, actor, me, user_id, opts.dryRun));
         users++;
@@ -83,18 +96,29 @@ async function runPoliciesOnce(deps: PolicyRunDeps, actor: Actor, opts: { dryRun
     if (err instanceof LeaseLost) throw policyBusy();
     throw err;
   } finally {
-    await inTx(deps.db.sql, SYSTEM, (tx) => tx`
-      update policy_lease set holder = null, expires_at = '-infinity', last_finished_at = now() where holder = ${me}`).catch(() => undefined);
+    await inTx(
+      deps.db.sql,
+      SYSTEM,
+      (tx) => tx`
+      update policy_lease set holder = null, expires_at = '-infinity', last_finished_at = now() where holder = ${me}`,
+    ).catch(() => undefined);
   }
   return { dryRun: opts.dryRun, counts, users, durationMs: performance.now() - started };
 }
 
-async function runForUser(deps: PolicyRunDeps, actor: Actor, me: string, userId: string, dryRun: boolean): Promise<PolicyCounts> {
+async function runForUser(
+  deps: PolicyRunDeps,
+  actor: Actor,
+  me: string,
+  userId: string,
+  dryRun: boolean,
+): Promise<PolicyCounts> {
   // Declared outside the transaction: a rolled-back (dry-run) transaction returns no value.
   const counts = new PolicyCounts();
   try {
     await inTx(deps.db.sql, SYSTEM, async (tx) => {
-      const held = await tx`update policy_lease set expires_at = now() + make_interval(secs => ${LEASE_SECONDS}) where holder = ${me} returning id`;
+      const held = await tx`update policy_lease set expires_at = now() + make_interval(secs => ${LEASE_SECONDS})
+                 where holder = ${me} returning id`;
       if (held.length === 0) throw new LeaseLost();
       await expire(deps, tx, userId, counts);
       await promote(deps, tx, userId, counts);
@@ -105,7 +129,13 @@ async function runForUser(deps: PolicyRunDeps, actor: Actor, me: string, userId:
       }
       if (dryRun) throw new Rollback();
       if (counts.total() > 0) {
-        await deps.audit.record(tx, actor, { type: "policy.executed", success: true, resourceType: "user", resourceId: userId, details: { counts: counts.list() } });
+        await deps.audit.record(tx, actor, {
+          type: "policy.executed",
+          success: true,
+          resourceType: "user",
+          resourceId: userId,
+          details: { counts: counts.list() },
+        });
       }
     });
   } catch (err) {
@@ -153,7 +183,9 @@ async function trim(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string,
     where user_id = ${userId} and tier >= ${TIER.mid} and content_chars > ${limit} and not summarized and not is_summary
     order by id limit ${MAX_TRIMS_PER_USER}`;
   for (const r of rows) {
-    const [m] = await tx<MemoryRow[]>`select ${memoryColumns(tx)} from memories m where m.id = ${r.id} and m.user_id = ${userId}`;
+    const [m] = await tx<
+      MemoryRow[]
+    >`select ${memoryColumns(tx)} from memories m where m.id = ${r.id} and m.user_id = ${userId}`;
     if (!m) continue;
     const cur = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) => openRow(k, m));
     const shorter = trimText(cur.content, limit);
@@ -163,7 +195,13 @@ async function trim(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string,
   }
 }
 
-async function summarize(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string, counts: PolicyCounts): Promise<void> {
+async function summarize(
+  deps: MemoryStoreDeps,
+  tx: Tx,
+  key: DataKey,
+  userId: string,
+  counts: PolicyCounts,
+): Promise<void> {
   const p = deps.config.memory.policies;
   // Threads with enough memories whose summary is missing or older than their newest memory.
   const threads = await tx<{ thread_id: string; tier: number; summary_id: string | null }[]>`
@@ -183,24 +221,36 @@ async function summarize(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: st
         where m.user_id = ${userId} and m.thread_id = ${t.thread_id} and not m.is_summary
         order by m.created_at desc limit ${MAX_THREAD_MEMBERS}
       ) recent order by created_at`;
-    const opened = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) => Promise.all(members.map((m) => openRow(k, m))));
-    const text = summarizeThread(opened.map((m) => ({ content: m.content, importance: m.importance, createdAt: m.createdAt })), p.trimAboveChars);
+    const opened = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) =>
+      Promise.all(members.map((m) => openRow(k, m))),
+    );
+    const text = summarizeThread(
+      opened.map((m) => ({ content: m.content, importance: m.importance, createdAt: m.createdAt })),
+      p.trimAboveChars,
+    );
     if (t.summary_id) {
       await rewriteMemory(deps, tx, key, userId, t.summary_id, { content: text }, "summarize");
     } else {
-      const prepared = await prepareMemory(key, deps.config.memory.encryption, userId, uuidv7(), {
-        content: text,
-        threadId: t.thread_id,
-        agentId: "",
-        namespace: "",
-        metadata: {},
-        importance: Math.max(...opened.map((m) => m.importance)),
-        topic: "",
-        category: "",
-        role: ChatRole.SYSTEM,
-        expiresAt: null,
-        idempotencyKey: "",
-      }, { tier: t.tier, isSummary: true });
+      const prepared = await prepareMemory(
+        key,
+        deps.config.memory.encryption,
+        userId,
+        uuidv7(),
+        {
+          content: text,
+          threadId: t.thread_id,
+          agentId: "",
+          namespace: "",
+          metadata: {},
+          importance: Math.max(...opened.map((m) => m.importance)),
+          topic: "",
+          category: "",
+          role: ChatRole.SYSTEM,
+          expiresAt: null,
+          idempotencyKey: "",
+        },
+        { tier: t.tier, isSummary: true },
+      );
       await insertPrepared(tx, userId, [prepared]);
     }
     counts.add("summarize", t.tier);

@@ -50,19 +50,32 @@ const ACTOR = { system: "keys-rewrap" };
 export async function rewrapAll(opts: RewrapOptions): Promise<RewrapResult> {
   const batch = opts.batchSize ?? 200;
   const keys = new UserKeys(opts.keyring);
-  const result: RewrapResult = { userKeysRewrapped: 0, dataKeysRotated: 0, rowsReencrypted: 0, plaintextRowsEncrypted: 0, failedUsers: [] };
+  const result: RewrapResult = {
+    userKeysRewrapped: 0,
+    dataKeysRotated: 0,
+    rowsReencrypted: 0,
+    plaintextRowsEncrypted: 0,
+    failedUsers: [],
+  };
   const primary = String(opts.keyring.primaryKeyId);
   let after = "00000000-0000-0000-0000-000000000000";
   for (;;) {
-    const page = await inTx(opts.sql, SYSTEM, (tx) => tx<KeyRow[]>`
+    const page = await inTx(
+      opts.sql,
+      SYSTEM,
+      (tx) => tx<KeyRow[]>`
       select user_id, wrapped_key, master_key_id from user_keys
-      where user_id > ${after}::uuid order by user_id limit ${batch}`);
+      where user_id > ${after}::uuid order by user_id limit ${batch}`,
+    );
     for (const row of page) {
       try {
         await rewrapUser(opts, keys, row, primary, batch, result);
       } catch (err) {
         result.failedUsers.push(row.user_id);
-        opts.logger?.error({ userId: row.user_id, err: err instanceof Error ? err.message : "error" }, "rewrap failed for user");
+        opts.logger?.error(
+          { userId: row.user_id, err: err instanceof Error ? err.message : "error" },
+          "rewrap failed for user",
+        );
       }
     }
     if (page.length < batch) break;
@@ -77,7 +90,14 @@ export async function rewrapAll(opts: RewrapOptions): Promise<RewrapResult> {
   return result;
 }
 
-async function rewrapUser(opts: RewrapOptions, keys: UserKeys, row: KeyRow, primary: string, batch: number, result: RewrapResult): Promise<void> {
+async function rewrapUser(
+  opts: RewrapOptions,
+  keys: UserKeys,
+  row: KeyRow,
+  primary: string,
+  batch: number,
+  result: RewrapResult,
+): Promise<void> {
   const userId = row.user_id;
   let key = await keys.unwrap(userId, row.wrapped_key, row.master_key_id);
   if (opts.rotateDataKeys) {
@@ -88,9 +108,13 @@ async function rewrapUser(opts: RewrapOptions, keys: UserKeys, row: KeyRow, prim
   }
   if (row.master_key_id !== primary || opts.rotateDataKeys) {
     const [wrapped, masterKeyId] = await keys.wrap(userId, key);
-    await inTx(opts.sql, SYSTEM, (tx) => tx`
+    await inTx(
+      opts.sql,
+      SYSTEM,
+      (tx) => tx`
       update user_keys set wrapped_key = ${wrapped}, master_key_id = ${masterKeyId}, updated_at = now()
-      where user_id = ${userId}`);
+      where user_id = ${userId}`,
+    );
     // Servers holding the old key in cache (in other processes) re-read it on their first decrypt
     // failure (withDataKey); old data keys stay in the keyset, so nothing they hold breaks before that.
     if (row.master_key_id !== primary) result.userKeysRewrapped++;
@@ -113,7 +137,14 @@ interface DataRow {
 }
 
 /** Re-encrypts up to `batch` outdated rows of one table for one user; returns how many it saw. */
-async function reencryptBatch(tx: Tx, table: "memories" | "memory_versions" | "memory_clusters", userId: string, key: DataKey, batch: number, result: RewrapResult): Promise<number> {
+async function reencryptBatch(
+  tx: Tx,
+  table: "memories" | "memory_versions" | "memory_clusters",
+  userId: string,
+  key: DataKey,
+  batch: number,
+  result: RewrapResult,
+): Promise<number> {
   const primary = key.keyId;
   const stale = tx`user_id = ${userId} and (not encrypted or key_id is distinct from ${primary})`;
   const rows =
@@ -159,6 +190,10 @@ async function reencryptBatch(tx: Tx, table: "memories" | "memory_versions" | "m
 
 /** Data keys still wrapped under a master key id (what disabling it would make unreadable). */
 export async function countWrappedUnder(sql: Sql, keyId: number): Promise<number> {
-  const [row] = await inTx(sql, SYSTEM, (tx) => tx<{ n: number }[]>`select count(*)::int as n from user_keys where master_key_id = ${keyId}`);
+  const [row] = await inTx(
+    sql,
+    SYSTEM,
+    (tx) => tx<{ n: number }[]>`select count(*)::int as n from user_keys where master_key_id = ${keyId}`,
+  );
   return row?.n ?? 0;
 }

@@ -54,27 +54,33 @@ export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<
   const defaultMs = limitsOf(sql)?.statementTimeoutMs ?? 0;
   let byDefault = false;
   try {
-    return await admitted(sql, ctx, deadline, () => sql.begin(async (tx) => {
-      const leftMs = deadline === undefined ? undefined : Math.max(1, Math.floor(deadline - Date.now()));
-      byDefault = defaultMs > 0 && (leftMs === undefined || defaultMs < leftMs);
-      const timeoutMs = byDefault ? String(defaultMs) : leftMs === undefined ? null : String(leftMs);
-      // Sent at once and pipelined ahead of fn's first statement on the same connection (saves a
-      // round trip per request); postgres.js queries are lazy, hence execute().
-      const context = tx`select set_config('role', ${APP_ROLE}, true),
+    return await admitted(
+      sql,
+      ctx,
+      deadline,
+      () =>
+        sql.begin(async (tx) => {
+          const leftMs = deadline === undefined ? undefined : Math.max(1, Math.floor(deadline - Date.now()));
+          byDefault = defaultMs > 0 && (leftMs === undefined || defaultMs < leftMs);
+          const timeoutMs = byDefault ? String(defaultMs) : leftMs === undefined ? null : String(leftMs);
+          // Sent at once and pipelined ahead of fn's first statement on the same connection (saves a
+          // round trip per request); postgres.js queries are lazy, hence execute().
+          const context = tx`select set_config('role', ${APP_ROLE}, true),
                       set_config('app.user_id', ${userId}, true),
                       set_config('app.admin', ${ctx.kind === "admin" ? "on" : ""}, true),
                       set_config('app.system', ${ctx.kind === "system" ? "on" : ""}, true),
                       set_config('statement_timeout',
                         coalesce(${timeoutMs}::text, current_setting('statement_timeout')), true)`.execute();
-      try {
-        const result = await fn(tx);
-        await context;
-        return result;
-      } catch (err) {
-        await context; // a failed context is the root cause: report it rather than its fallout
-        throw err;
-      }
-    }) as Promise<T>);
+          try {
+            const result = await fn(tx);
+            await context;
+            return result;
+          } catch (err) {
+            await context; // a failed context is the root cause: report it rather than its fallout
+            throw err;
+          }
+        }) as Promise<T>,
+    );
   } catch (err) {
     if (byDefault && (err as { code?: string }).code === "57014") {
       throw new ConnectError(`database statement exceeded the server's ${defaultMs} ms limit`, Code.DeadlineExceeded);
@@ -83,7 +89,16 @@ export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<
   }
 }
 
-const CONNECTION_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "ETIMEDOUT", "EPIPE"]);
+const CONNECTION_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ETIMEDOUT",
+  "EPIPE",
+]);
 
 /** Database failures a caller can act on get a typed code; the rest stay for the error interceptor. */
 export function toConnectError(err: unknown): unknown {

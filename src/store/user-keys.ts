@@ -72,7 +72,13 @@ export class UserKeys {
       if (err instanceof ConnectError) throw err;
       // Wrong/disabled master key or a tampered row: never echo bytes, one generic message.
       this.decryptionFailed("data_key");
-      throw new ConnectError("stored key could not be decrypted", Code.DataLoss, undefined, undefined, err instanceof DecryptionError ? undefined : err);
+      throw new ConnectError(
+        "stored key could not be decrypted",
+        Code.DataLoss,
+        undefined,
+        undefined,
+        err instanceof DecryptionError ? undefined : err,
+      );
     }
   }
 
@@ -114,18 +120,23 @@ export class UserKeys {
     const fresh = await DataKey.generate();
     const [wrapped, masterKeyId] = await this.wrap(userId, fresh);
     // Two first writes may race: ON CONFLICT keeps the first committed key and both use it.
-    return inTx(sql, userContext(userId), async (tx) => {
-      const inserted = await tx`
+    return inTx(
+      sql,
+      userContext(userId),
+      async (tx) => {
+        const inserted = await tx`
         insert into user_keys (user_id, wrapped_key, master_key_id) values (${userId}, ${wrapped}, ${masterKeyId})
         on conflict (user_id) do nothing returning user_id`;
-      if (inserted.length === 0) {
-        const other = await this.load(tx, userId, true);
-        if (!other) throw keyUnavailable();
-        return other;
-      }
-      // Cached only after commit (see above).
-      return fresh;
-    }, opts).then((key) => {
+        if (inserted.length === 0) {
+          const other = await this.load(tx, userId, true);
+          if (!other) throw keyUnavailable();
+          return other;
+        }
+        // Cached only after commit (see above).
+        return fresh;
+      },
+      opts,
+    ).then((key) => {
       this.cache.set(userId, key);
       return key;
     });

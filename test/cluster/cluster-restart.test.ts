@@ -47,10 +47,16 @@ async function ensureClusterUp(): Promise<void> {
 let server: TestServer;
 
 beforeAll(async () => {
-  if (!process.env.DATABASE_URL) throw new Error("the cluster-restart test needs DATABASE_URL on the local PostgreSQL cluster");
-  if (!version || process.getuid?.() !== 0) throw new Error("the cluster-restart test needs root and a cluster under /etc/postgresql");
+  if (!process.env.DATABASE_URL)
+    throw new Error("the cluster-restart test needs DATABASE_URL on the local PostgreSQL cluster");
+  if (!version || process.getuid?.() !== 0)
+    throw new Error("the cluster-restart test needs root and a cluster under /etc/postgresql");
   // "" selects the defaults of src/config.ts for the database health checks.
-  server = await startTestServer({ MEMORIC_DB_HEALTH_INTERVAL_MS: "", MEMORIC_DB_HEALTH_TIMEOUT_MS: "", LOG_LEVEL: "info" });
+  server = await startTestServer({
+    MEMORIC_DB_HEALTH_INTERVAL_MS: "",
+    MEMORIC_DB_HEALTH_TIMEOUT_MS: "",
+    LOG_LEVEL: "info",
+  });
 });
 
 afterAll(async () => {
@@ -58,7 +64,9 @@ afterAll(async () => {
   await server?.close();
 });
 
-it("a fast stop and a start of the cluster under load: nothing lost, readiness follows", { timeout: 180_000 }, async () => {
+it("a fast stop and a start of the cluster under load: nothing lost, readiness follows", {
+  timeout: 180_000,
+}, async () => {
   const processErrors = recordProcessErrors();
   const readiness = new ReadinessObserver(server);
   const load = await startWriteLoad(server, 6);
@@ -71,10 +79,12 @@ it("a fast stop and a start of the cluster under load: nothing lost, readiness f
     await sleep(3000);
     const startMs = ctl("start");
     const up = await readiness.waitFor("SERVING", performance.now(), BOUND_MS + 10_000);
-    report = `stop took ${stopMs | 0} ms, then NOT_SERVING after grpc ${down.grpcMs | 0} / http ${down.httpMs | 0} ms; ` +
+    report =
+      `stop took ${stopMs | 0} ms, then NOT_SERVING after grpc ${down.grpcMs | 0} / http ${down.httpMs | 0} ms; ` +
       `start took ${startMs | 0} ms, then SERVING after grpc ${up.grpcMs | 0} / http ${up.httpMs | 0} ms`;
     const deadline = performance.now() + 10_000;
-    while ((load.codes.get("OK") ?? 0) <= okBefore + 2 * load.users.length && performance.now() < deadline) await sleep(100);
+    while ((load.codes.get("OK") ?? 0) <= okBefore + 2 * load.users.length && performance.now() < deadline)
+      await sleep(100);
     await sleep(1000);
     expect(Math.max(down.grpcMs, down.httpMs, up.grpcMs, up.httpMs), report).toBeLessThanOrEqual(BOUND_MS);
   } finally {
@@ -83,7 +93,9 @@ it("a fast stop and a start of the cluster under load: nothing lost, readiness f
     readiness.close();
     processErrors.stop();
   }
-  console.log(JSON.stringify({ report, codes: Object.fromEntries(load.codes), maxCallMs: Math.round(load.maxCallMs) }, null, 1));
+  console.log(
+    JSON.stringify({ report, codes: Object.fromEntries(load.codes), maxCallMs: Math.round(load.maxCallMs) }, null, 1),
+  );
 
   expect(processErrors.errors).toEqual([]);
   expect(load.bad).toEqual([]);

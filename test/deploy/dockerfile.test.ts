@@ -85,7 +85,9 @@ describe("Dockerfile", () => {
     const distCopy = runtime.body.find((i) => i.op === "COPY" && /--from=(\S+)\s+\/app\/dist\s/.test(i.args));
     expect(distCopy, "runtime copies /app/dist from a stage").toBeDefined();
     const buildStage = stageNamed(/--from=(\S+)/.exec(distCopy!.args)![1]!.toLowerCase())!;
-    const runs = all(buildStage).filter((i) => i.op === "RUN").map((i) => i.args);
+    const runs = all(buildStage)
+      .filter((i) => i.op === "RUN")
+      .map((i) => i.args);
     const ci = runs.findIndex((r) => /\bnpm ci\b/.test(r));
     expect(ci).toBeGreaterThanOrEqual(0);
     expect(runs.findIndex((r) => /\bnpm run build\b/.test(r))).toBeGreaterThan(ci);
@@ -97,7 +99,10 @@ describe("Dockerfile", () => {
       body.forEach((instruction, index) => {
         if (instruction.op !== "RUN" || !/\bnpm ci\b/.test(instruction.args)) return;
         const before = body.slice(0, index);
-        expect(before.some((i) => i.op === "COPY" && /^patches\s/.test(i.args)), `stage ${stage.name}`).toBe(true);
+        expect(
+          before.some((i) => i.op === "COPY" && /^patches\s/.test(i.args)),
+          `stage ${stage.name}`,
+        ).toBe(true);
         const lockfile = before.some((i) => i.op === "COPY" && /package-lock\.json/.test(i.args));
         expect(lockfile, `stage ${stage.name}`).toBe(true);
       });
@@ -134,10 +139,16 @@ describe("Dockerfile", () => {
   });
 
   it("declares the data volume as the embedded database's directory, owned by that user", () => {
-    const env = runtime.body.filter((i) => i.op === "ENV").map((i) => i.args).join(" ");
+    const env = runtime.body
+      .filter((i) => i.op === "ENV")
+      .map((i) => i.args)
+      .join(" ");
     expect(env).toMatch(/\bMEMORIC_DATA_DIR=\/data\b/);
     expect(runtime.body.some((i) => i.op === "VOLUME" && /"\/data"|^\/data$/.test(i.args))).toBe(true);
-    const uid = runtime.body.filter((i) => i.op === "USER").at(-1)!.args.split(":")[0]!;
+    const uid = runtime.body
+      .filter((i) => i.op === "USER")
+      .at(-1)!
+      .args.split(":")[0]!;
     const chown = new RegExp(`chown ${uid}(:\\d+)? /data\\b`);
     expect(runtime.body.some((i) => i.op === "RUN" && chown.test(i.args))).toBe(true);
   });
@@ -145,7 +156,10 @@ describe("Dockerfile", () => {
   it("has a HEALTHCHECK on the liveness route and exposes the public and admin ports", () => {
     const health = runtime.body.find((i) => i.op === "HEALTHCHECK");
     expect(health?.args).toMatch(/\bCMD\b.*\/healthz/);
-    const env = runtime.body.filter((i) => i.op === "ENV").map((i) => i.args).join(" ");
+    const env = runtime.body
+      .filter((i) => i.op === "ENV")
+      .map((i) => i.args)
+      .join(" ");
     expect(env).toMatch(new RegExp(`\\bPORT=${PUBLIC_PORT}\\b`));
     const exposed = runtime.body
       .filter((i) => i.op === "EXPOSE")
@@ -161,7 +175,10 @@ describe("Dockerfile", () => {
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith("#"));
     for (const copy of stages.flatMap((s) => s.body).filter((i) => i.op === "COPY" && !/--from=/.test(i.args))) {
-      const sources = copy.args.split(/\s+/).filter((a) => !a.startsWith("--")).slice(0, -1);
+      const sources = copy.args
+        .split(/\s+/)
+        .filter((a) => !a.startsWith("--"))
+        .slice(0, -1);
       for (const source of sources) {
         expect(fs.existsSync(path.join(ROOT, source)), `COPY ${source}`).toBe(true);
         expect(ignored, `COPY ${source} is excluded by .dockerignore`).not.toContain(source);

@@ -21,10 +21,12 @@ const DIR = path.join(ROOT, "deploy/kubernetes");
 type Doc = any;
 
 function parseDocs(text: string, source: string): Doc[] {
-  return parseAllDocuments(text).map((d) => {
-    if (d.errors.length > 0) throw new Error(`${source}: ${d.errors.map((e) => e.message).join("; ")}`);
-    return d.toJS() as Doc;
-  }).filter((d) => d !== null);
+  return parseAllDocuments(text)
+    .map((d) => {
+      if (d.errors.length > 0) throw new Error(`${source}: ${d.errors.map((e) => e.message).join("; ")}`);
+      return d.toJS() as Doc;
+    })
+    .filter((d) => d !== null);
 }
 
 const readDocs = (file: string): Doc[] => parseDocs(fs.readFileSync(path.join(DIR, file), "utf8"), file);
@@ -152,7 +154,10 @@ function checkInvariants(docs: Doc[]): void {
   expect(policy.spec.policyTypes).toEqual(["Ingress", "Egress"]);
   const rulesFor = (rules: Doc[], p: number) => rules.filter((r) => (r.ports ?? []).some((x: Doc) => x.port === p));
   const ingress = policy.spec.ingress as Doc[];
-  expect(ingress.every((r) => (r.ports ?? []).length > 0), "every ingress rule names its ports").toBe(true);
+  expect(
+    ingress.every((r) => (r.ports ?? []).length > 0),
+    "every ingress rule names its ports",
+  ).toBe(true);
   expect(rulesFor(ingress, PUBLIC_PORT)).toHaveLength(1);
   const adminRules = rulesFor(ingress, ADMIN_PORT);
   expect(adminRules).toHaveLength(1);

@@ -1,9 +1,23 @@
 import { createHash, generateKeyPairSync, sign, verify } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
-  type AuditRecord, type AuditRecordFields, type Checkpoint, type CheckpointSigner, type ChainHead,
-  DEFAULT_SHARDS, GENESIS_HASH, canonicalJson, canonicalize, canonicalizeCheckpoint, chainHash, sealRecord,
-  shardFor, signCheckpoint, verifyChains, verifyChainsAsync, verifyCheckpointSignature,
+  type AuditRecord,
+  type AuditRecordFields,
+  type Checkpoint,
+  type CheckpointSigner,
+  type ChainHead,
+  DEFAULT_SHARDS,
+  GENESIS_HASH,
+  canonicalJson,
+  canonicalize,
+  canonicalizeCheckpoint,
+  chainHash,
+  sealRecord,
+  shardFor,
+  signCheckpoint,
+  verifyChains,
+  verifyChainsAsync,
+  verifyCheckpointSignature,
 } from "../../src/domain/audit-chain.js";
 
 const KEY = Buffer.alloc(32, 0x42);
@@ -11,11 +25,25 @@ const T0 = Date.UTC(2025, 0, 1);
 
 function fields(shard: number, i: number): Omit<AuditRecordFields, "seq"> {
   return {
-    id: `00000000-0000-4000-8000-${String(shard * 1000 + i).padStart(12, "0")}`, shard,
-    time: new Date(T0 + i * 1000 + 7), eventType: "memory.created", severity: "info",
-    principalId: `user-${shard}`, principalType: "user", roles: ["user", "reader"], service: "memoric.v1.MemoryService",
-    method: "CreateMemory", resourceType: "memory", resourceId: `m-${i}`, success: true, code: "ok",
-    errorMessage: null, clientAddress: "203.0.113.9", userAgent: "vitest", requestId: `req-${i}`, sessionId: null,
+    id: `00000000-0000-4000-8000-${String(shard * 1000 + i).padStart(12, "0")}`,
+    shard,
+    time: new Date(T0 + i * 1000 + 7),
+    eventType: "memory.created",
+    severity: "info",
+    principalId: `user-${shard}`,
+    principalType: "user",
+    roles: ["user", "reader"],
+    service: "memoric.v1.MemoryService",
+    method: "CreateMemory",
+    resourceType: "memory",
+    resourceId: `m-${i}`,
+    success: true,
+    code: "ok",
+    errorMessage: null,
+    clientAddress: "203.0.113.9",
+    userAgent: "vitest",
+    requestId: `req-${i}`,
+    sessionId: null,
     details: { size: i, tags: ["a", "b"], nested: { z: 1, a: null } },
   };
 }
@@ -37,7 +65,11 @@ const heads = (rows: AuditRecord[]) => [...new Set(rows.map((r) => r.shard))].ma
 const cp = (id: number, h: ChainHead[], prunedThrough?: ChainHead[]): Checkpoint =>
   signCheckpoint({ id, time: new Date(T0 + id * 60_000), heads: h, prunedThrough }, KEY);
 /** Re-seal a row after editing it, as an attacker with DB access but no key could. */
-const reseal = (r: AuditRecord, prevHash = r.prevHash): AuditRecord => ({ ...r, prevHash, hash: chainHash(prevHash, r) });
+const reseal = (r: AuditRecord, prevHash = r.prevHash): AuditRecord => ({
+  ...r,
+  prevHash,
+  hash: chainHash(prevHash, r),
+});
 
 describe("canonical encoding", () => {
   it("is independent of key insertion order at every level", () => {
@@ -118,7 +150,9 @@ describe("checkpoint signatures", () => {
 
   it("fail for a wrong key, an edited head or a mangled signature", () => {
     expect(verifyCheckpointSignature(good, Buffer.alloc(32, 1))).toBe(false);
-    expect(verifyCheckpointSignature({ ...good, heads: [{ ...good.heads[0]!, seq: 2 }, good.heads[1]!] }, KEY)).toBe(false);
+    expect(verifyCheckpointSignature({ ...good, heads: [{ ...good.heads[0]!, seq: 2 }, good.heads[1]!] }, KEY)).toBe(
+      false,
+    );
     expect(verifyCheckpointSignature({ ...good, signature: "hmac-sha256:00" }, KEY)).toBe(false);
     expect(verifyCheckpointSignature({ ...good, signature: "garbage" }, KEY)).toBe(false);
   });
@@ -129,7 +163,11 @@ describe("checkpoint signatures", () => {
 
   it("can use another algorithm through CheckpointSigner (e.g. Ed25519)", () => {
     const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-    const ed: CheckpointSigner = { alg: "ed25519", sign: (d) => sign(null, d, privateKey), verify: (d, s) => verify(null, d, publicKey, s) };
+    const ed: CheckpointSigner = {
+      alg: "ed25519",
+      sign: (d) => sign(null, d, privateKey),
+      verify: (d, s) => verify(null, d, publicKey, s),
+    };
     const signed = signCheckpoint({ id: 1, time: new Date(T0), heads: heads(rows) }, ed);
     expect(signed.signature.startsWith("ed25519:")).toBe(true);
     expect(verifyChains(rows, [signed], ed)).toMatchObject({ ok: true, checkpointsVerified: 1 });
@@ -152,7 +190,9 @@ describe("verifyChains", () => {
     const t = [...rows];
     t[at(1, 5)] = { ...t[at(1, 5)]!, success: false };
     expect(verifyChains(t, [checkpoint], KEY)).toMatchObject({
-      ok: false, checked: 14, firstBad: { shard: 1, seq: 5, id: rows[at(1, 5)]!.id, reason: "modified" },
+      ok: false,
+      checked: 14,
+      firstBad: { shard: 1, seq: 5, id: rows[at(1, 5)]!.id, reason: "modified" },
     });
     t[at(1, 5)] = { ...rows[at(1, 5)]!, details: { ...rows[at(1, 5)]!.details, size: 999 } };
     expect(verifyChains(t, [], KEY).firstBad).toMatchObject({ shard: 1, seq: 5, reason: "modified" });
@@ -166,7 +206,8 @@ describe("verifyChains", () => {
 
   it("catches a re-sealed rewrite at the first checkpoint head that disagrees", () => {
     const t = [...rows];
-    for (let seq = 3; seq <= 10; seq++) t[at(2, seq)] = reseal({ ...t[at(2, seq)]!, code: seq === 3 ? "forged" : "ok" }, t[at(2, seq - 1)]!.hash);
+    for (let seq = 3; seq <= 10; seq++)
+      t[at(2, seq)] = reseal({ ...t[at(2, seq)]!, code: seq === 3 ? "forged" : "ok" }, t[at(2, seq - 1)]!.hash);
     expect(verifyChains(t, [], KEY).ok).toBe(true); // without a signed anchor a full rewrite is undetectable
     const mid = cp(2, [headOf(rows, 2, 8)]);
     expect(verifyChains(t, [mid], KEY).firstBad).toMatchObject({ shard: 2, seq: 8, reason: "modified" });
@@ -187,7 +228,12 @@ describe("verifyChains", () => {
     const [i, j] = [at(1, 6), at(1, 7)];
     t[i] = { ...rows[j]!, seq: 6 };
     t[j] = { ...rows[i]!, seq: 7 };
-    expect(verifyChains(t, [checkpoint], KEY).firstBad).toMatchObject({ shard: 1, seq: 6, id: rows[j]!.id, reason: "reordered" });
+    expect(verifyChains(t, [checkpoint], KEY).firstBad).toMatchObject({
+      shard: 1,
+      seq: 6,
+      id: rows[j]!.id,
+      reason: "reordered",
+    });
     const far = [...rows];
     far[at(0, 2)] = { ...rows[at(0, 8)]!, seq: 2 };
     far[at(0, 8)] = { ...rows[at(0, 2)]!, seq: 8 };
@@ -197,7 +243,12 @@ describe("verifyChains", () => {
   it("reports rows delivered out of seq order as reordered", () => {
     const t = [...rows];
     [t[at(2, 4)], t[at(2, 5)]] = [t[at(2, 5)]!, t[at(2, 4)]!];
-    expect(verifyChains(t, [], KEY).firstBad).toMatchObject({ shard: 2, seq: 4, id: rows[at(2, 4)]!.id, reason: "reordered" });
+    expect(verifyChains(t, [], KEY).firstBad).toMatchObject({
+      shard: 2,
+      seq: 4,
+      id: rows[at(2, 4)]!.id,
+      reason: "reordered",
+    });
     const dup = [...rows.slice(0, at(0, 5) + 1), rows[at(0, 5)]!, ...rows.slice(at(0, 5) + 1)];
     expect(verifyChains(dup, [], KEY).firstBad).toMatchObject({ shard: 0, seq: 5, reason: "reordered" });
   });
@@ -210,17 +261,27 @@ describe("verifyChains", () => {
 
   it("reports the newest rows deleted past a checkpoint as truncated at the first deleted seq", () => {
     const t = rows.filter((r) => !(r.shard === 1 && r.seq >= 8));
-    expect(verifyChains(t, [checkpoint], KEY)).toMatchObject({ ok: false, firstBad: { shard: 1, seq: 8, id: null, reason: "truncated" } });
+    expect(verifyChains(t, [checkpoint], KEY)).toMatchObject({
+      ok: false,
+      firstBad: { shard: 1, seq: 8, id: null, reason: "truncated" },
+    });
     // Rows after the last checkpoint are only as safe as the checkpoint frequency.
     expect(verifyChains(t, [], KEY).ok).toBe(true);
     const noShard0 = rows.filter((r) => r.shard !== 0);
-    expect(verifyChains(noShard0, [checkpoint], KEY).firstBad).toEqual({ shard: 0, seq: 1, id: null, reason: "truncated" });
+    expect(verifyChains(noShard0, [checkpoint], KEY).firstBad).toEqual({
+      shard: 0,
+      seq: 1,
+      id: null,
+      reason: "truncated",
+    });
   });
 
   it("reports a forged or re-keyed checkpoint as bad_checkpoint", () => {
     const forged = { ...checkpoint, id: 2, signature: `hmac-sha256:${"ab".repeat(32)}` };
     expect(verifyChains(rows, [checkpoint, forged], KEY)).toMatchObject({
-      ok: false, checkpointsVerified: 1, firstBad: { shard: -1, seq: -1, id: null, reason: "bad_checkpoint", checkpointId: 2 },
+      ok: false,
+      checkpointsVerified: 1,
+      firstBad: { shard: -1, seq: -1, id: null, reason: "bad_checkpoint", checkpointId: 2 },
     });
     const moved = { ...checkpoint, heads: checkpoint.heads.map((h) => ({ ...h, seq: h.seq + 5 })) };
     expect(verifyChains(rows, [moved], KEY).firstBad?.reason).toBe("bad_checkpoint");
@@ -236,7 +297,12 @@ describe("verifyChains", () => {
     expect(verifyChains(lagging, [checkpoint, pruned], KEY).ok).toBe(true);
     // Deleting beyond what the checkpoint records is still missing rows.
     const over = rows.filter((r) => !(r.shard === 0 && r.seq <= 7));
-    expect(verifyChains(over, [checkpoint, pruned], KEY).firstBad).toEqual({ shard: 0, seq: 7, id: null, reason: "missing" });
+    expect(verifyChains(over, [checkpoint, pruned], KEY).firstBad).toEqual({
+      shard: 0,
+      seq: 7,
+      id: null,
+      reason: "missing",
+    });
     // An unsigned prune claim does not help.
     const fake = { ...pruned, prunedThrough: [headOf(rows, 0, 7)] };
     expect(verifyChains(over, [checkpoint, fake], KEY).firstBad?.reason).toBe("bad_checkpoint");
@@ -265,14 +331,21 @@ describe("verifyChains", () => {
     const sorted = [...written].sort((a, b) => a.shard - b.shard || a.seq - b.seq);
     const checkpoints = [cp(1, heads(sorted))];
     expect(verifyChains(sorted, checkpoints, KEY)).toEqual({ ok: true, checked: 800, checkpointsVerified: 1 });
-    async function* cursor() { for (const r of sorted) yield r; }
+    async function* cursor() {
+      for (const r of sorted) yield r;
+    }
     expect(await verifyChainsAsync(cursor(), checkpoints, KEY)).toMatchObject({ ok: true, checked: 800 });
   });
 
   it("streams: stops pulling rows soon after the first fault", () => {
     let pulled = 0;
     const t = rows.filter((_, i) => i !== at(0, 2));
-    function* gen() { for (const r of t) { pulled++; yield r; } }
+    function* gen() {
+      for (const r of t) {
+        pulled++;
+        yield r;
+      }
+    }
     expect(verifyChains(gen(), [], KEY).firstBad).toMatchObject({ shard: 0, seq: 2, reason: "missing" });
     expect(pulled).toBeLessThan(t.length);
   });

@@ -1,20 +1,62 @@
 import { describe, expect, it } from "vitest";
 import { PrincipalType, Severity } from "../../gen/memoric/v1/audit_pb.js";
 import {
-  AUDIT_EVENTS, AUDIT_EVENT_TYPES, PRINCIPAL_TYPES, SEVERITIES, describeEventTypes, describeSeverities,
-  isAuditEventType, isSeverityName, principalTypeFromProto, principalTypeToProto, severityFromProto,
-  severityRank, severityToProto,
+  AUDIT_EVENTS,
+  AUDIT_EVENT_TYPES,
+  PRINCIPAL_TYPES,
+  SEVERITIES,
+  describeEventTypes,
+  describeSeverities,
+  isAuditEventType,
+  isSeverityName,
+  principalTypeFromProto,
+  principalTypeToProto,
+  severityFromProto,
+  severityRank,
+  severityToProto,
 } from "../../src/domain/audit-events.js";
 
 const EXPECTED = [
-  "auth.login.success", "auth.login.failed", "auth.logout", "auth.token.created", "auth.token.refreshed",
-  "auth.token.expired", "auth.token.invalid", "auth.token.reuse_detected", "auth.apikey.created",
-  "auth.apikey.listed", "auth.apikey.revoked", "user.retrieved", "user.created", "user.updated", "user.deleted", "user.password.changed",
-  "user.activated", "user.deactivated", "user.roles.changed", "memory.created", "memory.retrieved",
-  "memory.searched", "memory.updated", "memory.deleted", "memory.exported", "cluster.retrieved",
-  "cluster.rebuilt", "policy.executed", "policy.failed", "authz.access.granted", "authz.access.denied",
-  "system.startup", "system.shutdown", "system.error", "system.key.rotated", "security.rate_limit.exceeded",
-  "security.account.locked", "security.breach.attempt", "security.suspicious.activity", "audit.queried",
+  "auth.login.success",
+  "auth.login.failed",
+  "auth.logout",
+  "auth.token.created",
+  "auth.token.refreshed",
+  "auth.token.expired",
+  "auth.token.invalid",
+  "auth.token.reuse_detected",
+  "auth.apikey.created",
+  "auth.apikey.listed",
+  "auth.apikey.revoked",
+  "user.retrieved",
+  "user.created",
+  "user.updated",
+  "user.deleted",
+  "user.password.changed",
+  "user.activated",
+  "user.deactivated",
+  "user.roles.changed",
+  "memory.created",
+  "memory.retrieved",
+  "memory.searched",
+  "memory.updated",
+  "memory.deleted",
+  "memory.exported",
+  "cluster.retrieved",
+  "cluster.rebuilt",
+  "policy.executed",
+  "policy.failed",
+  "authz.access.granted",
+  "authz.access.denied",
+  "system.startup",
+  "system.shutdown",
+  "system.error",
+  "system.key.rotated",
+  "security.rate_limit.exceeded",
+  "security.account.locked",
+  "security.breach.attempt",
+  "security.suspicious.activity",
+  "audit.queried",
   "audit.verified",
 ];
 
@@ -46,7 +88,10 @@ describe("audit event table", () => {
   it("describes event types for ListEventTypes with proto severities", () => {
     const d = describeEventTypes();
     expect(d).toHaveLength(EXPECTED.length);
-    expect(d.find((e) => e.name === "authz.access.denied")).toMatchObject({ category: "authz", defaultSeverity: Severity.WARNING });
+    expect(d.find((e) => e.name === "authz.access.denied")).toMatchObject({
+      category: "authz",
+      defaultSeverity: Severity.WARNING,
+    });
   });
 });
 

@@ -4,10 +4,15 @@ import { clusterSummary } from "../../src/domain/clusters.js";
 
 describe("clusterSummary", () => {
   it("joins distinct first sentences in the given order", () => {
-    expect(clusterSummary(["Likes espresso. A lot.", "likes espresso. Again.", "Prefers oat milk"])).toBe("Likes espresso.; Prefers oat milk");
+    expect(clusterSummary(["Likes espresso. A lot.", "likes espresso. Again.", "Prefers oat milk"])).toBe(
+      "Likes espresso.; Prefers oat milk",
+    );
   });
   it("stays within the budget", () => {
-    const s = clusterSummary(Array.from({ length: 20 }, (_, i) => `Sentence number ${i} about coffee.`), 60);
+    const s = clusterSummary(
+      Array.from({ length: 20 }, (_, i) => `Sentence number ${i} about coffee.`),
+      60,
+    );
     expect([...s].length).toBeLessThanOrEqual(60);
     expect(s.endsWith("…")).toBe(true);
   });

@@ -16,13 +16,22 @@ const item = (id: string, content: string, extra: Partial<ContextItem> = {}): Co
   ...extra,
 });
 
-const thread = [item("t1", "hello there", { role: 1 }), item("t2", "hi, how can I help?", { role: 2 }), item("t3", "book a table for two", { role: 1 })];
-const relevant = [item("r1", "prefers window seats", { topic: "dining", category: "preferences", importance: 3 }), item("r2", "vegetarian")];
+const thread = [
+  item("t1", "hello there", { role: 1 }),
+  item("t2", "hi, how can I help?", { role: 2 }),
+  item("t3", "book a table for two", { role: 1 }),
+];
+const relevant = [
+  item("r1", "prefers window seats", { topic: "dining", category: "preferences", importance: 3 }),
+  item("r2", "vegetarian"),
+];
 
 describe("renderContext", () => {
   it("text: one memory per line, thread first (oldest first), then relevant", () => {
     const out = renderContext(thread, relevant, "text", 4000);
-    expect(out.context).toBe("user: hello there\nassistant: hi, how can I help?\nuser: book a table for two\nprefers window seats\nvegetarian");
+    expect(out.context).toBe(
+      "user: hello there\nassistant: hi, how can I help?\nuser: book a table for two\nprefers window seats\nvegetarian",
+    );
     expect(out.memoryIds).toEqual(["t1", "t2", "t3", "r1", "r2"]);
     expect(out.truncated).toBe(false);
   });

@@ -4,7 +4,15 @@
  * caller-supplied values always win.
  */
 import { describe, expect, it } from "vitest";
-import { deriveCategory, deriveImportance, deriveMetadata, deriveTopic, extractEntities, IMPORTANCE, normalizeLabel } from "../../src/domain/metadata.js";
+import {
+  deriveCategory,
+  deriveImportance,
+  deriveMetadata,
+  deriveTopic,
+  extractEntities,
+  IMPORTANCE,
+  normalizeLabel,
+} from "../../src/domain/metadata.js";
 
 describe("deriveTopic", () => {
   it("picks the most frequent, then longest, then first salient word", () => {
@@ -44,7 +52,12 @@ describe("deriveImportance", () => {
 
 describe("extractEntities", () => {
   it("finds multi-word names, names inside sentences and acronyms, not sentence starts", () => {
-    expect(extractEntities("Meeting with Alice at Bank of America in New York on Monday")).toEqual(["Alice", "Bank of America", "New York", "Monday"]);
+    expect(extractEntities("Meeting with Alice at Bank of America in New York on Monday")).toEqual([
+      "Alice",
+      "Bank of America",
+      "New York",
+      "Monday",
+    ]);
     expect(extractEntities("I am allergic to peanuts, says Dr. Jane Smith")).toEqual(["Dr. Jane Smith"]);
     expect(extractEntities("Hiking in the Swiss Alps with friends from NASA.")).toEqual(["Swiss Alps", "NASA"]);
     expect(extractEntities("Tea is great. Coffee too.")).toEqual([]);
@@ -59,7 +72,12 @@ describe("extractEntities", () => {
 describe("deriveMetadata", () => {
   it("lets caller-supplied values win and records what was derived", () => {
     const d = deriveMetadata("I am allergic to peanuts", { topic: " Food ", category: "", importance: 1 });
-    expect(d).toMatchObject({ topic: "Food", category: "health", importance: 1, derived: { topic: false, category: true, importance: false } });
+    expect(d).toMatchObject({
+      topic: "Food",
+      category: "health",
+      importance: 1,
+      derived: { topic: false, category: true, importance: false },
+    });
     const all = deriveMetadata("I am allergic to peanuts");
     expect(all.derived).toEqual({ topic: true, category: true, importance: true });
     expect(all.importance).toBe(IMPORTANCE.critical);

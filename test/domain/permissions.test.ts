@@ -20,9 +20,14 @@ describe("roles ⇒ permissions (DESIGN §3)", () => {
   });
 
   it("USER has memories read/write/delete, clusters read/write and keys:manage, nothing else", () => {
-    expect([...permissionsOfRoles(["USER"])].sort()).toEqual(
-      ["clusters:read", "clusters:write", "keys:manage", "memories:delete", "memories:read", "memories:write"],
-    );
+    expect([...permissionsOfRoles(["USER"])].sort()).toEqual([
+      "clusters:read",
+      "clusters:write",
+      "keys:manage",
+      "memories:delete",
+      "memories:read",
+      "memories:write",
+    ]);
   });
 
   it("READ_ONLY has memories:read and clusters:read only", () => {
@@ -31,7 +36,8 @@ describe("roles ⇒ permissions (DESIGN §3)", () => {
 
   it("keeps policies:execute, audit:read and users:manage admin-only", () => {
     for (const role of ROLES.filter((r) => r !== "ADMIN")) {
-      for (const p of ["policies:execute", "audit:read", "users:manage"] as const) expect(ROLE_PERMISSIONS[role]).not.toContain(p);
+      for (const p of ["policies:execute", "audit:read", "users:manage"] as const)
+        expect(ROLE_PERMISSIONS[role]).not.toContain(p);
     }
   });
 

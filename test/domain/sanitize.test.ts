@@ -71,8 +71,9 @@ describe("hmacIdentifier", () => {
   });
 
   it("matches a known vector (RFC 4231 test case 2)", () => {
-    expect(hmacIdentifier(Buffer.from("Jefe"), "what do ya want for nothing?"))
-      .toBe("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    expect(hmacIdentifier(Buffer.from("Jefe"), "what do ya want for nothing?")).toBe(
+      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    );
   });
 
   it("refuses an empty salt", () => {

@@ -1,8 +1,22 @@
 /** Spec: the score is the weighted sum of its parts plus boosts; each part behaves as documented. */
 import { describe, expect, it } from "vitest";
-import { bm25Idf, bm25Term, explain, importanceScore, normalizeRelevance, recencyScore } from "../../src/domain/scoring.js";
+import {
+  bm25Idf,
+  bm25Term,
+  explain,
+  importanceScore,
+  normalizeRelevance,
+  recencyScore,
+} from "../../src/domain/scoring.js";
 
-const w = { relevanceWeight: 0.6, recencyWeight: 0.25, importanceWeight: 0.15, threadBoost: 0.1, topicBoost: 0.05, recencyHalfLifeHours: 72 };
+const w = {
+  relevanceWeight: 0.6,
+  recencyWeight: 0.25,
+  importanceWeight: 0.15,
+  threadBoost: 0.1,
+  topicBoost: 0.05,
+  recencyHalfLifeHours: 72,
+};
 
 describe("parts", () => {
   it("maps importance low..critical to 0..1", () => {

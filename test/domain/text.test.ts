@@ -20,7 +20,16 @@ describe("analyze", () => {
   });
 
   it("splits on any non-letter/non-digit and keeps digits and other scripts", () => {
-    expect(queryTerms("user_id=42;room-101 été 東京 Москва")).toEqual(["user", "id", "42", "room", "101", "été", "東京", "москва"]);
+    expect(queryTerms("user_id=42;room-101 été 東京 Москва")).toEqual([
+      "user",
+      "id",
+      "42",
+      "room",
+      "101",
+      "été",
+      "東京",
+      "москва",
+    ]);
   });
 
   it("joins apostrophes inside words instead of splitting them", () => {

@@ -64,7 +64,11 @@ describe("page tokens", () => {
       raw({ v: 1, t: 42, id: ID }),
       raw({ v: 1, t: cursor.time, id: "x' or 1=1" }),
     ];
-    for (const token of bad) expect(fieldOf(() => decodePageToken(token)), token).toBe("page_token");
+    for (const token of bad)
+      expect(
+        fieldOf(() => decodePageToken(token)),
+        token,
+      ).toBe("page_token");
     expect(fieldOf(() => decodePageToken(encodePageToken(cursor, "f1"), "f2"))).toBe("page_token");
     expect(fieldOf(() => decodePageToken(encodePageToken(cursor, "f1")))).toBe("page_token");
   });

@@ -14,7 +14,11 @@ import { allowAuditInserts, forceAuditInsertFailure } from "../store/audit-hooks
 
 let server: TestServer;
 let user: TestUser;
-const codeOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => ConnectError.from(e).code);
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e).code,
+  );
 
 beforeAll(async () => {
   server = await startTestServer({ MEMORIC_RATE_LIMIT_ANONYMOUS_RPC: "100000", MEMORIC_RATE_LIMIT_RPC: "100000" });
@@ -35,9 +39,17 @@ it("mutations answer Unavailable and change nothing while the audit log cannot b
   await asOwner(server, forceAuditInsertFailure);
   try {
     expect(await codeOf(memories.createMemory({ content: "should not exist" }))).toBe(Code.Unavailable);
-    expect(await codeOf(memories.updateMemory({ id, updateMask: { paths: ["content"] }, content: "changed" }))).toBe(Code.Unavailable);
+    expect(await codeOf(memories.updateMemory({ id, updateMask: { paths: ["content"] }, content: "changed" }))).toBe(
+      Code.Unavailable,
+    );
     expect(await codeOf(memories.deleteMemory({ id }))).toBe(Code.Unavailable);
-    expect(await codeOf(user.client(AuthService).changePassword({ oldPassword: TEST_PASSWORD, newPassword: "a different passphrase 99" }))).toBe(Code.Unavailable);
+    expect(
+      await codeOf(
+        user
+          .client(AuthService)
+          .changePassword({ oldPassword: TEST_PASSWORD, newPassword: "a different passphrase 99" }),
+      ),
+    ).toBe(Code.Unavailable);
     // Reads are not fail-closed: they answer (and the failed audit write is logged).
     expect((await memories.getMemory({ id })).memory?.content).toBe("original content");
     expect(server.logs.some((l) => l.includes("audit write failed"))).toBe(true);

@@ -16,7 +16,10 @@ let db: TestDatabase | undefined;
 afterAll(async () => db?.drop());
 
 const logger = createLogger("silent");
-async function asOwner<T>(config: Config, fn: (sql: import("../../src/store/database.js").Sql) => Promise<T>): Promise<T> {
+async function asOwner<T>(
+  config: Config,
+  fn: (sql: import("../../src/store/database.js").Sql) => Promise<T>,
+): Promise<T> {
   const d = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 1, logger });
   try {
     return await fn(d.sql);
@@ -43,8 +46,12 @@ it("startup, idle checkpoints, shutdown, and `memoric audit verify`", { timeout:
   expect(ok.lines[0]).toMatch(/^audit chain OK: 2 rows checked, \d+ checkpoints verified$/);
 
   const facts = await asOwner(config, async (sql) => {
-    const events = await sql<{ event_type: string; shard: number; seq: string }[]>`select event_type, shard, seq from audit_log order by time`;
-    const checkpoints = await sql<{ heads: { shard: number; seq: number }[] }[]>`select heads from audit_checkpoints order by id`;
+    const events = await sql<
+      { event_type: string; shard: number; seq: string }[]
+    >`select event_type, shard, seq from audit_log order by time`;
+    const checkpoints = await sql<
+      { heads: { shard: number; seq: number }[] }[]
+    >`select heads from audit_checkpoints order by id`;
     await tamper(sql, (tx) => tx`update audit_log set details = '{}' where event_type = 'system.shutdown'`);
     return { events, checkpoints };
   });
@@ -53,16 +60,25 @@ it("startup, idle checkpoints, shutdown, and `memoric audit verify`", { timeout:
   // ≥ 2 periodic ones while idle, plus the final one at shutdown.
   expect(facts.checkpoints.length).toBeGreaterThanOrEqual(3);
   const shutdown = facts.events[1]!;
-  expect(facts.checkpoints.at(-1)!.heads).toContainEqual(expect.objectContaining({ shard: shutdown.shard, seq: Number(shutdown.seq) }));
+  expect(facts.checkpoints.at(-1)!.heads).toContainEqual(
+    expect.objectContaining({ shard: shutdown.shard, seq: Number(shutdown.seq) }),
+  );
 
   const broken = await verifyCli(config);
   expect(broken.code).toBe(1);
   expect(broken.lines[0]).toContain(`BROKEN at shard ${shutdown.shard} seq ${shutdown.seq}`);
   expect(broken.lines[0]).toContain("modified");
   const json = await verifyCli(config, true);
-  expect(JSON.parse(json.lines[0]!)).toMatchObject({ ok: false, firstBad: { shard: shutdown.shard, seq: Number(shutdown.seq), reason: "modified" } });
+  expect(JSON.parse(json.lines[0]!)).toMatchObject({
+    ok: false,
+    firstBad: { shard: shutdown.shard, seq: Number(shutdown.seq), reason: "modified" },
+  });
 
   // Each CLI run is itself on the record.
-  const verified = await asOwner(config, (sql) => sql<{ severity: string }[]>`select severity from audit_log where event_type = 'audit.verified' order by time`);
+  const verified = await asOwner(
+    config,
+    (sql) =>
+      sql<{ severity: string }[]>`select severity from audit_log where event_type = 'audit.verified' order by time`,
+  );
   expect(verified.map((v) => v.severity)).toEqual(["info", "critical", "critical"]);
 });

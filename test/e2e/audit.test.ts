@@ -26,11 +26,20 @@ const HOUR = 3_600_000;
 const SEED_USERS = ["aaaaaaaa-0000-4000-8000-000000000001", "aaaaaaaa-0000-4000-8000-000000000002"];
 const CANARY = "CaNaRy5e1d0c3b";
 
-const codeOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => ConnectError.from(e));
-const rowsAsOwner = () => asOwner(server, (sql) => sql<Record<string, unknown>[]>`select * from audit_log order by time, shard, seq`);
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e),
+  );
+const rowsAsOwner = () =>
+  asOwner(server, (sql) => sql<Record<string, unknown>[]>`select * from audit_log order by time, shard, seq`);
 
 beforeAll(async () => {
-  server = await startTestServer({ MEMORIC_RATE_LIMIT_ANONYMOUS_RPC: "100000", MEMORIC_RATE_LIMIT_RPC: "100000", MEMORIC_AUDIT_SHARDS: "4" });
+  server = await startTestServer({
+    MEMORIC_RATE_LIMIT_ANONYMOUS_RPC: "100000",
+    MEMORIC_RATE_LIMIT_RPC: "100000",
+    MEMORIC_AUDIT_SHARDS: "4",
+  });
   root = await admin(server);
   user = await registerAndLogin(server);
   audit = root.client(AuditService);
@@ -38,14 +47,29 @@ beforeAll(async () => {
   let clock = new Date(Date.now() - 2 * HOUR);
   const writer = createAuditWriter({ sql: server.db.sql, config: server.config.audit, now: () => clock });
   const call = (i: number): CallInfo => ({
-    principal: { type: "user", userId: SEED_USERS[i % 2]!, username: "seed", roles: ["USER"], permissions: new Set(), sessionId: "s", credentialId: "c" },
-    requestId: `seed-${i}`, clientAddress: "10.9.9.9", userAgent: "seed", service: "memoric.v1.MemoryService", method: "CreateMemory",
+    principal: {
+      type: "user",
+      userId: SEED_USERS[i % 2]!,
+      username: "seed",
+      roles: ["USER"],
+      permissions: new Set(),
+      sessionId: "s",
+      credentialId: "c",
+    },
+    requestId: `seed-${i}`,
+    clientAddress: "10.9.9.9",
+    userAgent: "seed",
+    service: "memoric.v1.MemoryService",
+    method: "CreateMemory",
   });
   const seeds = [
-    { type: "memory.created", success: true }, { type: "memory.created", success: true },
+    { type: "memory.created", success: true },
+    { type: "memory.created", success: true },
     { type: "memory.created", success: false, code: "invalid_argument", errorMessage: "content: too long" },
-    { type: "memory.deleted", success: true }, { type: "security.breach.attempt", success: false },
-    { type: "memory.deleted", success: true }, { type: "memory.created", success: true },
+    { type: "memory.deleted", success: true },
+    { type: "security.breach.attempt", success: false },
+    { type: "memory.deleted", success: true },
+    { type: "memory.created", success: true },
   ] as const;
   for (const [i, s] of seeds.entries()) {
     if (i === 2) clock = new Date();
@@ -76,12 +100,17 @@ describe("QueryAuditLogs", () => {
     const times = logs.map((l) => Number(l.time!.seconds) * 1000 + l.time!.nanos / 1e6);
     expect(times).toEqual([...times].sort((a, b) => b - a));
     // The two oldest seeds share one timestamp: the keyset (time, id) must still page them exactly once.
-    expect(logs.at(-1)).toMatchObject({ resourceType: "seed", clientAddress: "10.9.9.9", hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(logs.at(-1)).toMatchObject({
+      resourceType: "seed",
+      clientAddress: "10.9.9.9",
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(new Set(logs.slice(-2).map((l) => l.principalId))).toEqual(new Set(SEED_USERS));
   });
 
   it("applies every filter", async () => {
-    const count = async (req: Parameters<typeof audit.queryAuditLogs>[0]) => (await audit.queryAuditLogs({ resourceType: "seed", ...req })).total;
+    const count = async (req: Parameters<typeof audit.queryAuditLogs>[0]) =>
+      (await audit.queryAuditLogs({ resourceType: "seed", ...req })).total;
     expect(await count({ userId: SEED_USERS[1] })).toBe(3n);
     expect(await count({ eventType: "memory.deleted" })).toBe(2n);
     expect(await count({ resourceId: "seed-0" })).toBe(3n);
@@ -91,7 +120,11 @@ describe("QueryAuditLogs", () => {
     expect(await count({ startTime: timestampFromDate(new Date(Date.now() - HOUR)) })).toBe(5n);
     expect(await count({ endTime: timestampFromDate(new Date(Date.now() - HOUR)) })).toBe(2n);
     const failed = await audit.queryAuditLogs({ resourceType: "seed", success: false, eventType: "memory.created" });
-    expect(failed.logs[0]).toMatchObject({ code: "invalid_argument", errorMessage: "content: too long", success: false });
+    expect(failed.logs[0]).toMatchObject({
+      code: "invalid_argument",
+      errorMessage: "content: too long",
+      success: false,
+    });
   });
 
   it("rejects bad input, naming the field", async () => {
@@ -105,7 +138,10 @@ describe("QueryAuditLogs", () => {
     await bad({ pageToken: Buffer.from('{"v":1}').toString("base64url") }, "page_token");
     const first = await audit.queryAuditLogs({ resourceType: "seed", pageSize: 1 });
     await bad({ resourceType: "other", pageToken: first.nextPageToken }, "page_token");
-    await bad({ startTime: timestampFromDate(new Date()), endTime: timestampFromDate(new Date(Date.now() - HOUR)) }, "end_time");
+    await bad(
+      { startTime: timestampFromDate(new Date()), endTime: timestampFromDate(new Date(Date.now() - HOUR)) },
+      "end_time",
+    );
     await bad({ eventType: "no.such.event" }, "event_type");
     await bad({ userId: "not-a-uuid" }, "user_id");
   });
@@ -117,35 +153,55 @@ describe("the other reads", () => {
     expect(res.total).toBe(4n);
     expect(res.logs.every((l) => l.principalId === SEED_USERS[0])).toBe(true);
     expect(res.byEventType.reduce((n, c) => n + c.count, 0n)).toBe(4n);
-    expect((await audit.getUserActivity({ userId: SEED_USERS[0]!, since: timestampFromDate(new Date(Date.now() - HOUR)) })).total).toBe(3n);
+    expect(
+      (await audit.getUserActivity({ userId: SEED_USERS[0]!, since: timestampFromDate(new Date(Date.now() - HOUR)) }))
+        .total,
+    ).toBe(3n);
     expect((await codeOf(audit.getUserActivity({})))?.code).toBe(Code.InvalidArgument);
   });
 
   it("GetSecurityEvents: warning or worse, failures and security.*", async () => {
     const res = await audit.getSecurityEvents({ limit: 1000 });
     expect(res.logs.some((l) => l.eventType === "security.breach.attempt")).toBe(true);
-    expect(res.logs.every((l) => l.severity >= Severity.WARNING || !l.success || l.eventType.startsWith("security."))).toBe(true);
+    expect(
+      res.logs.every((l) => l.severity >= Severity.WARNING || !l.success || l.eventType.startsWith("security.")),
+    ).toBe(true);
     expect(res.total).toBeGreaterThanOrEqual(2n);
   });
 
   it("ListEventTypes and ListSeverityLevels come from the one table", async () => {
     expect((await audit.listEventTypes({})).eventTypes.map((e) => e.name)).toEqual([...AUDIT_EVENT_TYPES]);
-    expect((await audit.listSeverityLevels({})).levels.map((l) => l.name)).toEqual(["debug", "info", "warning", "error", "critical"]);
+    expect((await audit.listSeverityLevels({})).levels.map((l) => l.name)).toEqual([
+      "debug",
+      "info",
+      "warning",
+      "error",
+      "critical",
+    ]);
   });
 
   it("admin reads are themselves audited", async () => {
     await audit.getSecurityEvents({});
     const res = await audit.queryAuditLogs({ eventType: "audit.queried", userId: root.userId, pageSize: 1 });
-    expect(res.logs[0]).toMatchObject({ principalId: root.userId, service: "memoric.v1.AuditService", resourceType: "audit_log", success: true });
+    expect(res.logs[0]).toMatchObject({
+      principalId: root.userId,
+      service: "memoric.v1.AuditService",
+      resourceType: "audit_log",
+      success: true,
+    });
     expect(res.logs[0]!.roles).toEqual(["ADMIN"]);
   });
 });
 
 describe("admin only", () => {
   const calls = (c: Client<typeof AuditService>) => ({
-    QueryAuditLogs: () => c.queryAuditLogs({}), GetUserActivity: () => c.getUserActivity({ userId: SEED_USERS[0]! }),
-    GetSecurityEvents: () => c.getSecurityEvents({}), GetAuditStatistics: () => c.getAuditStatistics({}),
-    ListEventTypes: () => c.listEventTypes({}), ListSeverityLevels: () => c.listSeverityLevels({}), VerifyAuditChain: () => c.verifyAuditChain({}),
+    QueryAuditLogs: () => c.queryAuditLogs({}),
+    GetUserActivity: () => c.getUserActivity({ userId: SEED_USERS[0]! }),
+    GetSecurityEvents: () => c.getSecurityEvents({}),
+    GetAuditStatistics: () => c.getAuditStatistics({}),
+    ListEventTypes: () => c.listEventTypes({}),
+    ListSeverityLevels: () => c.listSeverityLevels({}),
+    VerifyAuditChain: () => c.verifyAuditChain({}),
   });
 
   it("a USER gets PermissionDenied on every AuditService RPC, and each denial is audited", async () => {
@@ -154,14 +210,19 @@ describe("admin only", () => {
     }
     const denied = await audit.queryAuditLogs({ eventType: "authz.access.denied", userId: user.userId, pageSize: 100 });
     expect(new Set(denied.logs.map((l) => l.method))).toEqual(new Set(Object.keys(calls(audit))));
-    expect(denied.logs.every((l) => l.code === "permission_denied" && !l.success && l.service === "memoric.v1.AuditService")).toBe(true);
+    expect(
+      denied.logs.every((l) => l.code === "permission_denied" && !l.success && l.service === "memoric.v1.AuditService"),
+    ).toBe(true);
   });
 
   it("no credential → Unauthenticated, audited as auth.token.invalid", async () => {
     const anon = createClient(AuditService, createGrpcTransport({ baseUrl: server.url }));
-    for (const [method, call] of Object.entries(calls(anon))) expect((await codeOf(call()))?.code, method).toBe(Code.Unauthenticated);
+    for (const [method, call] of Object.entries(calls(anon)))
+      expect((await codeOf(call()))?.code, method).toBe(Code.Unauthenticated);
     const res = await audit.queryAuditLogs({ eventType: "auth.token.invalid", pageSize: 1000 });
-    expect(res.logs.filter((l) => l.service === "memoric.v1.AuditService" && l.principalId === "").length).toBeGreaterThanOrEqual(7);
+    expect(
+      res.logs.filter((l) => l.service === "memoric.v1.AuditService" && l.principalId === "").length,
+    ).toBeGreaterThanOrEqual(7);
   });
 
   it("GetAuditStatistics counts the window and the top denied methods", async () => {
@@ -170,9 +231,21 @@ describe("admin only", () => {
     expect(s.byEventType.reduce((n, c) => n + c.count, 0n)).toBe(s.total);
     expect(s.uniquePrincipals).toBeGreaterThanOrEqual(4n); // root, user, two seeds
     expect(s.topDeniedMethods.map((m) => m.method)).toContain("memoric.v1.AuditService/QueryAuditLogs");
-    const later = await audit.getAuditStatistics({ since: timestampFromDate(new Date(Date.now() + HOUR)), until: timestampFromDate(new Date(Date.now() + 2 * HOUR)) });
+    const later = await audit.getAuditStatistics({
+      since: timestampFromDate(new Date(Date.now() + HOUR)),
+      until: timestampFromDate(new Date(Date.now() + 2 * HOUR)),
+    });
     expect(later.total).toBe(0n);
-    expect((await codeOf(audit.getAuditStatistics({ since: timestampFromDate(new Date()), until: timestampFromDate(new Date(Date.now() - HOUR)) })))?.rawMessage).toContain("until");
+    expect(
+      (
+        await codeOf(
+          audit.getAuditStatistics({
+            since: timestampFromDate(new Date()),
+            until: timestampFromDate(new Date(Date.now() - HOUR)),
+          }),
+        )
+      )?.rawMessage,
+    ).toContain("until");
   });
 });
 
@@ -200,14 +273,26 @@ describe("VerifyAuditChain", () => {
     expect(ok.checked).toBeGreaterThan(20n);
     expect(ok.checkpointsVerified).toBeGreaterThanOrEqual(1n);
 
-    const victim = (await audit.queryAuditLogs({ resourceType: "seed", eventType: "security.breach.attempt" })).logs[0]!;
-    await asOwner(server, (sql) => tamper(sql, (tx) => tx`update audit_log set success = true where id = ${victim.id}`));
+    const victim = (await audit.queryAuditLogs({ resourceType: "seed", eventType: "security.breach.attempt" }))
+      .logs[0]!;
+    await asOwner(server, (sql) =>
+      tamper(sql, (tx) => tx`update audit_log set success = true where id = ${victim.id}`),
+    );
     const broken = await audit.verifyAuditChain({});
     expect(broken.ok).toBe(false);
-    expect(broken.firstBad).toMatchObject({ shard: victim.shard, sequence: victim.sequence, auditLogId: victim.id, reason: "modified" });
+    expect(broken.firstBad).toMatchObject({
+      shard: victim.shard,
+      sequence: victim.sequence,
+      auditLogId: victim.id,
+      reason: "modified",
+    });
 
     const verified = await audit.queryAuditLogs({ eventType: "audit.verified", pageSize: 2 });
-    expect(verified.logs[0]).toMatchObject({ severity: Severity.CRITICAL, principalId: root.userId, details: { ok: false, reason: "modified" } });
+    expect(verified.logs[0]).toMatchObject({
+      severity: Severity.CRITICAL,
+      principalId: root.userId,
+      details: { ok: false, reason: "modified" },
+    });
     expect(verified.logs[1]).toMatchObject({ severity: Severity.INFO, details: { ok: true } });
   });
 });

@@ -20,7 +20,11 @@ const WRONG = "definitely not the password";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The error of a call, or undefined when it succeeded. */
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => ConnectError.from(e));
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e),
+  );
 
 /** Asserts ResourceExhausted with a retry-after hint (seconds) and returns the hint. */
 function expectThrottled(err: ConnectError | undefined): number {
@@ -34,7 +38,10 @@ describe(`logins (${testMode})`, () => {
   let server: TestServer;
   beforeAll(async () => {
     // Every attempt here comes from 127.0.0.1: the per-address budget has its own describe below.
-    server = await startTestServer({ MEMORIC_LOGIN_LOCKOUT_SECONDS: "2", MEMORIC_LOGIN_MAX_FAILURES_PER_ADDRESS: "100000" });
+    server = await startTestServer({
+      MEMORIC_LOGIN_LOCKOUT_SECONDS: "2",
+      MEMORIC_LOGIN_MAX_FAILURES_PER_ADDRESS: "100000",
+    });
   });
   afterAll(async () => {
     await server?.close();
@@ -80,7 +87,9 @@ describe(`logins (${testMode})`, () => {
     try {
       const victim = await registerAndLogin(own);
       const auth = anonymous(own);
-      const guesses = Array.from({ length: 30 }, () => failure(auth.login({ username: victim.username, password: WRONG })));
+      const guesses = Array.from({ length: 30 }, () =>
+        failure(auth.login({ username: victim.username, password: WRONG })),
+      );
       const errors = await Promise.all(guesses);
       const tried = errors.filter((e) => e?.code === Code.Unauthenticated).length;
       const throttled = errors.filter((e) => e?.code === Code.ResourceExhausted).length;
@@ -95,8 +104,10 @@ describe(`logins (${testMode})`, () => {
   it("share their budget with ChangePassword: a stolen session cannot guess the password there instead", async () => {
     const victim = await registerAndLogin(server);
     const me = victim.client(AuthService);
-    const change = (oldPassword: string) => failure(me.changePassword({ oldPassword, newPassword: "another quite long passphrase 5" }));
-    for (let i = 1; i <= 10; i++) expect((await change(`${WRONG} ${i}`))?.code, `guess ${i}`).toBe(Code.InvalidArgument);
+    const change = (oldPassword: string) =>
+      failure(me.changePassword({ oldPassword, newPassword: "another quite long passphrase 5" }));
+    for (let i = 1; i <= 10; i++)
+      expect((await change(`${WRONG} ${i}`))?.code, `guess ${i}`).toBe(Code.InvalidArgument);
     expectThrottled(await change(victim.password));
     expectThrottled(await failure(anonymous(server).login({ username: victim.username, password: victim.password })));
   });
@@ -104,7 +115,11 @@ describe(`logins (${testMode})`, () => {
   it("do not block the event loop: 20 concurrent logins while health checks keep answering", async () => {
     // Twenty accounts: one account allows only MEMORIC_LOGIN_MAX_FAILURES attempts in flight at once.
     const names = Array.from({ length: 20 }, (_, i) => `storm${i}x${Date.now()}`);
-    await Promise.all(names.map((username) => anonymous(server).register({ username, email: `${username}@example.com`, password: TEST_PASSWORD })));
+    await Promise.all(
+      names.map((username) =>
+        anonymous(server).register({ username, email: `${username}@example.com`, password: TEST_PASSWORD }),
+      ),
+    );
     const health = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
     let done = false;
     const liveness: Serving[] = [];
@@ -117,7 +132,9 @@ describe(`logins (${testMode})`, () => {
         latencies.push(performance.now() - started);
       }
     })();
-    const logins = await Promise.allSettled(names.map((username) => anonymous(server).login({ username, password: TEST_PASSWORD })));
+    const logins = await Promise.allSettled(
+      names.map((username) => anonymous(server).login({ username, password: TEST_PASSWORD })),
+    );
     done = true;
     await prober;
     expect(logins.filter((r) => r.status === "rejected")).toEqual([]);
@@ -132,7 +149,10 @@ describe(`failed logins per client address (${testMode})`, () => {
   let server: TestServer;
   const from = (address: string) => ({ headers: { "x-forwarded-for": address } });
   beforeAll(async () => {
-    server = await startTestServer({ MEMORIC_LOGIN_MAX_FAILURES_PER_ADDRESS: "5", MEMORIC_TRUSTED_PROXIES: "127.0.0.1" });
+    server = await startTestServer({
+      MEMORIC_LOGIN_MAX_FAILURES_PER_ADDRESS: "5",
+      MEMORIC_TRUSTED_PROXIES: "127.0.0.1",
+    });
   });
   afterAll(async () => {
     await server?.close();
@@ -141,17 +161,23 @@ describe(`failed logins per client address (${testMode})`, () => {
   it("lock an address that guesses across many accounts, and only that address", async () => {
     const auth = anonymous(server);
     for (let i = 0; i < 5; i++) {
-      expect((await failure(auth.login({ username: `nobody${i}`, password: WRONG }, from("10.5.0.1"))))?.code).toBe(Code.Unauthenticated);
+      expect((await failure(auth.login({ username: `nobody${i}`, password: WRONG }, from("10.5.0.1"))))?.code).toBe(
+        Code.Unauthenticated,
+      );
     }
     expectThrottled(await failure(auth.login({ username: "nobody-else", password: WRONG }, from("10.5.0.1"))));
-    expect((await failure(auth.login({ username: "nobody-else", password: WRONG }, from("10.5.0.2"))))?.code).toBe(Code.Unauthenticated);
+    expect((await failure(auth.login({ username: "nobody-else", password: WRONG }, from("10.5.0.2"))))?.code).toBe(
+      Code.Unauthenticated,
+    );
   });
 
   it("never count successful logins against the address", async () => {
     const u = await registerAndLogin(server);
     const auth = anonymous(server);
     for (let i = 0; i < 8; i++) await auth.login({ username: u.username, password: u.password }, from("10.5.0.3"));
-    expect((await failure(auth.login({ username: u.username, password: WRONG }, from("10.5.0.3"))))?.code).toBe(Code.Unauthenticated);
+    expect((await failure(auth.login({ username: u.username, password: WRONG }, from("10.5.0.3"))))?.code).toBe(
+      Code.Unauthenticated,
+    );
   });
 });
 
@@ -161,7 +187,12 @@ describe(`two replicas sharing one database (${testMode})`, () => {
   let b: TestServer;
   beforeAll(async () => {
     shared = await createSharedDatabase(2);
-    const env = { ...shared.env, MEMORIC_LOGIN_LOCKOUT_SECONDS: "30", MEMORIC_RATE_LIMIT_RPC: "6", MEMORIC_REVOCATION_CACHE_MS: "500" };
+    const env = {
+      ...shared.env,
+      MEMORIC_LOGIN_LOCKOUT_SECONDS: "30",
+      MEMORIC_RATE_LIMIT_RPC: "6",
+      MEMORIC_REVOCATION_CACHE_MS: "500",
+    };
     a = await startTestServer(env, shared.database);
     b = await startTestServer(env, shared.database);
   });
@@ -175,7 +206,10 @@ describe(`two replicas sharing one database (${testMode})`, () => {
     const victim = await registerAndLogin(a);
     const replicas = [anonymous(a), anonymous(b)];
     for (let i = 0; i < 10; i++) {
-      expect((await failure(replicas[i % 2]!.login({ username: victim.username, password: WRONG })))?.code, `attempt ${i + 1}`).toBe(Code.Unauthenticated);
+      expect(
+        (await failure(replicas[i % 2]!.login({ username: victim.username, password: WRONG })))?.code,
+        `attempt ${i + 1}`,
+      ).toBe(Code.Unauthenticated);
     }
     expectThrottled(await failure(replicas[0]!.login({ username: victim.username, password: victim.password })));
     expectThrottled(await failure(replicas[1]!.login({ username: victim.username, password: victim.password })));
@@ -227,19 +261,30 @@ describe(`RPC rate limits (${testMode})`, () => {
       const me = createClient(AuthService, bearerTransport(server, user));
       for (let i = 0; i < 5; i++) await me.getCurrentUser({}, xff(`10.1.0.${i}`));
       expectThrottled(await failure(me.getCurrentUser({}, xff("10.1.0.99"))));
-      await expect(createClient(AuthService, bearerTransport(server, bystander)).getCurrentUser({})).resolves.toBeDefined();
+      await expect(
+        createClient(AuthService, bearerTransport(server, bystander)).getCurrentUser({}),
+      ).resolves.toBeDefined();
     });
 
     it("budgets anonymous calls per forwarded client address", async () => {
       const auth = anonymous(server);
-      for (let i = 0; i < 5; i++) expect((await failure(auth.refresh({ refreshToken: "bogus" }, xff("10.2.0.1"))))?.code).toBe(Code.Unauthenticated);
+      for (let i = 0; i < 5; i++)
+        expect((await failure(auth.refresh({ refreshToken: "bogus" }, xff("10.2.0.1"))))?.code).toBe(
+          Code.Unauthenticated,
+        );
       expectThrottled(await failure(auth.refresh({ refreshToken: "bogus" }, xff("10.2.0.1"))));
       // Another client behind the same proxy has its own budget.
-      expect((await failure(auth.refresh({ refreshToken: "bogus" }, xff("10.2.0.2"))))?.code).toBe(Code.Unauthenticated);
+      expect((await failure(auth.refresh({ refreshToken: "bogus" }, xff("10.2.0.2"))))?.code).toBe(
+        Code.Unauthenticated,
+      );
     });
 
     it("budgets rejected credentials per address too: guessing tokens or API keys is throttled", async () => {
-      const guesses = [...Array.from({ length: 3 }, (_, i) => `mk_${"A".repeat(42)}${i}`), "not.a.jwt", "eyJhbGciOiJub25lIn0.e30."];
+      const guesses = [
+        ...Array.from({ length: 3 }, (_, i) => `mk_${"A".repeat(42)}${i}`),
+        "not.a.jwt",
+        "eyJhbGciOiJub25lIn0.e30.",
+      ];
       for (const guess of guesses) {
         const client = createClient(AuthService, bearerTransport(server, guess));
         expect((await failure(client.getCurrentUser({}, xff("10.4.0.1"))))?.code).toBe(Code.Unauthenticated);
@@ -247,7 +292,9 @@ describe(`RPC rate limits (${testMode})`, () => {
       const next = createClient(AuthService, bearerTransport(server, `mk_${"B".repeat(43)}`));
       expectThrottled(await failure(next.getCurrentUser({}, xff("10.4.0.1"))));
       // A real principal at that address keeps its own budget.
-      await expect(createClient(AuthService, bearerTransport(server, bystander)).getCurrentUser({}, xff("10.4.0.1"))).resolves.toBeDefined();
+      await expect(
+        createClient(AuthService, bearerTransport(server, bystander)).getCurrentUser({}, xff("10.4.0.1")),
+      ).resolves.toBeDefined();
     });
   });
 
@@ -262,7 +309,10 @@ describe(`RPC rate limits (${testMode})`, () => {
 
     it("ignores X-Forwarded-For: changing it does not escape the per-address budget", async () => {
       const auth = anonymous(server);
-      for (let i = 0; i < 5; i++) expect((await failure(auth.refresh({ refreshToken: "bogus" }, xff(`10.3.0.${i}`))))?.code).toBe(Code.Unauthenticated);
+      for (let i = 0; i < 5; i++)
+        expect((await failure(auth.refresh({ refreshToken: "bogus" }, xff(`10.3.0.${i}`))))?.code).toBe(
+          Code.Unauthenticated,
+        );
       expectThrottled(await failure(auth.refresh({ refreshToken: "bogus" }, xff("10.3.0.200"))));
       expectThrottled(await failure(auth.login({ username: "someone", password: WRONG }, xff("10.3.0.201"))));
     });
@@ -271,7 +321,11 @@ describe(`RPC rate limits (${testMode})`, () => {
       const health = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
       expectThrottled(await failure(anonymous(server).refresh({ refreshToken: "bogus" }))); // still exhausted
       for (let i = 0; i < 30; i++) expect((await health.check({ service: "" })).status).toBe(Serving.SERVING);
-      const res = await fetch(`${server.url}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      const res = await fetch(`${server.url}/grpc.health.v1.Health/Check`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
       expect(res.status).toBe(200);
     });
   });

@@ -29,7 +29,11 @@ afterAll(async () => {
   await server?.close();
 });
 
-const codeOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => ConnectError.from(e).code);
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e).code,
+  );
 
 /** The tenant tables, from the catalog: `users` plus every public table with a user_id column. */
 async function tenantTables(sql: postgres.Sql): Promise<string[]> {
@@ -43,7 +47,11 @@ async function tenantTables(sql: postgres.Sql): Promise<string[]> {
 }
 
 /** Runs fn as the runtime role with the given app.user_id (undefined = never set), then rolls back. */
-async function asApp<T>(sql: postgres.Sql, userId: string | undefined, fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
+async function asApp<T>(
+  sql: postgres.Sql,
+  userId: string | undefined,
+  fn: (tx: postgres.TransactionSql) => Promise<T>,
+): Promise<T> {
   let out: T;
   const rollback = new Error("rollback");
   try {
@@ -106,12 +114,19 @@ describe(`in the database, under row-level security (${testMode})`, () => {
   it("with B's context, updates and deletes of A's rows touch nothing; inserting one for A is refused", async () => {
     await asOwner(server, (sql) =>
       asApp(sql, bob.userId, async (tx) => {
-        expect((await tx`update users set full_name = 'pwned', roles = '{ADMIN}' where id = ${alice.userId} returning id`).length).toBe(0);
-        expect((await tx`update api_keys set revoked_at = now() where user_id = ${alice.userId} returning id`).length).toBe(0);
+        expect(
+          (await tx`update users set full_name = 'pwned', roles = '{ADMIN}' where id = ${alice.userId} returning id`)
+            .length,
+        ).toBe(0);
+        expect(
+          (await tx`update api_keys set revoked_at = now() where user_id = ${alice.userId} returning id`).length,
+        ).toBe(0);
         expect((await tx`delete from sessions where user_id = ${alice.userId} returning id`).length).toBe(0);
         expect((await tx`delete from refresh_tokens where user_id = ${alice.userId} returning id`).length).toBe(0);
         // Moving one's own row to A is refused too (WITH CHECK).
-        await expect(tx`update api_keys set user_id = ${alice.userId} where user_id = ${bob.userId}`).rejects.toMatchObject({ code: "42501" });
+        await expect(
+          tx`update api_keys set user_id = ${alice.userId} where user_id = ${bob.userId}`,
+        ).rejects.toMatchObject({ code: "42501" });
       }),
     );
     await asOwner(server, (sql) =>
@@ -122,7 +137,9 @@ describe(`in the database, under row-level security (${testMode})`, () => {
         ).rejects.toMatchObject({ code: "42501" }),
       ),
     );
-    await expect(alice.client(AuthService).getCurrentUser({})).resolves.toMatchObject({ user: { fullName: alice.username } });
+    await expect(alice.client(AuthService).getCurrentUser({})).resolves.toMatchObject({
+      user: { fullName: alice.username },
+    });
   });
 
   it.each([
@@ -181,13 +198,19 @@ describe(`the catalog (${testMode})`, () => {
   });
 
   it("the runtime role is not superuser, lacks BYPASSRLS, owns nothing — nor does any role it can become", async () => {
-    const roles = await asOwner(server, (sql) => sql<{ name: string; superuser: boolean; bypassrls: boolean; owned: number }[]>`
+    const roles = await asOwner(
+      server,
+      (sql) => sql<{ name: string; superuser: boolean; bypassrls: boolean; owned: number }[]>`
       select r.rolname as name, r.rolsuper as superuser, r.rolbypassrls as bypassrls,
         (select count(*)::int from pg_class c where c.relowner = r.oid) as owned
-      from pg_roles r where pg_has_role(${APP_ROLE}, r.oid, 'MEMBER')`);
+      from pg_roles r where pg_has_role(${APP_ROLE}, r.oid, 'MEMBER')`,
+    );
     expect(roles.map((r) => r.name)).toContain(APP_ROLE);
     for (const r of roles) expect(r, r.name).toMatchObject({ superuser: false, bypassrls: false, owned: 0 });
-    const [tables] = await asOwner(server, (sql) => sql<{ n: number }[]>`select count(*)::int as n from pg_tables where tableowner = ${APP_ROLE}`);
+    const [tables] = await asOwner(
+      server,
+      (sql) => sql<{ n: number }[]>`select count(*)::int as n from pg_tables where tableowner = ${APP_ROLE}`,
+    );
     expect(tables!.n).toBe(0);
   });
 });

@@ -42,8 +42,16 @@ beforeAll(async () => {
   callers.push(
     { name: "ADMIN", transport: a.transport, view: { type: "user", permissions: permissionsOfRoles(["ADMIN"]) } },
     { name: "USER", transport: u.transport, view: { type: "user", permissions: permissionsOfRoles(["USER"]) } },
-    { name: "READ_ONLY", transport: r.transport, view: { type: "user", permissions: permissionsOfRoles(["READ_ONLY"]) } },
-    { name: "API key [memories:read]", transport: bearerTransport(server, key), view: { type: "api_key", permissions: apiKeyPermissions(KEY_SCOPES, ["USER"]) } },
+    {
+      name: "READ_ONLY",
+      transport: r.transport,
+      view: { type: "user", permissions: permissionsOfRoles(["READ_ONLY"]) },
+    },
+    {
+      name: "API key [memories:read]",
+      transport: bearerTransport(server, key),
+      view: { type: "api_key", permissions: apiKeyPermissions(KEY_SCOPES, ["USER"]) },
+    },
     { name: "anonymous", transport: createGrpcTransport({ baseUrl: server.url }), view: undefined },
   );
 });
@@ -71,11 +79,14 @@ async function callEmpty(transport: Transport, service: DescService, method: Des
 }
 
 /** Every RPC; Logout ends the caller's own session, so it runs last and the others keep a live credential. */
-const EVERY_RPC: { service: DescService; method: DescMethod }[] = SERVICES.flatMap((service) => service.methods.map((method) => ({ service, method }))).sort(
-  (x, y) => Number(x.method.name === "Logout") - Number(y.method.name === "Logout"),
-);
+const EVERY_RPC: { service: DescService; method: DescMethod }[] = SERVICES.flatMap((service) =>
+  service.methods.map((method) => ({ service, method })),
+).sort((x, y) => Number(x.method.name === "Logout") - Number(y.method.name === "Logout"));
 
-function expectation(procedure: string, view: PrincipalView | undefined): "allowed" | Code.Unauthenticated | Code.PermissionDenied {
+function expectation(
+  procedure: string,
+  view: PrincipalView | undefined,
+): "allowed" | Code.Unauthenticated | Code.PermissionDenied {
   const d = decide(procedure, view);
   if (d.allowed) return "allowed";
   return d.reason === "unauthenticated" ? Code.Unauthenticated : Code.PermissionDenied;
@@ -103,7 +114,8 @@ describe("role matrix over gRPC (HTTP/2)", () => {
           allowed++;
           const refused = code === Code.Unauthenticated || code === Code.PermissionDenied;
           // Also never Internal or throttled: an empty request is a client mistake, not a crash.
-          if (refused || code === Code.Internal || code === Code.ResourceExhausted) mismatches.push(`${procedure}: expected allowed, got ${got}`);
+          if (refused || code === Code.Internal || code === Code.ResourceExhausted)
+            mismatches.push(`${procedure}: expected allowed, got ${got}`);
         } else {
           denied++;
           if (code !== expected) mismatches.push(`${procedure}: expected ${Code[expected]}, got ${got}`);
@@ -133,7 +145,11 @@ describe("the same decisions over other transports", () => {
   // Fresh sessions: the matrix above ended the first ones with Logout.
   let tokens: { admin: string; user: string; readOnly: string; key: string };
   beforeAll(async () => {
-    const [a, u, r] = await Promise.all([login(server, people.admin), login(server, people.user), login(server, people.readOnly)]);
+    const [a, u, r] = await Promise.all([
+      login(server, people.admin),
+      login(server, people.user),
+      login(server, people.readOnly),
+    ]);
     tokens = { admin: a.token, user: u.token, readOnly: r.token, key: people.key };
   });
 
@@ -155,7 +171,9 @@ describe("the same decisions over other transports", () => {
   });
 
   it("HTTP/1.1 Connect JSON: READ_ONLY cannot write, the read-scoped key cannot manage keys or audit", async () => {
-    expect((await connectJson("memoric.v1.MemoryService/CreateMemory", tokens.readOnly, { content: "x" })).code).toBe("permission_denied");
+    expect((await connectJson("memoric.v1.MemoryService/CreateMemory", tokens.readOnly, { content: "x" })).code).toBe(
+      "permission_denied",
+    );
     expect((await connectJson("memoric.v1.AuthService/ListApiKeys", tokens.key)).code).toBe("permission_denied");
     expect((await connectJson("memoric.v1.AuditService/QueryAuditLogs", tokens.key)).code).toBe("permission_denied");
     expect((await connectJson("memoric.v1.AuditService/QueryAuditLogs", tokens.user)).code).toBe("permission_denied");

@@ -8,7 +8,16 @@ import { WireType } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthService, RegisterRequestSchema, Role } from "../../gen/memoric/v1/auth_pb.js";
-import { admin, anonymous, asOwner, bearerTransport, login, registerAndLogin, TEST_PASSWORD, type TestUser } from "../support/identity.js";
+import {
+  admin,
+  anonymous,
+  asOwner,
+  bearerTransport,
+  login,
+  registerAndLogin,
+  TEST_PASSWORD,
+  type TestUser,
+} from "../support/identity.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 let server: TestServer;
@@ -25,10 +34,15 @@ afterAll(async () => {
 
 const as = (token: string) => createClient(AuthService, bearerTransport(server, token));
 const auth = () => anonymous(server);
-const codeOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => ConnectError.from(e).code);
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e).code,
+  );
 const works = async (token: string) => expect(await codeOf(as(token).getCurrentUser({}))).toBeUndefined();
 const fails = async (token: string) => expect(await codeOf(as(token).getCurrentUser({}))).toBe(Code.Unauthenticated);
-const refreshFails = async (refreshToken: string) => expect(await codeOf(auth().refresh({ refreshToken }))).toBe(Code.Unauthenticated);
+const refreshFails = async (refreshToken: string) =>
+  expect(await codeOf(auth().refresh({ refreshToken }))).toBe(Code.Unauthenticated);
 const unique = (p: string) => `${p}${Math.random().toString(36).slice(2, 9)}`;
 
 describe("Register", () => {
@@ -37,7 +51,15 @@ describe("Register", () => {
     const res = await fetch(`${server.url}/memoric.v1.AuthService/Register`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username, email: `${username}@example.com`, password: TEST_PASSWORD, roles: ["ROLE_ADMIN"], role: "ADMIN", is_admin: true, active: true }),
+      body: JSON.stringify({
+        username,
+        email: `${username}@example.com`,
+        password: TEST_PASSWORD,
+        roles: ["ROLE_ADMIN"],
+        role: "ADMIN",
+        is_admin: true,
+        active: true,
+      }),
     });
     // Connect may refuse unknown JSON fields outright; either way no admin comes out of it.
     if (res.status !== 200) {
@@ -74,17 +96,28 @@ describe("Register", () => {
     ["a password containing the username", { password: "USERNAME-and-more-words" }],
     ["a password over 72 bytes", { password: "é".repeat(37) }],
     ["a password with a control character", { password: "correct horse\u0000battery" }],
-  ])("rejects %s with InvalidArgument", async (_, override: { username?: string; email?: string; password?: string }) => {
-    const username = override.username ?? unique("v");
-    const password = override.password?.replace("USERNAME", username) ?? TEST_PASSWORD;
-    const err = await codeOf(auth().register({ username, email: override.email ?? `${username}@example.com`, password }));
-    expect(err).toBe(Code.InvalidArgument);
-  });
+  ])(
+    "rejects %s with InvalidArgument",
+    async (_, override: { username?: string; email?: string; password?: string }) => {
+      const username = override.username ?? unique("v");
+      const password = override.password?.replace("USERNAME", username) ?? TEST_PASSWORD;
+      const err = await codeOf(
+        auth().register({ username, email: override.email ?? `${username}@example.com`, password }),
+      );
+      expect(err).toBe(Code.InvalidArgument);
+    },
+  );
 
   it("refuses a duplicate username or email (case-insensitively) with AlreadyExists", async () => {
     const u = await registerAndLogin(server);
-    expect(await codeOf(auth().register({ username: u.username.toUpperCase(), email: `other-${u.email}`, password: TEST_PASSWORD }))).toBe(Code.AlreadyExists);
-    expect(await codeOf(auth().register({ username: unique("d"), email: u.email.toUpperCase(), password: TEST_PASSWORD }))).toBe(Code.AlreadyExists);
+    expect(
+      await codeOf(
+        auth().register({ username: u.username.toUpperCase(), email: `other-${u.email}`, password: TEST_PASSWORD }),
+      ),
+    ).toBe(Code.AlreadyExists);
+    expect(
+      await codeOf(auth().register({ username: unique("d"), email: u.email.toUpperCase(), password: TEST_PASSWORD })),
+    ).toBe(Code.AlreadyExists);
   });
 });
 
@@ -124,8 +157,12 @@ describe("revocation is immediate", () => {
     const s1 = await registerAndLogin(server);
     const s2 = await login(server, s1);
     const newPassword = "a completely new passphrase 77";
-    expect(await codeOf(as(s1.token).changePassword({ oldPassword: "wrong old password!", newPassword }))).toBe(Code.InvalidArgument);
-    expect(await codeOf(as(s1.token).changePassword({ oldPassword: s1.password, newPassword: "qwerty123456" }))).toBe(Code.InvalidArgument);
+    expect(await codeOf(as(s1.token).changePassword({ oldPassword: "wrong old password!", newPassword }))).toBe(
+      Code.InvalidArgument,
+    );
+    expect(await codeOf(as(s1.token).changePassword({ oldPassword: s1.password, newPassword: "qwerty123456" }))).toBe(
+      Code.InvalidArgument,
+    );
     const fresh = await as(s1.token).changePassword({ oldPassword: s1.password, newPassword });
     for (const s of [s1, s2]) {
       await fails(s.token);
@@ -146,7 +183,10 @@ describe("revocation is immediate", () => {
     expect((await as(key).getCurrentUser({})).permissions.sort()).toEqual(["clusters:read", "memories:read"]);
     expect(await codeOf(as(key).createApiKey({ name: "x" }))).toBe(Code.PermissionDenied);
     const again = await login(server, u);
-    expect((await again.client(AuthService).getCurrentUser({})).permissions.sort()).toEqual(["clusters:read", "memories:read"]);
+    expect((await again.client(AuthService).getCurrentUser({})).permissions.sort()).toEqual([
+      "clusters:read",
+      "memories:read",
+    ]);
   });
 
   it("deactivation kills the access token, the refresh token and the API keys; login is refused", async () => {
@@ -193,9 +233,12 @@ describe("refresh rotation", () => {
 
   it("of parallel refreshes with one token, exactly one succeeds", async () => {
     const u = await registerAndLogin(server);
-    const results = await Promise.allSettled(Array.from({ length: 4 }, () => auth().refresh({ refreshToken: u.refreshToken })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 4 }, () => auth().refresh({ refreshToken: u.refreshToken })),
+    );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
-    for (const r of results) if (r.status === "rejected") expect(ConnectError.from(r.reason).code).toBe(Code.Unauthenticated);
+    for (const r of results)
+      if (r.status === "rejected") expect(ConnectError.from(r.reason).code).toBe(Code.Unauthenticated);
   });
 
   it("refuses an unknown or empty refresh token", async () => {
@@ -212,7 +255,9 @@ describe("API keys", () => {
 
   it("must be scoped within the owner's permissions: wider → PermissionDenied, unknown → InvalidArgument", async () => {
     const keys = owner.client(AuthService);
-    expect(await codeOf(keys.createApiKey({ name: "wide", scopes: ["memories:read", "users:manage"] }))).toBe(Code.PermissionDenied);
+    expect(await codeOf(keys.createApiKey({ name: "wide", scopes: ["memories:read", "users:manage"] }))).toBe(
+      Code.PermissionDenied,
+    );
     expect(await codeOf(keys.createApiKey({ name: "odd", scopes: ["memories:*"] }))).toBe(Code.InvalidArgument);
     expect(await codeOf(keys.createApiKey({ name: "", scopes: ["memories:read"] }))).toBe(Code.InvalidArgument);
   });
@@ -228,8 +273,12 @@ describe("API keys", () => {
   });
 
   it("a key cannot mint a wider key", async () => {
-    const { key } = await owner.client(AuthService).createApiKey({ name: "manager", scopes: ["keys:manage", "memories:read"] });
-    expect(await codeOf(as(key).createApiKey({ name: "wider", scopes: ["memories:write"] }))).toBe(Code.PermissionDenied);
+    const { key } = await owner
+      .client(AuthService)
+      .createApiKey({ name: "manager", scopes: ["keys:manage", "memories:read"] });
+    expect(await codeOf(as(key).createApiKey({ name: "wider", scopes: ["memories:write"] }))).toBe(
+      Code.PermissionDenied,
+    );
     const child = await as(key).createApiKey({ name: "child" });
     expect(child.apiKey?.scopes.sort()).toEqual(["keys:manage", "memories:read"]);
   });
@@ -239,9 +288,16 @@ describe("API keys", () => {
     await works(key);
     const { apiKeys } = await owner.client(AuthService).listApiKeys({});
     const listed = apiKeys.find((k) => k.id === apiKey!.id)!;
-    expect(listed).toMatchObject({ name: "listed", prefix: key.slice(0, 10), scopes: ["memories:read"], revoked: false });
+    expect(listed).toMatchObject({
+      name: "listed",
+      prefix: key.slice(0, 10),
+      scopes: ["memories:read"],
+      revoked: false,
+    });
     expect(listed.lastUsedAt).toBeDefined();
-    expect(JSON.stringify(apiKeys, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v))).not.toContain(key.slice(10));
+    expect(JSON.stringify(apiKeys, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v))).not.toContain(
+      key.slice(10),
+    );
     const stored = await asOwner(server, (sql) => sql`select key_hash from api_keys where id = ${apiKey!.id}`);
     expect(stored[0]!.key_hash).not.toContain(key.slice(3));
   });
@@ -251,7 +307,9 @@ describe("API keys", () => {
     await works(key);
     await owner.client(AuthService).revokeApiKey({ id: apiKey!.id });
     await fails(key);
-    expect((await owner.client(AuthService).listApiKeys({})).apiKeys.find((k) => k.id === apiKey!.id)?.revoked).toBe(true);
+    expect((await owner.client(AuthService).listApiKeys({})).apiKeys.find((k) => k.id === apiKey!.id)?.revoked).toBe(
+      true,
+    );
   });
 
   it("stops working after its ttl", async () => {
@@ -263,7 +321,9 @@ describe("API keys", () => {
 
   it("cannot end sessions or change the password (user-session RPCs)", async () => {
     const { key } = await owner.client(AuthService).createApiKey({ name: "full" });
-    expect(await codeOf(as(key).changePassword({ oldPassword: owner.password, newPassword: "another long passphrase 9" }))).toBe(Code.PermissionDenied);
+    expect(
+      await codeOf(as(key).changePassword({ oldPassword: owner.password, newPassword: "another long passphrase 9" })),
+    ).toBe(Code.PermissionDenied);
     expect(await codeOf(as(key).logout({ allSessions: true }))).toBe(Code.PermissionDenied);
     await works(owner.token);
   });
@@ -308,7 +368,9 @@ describe("admin RPCs", () => {
   it("an admin cannot remove their own ADMIN role, deactivate or delete themselves", async () => {
     const admin = root.client(AuthService);
     expect(await codeOf(admin.setUserRoles({ userId: root.userId, roles: [Role.USER] }))).toBe(Code.FailedPrecondition);
-    expect(await codeOf(admin.setUserRoles({ userId: root.userId.toUpperCase(), roles: [Role.READ_ONLY] }))).toBe(Code.FailedPrecondition);
+    expect(await codeOf(admin.setUserRoles({ userId: root.userId.toUpperCase(), roles: [Role.READ_ONLY] }))).toBe(
+      Code.FailedPrecondition,
+    );
     expect(await codeOf(admin.setUserActive({ userId: root.userId, active: false }))).toBe(Code.FailedPrecondition);
     expect(await codeOf(admin.deleteUser({ userId: root.userId.toUpperCase() }))).toBe(Code.FailedPrecondition);
     expect((await admin.getCurrentUser({})).user).toMatchObject({ roles: [Role.ADMIN], active: true });
@@ -318,7 +380,9 @@ describe("admin RPCs", () => {
     const admin = root.client(AuthService);
     const u = await registerAndLogin(server);
     expect(await codeOf(admin.setUserRoles({ userId: u.userId, roles: [] }))).toBe(Code.InvalidArgument);
-    expect(await codeOf(admin.setUserRoles({ userId: u.userId, roles: [Role.UNSPECIFIED] }))).toBe(Code.InvalidArgument);
+    expect(await codeOf(admin.setUserRoles({ userId: u.userId, roles: [Role.UNSPECIFIED] }))).toBe(
+      Code.InvalidArgument,
+    );
     expect(await codeOf(admin.setUserRoles({ userId: crypto.randomUUID(), roles: [Role.USER] }))).toBe(Code.NotFound);
     await works(u.token);
   });

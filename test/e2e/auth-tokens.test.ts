@@ -14,8 +14,10 @@ import { bearerTransport, registerAndLogin, type TestUser } from "../support/ide
 import { startTestServer, type TestServer } from "../support/server.js";
 
 type Json = Record<string, unknown>;
-const b64url = (v: Json | string | Buffer) => Buffer.from(typeof v === "string" || Buffer.isBuffer(v) ? v : JSON.stringify(v)).toString("base64url");
-const decodePart = (token: string, i: number) => JSON.parse(Buffer.from(token.split(".")[i]!, "base64url").toString("utf8")) as Json;
+const b64url = (v: Json | string | Buffer) =>
+  Buffer.from(typeof v === "string" || Buffer.isBuffer(v) ? v : JSON.stringify(v)).toString("base64url");
+const decodePart = (token: string, i: number) =>
+  JSON.parse(Buffer.from(token.split(".")[i]!, "base64url").toString("utf8")) as Json;
 const now = () => Math.floor(Date.now() / 1000);
 
 /** Builds a JWT by hand: full control over header, payload and algorithm. */
@@ -23,7 +25,11 @@ function forge(header: Json, payload: Json | string, key?: crypto.KeyObject | Bu
   const input = `${b64url(header)}.${b64url(payload)}`;
   const alg = String(header.alg);
   let sig = "";
-  if (/^HS(256|384|512)$/.test(alg)) sig = crypto.createHmac(`sha${alg.slice(2)}`, key as Buffer).update(input).digest("base64url");
+  if (/^HS(256|384|512)$/.test(alg))
+    sig = crypto
+      .createHmac(`sha${alg.slice(2)}`, key as Buffer)
+      .update(input)
+      .digest("base64url");
   else if (alg === "EdDSA") sig = crypto.sign(null, Buffer.from(input), key as crypto.KeyObject).toString("base64url");
   return `${input}.${sig}`;
 }
@@ -61,7 +67,8 @@ describe("HS256 server", () => {
     await server?.close();
   });
 
-  const expectRejected = async (token: string) => expect(await codeFor(server, bearer(token))).toBe(Code.Unauthenticated);
+  const expectRejected = async (token: string) =>
+    expect(await codeFor(server, bearer(token))).toBe(Code.Unauthenticated);
 
   it("accepts its own token, and a hand-forged copy signed with the real secret (positive control)", async () => {
     expect(decodePart(alice.token, 0)).toEqual(header);
@@ -96,10 +103,13 @@ describe("HS256 server", () => {
     await expect(client.listUsers({})).rejects.toMatchObject({ code: Code.PermissionDenied });
   });
 
-  it.each(["sub", "iat", "exp", "jti", "iss", "aud", "roles", "ver", "sid"])("rejects a token without %s (signed with the real secret)", async (claim) => {
-    const { [claim]: _dropped, ...rest } = claims;
-    await expectRejected(forge(header, rest, secret));
-  });
+  it.each(["sub", "iat", "exp", "jti", "iss", "aud", "roles", "ver", "sid"])(
+    "rejects a token without %s (signed with the real secret)",
+    async (claim) => {
+      const { [claim]: _dropped, ...rest } = claims;
+      await expectRejected(forge(header, rest, secret));
+    },
+  );
 
   it("rejects a token without the typ header, or with another typ", async () => {
     await expectRejected(forge({ alg: "HS256" }, claims, secret));
@@ -125,7 +135,10 @@ describe("HS256 server", () => {
       { exp: "never" },
     ];
     for (const change of bad) {
-      expect(await codeFor(server, bearer(forge(header, { ...claims, ...change }, secret))), JSON.stringify(change)).toBe(Code.Unauthenticated);
+      expect(
+        await codeFor(server, bearer(forge(header, { ...claims, ...change }, secret))),
+        JSON.stringify(change),
+      ).toBe(Code.Unauthenticated);
     }
   });
 
@@ -150,7 +163,13 @@ describe("HS256 server", () => {
     const attacker = crypto.generateKeyPairSync("ed25519");
     const jwk = attacker.publicKey.export({ format: "jwk" });
     await expectRejected(forge({ alg: "EdDSA", typ: "at+jwt", jwk }, claims, attacker.privateKey));
-    await expectRejected(forge({ ...header, jwk: { kty: "oct", k: b64url(Buffer.from("attacker-secret-attacker-secret!!")) } }, claims, Buffer.from("attacker-secret-attacker-secret!!")));
+    await expectRejected(
+      forge(
+        { ...header, jwk: { kty: "oct", k: b64url(Buffer.from("attacker-secret-attacker-secret!!")) } },
+        claims,
+        Buffer.from("attacker-secret-attacker-secret!!"),
+      ),
+    );
   });
 
   it("rejects a refresh token or an API key's hash presented as the access token", async () => {
@@ -162,7 +181,11 @@ describe("HS256 server", () => {
   });
 
   it("ignores a token in the query string (Connect POST and ?access_token=)", async () => {
-    for (const query of [`access_token=${alice.token}`, `authorization=${encodeURIComponent(bearer(alice.token))}`, `token=${alice.token}`]) {
+    for (const query of [
+      `access_token=${alice.token}`,
+      `authorization=${encodeURIComponent(bearer(alice.token))}`,
+      `token=${alice.token}`,
+    ]) {
       const res = await fetch(`${server.url}/memoric.v1.AuthService/GetCurrentUser?${query}`, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -206,12 +229,22 @@ describe("HS256 server", () => {
       "x".repeat(10_000),
       "mk_short",
     ];
-    for (const token of malformed) expect(await codeFor(server, bearer(token)), token.slice(0, 60)).toBe(Code.Unauthenticated);
+    for (const token of malformed)
+      expect(await codeFor(server, bearer(token)), token.slice(0, 60)).toBe(Code.Unauthenticated);
   });
 
   it("rejects other schemes and empty credentials", async () => {
     const basic = `Basic ${Buffer.from(`${alice.username}:${alice.password}`).toString("base64")}`;
-    for (const value of [basic, "Bearer", "Bearer ", "Bearer  ", `Token ${alice.token}`, `${alice.token}`, `Bearer ${alice.token} extra`, "Digest username=x"]) {
+    for (const value of [
+      basic,
+      "Bearer",
+      "Bearer ",
+      "Bearer  ",
+      `Token ${alice.token}`,
+      `${alice.token}`,
+      `Bearer ${alice.token} extra`,
+      "Digest username=x",
+    ]) {
       expect(await codeFor(server, value), value.slice(0, 40)).toBe(Code.Unauthenticated);
     }
   });
@@ -264,18 +297,25 @@ describe("Ed25519 server", () => {
       Buffer.from(JSON.stringify(jwk)),
     ];
     for (const hmacKey of candidates) {
-      for (const h of [{ alg: "HS256", typ: "at+jwt" }, { alg: "HS256", typ: "at+jwt", kid }]) {
+      for (const h of [
+        { alg: "HS256", typ: "at+jwt" },
+        { alg: "HS256", typ: "at+jwt", kid },
+      ]) {
         expect(await codeFor(server, bearer(forge(h, claims, hmacKey)))).toBe(Code.Unauthenticated);
       }
     }
-    expect(await codeFor(server, bearer(forge({ alg: "none", typ: "at+jwt", kid }, claims)))).toBe(Code.Unauthenticated);
+    expect(await codeFor(server, bearer(forge({ alg: "none", typ: "at+jwt", kid }, claims)))).toBe(
+      Code.Unauthenticated,
+    );
   });
 
   it("rejects EdDSA tokens signed by another key, even with its kid", async () => {
     const other = crypto.generateKeyPairSync("ed25519");
     const { kid } = decodePart(alice.token, 0);
     const claims = decodePart(alice.token, 1);
-    expect(await codeFor(server, bearer(forge({ alg: "EdDSA", typ: "at+jwt", kid }, claims, other.privateKey)))).toBe(Code.Unauthenticated);
+    expect(await codeFor(server, bearer(forge({ alg: "EdDSA", typ: "at+jwt", kid }, claims, other.privateKey)))).toBe(
+      Code.Unauthenticated,
+    );
   });
 
   it("publishes its public key at /.well-known/jwks.json (and nothing private)", async () => {
@@ -284,7 +324,14 @@ describe("Ed25519 server", () => {
     const { keys } = (await res.json()) as { keys: Json[] };
     expect(keys).toHaveLength(1);
     const expected = publicKey.export({ format: "jwk" });
-    expect(keys[0]).toMatchObject({ kty: "OKP", crv: "Ed25519", x: expected.x, alg: "EdDSA", use: "sig", kid: decodePart(alice.token, 0).kid });
+    expect(keys[0]).toMatchObject({
+      kty: "OKP",
+      crv: "Ed25519",
+      x: expected.x,
+      alg: "EdDSA",
+      use: "sig",
+      kid: decodePart(alice.token, 0).kid,
+    });
     expect(keys[0]).not.toHaveProperty("d");
   });
 
@@ -301,6 +348,8 @@ describe("Ed25519 server", () => {
     // …and a token from another key does not verify against it.
     const other = crypto.generateKeyPairSync("ed25519");
     const forged = forge({ alg: "EdDSA", typ: "at+jwt", kid: protectedHeader.kid }, payload as Json, other.privateKey);
-    await expect(jwtVerify(forged, jwks, { issuer: server.config.auth.issuer, audience: server.config.auth.audience })).rejects.toThrow();
+    await expect(
+      jwtVerify(forged, jwks, { issuer: server.config.auth.issuer, audience: server.config.auth.audience }),
+    ).rejects.toThrow();
   });
 });

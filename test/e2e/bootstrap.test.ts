@@ -45,10 +45,16 @@ describe("bootstrap admin", () => {
       const server = await startTestServer(ADMIN, db);
       try {
         const auth = createClient(AuthService, createGrpcTransport({ baseUrl: server.url }));
-        const res = await auth.login({ username: ADMIN.MEMORIC_BOOTSTRAP_ADMIN_USERNAME, password: ADMIN.MEMORIC_BOOTSTRAP_ADMIN_PASSWORD });
+        const res = await auth.login({
+          username: ADMIN.MEMORIC_BOOTSTRAP_ADMIN_USERNAME,
+          password: ADMIN.MEMORIC_BOOTSTRAP_ADMIN_PASSWORD,
+        });
         expect(res.user?.roles).toEqual([Role.ADMIN]);
-        const [row] = await asOwner(server, (sql) => sql<{ n: number }[]>`select count(*)::int as n from users where username = 'root-admin'`);
-      const n = row?.n;
+        const [row] = await asOwner(
+          server,
+          (sql) => sql<{ n: number }[]>`select count(*)::int as n from users where username = 'root-admin'`,
+        );
+        const n = row?.n;
         expect(n).toBe(1);
       } finally {
         await server.stop();
@@ -57,7 +63,15 @@ describe("bootstrap admin", () => {
   });
 
   it("refuses to start with a bootstrap password that breaks the policy", async () => {
-    const err = await startTestServer({ ...ADMIN, MEMORIC_BOOTSTRAP_ADMIN_USERNAME: "other-admin", MEMORIC_BOOTSTRAP_ADMIN_EMAIL: "o@example.com", MEMORIC_BOOTSTRAP_ADMIN_PASSWORD: "password" }, db).catch((e: unknown) => e);
+    const err = await startTestServer(
+      {
+        ...ADMIN,
+        MEMORIC_BOOTSTRAP_ADMIN_USERNAME: "other-admin",
+        MEMORIC_BOOTSTRAP_ADMIN_EMAIL: "o@example.com",
+        MEMORIC_BOOTSTRAP_ADMIN_PASSWORD: "password",
+      },
+      db,
+    ).catch((e: unknown) => e);
     expect(String(err)).toMatch(/MEMORIC_BOOTSTRAP_ADMIN/);
   });
 
@@ -69,14 +83,28 @@ describe("bootstrap admin", () => {
 
 describe("memoric users create (CLI)", () => {
   it("creates an admin from a password on stdin, who can then log in", async () => {
-    const env = { ...process.env, ...(await testSecretsEnv()), MEMORIC_DATA_DIR: db.dataDir, MEMORIC_BCRYPT_COST: "10", DATABASE_URL: db.databaseUrl ?? "" };
+    const env = {
+      ...process.env,
+      ...(await testSecretsEnv()),
+      MEMORIC_DATA_DIR: db.dataDir,
+      MEMORIC_BCRYPT_COST: "10",
+      DATABASE_URL: db.databaseUrl ?? "",
+    };
     const password = "cli created passphrase 55";
-    const out = spawnSync(process.execPath, ["bin/memoric.js", "users", "create", "--username", "cli-admin", "--email", "ops@example.com", "--role", "ADMIN"], { cwd: ROOT, env, input: `${password}\n`, encoding: "utf8" });
+    const out = spawnSync(
+      process.execPath,
+      ["bin/memoric.js", "users", "create", "--username", "cli-admin", "--email", "ops@example.com", "--role", "ADMIN"],
+      { cwd: ROOT, env, input: `${password}\n`, encoding: "utf8" },
+    );
     expect(out.stderr).toBe("");
     expect(out.status).toBe(0);
     expect(out.stdout).toMatch(/created cli-admin .* with role ADMIN/);
 
-    const weak = spawnSync(process.execPath, ["bin/memoric.js", "users", "create", "--username", "cli-weak", "--email", "w@example.com"], { cwd: ROOT, env, input: "password\n", encoding: "utf8" });
+    const weak = spawnSync(
+      process.execPath,
+      ["bin/memoric.js", "users", "create", "--username", "cli-weak", "--email", "w@example.com"],
+      { cwd: ROOT, env, input: "password\n", encoding: "utf8" },
+    );
     expect(weak.status).toBe(1);
     expect(weak.stderr).toMatch(/password/i);
 
@@ -85,10 +113,11 @@ describe("memoric users create (CLI)", () => {
       const auth = createClient(AuthService, createGrpcTransport({ baseUrl: server.url }));
       const res = await auth.login({ username: "cli-admin", password });
       expect(res.user?.roles).toEqual([Role.ADMIN]);
-      await expect(auth.login({ username: "cli-weak", password: "password" })).rejects.toMatchObject({ code: Code.Unauthenticated });
+      await expect(auth.login({ username: "cli-weak", password: "password" })).rejects.toMatchObject({
+        code: Code.Unauthenticated,
+      });
     } finally {
       await server.stop();
     }
   });
 });
-

@@ -11,17 +11,23 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, testMode, type TestDatabase } from "../support/database.js";
-import {
-  checkAftermath, ReadinessObserver, recordProcessErrors, sleep, startWriteLoad,
-} from "../support/outage.js";
+import { checkAftermath, ReadinessObserver, recordProcessErrors, sleep, startWriteLoad } from "../support/outage.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
 
 type Fault = "refuse" | "reset" | "blackhole";
 // A blackhole is noticed only by a probe timing out, so it lasts long enough to be seen.
 const OUTAGES: [Fault, number][] = [
-  ["refuse", 1000], ["reset", 2000], ["blackhole", 3000], ["reset", 1000], ["refuse", 5000],
-  ["blackhole", 2500], ["reset", 1500], ["refuse", 2000], ["blackhole", 4000], ["reset", 1000],
+  ["refuse", 1000],
+  ["reset", 2000],
+  ["blackhole", 3000],
+  ["reset", 1000],
+  ["refuse", 5000],
+  ["blackhole", 2500],
+  ["reset", 1500],
+  ["refuse", 2000],
+  ["blackhole", 4000],
+  ["reset", 1000],
 ];
 const BOUND_MS = 2000;
 
@@ -40,7 +46,12 @@ describe.skipIf(testMode === "embedded")("database outages under write load (Pos
     viaProxy.port = String(proxy.port);
     server = await startTestServer(
       // "" selects the defaults of src/config.ts (the test harness otherwise probes faster).
-      { DATABASE_URL: viaProxy.toString(), MEMORIC_DB_HEALTH_INTERVAL_MS: "", MEMORIC_DB_HEALTH_TIMEOUT_MS: "", LOG_LEVEL: "info" },
+      {
+        DATABASE_URL: viaProxy.toString(),
+        MEMORIC_DB_HEALTH_INTERVAL_MS: "",
+        MEMORIC_DB_HEALTH_TIMEOUT_MS: "",
+        LOG_LEVEL: "info",
+      },
       db,
     );
   });
@@ -52,7 +63,9 @@ describe.skipIf(testMode === "embedded")("database outages under write load (Pos
     await db?.drop();
   });
 
-  it("10 outages: the process lives, readiness follows within 2 s, no acknowledged write is lost", { timeout: 150_000 }, async () => {
+  it("10 outages: the process lives, readiness follows within 2 s, no acknowledged write is lost", {
+    timeout: 150_000,
+  }, async () => {
     const processErrors = recordProcessErrors();
     const readiness = new ReadinessObserver(server);
     const load = await startWriteLoad(server, 4);
@@ -71,13 +84,15 @@ describe.skipIf(testMode === "embedded")("database outages under write load (Pos
         const end = performance.now();
         await proxy.restore();
         const up = await readiness.waitFor("SERVING", end, BOUND_MS + 5000);
-        const t = `${fault} ${ms} ms: NOT_SERVING after grpc ${down.grpcMs | 0} / http ${down.httpMs | 0} ms, ` +
+        const t =
+          `${fault} ${ms} ms: NOT_SERVING after grpc ${down.grpcMs | 0} / http ${down.httpMs | 0} ms, ` +
           `SERVING after grpc ${up.grpcMs | 0} / http ${up.httpMs | 0} ms`;
         timings.push(t);
         if (Math.max(down.grpcMs, down.httpMs, up.grpcMs, up.httpMs) > BOUND_MS) late.push(t);
         // Writes go through again before the next outage.
         const deadline = performance.now() + 5000;
-        while ((load.codes.get("OK") ?? 0) <= okBefore + load.users.length && performance.now() < deadline) await sleep(50);
+        while ((load.codes.get("OK") ?? 0) <= okBefore + load.users.length && performance.now() < deadline)
+          await sleep(50);
         await sleep(500);
       }
     } finally {

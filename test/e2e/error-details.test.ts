@@ -23,7 +23,11 @@ import { testMode } from "../support/database.js";
 import { registerAndLogin, userWithRoles, type TestUser } from "../support/identity.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => ConnectError.from(e));
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e),
+  );
 
 interface RawReply {
   status: number;
@@ -33,11 +37,23 @@ interface RawReply {
 }
 
 /** One raw HTTP/2 request: what any gRPC peer could put on the wire. */
-function rawCall(port: number, path: string, contentType: string, body: Buffer, extra: Record<string, string> = {}): Promise<RawReply> {
+function rawCall(
+  port: number,
+  path: string,
+  contentType: string,
+  body: Buffer,
+  extra: Record<string, string> = {},
+): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const session = http2.connect(`http://127.0.0.1:${port}`);
     session.on("error", reject);
-    const stream = session.request({ ":method": "POST", ":path": path, "content-type": contentType, te: "trailers", ...extra });
+    const stream = session.request({
+      ":method": "POST",
+      ":path": path,
+      "content-type": contentType,
+      te: "trailers",
+      ...extra,
+    });
     let headers: http2.IncomingHttpHeaders = {};
     let trailers: http2.IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
@@ -128,15 +144,26 @@ describe(`actionable errors (${testMode})`, () => {
   beforeAll(async () => {
     server = await startTestServer({ MEMORIC_RATE_LIMIT_ANONYMOUS_RPC: "100000" });
     user = await registerAndLogin(server);
-    const auth = (next: Parameters<import("@connectrpc/connect").Interceptor>[0]) => (req: Parameters<typeof next>[0]) => {
-      req.header.set("authorization", `Bearer ${user.token}`);
-      return next(req);
-    };
+    const auth =
+      (next: Parameters<import("@connectrpc/connect").Interceptor>[0]) => (req: Parameters<typeof next>[0]) => {
+        req.header.set("authorization", `Bearer ${user.token}`);
+        return next(req);
+      };
     transports = {
       grpc: createGrpcTransport({ baseUrl: server.url, interceptors: [auth] }),
       "grpc-web": createGrpcWebTransport({ baseUrl: server.url, httpVersion: "1.1", interceptors: [auth] }),
-      "connect-json": createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", useBinaryFormat: false, interceptors: [auth] }),
-      "connect-proto": createConnectTransport({ baseUrl: server.url, httpVersion: "2", useBinaryFormat: true, interceptors: [auth] }),
+      "connect-json": createConnectTransport({
+        baseUrl: server.url,
+        httpVersion: "1.1",
+        useBinaryFormat: false,
+        interceptors: [auth],
+      }),
+      "connect-proto": createConnectTransport({
+        baseUrl: server.url,
+        httpVersion: "2",
+        useBinaryFormat: true,
+        interceptors: [auth],
+      }),
     };
   });
   afterAll(async () => {
@@ -144,7 +171,10 @@ describe(`actionable errors (${testMode})`, () => {
   });
 
   describe("malformed input", () => {
-    for (const [what, payload] of [["a truncated field", TRUNCATED], ["invalid UTF-8 in a string field", BAD_UTF8]] as const) {
+    for (const [what, payload] of [
+      ["a truncated field", TRUNCATED],
+      ["invalid UTF-8 in a string field", BAD_UTF8],
+    ] as const) {
       it(`${what} in a raw gRPC frame is InvalidArgument, not Internal`, async () => {
         const reply = await rawCall(server.port, REGISTER, "application/grpc", frame(payload));
         const status = grpcStatus(reply);
@@ -156,7 +186,9 @@ describe(`actionable errors (${testMode})`, () => {
         const web = await rawCall(server.port, REGISTER, "application/grpc-web+proto", frame(payload));
         const trailer = frames(web.body).find((f) => f.flags === 0x80);
         expect(trailer?.data.toString("latin1")).toMatch(/^grpc-status: ?3\r\n/m);
-        const unary = await rawCall(server.port, REGISTER, "application/proto", payload, { "connect-protocol-version": "1" });
+        const unary = await rawCall(server.port, REGISTER, "application/proto", payload, {
+          "connect-protocol-version": "1",
+        });
         expect(unary.status).toBe(400);
         expect(JSON.parse(unary.body.toString("utf8"))).toMatchObject({ code: "invalid_argument" });
         // ExportMemories is server-streaming: the message is decoded inside the interceptor chain.
@@ -167,19 +199,29 @@ describe(`actionable errors (${testMode})`, () => {
           frame(Buffer.from([0x0a, 0x0a, 0x01])),
           { authorization: `Bearer ${user.token}` },
         );
-        const end = JSON.parse(frames(stream.body).find((f) => f.flags === 0x02)!.data.toString("utf8")) as { error?: { code: string } };
+        const end = JSON.parse(
+          frames(stream.body)
+            .find((f) => f.flags === 0x02)!
+            .data.toString("utf8"),
+        ) as { error?: { code: string } };
         expect(end.error?.code).toBe("invalid_argument");
       });
     }
 
     it("a genuine Internal is not relabelled", async () => {
       // A well-formed request that reaches the handler and succeeds shows the wrapper is transparent.
-      const reply = await grpcJsCall(server.port, REGISTER, RegisterRequestSchema, RegisterResponseSchema, create(RegisterRequestSchema, {
-        username: `ok${Date.now()}`,
-        email: `ok${Date.now()}@example.com`,
-        password: "correct horse battery staple 42",
-        fullName: "Ok",
-      }));
+      const reply = await grpcJsCall(
+        server.port,
+        REGISTER,
+        RegisterRequestSchema,
+        RegisterResponseSchema,
+        create(RegisterRequestSchema, {
+          username: `ok${Date.now()}`,
+          email: `ok${Date.now()}@example.com`,
+          password: "correct horse battery staple 42",
+          fullName: "Ok",
+        }),
+      );
       expect(reply.code).toBe(0);
     });
 
@@ -221,19 +263,40 @@ describe(`actionable errors (${testMode})`, () => {
 
   describe("unknown methods", () => {
     it("are gRPC status 12 for grpc-js", async () => {
-      const reply = await grpcJsCall(server.port, "/memoric.v1.MemoryService/NoSuchMethod", RegisterRequestSchema, RegisterResponseSchema, create(RegisterRequestSchema));
+      const reply = await grpcJsCall(
+        server.port,
+        "/memoric.v1.MemoryService/NoSuchMethod",
+        RegisterRequestSchema,
+        RegisterResponseSchema,
+        create(RegisterRequestSchema),
+      );
       expect(reply.code).toBe(grpc.status.UNIMPLEMENTED);
-      const unknownService = await grpcJsCall(server.port, "/no.such.Service/Call", RegisterRequestSchema, RegisterResponseSchema, create(RegisterRequestSchema));
+      const unknownService = await grpcJsCall(
+        server.port,
+        "/no.such.Service/Call",
+        RegisterRequestSchema,
+        RegisterResponseSchema,
+        create(RegisterRequestSchema),
+      );
       expect(unknownService.code).toBe(grpc.status.UNIMPLEMENTED);
     });
 
     it("are status 12 on raw gRPC and gRPC-web, and Unimplemented for Connect", async () => {
       for (const type of ["application/grpc", "application/grpc+proto", "application/grpc-web+proto"]) {
-        const reply = await rawCall(server.port, "/memoric.v1.MemoryService/NoSuchMethod", type, frame(Buffer.alloc(0)));
+        const reply = await rawCall(
+          server.port,
+          "/memoric.v1.MemoryService/NoSuchMethod",
+          type,
+          frame(Buffer.alloc(0)),
+        );
         expect(reply.status, type).toBe(200);
         expect(grpcStatus(reply).code, type).toBe(Code.Unimplemented);
       }
-      const res = await fetch(`${server.url}/memoric.v1.MemoryService/NoSuchMethod`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      const res = await fetch(`${server.url}/memoric.v1.MemoryService/NoSuchMethod`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
       expect(res.status).toBe(404);
       expect(((await res.json()) as { code: string }).code).toBe("unimplemented");
     });
@@ -246,7 +309,13 @@ describe(`actionable errors (${testMode})`, () => {
 
   describe("validation reports every invalid field as BadRequest", () => {
     it("Register with three bad fields: three violations, read by grpc-js from grpc-status-details-bin", async () => {
-      const reply = await grpcJsCall(server.port, REGISTER, RegisterRequestSchema, RegisterResponseSchema, create(RegisterRequestSchema, THREE_BAD));
+      const reply = await grpcJsCall(
+        server.port,
+        REGISTER,
+        RegisterRequestSchema,
+        RegisterResponseSchema,
+        create(RegisterRequestSchema, THREE_BAD),
+      );
       expect(reply.code).toBe(grpc.status.INVALID_ARGUMENT);
       expect(reply.status?.code).toBe(Code.InvalidArgument);
       const any = reply.status!.details.find((d) => d.typeUrl === "type.googleapis.com/google.rpc.BadRequest");
@@ -272,7 +341,9 @@ describe(`actionable errors (${testMode})`, () => {
       expect(err?.code).toBe(Code.InvalidArgument);
       expect(fieldsOf(err)).toEqual(["content", "thread_id", "topic"]);
       const batch = await failure(
-        createClient(MemoryService, transports.grpc!).batchCreateMemories({ memories: [{ content: "fine" }, { content: "" }, { content: "x", agentId: "\u0000" }] }),
+        createClient(MemoryService, transports.grpc!).batchCreateMemories({
+          memories: [{ content: "fine" }, { content: "" }, { content: "x", agentId: "\u0000" }],
+        }),
       );
       expect(fieldsOf(batch)).toEqual(["memories[1].content", "memories[2].agent_id"]);
     });
@@ -291,10 +362,20 @@ describe(`actionable errors (${testMode})`, () => {
       });
       const md = new grpc.Metadata();
       md.set("authorization", `Bearer ${reader.token}`);
-      const raw = await grpcJsCall(server.port, "/memoric.v1.AuthService/ListUsers", RegisterRequestSchema, RegisterResponseSchema, create(RegisterRequestSchema), md);
+      const raw = await grpcJsCall(
+        server.port,
+        "/memoric.v1.AuthService/ListUsers",
+        RegisterRequestSchema,
+        RegisterResponseSchema,
+        create(RegisterRequestSchema),
+        md,
+      );
       expect(raw.code).toBe(grpc.status.PERMISSION_DENIED);
       const any = raw.status!.details.find((d) => d.typeUrl.endsWith("/google.rpc.ErrorInfo"));
-      expect(anyUnpack(any!, ErrorInfoSchema)).toMatchObject({ reason: "PERMISSION_MISSING", metadata: { permission: "users:manage" } });
+      expect(anyUnpack(any!, ErrorInfoSchema)).toMatchObject({
+        reason: "PERMISSION_MISSING",
+        metadata: { permission: "users:manage" },
+      });
     });
 
     it("Unauthenticated tells a missing credential from a rejected one, and no more", async () => {
@@ -305,7 +386,9 @@ describe(`actionable errors (${testMode})`, () => {
       const wrong = await failure(anon.login({ username: user.username, password: "wrong password entirely" }));
       expect(wrong?.code).toBe(Code.Unauthenticated);
       expect(wrong!.findDetails(ErrorInfoSchema)[0]?.reason).toBe("CREDENTIAL_INVALID");
-      const unknown = await failure(anon.login({ username: "nobody-here-at-all", password: "wrong password entirely" }));
+      const unknown = await failure(
+        anon.login({ username: "nobody-here-at-all", password: "wrong password entirely" }),
+      );
       expect(unknown!.findDetails(ErrorInfoSchema)).toEqual(wrong!.findDetails(ErrorInfoSchema));
     });
   });
@@ -340,7 +423,14 @@ describe(`rate limits carry RetryInfo (${testMode})`, () => {
 
     const md = new grpc.Metadata();
     md.set("authorization", `Bearer ${user.token}`);
-    const raw = await grpcJsCall(server.port, "/memoric.v1.AuthService/GetCurrentUser", RegisterRequestSchema, RegisterResponseSchema, create(RegisterRequestSchema), md);
+    const raw = await grpcJsCall(
+      server.port,
+      "/memoric.v1.AuthService/GetCurrentUser",
+      RegisterRequestSchema,
+      RegisterResponseSchema,
+      create(RegisterRequestSchema),
+      md,
+    );
     expect(raw.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     const any = raw.status!.details.find((d) => d.typeUrl === "type.googleapis.com/google.rpc.RetryInfo");
     expect(Number(anyUnpack(any!, RetryInfoSchema)!.retryDelay!.seconds)).toBeGreaterThanOrEqual(1);

@@ -4,7 +4,11 @@ import { service as healthServiceDefinition } from "grpc-health-check";
 
 export type GrpcHealthClient = grpc.Client & {
   check(req: { service: string }, cb: (err: grpc.ServiceError | null, res: { status: string | number }) => void): void;
-  check(req: { service: string }, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: { status: string | number }) => void): void;
+  check(
+    req: { service: string },
+    options: grpc.CallOptions,
+    cb: (err: grpc.ServiceError | null, res: { status: string | number }) => void,
+  ): void;
   watch(req: { service: string }): grpc.ClientReadableStream<{ status: string | number }>;
 };
 

@@ -20,7 +20,15 @@ afterAll(async () => {
   await server.close();
 });
 
-const NAMES = ["", "liveness", "readiness", "memoric.v1.MemoryService", "memoric.v1.AuthService", "memoric.v1.AuditService", "grpc.health.v1.Health"];
+const NAMES = [
+  "",
+  "liveness",
+  "readiness",
+  "memoric.v1.MemoryService",
+  "memoric.v1.AuthService",
+  "memoric.v1.AuditService",
+  "grpc.health.v1.Health",
+];
 
 describe("health Check from four clients on one port", () => {
   it("grpc-js with grpc-health-check's client definition", async () => {

@@ -24,7 +24,11 @@ let root: TestUser;
 let mem: (u: TestUser) => Client<typeof MemoryService>;
 
 beforeAll(async () => {
-  server = await startTestServer({ MEMORIC_RATE_LIMIT_RPC: "100000", MEMORIC_RATE_LIMIT_ANONYMOUS_RPC: "100000", MEMORIC_POLICY_SUMMARY_MIN_MEMORIES: "2" });
+  server = await startTestServer({
+    MEMORIC_RATE_LIMIT_RPC: "100000",
+    MEMORIC_RATE_LIMIT_ANONYMOUS_RPC: "100000",
+    MEMORIC_POLICY_SUMMARY_MIN_MEMORIES: "2",
+  });
   [alice, bob, root] = await Promise.all([registerAndLogin(server), registerAndLogin(server), admin(server)]);
   mem = (u) => u.client(MemoryService);
 });
@@ -32,16 +36,33 @@ afterAll(async () => {
   await server?.close();
 });
 
-const codeOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => ConnectError.from(e).code);
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e).code,
+  );
 
 describe("CRUD over gRPC", () => {
   it("creates, reads, updates with history, lists with a cursor, deletes", async () => {
     const c = mem(alice);
-    const { memory } = await c.createMemory({ content: "Lunch with Dr. Rivera on Friday", threadId: "t1", metadata: { src: "rpc" } });
-    expect(memory).toMatchObject({ content: "Lunch with Dr. Rivera on Friday", threadId: "t1", version: 1, metadata: { src: "rpc" } });
+    const { memory } = await c.createMemory({
+      content: "Lunch with Dr. Rivera on Friday",
+      threadId: "t1",
+      metadata: { src: "rpc" },
+    });
+    expect(memory).toMatchObject({
+      content: "Lunch with Dr. Rivera on Friday",
+      threadId: "t1",
+      version: 1,
+      metadata: { src: "rpc" },
+    });
     expect(memory!.entities).toContain("Dr. Rivera");
     expect((await c.getMemory({ id: memory!.id })).memory!.content).toBe(memory!.content);
-    const upd = await c.updateMemory({ id: memory!.id, content: "Lunch with Dr. Rivera on Saturday", updateMask: { paths: ["content"] } });
+    const upd = await c.updateMemory({
+      id: memory!.id,
+      content: "Lunch with Dr. Rivera on Saturday",
+      updateMask: { paths: ["content"] },
+    });
     expect(upd.memory!.version).toBe(2);
     const hist = await c.getMemoryHistory({ id: memory!.id });
     expect(hist.versions.map((v) => [v.content, v.reason])).toEqual([
@@ -66,15 +87,21 @@ describe("CRUD over gRPC", () => {
     const { memory } = await mem(alice).createMemory({ content: "alice only" });
     expect(await codeOf(mem(bob).getMemory({ id: memory!.id }))).toBe(Code.NotFound);
     expect(await codeOf(mem(bob).deleteMemory({ id: memory!.id }))).toBe(Code.NotFound);
-    const err = await mem(alice).createMemory({ content: "" }).catch((e: unknown) => ConnectError.from(e));
+    const err = await mem(alice)
+      .createMemory({ content: "" })
+      .catch((e: unknown) => ConnectError.from(e));
     expect((err as ConnectError).code).toBe(Code.InvalidArgument);
     expect((err as ConnectError).rawMessage).toMatch(/^content/);
   });
 
   it("batch is all or nothing; a retried create with the same idempotency key replays", async () => {
     const c = mem(alice);
-    expect((await c.batchCreateMemories({ memories: [{ content: "b1" }, { content: "b2" }] })).memories).toHaveLength(2);
-    expect(await codeOf(c.batchCreateMemories({ memories: [{ content: "ok" }, { content: " " }] }))).toBe(Code.InvalidArgument);
+    expect((await c.batchCreateMemories({ memories: [{ content: "b1" }, { content: "b2" }] })).memories).toHaveLength(
+      2,
+    );
+    expect(await codeOf(c.batchCreateMemories({ memories: [{ content: "ok" }, { content: " " }] }))).toBe(
+      Code.InvalidArgument,
+    );
     const first = await c.createMemory({ content: "once", idempotencyKey: "idem-1" });
     const again = await c.createMemory({ content: "once", idempotencyKey: "idem-1" });
     expect(again).toMatchObject({ replayed: true, memory: { id: first.memory!.id } });
@@ -109,12 +136,20 @@ describe("retrieval over gRPC", () => {
     const res = await c.searchMemories({ query: "shellfish allergy", explain: true });
     expect(res.results[0]!.memory!.content).toContain("shellfish");
     const e = res.results[0]!.explanation!;
-    expect(e.weightedRelevance + e.weightedRecency + e.weightedImportance + e.threadBoost + e.topicBoost).toBeCloseTo(res.results[0]!.score, 12);
+    expect(e.weightedRelevance + e.weightedRecency + e.weightedImportance + e.threadBoost + e.topicBoost).toBeCloseTo(
+      res.results[0]!.score,
+      12,
+    );
     expect(await codeOf(c.searchMemories({ query: "x", scope: SearchScope.THREAD }))).toBe(Code.InvalidArgument);
     const thread = await c.searchMemories({ query: "hiking", scope: SearchScope.THREAD, threadId: "chat-1" });
     expect(thread.results.every((r) => r.memory!.threadId === "chat-1")).toBe(true);
 
-    const ctx = await c.getContext({ query: "shellfish", threadId: "chat-1", format: ContextFormat.STRUCTURED, maxChars: 500 });
+    const ctx = await c.getContext({
+      query: "shellfish",
+      threadId: "chat-1",
+      format: ContextFormat.STRUCTURED,
+      maxChars: 500,
+    });
     expect(ctx.context.indexOf("Dolomites")).toBeLessThan(ctx.context.indexOf("Cortina"));
     expect(ctx.context.indexOf("Cortina")).toBeLessThan(ctx.context.indexOf("shellfish"));
     expect([...ctx.context].length).toBeLessThanOrEqual(500);
@@ -126,7 +161,11 @@ describe("retrieval over gRPC", () => {
 
     const exported = [];
     for await (const item of c.exportMemories({})) exported.push(item.memory!.content);
-    expect(exported.sort()).toEqual(["Allergic to shellfish, carries an EpiPen", "Booked a hut near Cortina for July", "Loves hiking in the Dolomites"]);
+    expect(exported.sort()).toEqual([
+      "Allergic to shellfish, carries an EpiPen",
+      "Booked a hut near Cortina for July",
+      "Loves hiking in the Dolomites",
+    ]);
   });
 
   it("RunPolicies is admin only", async () => {
@@ -150,7 +189,13 @@ describe("nothing readable at rest", () => {
   it("the canary is in no table and no log line after every RPC path", async () => {
     const u = await registerAndLogin(server);
     const c = mem(u);
-    const { memory } = await c.createMemory({ content: CANARY, threadId: "th", metadata: { secret: CANARY }, topic: "okapi", idempotencyKey: CANARY });
+    const { memory } = await c.createMemory({
+      content: CANARY,
+      threadId: "th",
+      metadata: { secret: CANARY },
+      topic: "okapi",
+      idempotencyKey: CANARY,
+    });
     await c.createMemory({ content: `${CANARY} twice`, threadId: "th" });
     await c.updateMemory({ id: memory!.id, content: `${CANARY} edited`, updateMask: { paths: ["content"] } });
     await c.batchCreateMemories({ memories: [{ content: `${CANARY} in a batch` }] });
@@ -163,8 +208,11 @@ describe("nothing readable at rest", () => {
     expect(await codeOf(c.createMemory({ content: CANARY, threadId: "bad\nid" }))).toBe(Code.InvalidArgument);
 
     const dump = await asOwner(server, (sql) => dumpAllTables(sql));
-    expect(dump.map((d) => d.table)).toEqual(expect.arrayContaining(["audit_log", "memories", "memory_versions", "memory_terms", "memory_clusters"]));
-    for (const { table, text } of dump) for (const w of WORDS) expect(text.toLowerCase().includes(w), `${w} in ${table}`).toBe(false);
+    expect(dump.map((d) => d.table)).toEqual(
+      expect.arrayContaining(["audit_log", "memories", "memory_versions", "memory_terms", "memory_clusters"]),
+    );
+    for (const { table, text } of dump)
+      for (const w of WORDS) expect(text.toLowerCase().includes(w), `${w} in ${table}`).toBe(false);
     const logs = server.logs.join("\n").toLowerCase();
     for (const w of WORDS) expect(logs.includes(w), `${w} in logs`).toBe(false);
   });
@@ -174,20 +222,34 @@ describe("DeleteUser crypto-shreds", () => {
   it("removes the wrapped key and rows; a backup of the rows cannot be decrypted", async () => {
     const victim = await registerAndLogin(server);
     const { memory } = await mem(victim).createMemory({ content: "to be forgotten" });
-    const backup = await asOwner(server, (sql) => sql<{ content_ct: Buffer; version: number }[]>`select content_ct, version from memories where user_id = ${victim.userId}`);
+    const backup = await asOwner(
+      server,
+      (sql) =>
+        sql<
+          { content_ct: Buffer; version: number }[]
+        >`select content_ct, version from memories where user_id = ${victim.userId}`,
+    );
     expect(backup).toHaveLength(1);
     await root.client(AuthService).deleteUser({ userId: victim.userId });
-    const left = await asOwner(server, (sql) => sql<{ k: number; m: number; t: number }[]>`select
+    const left = await asOwner(
+      server,
+      (sql) => sql<{ k: number; m: number; t: number }[]>`select
       (select count(*) from user_keys where user_id = ${victim.userId})::int as k,
       (select count(*) from memories where user_id = ${victim.userId})::int as m,
-      (select count(*) from memory_terms where user_id = ${victim.userId})::int as t`);
+      (select count(*) from memory_terms where user_id = ${victim.userId})::int as t`,
+    );
     expect(left[0]).toEqual({ k: 0, m: 0, t: 0 });
     const ring = await MasterKeyring.fromBase64(server.config.secrets.keysetBase64!);
-    const keys = await asOwner(server, (sql) => sql<{ user_id: string; wrapped_key: Buffer }[]>`select user_id, wrapped_key from user_keys`);
+    const keys = await asOwner(
+      server,
+      (sql) => sql<{ user_id: string; wrapped_key: Buffer }[]>`select user_id, wrapped_key from user_keys`,
+    );
     expect(keys.length).toBeGreaterThan(0);
     for (const k of keys) {
       const other = await DataKey.fromBytes(await ring.unwrapDataKey(k.wrapped_key, k.user_id));
-      await expect(other.decryptText(backup[0]!.content_ct, contentAd(victim.userId, memory!.id, 1, "content"))).rejects.toThrow();
+      await expect(
+        other.decryptText(backup[0]!.content_ct, contentAd(victim.userId, memory!.id, 1, "content")),
+      ).rejects.toThrow();
     }
   });
 });

@@ -54,7 +54,11 @@ async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Pro
 
 const p99 = (sorted: number[]) => sorted[Math.ceil(sorted.length * 0.99) - 1]!;
 
-const errorOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => ConnectError.from(e));
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e),
+  );
 
 async function detailedPool(server: TestServer): Promise<{ status: number; body: Record<string, any> }> {
   const res = await fetch(`${server.adminUrl}/health/detailed`);
@@ -76,7 +80,9 @@ describe.skipIf(testMode === "embedded")("noisy neighbour", () => {
   beforeAll(async () => {
     // Stuck calls stay stuck for the whole test: the statement timeout is not what frees B here.
     server = await startTestServer({
-      ...NO_LIMITS, MEMORIC_DB_POOL_MAX: "10", MEMORIC_DB_STATEMENT_TIMEOUT_MS: "120000",
+      ...NO_LIMITS,
+      MEMORIC_DB_POOL_MAX: "10",
+      MEMORIC_DB_STATEMENT_TIMEOUT_MS: "120000",
     });
     [a, b] = await Promise.all([registerAndLogin(server), registerAndLogin(server)]);
   });
@@ -144,7 +150,14 @@ describe.skipIf(testMode === "embedded")("noisy neighbour", () => {
       const windows: number[][] = [];
       for (let w = 0; w < 3 && !windows.some((l) => p99(l) <= bound); w++) windows.push(await measure());
       const best = windows.reduce((x, y) => (p99(x) <= p99(y) ? x : y));
-      const slowest = windows.map((l) => l.slice(-5).map((x) => x.toFixed(1)).join(" ")).join(" | ");
+      const slowest = windows
+        .map((l) =>
+          l
+            .slice(-5)
+            .map((x) => x.toFixed(1))
+            .join(" "),
+        )
+        .join(" | ");
       const why = `B's p99 alone ${p99(baseline).toFixed(1)} ms; under A, slowest 5 per window: ${slowest}`;
       expect(p99(best), why).toBeLessThanOrEqual(bound);
 
@@ -186,8 +199,8 @@ describe.skipIf(testMode === "embedded")("pool saturation and the default statem
     await server?.close();
   });
 
-  it("refuses a waiting call Unavailable when stuck work fills the pool, reports saturation, stays ready; "
-    + "the stuck calls end DeadlineExceeded", async () => {
+  it("refuses a waiting call Unavailable when stuck work fills the pool, reports saturation, stays ready; " +
+    "the stuck calls end DeadlineExceeded", async () => {
     const [u1, u2, u3] = users as [TestUser, TestUser, TestUser];
     const m1 = (await u1.client(MemoryService).createMemory({ content: "one" })).memory!;
     const m2 = (await u2.client(MemoryService).createMemory({ content: "two" })).memory!;
@@ -199,10 +212,11 @@ describe.skipIf(testMode === "embedded")("pool saturation and the default statem
       // No deadline, and a deadline longer than the default: both are cut by the default statement timeout.
       const stuck = [
         errorOf(u1.client(MemoryService).updateMemory({ id: m1.id, content: "x", updateMask: { paths: ["content"] } })),
-        errorOf(u2.client(MemoryService).updateMemory(
-          { id: m2.id, content: "y", updateMask: { paths: ["content"] } },
-          { timeoutMs: 30_000 },
-        )),
+        errorOf(
+          u2
+            .client(MemoryService)
+            .updateMemory({ id: m2.id, content: "y", updateMask: { paths: ["content"] } }, { timeoutMs: 30_000 }),
+        ),
       ];
       await until(() => admission.stats().inUse === 2, "both stuck calls to be admitted");
 

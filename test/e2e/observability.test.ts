@@ -138,10 +138,16 @@ describe("/metrics after traffic", () => {
   beforeAll(async () => {
     [alice, root] = await Promise.all([registerAndLogin(server), admin(server)]);
     const auth = anonymous(server);
-    const fail = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => ConnectError.from(e).code);
+    const fail = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e).code,
+      );
     // Connect JSON over HTTP/1.1 for an unknown user, then two wrong passwords: alice's account locks.
     const json = createClient(AuthService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }));
-    expect(await fail(json.login({ username: canary, password: "wrong password for canary" }))).toBe(Code.Unauthenticated);
+    expect(await fail(json.login({ username: canary, password: "wrong password for canary" }))).toBe(
+      Code.Unauthenticated,
+    );
     for (let i = 0; i < 2; i++) {
       const wrong = auth.login({ username: alice.username, password: "not alice's password" });
       expect(await fail(wrong)).toBe(Code.Unauthenticated);
@@ -202,8 +208,9 @@ describe("/metrics after traffic", () => {
     for (const id of identifiers) expect(text).not.toContain(id);
     const labelNames = new Set(samples(text).flatMap((s) => Object.keys(s.labels)));
     // grpc_*: the standard gRPC labels; the rest: histogram buckets, our fixed sets, Node.js runtime metrics.
-    const allowed = ["grpc_type", "grpc_service", "grpc_method", "grpc_code", "le", "mode", "outcome", "reason"]
-      .concat(["scope", "what", "kind", "space", "type", "version", "major", "minor", "patch"]);
+    const allowed = ["grpc_type", "grpc_service", "grpc_method", "grpc_code", "le", "mode", "outcome", "reason"].concat(
+      ["scope", "what", "kind", "space", "type", "version", "major", "minor", "patch"],
+    );
     expect([...labelNames].filter((n) => !allowed.includes(n))).toEqual([]);
   });
 
@@ -218,12 +225,19 @@ describe("/metrics after traffic", () => {
 describe("server reflection on the real server", () => {
   for (const version of ["v1", "v1alpha"] as const) {
     it(`lists every served service (${version})`, async () => {
-      const def = protoLoader.loadSync(path.join(ROOT, `proto/grpc/reflection/${version}/reflection.proto`), { keepCase: true });
-      const pkg = grpc.loadPackageDefinition(def) as unknown as { grpc: { reflection: Record<string, { ServerReflection: grpc.ServiceClientConstructor }> } };
+      const def = protoLoader.loadSync(path.join(ROOT, `proto/grpc/reflection/${version}/reflection.proto`), {
+        keepCase: true,
+      });
+      const pkg = grpc.loadPackageDefinition(def) as unknown as {
+        grpc: { reflection: Record<string, { ServerReflection: grpc.ServiceClientConstructor }> };
+      };
       const Client = pkg.grpc.reflection[version]!.ServerReflection;
       const client = new Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
       try {
-        const call = client.ServerReflectionInfo!() as grpc.ClientDuplexStream<unknown, { list_services_response?: { service: { name: string }[] } }>;
+        const call = client.ServerReflectionInfo!() as grpc.ClientDuplexStream<
+          unknown,
+          { list_services_response?: { service: { name: string }[] } }
+        >;
         const answer = new Promise<{ list_services_response?: { service: { name: string }[] } }>((resolve, reject) => {
           call.once("data", resolve);
           call.once("error", reject);

@@ -44,7 +44,16 @@ function onPath(binary: string): string | undefined {
 /** The child's environment: no pyenv/venv settings leaking into Debian's interpreter, no proxies. */
 function pythonEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: "1", PYTHONUNBUFFERED: "1" };
-  for (const name of ["PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "grpc_proxy"]) {
+  for (const name of [
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "VIRTUAL_ENV",
+    "http_proxy",
+    "https_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "grpc_proxy",
+  ]) {
     delete env[name];
   }
   return env;
@@ -115,7 +124,12 @@ interface ClientReport {
   error?: unknown;
 }
 
-async function runClient<R = ClientReport>(port: number, stubsDir: string, extra: string[], client = CLIENT): Promise<R> {
+async function runClient<R = ClientReport>(
+  port: number,
+  stubsDir: string,
+  extra: string[],
+  client = CLIENT,
+): Promise<R> {
   try {
     const { stdout } = await run(PYTHON, [client, "--port", String(port), "--stubs-dir", stubsDir, ...extra], {
       env: pythonEnv(),
@@ -158,7 +172,12 @@ describe.skipIf(toolchain instanceof Error && !REQUIRED)("Python grpcio client w
   });
 
   it("generated the health and auth stubs", () => {
-    for (const file of ["health_pb2.py", "health_pb2_grpc.py", "memoric/v1/auth_pb2.py", "memoric/v1/auth_pb2_grpc.py"]) {
+    for (const file of [
+      "health_pb2.py",
+      "health_pb2_grpc.py",
+      "memoric/v1/auth_pb2.py",
+      "memoric/v1/auth_pb2_grpc.py",
+    ]) {
       expect(fs.existsSync(path.join(stubsDir, file)), file).toBe(true);
     }
   });
@@ -166,7 +185,11 @@ describe.skipIf(toolchain instanceof Error && !REQUIRED)("Python grpcio client w
   it("Health/Check and Health/Watch answer SERVING; an unknown name is NOT_FOUND", async () => {
     // liveness and readiness are what the Kubernetes gRPC probes ask for (deploy/kubernetes).
     const names = ["", "memoric.v1.MemoryService", "liveness", "readiness"];
-    const report = await runClient(server.port, stubsDir, names.flatMap((n) => ["--service", n]));
+    const report = await runClient(
+      server.port,
+      stubsDir,
+      names.flatMap((n) => ["--service", n]),
+    );
     expect(report.error).toBeUndefined();
     expect(report.check).toEqual(Object.fromEntries(names.map((n) => [n, "SERVING"])));
     expect(report.unknown).toBe("NOT_FOUND");
@@ -188,7 +211,11 @@ describe.skipIf(toolchain instanceof Error && !REQUIRED)("Python grpcio client w
       malformed: string;
     }
     const report = await runClient<ErrorsReport>(server.port, stubsDir, [], ERRORS_CLIENT);
-    expect(report.register).toMatchObject({ code: "INVALID_ARGUMENT", status_code: 3, fields: ["email", "password", "username"] });
+    expect(report.register).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      status_code: 3,
+      fields: ["email", "password", "username"],
+    });
     expect(report.register.details).toContain("username: ");
     expect(report.unknown_method).toBe("UNIMPLEMENTED");
     expect(report.malformed).toBe("INVALID_ARGUMENT");

@@ -73,7 +73,8 @@ it("finishes the call in flight, ends Watch streams, refuses new connections and
   const answered = new Promise((r) => socket.once("close", r));
   socket.write(
     `POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n` + body.slice(0, 5),
+      `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n` +
+      body.slice(0, 5),
   );
   await new Promise((r) => setTimeout(r, 200));
 
@@ -81,7 +82,8 @@ it("finishes the call in flight, ends Watch streams, refuses new connections and
   child.kill("SIGTERM");
   // The signal is handled once the process logs it (a fixed pause is a race on a loaded machine).
   const deadline = Date.now() + 10_000;
-  while (!output.includes('"msg":"shutting down"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (!output.includes('"msg":"shutting down"') && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
   expect(output).toContain('"msg":"shutting down"');
 
   // New connections are refused while the in-flight call is still open.

@@ -49,10 +49,9 @@ describe("an RPC without its access option", () => {
 
   it("is served as before with the option in place (the same harness, nothing removed)", async () => {
     const service = authServiceWith({});
-    const transport = createRouterTransport(
-      (router) => router.service(service, { register: () => ({}) }),
-      { router: { interceptors: [authzInterceptor(policiesFromOptions([service]))] } },
-    );
+    const transport = createRouterTransport((router) => router.service(service, { register: () => ({}) }), {
+      router: { interceptors: [authzInterceptor(policiesFromOptions([service]))] },
+    });
     expect(await codeOf(createClient(service, transport).register({}))).toEqual({ code: "OK" });
   });
 });

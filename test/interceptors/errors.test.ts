@@ -63,46 +63,62 @@ it("passes ConnectErrors through unchanged, with the request id in their metadat
 
 it("echoes the request id on success", async () => {
   const { logger } = capture();
-  const handler = errorInterceptor(logger)(async (req) => ({
-    stream: false, service: req.service, method: req.method, header: new Headers(), trailer: new Headers(),
-    message: create(HealthCheckResponseSchema),
-  }) as unknown as UnaryResponse);
+  const handler = errorInterceptor(logger)(
+    async (req) =>
+      ({
+        stream: false,
+        service: req.service,
+        method: req.method,
+        header: new Headers(),
+        trailer: new Headers(),
+        message: create(HealthCheckResponseSchema),
+      }) as unknown as UnaryResponse,
+  );
   const res = (await handler(request())) as UnaryResponse;
   expect(res.header.get("x-request-id")).toBe("req-123");
 });
 
 it("gives every Unavailable/ResourceExhausted a RetryInfo matching retry-after (1 s when none is given)", async () => {
   const { logger } = capture();
-  const fail = (err: ConnectError) => errorInterceptor(logger)(async () => {
-    throw err;
-  });
-  const unavailable = (await (fail(new ConnectError("database unavailable", Code.Unavailable))(request()) as Promise<UnaryResponse>)
-    .catch((e: unknown) => e)) as ConnectError;
+  const fail = (err: ConnectError) =>
+    errorInterceptor(logger)(async () => {
+      throw err;
+    });
+  const unavailable = (await (
+    fail(new ConnectError("database unavailable", Code.Unavailable))(request()) as Promise<UnaryResponse>
+  ).catch((e: unknown) => e)) as ConnectError;
   expect(unavailable.code).toBe(Code.Unavailable);
   expect(unavailable.metadata.get("retry-after")).toBe("1");
   expect(unavailable.findDetails(RetryInfoSchema)[0]?.retryDelay?.seconds).toBe(1n);
 
   const limited = new ConnectError("rate limit exceeded", Code.ResourceExhausted);
   limited.metadata.set("retry-after", "7");
-  const exhausted = (await (fail(limited)(request()) as Promise<UnaryResponse>).catch((e: unknown) => e)) as ConnectError;
+  const exhausted = (await (fail(limited)(request()) as Promise<UnaryResponse>).catch(
+    (e: unknown) => e,
+  )) as ConnectError;
   expect(exhausted.metadata.get("retry-after")).toBe("7");
   expect(exhausted.findDetails(RetryInfoSchema).map((r) => r.retryDelay?.seconds)).toEqual([7n]);
 
-  const other = (await (fail(new ConnectError("no", Code.NotFound))(request()) as Promise<UnaryResponse>).catch((e: unknown) => e)) as ConnectError;
+  const other = (await (fail(new ConnectError("no", Code.NotFound))(request()) as Promise<UnaryResponse>).catch(
+    (e: unknown) => e,
+  )) as ConnectError;
   expect(other.findDetails(RetryInfoSchema)).toEqual([]);
   expect(other.metadata.get("retry-after")).toBeNull();
 });
 
 it("answers connect's request-parse failure as InvalidArgument, and leaves a genuine Internal alone", async () => {
   const { logger } = capture();
-  const fail = (err: ConnectError) => errorInterceptor(logger)(async () => {
-    throw err;
-  });
-  const parse = (await (fail(new ConnectError("parse binary: premature EOF", Code.Internal))(request()) as Promise<UnaryResponse>)
-    .catch((e: unknown) => e)) as ConnectError;
+  const fail = (err: ConnectError) =>
+    errorInterceptor(logger)(async () => {
+      throw err;
+    });
+  const parse = (await (
+    fail(new ConnectError("parse binary: premature EOF", Code.Internal))(request()) as Promise<UnaryResponse>
+  ).catch((e: unknown) => e)) as ConnectError;
   expect(parse.code).toBe(Code.InvalidArgument);
   expect(parse.rawMessage).toBe("malformed request message: premature EOF");
-  const internal = (await (fail(new ConnectError("serialize binary: boom", Code.Internal))(request()) as Promise<UnaryResponse>)
-    .catch((e: unknown) => e)) as ConnectError;
+  const internal = (await (
+    fail(new ConnectError("serialize binary: boom", Code.Internal))(request()) as Promise<UnaryResponse>
+  ).catch((e: unknown) => e)) as ConnectError;
   expect(internal.code).toBe(Code.Internal);
 });

@@ -75,10 +75,17 @@ it("keeps a ConnectError's code", async () => {
 
 it("counts one message each way for a successful unary call", async () => {
   const m = createMetrics();
-  const handler = metricsInterceptor(m)(async (req) => ({
-    stream: false, service: req.service, method: req.method, header: new Headers(), trailer: new Headers(),
-    message: create(HealthCheckResponseSchema),
-  }) as unknown as UnaryResponse);
+  const handler = metricsInterceptor(m)(
+    async (req) =>
+      ({
+        stream: false,
+        service: req.service,
+        method: req.method,
+        header: new Headers(),
+        trailer: new Headers(),
+        message: create(HealthCheckResponseSchema),
+      }) as unknown as UnaryResponse,
+  );
   await handler(unary());
   const labels = { grpc_type: "unary", grpc_service: "grpc.health.v1.Health", grpc_method: "Check" };
   expect(await value(m, "grpc_server_msg_received_total", labels)).toBe(1);
@@ -90,7 +97,11 @@ function streamHandler(m: Metrics, sent: number, fail?: unknown) {
   return metricsInterceptor(m)(async (req) => {
     for await (const _ of req.message as AsyncIterable<unknown>) void _; // the handler reads the request
     return {
-      stream: true, service: req.service, method: req.method, header: new Headers(), trailer: new Headers(),
+      stream: true,
+      service: req.service,
+      method: req.method,
+      header: new Headers(),
+      trailer: new Headers(),
       message: (async function* () {
         for (let i = 0; i < sent; i++) yield create(HealthCheckResponseSchema);
         if (fail) throw fail;
@@ -109,9 +120,11 @@ it("counts every message of a stream, and its outcome when it ends", async () =>
   expect(await value(m, "grpc_server_handled_total", { ...labels, grpc_code: "OK" })).toBe(1);
 
   const failing = (await streamHandler(m, 1, new Error("mid-stream"))(watch())) as StreamResponse;
-  await expect((async () => {
-    for await (const _ of failing.message) void _;
-  })()).rejects.toThrow("mid-stream");
+  await expect(
+    (async () => {
+      for await (const _ of failing.message) void _;
+    })(),
+  ).rejects.toThrow("mid-stream");
   expect(await value(m, "grpc_server_handled_total", { ...labels, grpc_code: "Internal" })).toBe(1);
   expect(await value(m, "grpc_server_msg_sent_total", labels)).toBe(4);
 });

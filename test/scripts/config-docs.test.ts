@@ -55,10 +55,16 @@ describe("configuration docs", () => {
 
   it("shows a placeholder, never a value, as a secret's default", () => {
     const secrets = describeConfig().filter((d) => d.secret);
-    expect(secrets.map((d) => d.variable)).toEqual(expect.arrayContaining([
-      "MEMORIC_JWT_SECRET", "MEMORIC_JWT_PRIVATE_KEY", "MEMORIC_KEYSET", "MEMORIC_AUDIT_SIGNING_KEY",
-      "MEMORIC_BOOTSTRAP_ADMIN_PASSWORD", "DATABASE_URL",
-    ]));
+    expect(secrets.map((d) => d.variable)).toEqual(
+      expect.arrayContaining([
+        "MEMORIC_JWT_SECRET",
+        "MEMORIC_JWT_PRIVATE_KEY",
+        "MEMORIC_KEYSET",
+        "MEMORIC_AUDIT_SIGNING_KEY",
+        "MEMORIC_BOOTSTRAP_ADMIN_PASSWORD",
+        "DATABASE_URL",
+      ]),
+    );
     for (const s of secrets) expect(s.default, s.variable).toMatch(/^\(.*\)$/);
     expect(describeConfig().find((d) => d.variable === "MEMORIC_JWT_SECRET")!.default).toBe("(required in production)");
     expect(() => renderConfigTable([doc({ secret: true, default: "hunter2" })])).toThrow(/secret/);
@@ -84,8 +90,12 @@ describe("configuration docs", () => {
 
   it("names only real settings in README, docs/ and the deployment files", () => {
     const documented = new Set(describeConfig().map((d) => d.variable));
-    const files = [README, path.join(ROOT, "Dockerfile"), ...filesUnder(path.join(ROOT, "docs")),
-      ...filesUnder(path.join(ROOT, "deploy"))];
+    const files = [
+      README,
+      path.join(ROOT, "Dockerfile"),
+      ...filesUnder(path.join(ROOT, "docs")),
+      ...filesUnder(path.join(ROOT, "deploy")),
+    ];
     const unknown: string[] = [];
     for (const file of files) {
       for (const [name] of fs.readFileSync(file, "utf8").matchAll(/\bMEMORIC_[A-Z0-9_]*[A-Z0-9]\b/g)) {

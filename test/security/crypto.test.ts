@@ -217,6 +217,8 @@ describe("MasterKeyring", () => {
     // A generated keyset ends with the key's output_prefix_type field: 0x20 0x01 (TINK).
     expect([...bytes.subarray(-2)]).toEqual([0x20, 0x01]);
     bytes[bytes.length - 1] = 0x03; // RAW
-    await expect(MasterKeyring.fromBase64(bytes.toString("base64"))).rejects.toThrow(/MEMORIC_KEYSET.*TINK output prefix/);
+    await expect(MasterKeyring.fromBase64(bytes.toString("base64"))).rejects.toThrow(
+      /MEMORIC_KEYSET.*TINK output prefix/,
+    );
   });
 });

@@ -26,11 +26,14 @@ describe("production mode", () => {
     expect(s.auditKey.length).toBeGreaterThanOrEqual(32);
   });
 
-  it.each(["MEMORIC_JWT_SECRET", "MEMORIC_KEYSET", "MEMORIC_AUDIT_SIGNING_KEY"])("refuses to start without %s", async (variable) => {
-    const env = { ...PROD, ...(await testSecretsEnv()) };
-    delete (env as Record<string, string>)[variable];
-    expect((await rejectionOf(env)).variable).toBe(variable);
-  });
+  it.each(["MEMORIC_JWT_SECRET", "MEMORIC_KEYSET", "MEMORIC_AUDIT_SIGNING_KEY"])(
+    "refuses to start without %s",
+    async (variable) => {
+      const env = { ...PROD, ...(await testSecretsEnv()) };
+      delete (env as Record<string, string>)[variable];
+      expect((await rejectionOf(env)).variable).toBe(variable);
+    },
+  );
 
   it.each([
     ["too short", "short-secret"],
@@ -43,7 +46,11 @@ describe("production mode", () => {
   });
 
   it("refuses a keyset that is not a Tink keyset", async () => {
-    const err = await rejectionOf({ ...PROD, ...(await testSecretsEnv()), MEMORIC_KEYSET: Buffer.from("not a keyset").toString("base64") });
+    const err = await rejectionOf({
+      ...PROD,
+      ...(await testSecretsEnv()),
+      MEMORIC_KEYSET: Buffer.from("not a keyset").toString("base64"),
+    });
     expect(err.variable).toBe("MEMORIC_KEYSET");
   });
 });

@@ -16,7 +16,11 @@ import {
 const COST = 10;
 const GOOD = "violet-otter-tundra-42";
 
-function policyError(password: string, ctx: { username?: string; email?: string } = {}, opts = {}): PasswordPolicyError {
+function policyError(
+  password: string,
+  ctx: { username?: string; email?: string } = {},
+  opts = {},
+): PasswordPolicyError {
   try {
     checkPasswordPolicy(password, ctx, opts);
   } catch (e) {
@@ -31,7 +35,8 @@ function expectRule(rule: PasswordRule, password: string, ctx = {}, opts = {}) {
   expect(err.field).toBe("password");
   return err;
 }
-const ok = (password: string, ctx = {}, opts = {}) => expect(() => checkPasswordPolicy(password, ctx, opts)).not.toThrow();
+const ok = (password: string, ctx = {}, opts = {}) =>
+  expect(() => checkPasswordPolicy(password, ctx, opts)).not.toThrow();
 
 describe("normalizePassword", () => {
   it("applies NFKC: compatibility forms and composed/decomposed accents compare equal", () => {

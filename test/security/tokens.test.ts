@@ -28,16 +28,35 @@ function jws(header: Json, payload: Json | string, signer: Signer): string {
   const input = `${b64u(JSON.stringify(header))}.${b64u(p)}`;
   return `${input}.${signer(input).toString("base64url")}`;
 }
-const hmac = (hash: string, key: Buffer | string): Signer => (i) => createHmac(hash, key).update(i).digest();
-const ed = (key: KeyObject): Signer => (i) => cryptoSign(null, Buffer.from(i), key);
-const es = (key: KeyObject): Signer => (i) =>
-  cryptoSign("sha256", Buffer.from(i), { key, dsaEncoding: "ieee-p1363" });
+const hmac =
+  (hash: string, key: Buffer | string): Signer =>
+  (i) =>
+    createHmac(hash, key).update(i).digest();
+const ed =
+  (key: KeyObject): Signer =>
+  (i) =>
+    cryptoSign(null, Buffer.from(i), key);
+const es =
+  (key: KeyObject): Signer =>
+  (i) =>
+    cryptoSign("sha256", Buffer.from(i), { key, dsaEncoding: "ieee-p1363" });
 const noSig: Signer = () => Buffer.alloc(0);
 
 const now = () => Math.floor(Date.now() / 1000);
 function claims(over: Json = {}): Json {
   const t = now();
-  return { sub: "user-1", iat: t, exp: t + 600, jti: randomUUID(), iss: ISS, aud: AUD, roles: ["USER"], ver: 3, sid: "s-1", ...over };
+  return {
+    sub: "user-1",
+    iat: t,
+    exp: t + 600,
+    jti: randomUUID(),
+    iss: ISS,
+    aud: AUD,
+    roles: ["USER"],
+    ver: 3,
+    sid: "s-1",
+    ...over,
+  };
 }
 function without(obj: Json, key: string): Json {
   const copy = { ...obj };
@@ -45,7 +64,8 @@ function without(obj: Json, key: string): Json {
   return copy;
 }
 const HS = { alg: "HS256", typ: "at+jwt" };
-const ourHs = (payload: Json | string = claims(), header: Json = HS) => jws(header, payload, hmac("sha256", SECRET_BYTES));
+const ourHs = (payload: Json | string = claims(), header: Json = HS) =>
+  jws(header, payload, hmac("sha256", SECRET_BYTES));
 
 async function expectRejected(svc: TokenService, token: unknown, reason: "invalid" | "expired" = "invalid") {
   const err = await svc.verify(token as string).then(
@@ -74,9 +94,19 @@ describe("HS256 token service", () => {
     expect(issued.expiresIn).toBe(900);
     expect(Math.abs(issued.expiresAt.getTime() - (Date.now() + 900_000))).toBeLessThan(2000);
     const c = await svc.verify(issued.token);
-    expect(c).toEqual({ sub: "u-42", jti: issued.jti, iat: expect.any(Number), exp: c.iat + 900, roles: ["USER", "READ_ONLY"], ver: 7, sid: "s-1" });
+    expect(c).toEqual({
+      sub: "u-42",
+      jti: issued.jti,
+      iat: expect.any(Number),
+      exp: c.iat + 900,
+      roles: ["USER", "READ_ONLY"],
+      ver: 7,
+      sid: "s-1",
+    });
     expect(issued.jti).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await svc.issue({ userId: "u-42", roles: [], tokenVersion: 7, sessionId: "s-1" })).jti).not.toBe(issued.jti);
+    expect((await svc.issue({ userId: "u-42", roles: [], tokenVersion: 7, sessionId: "s-1" })).jti).not.toBe(
+      issued.jti,
+    );
   });
 
   it("uses header { alg: HS256, typ: at+jwt } with no kid, and publishes no JWKS", async () => {
@@ -96,7 +126,9 @@ describe("HS256 token service", () => {
   it("refuses bad issue() input", async () => {
     const svc = await svcP;
     await expect(svc.issue({ userId: "", roles: [], tokenVersion: 0, sessionId: "s-1" })).rejects.toThrow(TypeError);
-    await expect(svc.issue({ userId: "u", roles: [1 as unknown as string], tokenVersion: 0, sessionId: "s-1" })).rejects.toThrow(TypeError);
+    await expect(
+      svc.issue({ userId: "u", roles: [1 as unknown as string], tokenVersion: 0, sessionId: "s-1" }),
+    ).rejects.toThrow(TypeError);
     await expect(svc.issue({ userId: "u", roles: [], tokenVersion: 1.5, sessionId: "s-1" })).rejects.toThrow(TypeError);
   });
 
@@ -108,7 +140,10 @@ describe("HS256 token service", () => {
       await expectRejected(svc, jws({ alg, typ: "at+jwt" }, claims(), noSig).replace(/\.$/, ""));
     });
 
-    it.each([["HS384", "sha384"], ["HS512", "sha512"]])("%s signed with the right secret", async (alg, hash) => {
+    it.each([
+      ["HS384", "sha384"],
+      ["HS512", "sha512"],
+    ])("%s signed with the right secret", async (alg, hash) => {
       await expectRejected(await svcP, jws({ alg, typ: "at+jwt" }, claims(), hmac(hash, SECRET_BYTES)));
     });
 
@@ -165,7 +200,15 @@ describe("HS256 token service", () => {
 
     it("opaque tokens, API keys and other non-JWT strings", async () => {
       const svc = await svcP;
-      for (const t of [generateOpaqueToken(), generateApiKey().key, "", "a.b", "a.b.c.d", "a.b.c.d.e", "x".repeat(10_000)]) {
+      for (const t of [
+        generateOpaqueToken(),
+        generateApiKey().key,
+        "",
+        "a.b",
+        "a.b.c.d",
+        "a.b.c.d.e",
+        "x".repeat(10_000),
+      ]) {
         await expectRejected(svc, t);
       }
       for (const t of [undefined, null, 42, {}]) await expectRejected(svc, t);
@@ -322,23 +365,33 @@ describe("P-256 (ES256) token service", () => {
 describe("createTokenService configuration", () => {
   it("requires exactly one of secret and privateKeyPem", async () => {
     await expect(createTokenService({ ...base })).rejects.toThrow(/exactly one/);
-    await expect(createTokenService({ ...base, secret: SECRET, privateKeyPem: edKeys().pem })).rejects.toThrow(/exactly one/);
+    await expect(createTokenService({ ...base, secret: SECRET, privateKeyPem: edKeys().pem })).rejects.toThrow(
+      /exactly one/,
+    );
   });
 
   it("requires an HS256 secret of at least 32 bytes, raw or base64:", async () => {
     await expect(createTokenService({ ...base, secret: "x".repeat(31) })).rejects.toThrow(/32 bytes/);
     await expect(createTokenService({ ...base, secret: "x".repeat(32) })).resolves.toBeTruthy();
-    await expect(createTokenService({ ...base, secret: "base64:" + randomBytes(31).toString("base64") })).rejects.toThrow(/32 bytes/);
+    await expect(
+      createTokenService({ ...base, secret: "base64:" + randomBytes(31).toString("base64") }),
+    ).rejects.toThrow(/32 bytes/);
     // 32 characters of text, but only 24 bytes once decoded: the decoded size is what counts.
-    await expect(createTokenService({ ...base, secret: "base64:" + randomBytes(24).toString("base64") })).rejects.toThrow(/32 bytes/);
-    await expect(createTokenService({ ...base, secret: "base64:not*base64!" + "A".repeat(40) })).rejects.toThrow(/base64/);
+    await expect(
+      createTokenService({ ...base, secret: "base64:" + randomBytes(24).toString("base64") }),
+    ).rejects.toThrow(/32 bytes/);
+    await expect(createTokenService({ ...base, secret: "base64:not*base64!" + "A".repeat(40) })).rejects.toThrow(
+      /base64/,
+    );
   });
 
   it("decodes base64: secrets, so raw and encoded forms of one key interoperate", async () => {
     const raw = "k".repeat(40);
     const a = await createTokenService({ ...base, secret: raw });
     const b = await createTokenService({ ...base, secret: "base64:" + Buffer.from(raw).toString("base64") });
-    await expect(b.verify((await a.issue({ userId: "u", roles: [], tokenVersion: 0, sessionId: "s-1" })).token)).resolves.toBeTruthy();
+    await expect(
+      b.verify((await a.issue({ userId: "u", roles: [], tokenVersion: 0, sessionId: "s-1" })).token),
+    ).resolves.toBeTruthy();
   });
 
   it("accepts only unencrypted PKCS#8 Ed25519 or P-256 keys", async () => {

@@ -19,17 +19,30 @@ function fakeDatabase(mode: DatabaseMode) {
   const answers: Answer[] = [];
   const sql = {} as Sql; // never queried while the gate is closed
   const db: Database = {
-    sql, mode, poolMax: 1, admission: undefined, close: async () => {},
+    sql,
+    mode,
+    poolMax: 1,
+    admission: undefined,
+    close: async () => {},
     async ping() {
       const a = answers.shift() ?? "ok";
-      if (a === "refused") throw new DatabaseUnavailableError("database unreachable", { cause: Object.assign(new Error("x"), { code: "ECONNREFUSED" }) });
+      if (a === "refused")
+        throw new DatabaseUnavailableError("database unreachable", {
+          cause: Object.assign(new Error("x"), { code: "ECONNREFUSED" }),
+        });
       if (a === "timeout") throw new DatabaseUnavailableError("database did not answer within 1 ms");
       return 1;
     },
   };
   const registry = new HealthRegistry();
   registry.register(["readiness"], "NOT_SERVING");
-  const monitor = new DbMonitor(db, registry, ["readiness"], { intervalMs: 1500, timeoutMs: 1 }, createLogger("silent"));
+  const monitor = new DbMonitor(
+    db,
+    registry,
+    ["readiness"],
+    { intervalMs: 1500, timeoutMs: 1 },
+    createLogger("silent"),
+  );
   const probe = async (a: Answer) => {
     answers.push(a);
     await monitor.probe();

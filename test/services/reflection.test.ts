@@ -8,7 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { create, createFileRegistry, fromBinary, toBinary, type DescService, type FileRegistry } from "@bufbuild/protobuf";
+import {
+  create,
+  createFileRegistry,
+  fromBinary,
+  toBinary,
+  type DescService,
+  type FileRegistry,
+} from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import { registerReflection } from "../../src/services/reflection.js";
 import { AuthService } from "../../gen/memoric/v1/auth_pb.js";
@@ -138,7 +145,9 @@ describe.each(["v1", "v1alpha"])("grpc.reflection.%s.ServerReflection", (version
   it("resolves every service and method, with input/output types rebuildable from the response", async () => {
     for (const service of SERVED) {
       const byService = registryOf(protosOf(await stream.ask({ file_containing_symbol: service.typeName })));
-      expect(byService.getService(service.typeName)?.methods.map((m) => m.name)).toEqual(service.methods.map((m) => m.name));
+      expect(byService.getService(service.typeName)?.methods.map((m) => m.name)).toEqual(
+        service.methods.map((m) => m.name),
+      );
 
       for (const method of service.methods) {
         const res = await stream.ask({ file_containing_symbol: `${service.typeName}.${method.name}` });
@@ -146,7 +155,10 @@ describe.each(["v1", "v1alpha"])("grpc.reflection.%s.ServerReflection", (version
         const got = registry.getService(service.typeName)?.methods.find((m) => m.name === method.name);
         expect(got, method.name).toBeDefined();
         expect(got!.methodKind).toBe(method.methodKind);
-        for (const [mine, theirs] of [[got!.input, method.input], [got!.output, method.output]] as const) {
+        for (const [mine, theirs] of [
+          [got!.input, method.input],
+          [got!.output, method.output],
+        ] as const) {
           expect(mine.typeName).toBe(theirs.typeName);
           // Resolvable from the returned files, with the same fields and JSON names.
           const msg = registry.getMessage(theirs.typeName);
@@ -161,11 +173,18 @@ describe.each(["v1", "v1alpha"])("grpc.reflection.%s.ServerReflection", (version
     const set = toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: protos }));
     const pkg = grpc.loadPackageDefinition(protoLoader.loadFileDescriptorSetFromBuffer(Buffer.from(set)));
     const HealthClient = ((pkg.grpc as grpc.GrpcObject).health as grpc.GrpcObject).v1 as grpc.GrpcObject;
-    const client = new (HealthClient.Health as grpc.ServiceClientConstructor)(address, grpc.credentials.createInsecure());
+    const client = new (HealthClient.Health as grpc.ServiceClientConstructor)(
+      address,
+      grpc.credentials.createInsecure(),
+    );
     clients.push(client);
     // The empty implementation answers UNIMPLEMENTED, which proves the path and codec worked.
     const err = await new Promise<grpc.ServiceError | null>((resolve) =>
-      (client as unknown as Record<string, (...args: unknown[]) => unknown>).Check!.call(client, { service: "" }, (e: grpc.ServiceError | null) => resolve(e)),
+      (client as unknown as Record<string, (...args: unknown[]) => unknown>).Check!.call(
+        client,
+        { service: "" },
+        (e: grpc.ServiceError | null) => resolve(e),
+      ),
     );
     expect(err?.code).toBe(grpc.status.UNIMPLEMENTED);
   });
@@ -202,7 +221,9 @@ describe.each(["v1", "v1alpha"])("grpc.reflection.%s.ServerReflection", (version
     // options.proto in turn imports descriptor.proto (the extendee of its method option).
     const transitive = [...memory[0]!.dependency, "google/protobuf/descriptor.proto", "memoric/v1/memory.proto"];
     expect(memory.map((p) => p.name).sort()).toEqual(transitive.sort());
-    expect(registryOf(memory).getMessage("memoric.v1.Memory")?.field.createdAt?.message?.typeName).toBe("google.protobuf.Timestamp");
+    expect(registryOf(memory).getMessage("memoric.v1.Memory")?.field.createdAt?.message?.typeName).toBe(
+      "google.protobuf.Timestamp",
+    );
 
     const timestamp = protosOf(await stream.ask({ file_by_filename: "google/protobuf/timestamp.proto" }));
     expect(timestamp.map((p) => p.name)).toEqual(["google/protobuf/timestamp.proto"]);
@@ -224,12 +245,17 @@ describe.each(["v1", "v1alpha"])("grpc.reflection.%s.ServerReflection", (version
   });
 
   it("reports no extensions", async () => {
-    const ext = await stream.ask({ file_containing_extension: { containing_type: "memoric.v1.Memory", extension_number: 100 } });
+    const ext = await stream.ask({
+      file_containing_extension: { containing_type: "memoric.v1.Memory", extension_number: 100 },
+    });
     expect(ext.error_response!.error_code).toBe(5);
 
     const numbers = await stream.ask({ all_extension_numbers_of_type: "memoric.v1.Memory" });
     expect(numbers.message_response).toBe("all_extension_numbers_response");
-    expect(numbers.all_extension_numbers_response).toMatchObject({ base_type_name: "memoric.v1.Memory", extension_number: [] });
+    expect(numbers.all_extension_numbers_response).toMatchObject({
+      base_type_name: "memoric.v1.Memory",
+      extension_number: [],
+    });
 
     const unknownType = await stream.ask({ all_extension_numbers_of_type: "memoric.v1.Nope" });
     expect(unknownType.error_response!.error_code).toBe(5);
@@ -238,9 +264,11 @@ describe.each(["v1", "v1alpha"])("grpc.reflection.%s.ServerReflection", (version
   it("serves the access-rule method option, so tools can read each RPC's rule", async () => {
     const numbers = await stream.ask({ all_extension_numbers_of_type: "google.protobuf.MethodOptions" });
     expect(numbers.all_extension_numbers_response).toMatchObject({ extension_number: [50001] });
-    const file = protosOf(await stream.ask({
-      file_containing_extension: { containing_type: "google.protobuf.MethodOptions", extension_number: 50001 },
-    }));
+    const file = protosOf(
+      await stream.ask({
+        file_containing_extension: { containing_type: "google.protobuf.MethodOptions", extension_number: 50001 },
+      }),
+    );
     expect(file[0]!.name).toBe("memoric/v1/options.proto");
   });
 });

@@ -26,7 +26,14 @@ export async function openAuditTestDb(poolMax = 10): Promise<AuditTestDb> {
   const logger = createLogger("silent");
   const db = await openDatabase({ databaseUrl: t.databaseUrl, dataDir: t.dataDir, poolMax, logger });
   await migrate(db.sql, logger);
-  return { db, sql: db.sql, close: async () => { await db.close(); await t.drop(); } };
+  return {
+    db,
+    sql: db.sql,
+    close: async () => {
+      await db.close();
+      await t.drop();
+    },
+  };
 }
 
 /** Makes every audit insert fail until allowAuditInserts() (or the returned function) runs. */

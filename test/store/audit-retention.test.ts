@@ -16,8 +16,12 @@ let clock: Date;
 // One shard: the prefix semantics are then easy to state row by row.
 const writer = () => createAuditWriter({ sql: t!.sql, config: { enabled: true, shards: 1 }, now: () => clock });
 const actor: SystemActor = { system: "test" };
-const append = async (n: number) => { for (let i = 0; i < n; i++) await writer().recordStandalone(actor, { type: "policy.executed", success: true, details: { i } }); };
-const seqs = async () => (await t!.sql<{ seq: string }[]>`select seq from audit_log order by seq`).map((r) => Number(r.seq));
+const append = async (n: number) => {
+  for (let i = 0; i < n; i++)
+    await writer().recordStandalone(actor, { type: "policy.executed", success: true, details: { i } });
+};
+const seqs = async () =>
+  (await t!.sql<{ seq: string }[]>`select seq from audit_log order by seq`).map((r) => Number(r.seq));
 const verify = () => verifyAuditLog(t!.sql, SYSTEM, KEY);
 const prune = (days = 30) => pruneAuditLog(t!.sql, KEY, { retentionDays: days });
 
@@ -43,7 +47,9 @@ describe("checkpoints", () => {
   it("a replica skips its tick when another wrote one within minIntervalMs", async () => {
     expect(await writeCheckpoint(t!.sql, KEY, { minIntervalMs: 60_000 })).not.toBeNull();
     expect(await writeCheckpoint(t!.sql, KEY, { minIntervalMs: 60_000 })).toBeNull();
-    expect(await writeCheckpoint(t!.sql, KEY, { minIntervalMs: 60_000, now: new Date(Date.now() + 61_000) })).not.toBeNull();
+    expect(
+      await writeCheckpoint(t!.sql, KEY, { minIntervalMs: 60_000, now: new Date(Date.now() + 61_000) }),
+    ).not.toBeNull();
   });
 });
 

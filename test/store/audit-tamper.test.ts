@@ -16,8 +16,20 @@ let target: number; // the shard we tamper with
 let rows: AuditRow[]; // its rows, by seq
 
 const call = (i: number): CallInfo => ({
-  principal: { type: "user", userId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`, username: "u", roles: ["USER"], permissions: new Set(), sessionId: "s", credentialId: "c" },
-  requestId: `req-${i}`, clientAddress: "10.0.0.1", userAgent: "vitest", service: "memoric.v1.MemoryService", method: "GetMemory",
+  principal: {
+    type: "user",
+    userId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    username: "u",
+    roles: ["USER"],
+    permissions: new Set(),
+    sessionId: "s",
+    credentialId: "c",
+  },
+  requestId: `req-${i}`,
+  clientAddress: "10.0.0.1",
+  userAgent: "vitest",
+  service: "memoric.v1.MemoryService",
+  method: "GetMemory",
 });
 
 const verify = () => verifyAuditLog(t.sql, SYSTEM, KEY, { batchSize: 5 });
@@ -26,9 +38,12 @@ const cols = () => t.sql(AUDIT_COLUMNS as unknown as string[]);
 beforeAll(async () => {
   t = await openAuditTestDb();
   const writer = createAuditWriter({ sql: t.sql, config: { enabled: true, shards: 4 } });
-  for (let i = 0; i < 48; i++) await writer.recordStandalone(call(i % 6), { type: "memory.retrieved", success: true, resourceId: `m${i}` });
+  for (let i = 0; i < 48; i++)
+    await writer.recordStandalone(call(i % 6), { type: "memory.retrieved", success: true, resourceId: `m${i}` });
   await writeCheckpoint(t.sql, KEY);
-  const [big] = await t.sql<{ shard: number }[]>`select shard from audit_log group by shard order by count(*) desc limit 1`;
+  const [big] = await t.sql<
+    { shard: number }[]
+  >`select shard from audit_log group by shard order by count(*) desc limit 1`;
   target = big!.shard;
   rows = await t.sql<AuditRow[]>`select ${cols()} from audit_log where shard = ${target} order by seq`;
   expect(rows.length).toBeGreaterThanOrEqual(8);
@@ -51,16 +66,27 @@ const at = (seq: number) => rows[seq - 1]!;
 
 describe("VerifyAuditChain finds the first bad row", () => {
   it("the trigger really is what stops the owner (and replica mode is what bypasses it)", async () => {
-    await expect(t.sql`update audit_log set code = 'x' where shard = ${target} and seq = 1`).rejects.toThrow(/append-only/);
+    await expect(t.sql`update audit_log set code = 'x' where shard = ${target} and seq = 1`).rejects.toThrow(
+      /append-only/,
+    );
   });
 
   it("an edited row → modified, at that row", async () => {
-    await tamper(t.sql, (tx) => tx`update audit_log set error_message = 'nothing to see' where shard = ${target} and seq = 5`);
-    expect(await verify()).toMatchObject({ ok: false, firstBad: { shard: target, seq: 5, id: at(5).id, reason: "modified" } });
+    await tamper(
+      t.sql,
+      (tx) => tx`update audit_log set error_message = 'nothing to see' where shard = ${target} and seq = 5`,
+    );
+    expect(await verify()).toMatchObject({
+      ok: false,
+      firstBad: { shard: target, seq: 5, id: at(5).id, reason: "modified" },
+    });
   });
 
   it("an edited event type or details → modified", async () => {
-    await tamper(t.sql, (tx) => tx`update audit_log set details = '{"resource": "other"}' where shard = ${target} and seq = 3`);
+    await tamper(
+      t.sql,
+      (tx) => tx`update audit_log set details = '{"resource": "other"}' where shard = ${target} and seq = 3`,
+    );
     expect((await verify()).firstBad).toEqual({ shard: target, seq: 3, id: at(3).id, reason: "modified" });
   });
 
@@ -90,7 +116,11 @@ describe("VerifyAuditChain finds the first bad row", () => {
     await tamper(t.sql, async (tx) => {
       let prev = at(5).prev_hash;
       for (let seq = 5; seq <= rows.length; seq++) {
-        const r = { ...rowToRecord(at(seq)), prevHash: prev, errorMessage: seq === 5 ? "rewritten" : at(seq).error_message };
+        const r = {
+          ...rowToRecord(at(seq)),
+          prevHash: prev,
+          errorMessage: seq === 5 ? "rewritten" : at(seq).error_message,
+        };
         const hash = chainHash(prev, r);
         await tx`
           update audit_log set error_message = ${r.errorMessage}, prev_hash = ${prev}, hash = ${hash}

@@ -46,14 +46,21 @@ it("sets the time left as the transaction's statement_timeout", async () => {
 });
 
 it("fails an already-expired deadline before any SQL", async () => {
-  const err = await withDeadline(Date.now() - 1, () => inTx(db.sql, SYSTEM, (tx) => tx`select 1`)).catch((e: unknown) => e);
+  const err = await withDeadline(Date.now() - 1, () => inTx(db.sql, SYSTEM, (tx) => tx`select 1`)).catch(
+    (e: unknown) => e,
+  );
   expect((err as ConnectError).code).toBe(Code.DeadlineExceeded);
 });
 
-it.skipIf(testMode === "embedded")("stops a statement that outlives the deadline (PostgreSQL; PGlite has no statement timer)", async () => {
-  const started = Date.now();
-  const err = await withDeadline(Date.now() + 300, () => inTx(db.sql, SYSTEM, (tx) => tx`select pg_sleep(5)`)).catch((e: unknown) => e);
-  expect(err).toBeInstanceOf(ConnectError);
-  expect((err as ConnectError).code).toBe(Code.DeadlineExceeded);
-  expect(Date.now() - started).toBeLessThan(3000);
-});
+it.skipIf(testMode === "embedded")(
+  "stops a statement that outlives the deadline (PostgreSQL; PGlite has no statement timer)",
+  async () => {
+    const started = Date.now();
+    const err = await withDeadline(Date.now() + 300, () => inTx(db.sql, SYSTEM, (tx) => tx`select pg_sleep(5)`)).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConnectError);
+    expect((err as ConnectError).code).toBe(Code.DeadlineExceeded);
+    expect(Date.now() - started).toBeLessThan(3000);
+  },
+);

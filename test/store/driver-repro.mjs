@@ -15,7 +15,13 @@ async function outcome(p, ms = 4000) {
   let timer;
   const hung = new Promise((r) => (timer = setTimeout(() => r({ hung: true }), ms)));
   try {
-    return await Promise.race([p.then((value) => ({ ok: true, value }), (e) => ({ ok: false, code: e.code ?? e.message })), hung]);
+    return await Promise.race([
+      p.then(
+        (value) => ({ ok: true, value }),
+        (e) => ({ ok: false, code: e.code ?? e.message }),
+      ),
+      hung,
+    ]);
   } finally {
     clearTimeout(timer);
   }

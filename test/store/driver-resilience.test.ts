@@ -17,7 +17,9 @@ import { testMode } from "../support/database.js";
 
 const script = path.join(path.dirname(fileURLToPath(import.meta.url)), "driver-repro.mjs");
 
-function run(scenario: string): Promise<{ exitCode: number; result: Record<string, unknown> | undefined; stderr: string }> {
+function run(
+  scenario: string,
+): Promise<{ exitCode: number; result: Record<string, unknown> | undefined; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [script, scenario], { env: process.env, timeout: 30_000 }, (err, stdout, stderr) => {
       const exitCode = err ? ((err as { code?: number }).code ?? 1) : 0;

@@ -66,11 +66,24 @@ describe("create and get", () => {
     expect(m.version).toBe(1);
     expect(m.tier).toBe(MemoryTier.SHORT_TERM);
     const got = await f.service.getMemory({ id: m.id }, f.ctx(alice));
-    expect(got.memory).toMatchObject({ id: m.id, content: m.content, topic: m.topic, category: "health", importance: Importance.CRITICAL });
+    expect(got.memory).toMatchObject({
+      id: m.id,
+      content: m.content,
+      topic: m.topic,
+      category: "health",
+      importance: Importance.CRITICAL,
+    });
   });
 
   it("keeps caller-supplied topic, category and importance over derived ones", async () => {
-    const m = await createAs(alice, { content: "I am allergic to cats", topic: "Pets", category: "home", importance: Importance.LOW, role: ChatRole.ASSISTANT, metadata: { source: "chat", n: 3 } });
+    const m = await createAs(alice, {
+      content: "I am allergic to cats",
+      topic: "Pets",
+      category: "home",
+      importance: Importance.LOW,
+      role: ChatRole.ASSISTANT,
+      metadata: { source: "chat", n: 3 },
+    });
     expect(m).toMatchObject({ topic: "Pets", category: "home", importance: Importance.LOW, role: ChatRole.ASSISTANT });
     expect(m.metadata).toEqual({ source: "chat", n: 3 });
   });
@@ -83,7 +96,9 @@ describe("create and get", () => {
     expect(c2).toBe(Code.NotFound);
     const [c3] = await codeOf(f.service.deleteMemory({ id: mine.id }, f.ctx(bob)));
     expect(c3).toBe(Code.NotFound);
-    const [c4] = await codeOf(f.service.updateMemory({ id: mine.id, content: "x", updateMask: { paths: ["content"] } }, f.ctx(bob)));
+    const [c4] = await codeOf(
+      f.service.updateMemory({ id: mine.id, content: "x", updateMask: { paths: ["content"] } }, f.ctx(bob)),
+    );
     expect(c4).toBe(Code.NotFound);
     const [c5] = await codeOf(f.service.getMemoryHistory({ id: mine.id }, f.ctx(bob)));
     expect(c5).toBe(Code.NotFound);
@@ -95,15 +110,42 @@ describe("create and get", () => {
       [f.service.createMemory(req({ content: "x".repeat(65) }), f.ctx(alice)), "content"],
       [f.service.createMemory(req({ content: "é".repeat(33) }), f.ctx(alice)), "content"], // 66 UTF-8 bytes
       [f.service.createMemory(req({ content: "ok", importance: 9 as Importance }), f.ctx(alice)), "importance"],
-      [f.service.createMemory(req({ content: "ok", expiresAt: timestampFromDate(new Date(Date.now() - 1000)) }), f.ctx(alice)), "expires_at"],
+      [
+        f.service.createMemory(
+          req({ content: "ok", expiresAt: timestampFromDate(new Date(Date.now() - 1000)) }),
+          f.ctx(alice),
+        ),
+        "expires_at",
+      ],
       [f.service.createMemory(req({ content: "ok", threadId: "a\nb" }), f.ctx(alice)), "thread_id"],
       [f.service.getMemory({ id: "not-a-uuid" }, f.ctx(alice)), "id"],
       [f.service.listMemories({ pageSize: 501, pageToken: "" }, f.ctx(alice)), "page_size"],
       [f.service.listMemories({ pageSize: 10, pageToken: "garbage!" }, f.ctx(alice)), "page_token"],
-      [f.service.listMemories({ pageSize: 10, pageToken: Buffer.from('["x","y"]').toString("base64url") }, f.ctx(alice)), "page_token"],
-      [f.service.updateMemory({ id: "00000000-0000-4000-8000-000000000000", updateMask: { paths: ["owner"] } }, f.ctx(alice)), "update_mask"],
-      [f.service.updateMemory({ id: "00000000-0000-4000-8000-000000000000", updateMask: { paths: [] } }, f.ctx(alice)), "update_mask"],
-      [f.service.batchCreateMemories({ memories: Array.from({ length: 6 }, () => req({ content: "x" })) }, f.ctx(alice)), "memories"],
+      [
+        f.service.listMemories(
+          { pageSize: 10, pageToken: Buffer.from('["x","y"]').toString("base64url") },
+          f.ctx(alice),
+        ),
+        "page_token",
+      ],
+      [
+        f.service.updateMemory(
+          { id: "00000000-0000-4000-8000-000000000000", updateMask: { paths: ["owner"] } },
+          f.ctx(alice),
+        ),
+        "update_mask",
+      ],
+      [
+        f.service.updateMemory({ id: "00000000-0000-4000-8000-000000000000", updateMask: { paths: [] } }, f.ctx(alice)),
+        "update_mask",
+      ],
+      [
+        f.service.batchCreateMemories(
+          { memories: Array.from({ length: 6 }, () => req({ content: "x" })) },
+          f.ctx(alice),
+        ),
+        "memories",
+      ],
       [f.service.batchCreateMemories({ memories: [] }, f.ctx(alice)), "memories"],
       [f.service.deleteMemories({ all: false }, f.ctx(alice)), "filter"],
     ];
@@ -117,13 +159,18 @@ describe("create and get", () => {
 
 describe("batch", () => {
   it("creates all items in one call", async () => {
-    const res = await f.service.batchCreateMemories({ memories: [req({ content: "batch one", threadId: "b1" }), req({ content: "batch two", threadId: "b1" })] }, f.ctx(alice));
+    const res = await f.service.batchCreateMemories(
+      { memories: [req({ content: "batch one", threadId: "b1" }), req({ content: "batch two", threadId: "b1" })] },
+      f.ctx(alice),
+    );
     expect(res.memories).toHaveLength(2);
   });
 
   it("is all or nothing: one invalid item writes nothing", async () => {
     const before = await f.sql`select count(*)::int as n from memories`;
-    const [code, msg] = await codeOf(f.service.batchCreateMemories({ memories: [req({ content: "fine" }), req({ content: "" })] }, f.ctx(alice)));
+    const [code, msg] = await codeOf(
+      f.service.batchCreateMemories({ memories: [req({ content: "fine" }), req({ content: "" })] }, f.ctx(alice)),
+    );
     expect(code).toBe(Code.InvalidArgument);
     expect(msg).toMatch(/^memories\[1\]\.content/);
     const after = await f.sql`select count(*)::int as n from memories`;
@@ -146,7 +193,11 @@ describe("idempotency", () => {
   });
 
   it("is race-safe: concurrent retries create exactly one memory", async () => {
-    const results = await Promise.all(Array.from({ length: 6 }, () => f.service.createMemory(req({ content: "race", idempotencyKey: "race-key" }), f.ctx(alice))));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        f.service.createMemory(req({ content: "race", idempotencyKey: "race-key" }), f.ctx(alice)),
+      ),
+    );
     expect(new Set(results.map((r) => r.memory!.id)).size).toBe(1);
     expect(results.filter((r) => !r.replayed)).toHaveLength(1);
   });
@@ -155,10 +206,21 @@ describe("idempotency", () => {
 describe("update and history", () => {
   it("changes only masked fields, bumps the version and keeps every previous version", async () => {
     const m = await createAs(alice, { content: "I like green tea", threadId: "t-upd", metadata: { a: 1 } });
-    const u1 = await f.service.updateMemory({ id: m.id, content: "I like black coffee", threadId: "ignored", updateMask: { paths: ["content"] } }, f.ctx(alice));
+    const u1 = await f.service.updateMemory(
+      { id: m.id, content: "I like black coffee", threadId: "ignored", updateMask: { paths: ["content"] } },
+      f.ctx(alice),
+    );
     expect(u1.memory).toMatchObject({ content: "I like black coffee", threadId: "t-upd", version: 2 });
-    const u2 = await f.service.updateMemory({ id: m.id, metadata: { a: 2 }, importance: Importance.HIGH, updateMask: { paths: ["metadata", "importance"] } }, f.ctx(alice));
-    expect(u2.memory).toMatchObject({ content: "I like black coffee", version: 3, importance: Importance.HIGH, metadata: { a: 2 } });
+    const u2 = await f.service.updateMemory(
+      { id: m.id, metadata: { a: 2 }, importance: Importance.HIGH, updateMask: { paths: ["metadata", "importance"] } },
+      f.ctx(alice),
+    );
+    expect(u2.memory).toMatchObject({
+      content: "I like black coffee",
+      version: 3,
+      importance: Importance.HIGH,
+      metadata: { a: 2 },
+    });
     const h = (await f.service.getMemoryHistory({ id: m.id }, f.ctx(alice))) as GetMemoryHistoryResponse;
     expect(h.versions.map((v) => [v.version, v.content, v.reason])).toEqual([
       [1, "I like green tea", "update"],
@@ -171,7 +233,10 @@ describe("update and history", () => {
   it("re-derives derived fields from new content but keeps explicit ones", async () => {
     const m = await createAs(alice, { content: "meeting with the manager about the project", category: "mine" });
     expect(m.category).toBe("mine");
-    const u = await f.service.updateMemory({ id: m.id, content: "allergic to shellfish", updateMask: { paths: ["content"] } }, f.ctx(alice));
+    const u = await f.service.updateMemory(
+      { id: m.id, content: "allergic to shellfish", updateMask: { paths: ["content"] } },
+      f.ctx(alice),
+    );
     expect(u.memory).toMatchObject({ category: "mine", importance: Importance.CRITICAL });
     expect(u.memory!.topic).not.toBe(m.topic);
   });
@@ -193,9 +258,24 @@ describe("list, filters, pagination, delete", () => {
 
   it("filters by thread, topic, category, importance, metadata and time", async () => {
     const u = await f.newUser("filters");
-    const a = await createAs(u, { content: "alpha", threadId: "t1", topic: "Garden", category: "home", metadata: { project: "x", tags: ["a", "b"] } });
-    const b = await createAs(u, { content: "bravo", threadId: "t2", topic: "garden ", importance: Importance.CRITICAL, metadata: { project: "y" } });
-    const list = async (filter: MemoryFilterInit) => (await f.service.listMemories(create(ListMemoriesRequestSchema, { filter, pageSize: 50 }), f.ctx(u))).memories.map((m) => m.id).sort();
+    const a = await createAs(u, {
+      content: "alpha",
+      threadId: "t1",
+      topic: "Garden",
+      category: "home",
+      metadata: { project: "x", tags: ["a", "b"] },
+    });
+    const b = await createAs(u, {
+      content: "bravo",
+      threadId: "t2",
+      topic: "garden ",
+      importance: Importance.CRITICAL,
+      metadata: { project: "y" },
+    });
+    const list = async (filter: MemoryFilterInit) =>
+      (await f.service.listMemories(create(ListMemoriesRequestSchema, { filter, pageSize: 50 }), f.ctx(u))).memories
+        .map((m) => m.id)
+        .sort();
     expect(await list({ threadId: "t1" })).toEqual([a.id]);
     expect(await list({ topic: "GARDEN" })).toEqual([a.id, b.id].sort());
     expect(await list({ category: "home" })).toEqual([a.id]);
@@ -204,7 +284,9 @@ describe("list, filters, pagination, delete", () => {
     expect(await list({ metadata: { project: "x", tags: ["a", "b"] } })).toEqual([a.id]);
     expect(await list({ metadata: { project: "z" } })).toEqual([]);
     expect(await list({ createdAfter: timestampFromDate(new Date(Date.now() + 60_000)) })).toEqual([]);
-    expect(await list({ createdBefore: timestampFromDate(new Date(Date.now() + 60_000)) })).toEqual([a.id, b.id].sort());
+    expect(await list({ createdBefore: timestampFromDate(new Date(Date.now() + 60_000)) })).toEqual(
+      [a.id, b.id].sort(),
+    );
   });
 
   it("deletes one memory with its history and terms, and by filter with a count", async () => {
@@ -220,7 +302,10 @@ describe("list, filters, pagination, delete", () => {
     expect(left[0]).toEqual({ v: 0, t: 0 });
     for (let i = 0; i < 3; i++) await createAs(u, { content: `bulk ${i}`, threadId: "bulk" });
     await createAs(u, { content: "keeper", threadId: "keep" });
-    const res = await f.service.deleteMemories(create(DeleteMemoriesRequestSchema, { filter: { threadId: "bulk" } }), f.ctx(u));
+    const res = await f.service.deleteMemories(
+      create(DeleteMemoriesRequestSchema, { filter: { threadId: "bulk" } }),
+      f.ctx(u),
+    );
     expect(res.deletedCount).toBe(3n);
     const all = await f.service.deleteMemories(create(DeleteMemoriesRequestSchema, { all: true }), f.ctx(u));
     expect(all.deletedCount).toBe(1n);
@@ -232,7 +317,10 @@ describe("export", () => {
     const u = await f.newUser("exporter");
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await createAs(u, { content: `export ${i}` })).id);
-    await f.service.updateMemory({ id: ids[0]!, content: "export 0 edited", updateMask: { paths: ["content"] } }, f.ctx(u));
+    await f.service.updateMemory(
+      { id: ids[0]!, content: "export 0 edited", updateMask: { paths: ["content"] } },
+      f.ctx(u),
+    );
     const out = [];
     for await (const item of f.service.exportMemories({}, f.ctx(u))) out.push(item);
     expect(out.map((o) => o.memory!.id).sort()).toEqual([...ids].sort());

@@ -18,7 +18,11 @@ let alice: string;
 let bob: string;
 
 beforeAll(async () => {
-  f = await openStoreFixture({ MEMORIC_POLICY_SUMMARY_MIN_MEMORIES: "2", MEMORIC_POLICY_TRIM_ABOVE_CHARS: "60", MEMORIC_POLICY_MID_TERM_AFTER_DAYS: "0" });
+  f = await openStoreFixture({
+    MEMORIC_POLICY_SUMMARY_MIN_MEMORIES: "2",
+    MEMORIC_POLICY_TRIM_ABOVE_CHARS: "60",
+    MEMORIC_POLICY_MID_TERM_AFTER_DAYS: "0",
+  });
   alice = await f.newUser("alice");
   bob = await f.newUser("bob");
 });
@@ -26,13 +30,30 @@ afterAll(async () => {
   await f?.close();
 });
 
-
 describe("canary", () => {
   it("appears in no table and no log line after every write path", async () => {
     const ctx = () => f.ctx(alice);
-    const m = await f.service.createMemory({ content: CANARY, threadId: "thread-1", metadata: { note: CANARY }, idempotencyKey: CANARY }, ctx());
-    await f.service.createMemory({ content: `${CANARY} again, and this second sentence makes it long enough to be trimmed by policy.`, threadId: "thread-1", topic: "Zebra quartz" }, ctx());
-    await f.service.updateMemory({ id: m.memory!.id, content: `${CANARY} updated`, metadata: { note: `${CANARY} meta` }, updateMask: { paths: ["content", "metadata"] } }, ctx());
+    const m = await f.service.createMemory(
+      { content: CANARY, threadId: "thread-1", metadata: { note: CANARY }, idempotencyKey: CANARY },
+      ctx(),
+    );
+    await f.service.createMemory(
+      {
+        content: `${CANARY} again, and this second sentence makes it long enough to be trimmed by policy.`,
+        threadId: "thread-1",
+        topic: "Zebra quartz",
+      },
+      ctx(),
+    );
+    await f.service.updateMemory(
+      {
+        id: m.memory!.id,
+        content: `${CANARY} updated`,
+        metadata: { note: `${CANARY} meta` },
+        updateMask: { paths: ["content", "metadata"] },
+      },
+      ctx(),
+    );
     await f.service.batchCreateMemories({ memories: [{ content: `${CANARY} batch`, threadId: "thread-1" }] }, ctx());
     await f.service.rebuildClusters({}, ctx());
     const found = await f.service.searchMemories({ query: "zebra marmalade", explain: true }, ctx());
@@ -45,7 +66,9 @@ describe("canary", () => {
     await f.service.getContext({ query: "zebra", threadId: "thread-1" }, ctx());
 
     const dump = await dumpAllTables(f.sql);
-    expect(dump.map((d) => d.table)).toEqual(expect.arrayContaining(["memories", "memory_versions", "memory_terms", "memory_clusters", "user_keys"]));
+    expect(dump.map((d) => d.table)).toEqual(
+      expect.arrayContaining(["memories", "memory_versions", "memory_terms", "memory_clusters", "user_keys"]),
+    );
     for (const { table, text } of dump) {
       const lower = text.toLowerCase();
       for (const w of CANARY_WORDS) expect(lower.includes(w), `"${w}" in ${table}`).toBe(false);
@@ -126,7 +149,10 @@ describe("blind index", () => {
     const text = "orchid telescope lantern";
     const a = (await f.service.createMemory({ content: text }, f.ctx(alice))).memory!;
     const b = (await f.service.createMemory({ content: text }, f.ctx(bob))).memory!;
-    const terms = async (id: string) => (await f.sql<{ h: string }[]>`select term_hash::text as h from memory_terms where memory_id = ${id} order by 1`).map((r) => r.h);
+    const terms = async (id: string) =>
+      (
+        await f.sql<{ h: string }[]>`select term_hash::text as h from memory_terms where memory_id = ${id} order by 1`
+      ).map((r) => r.h);
     const ta = await terms(a.id);
     const tb = await terms(b.id);
     expect(ta).toHaveLength(analyze(text).terms.size);

@@ -4,7 +4,13 @@
  * authentication interceptor would set it. Same database modes as the rest of the suite.
  */
 import { create, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
-import { type Code, ConnectError, createContextValues, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
+import {
+  type Code,
+  ConnectError,
+  createContextValues,
+  createHandlerContext,
+  type HandlerContext,
+} from "@connectrpc/connect";
 import { Writable } from "node:stream";
 import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
 import { loadConfig, type Config } from "../../src/config.js";
@@ -44,7 +50,11 @@ export interface StoreFixture {
 }
 
 type Methods = typeof MemoryService.method;
-type Call<M> = M extends { input: infer I extends DescMessage; output: infer O extends DescMessage; methodKind: infer K }
+type Call<M> = M extends {
+  input: infer I extends DescMessage;
+  output: infer O extends DescMessage;
+  methodKind: infer K;
+}
   ? K extends "server_streaming"
     ? (req: MessageInitShape<I>, ctx: HandlerContext) => AsyncIterable<MessageShape<O>>
     : (req: MessageInitShape<I>, ctx: HandlerContext) => Promise<MessageShape<O>>
@@ -63,7 +73,10 @@ function typed(impl: ReturnType<typeof memoryService>): TestService {
 
 let userSeq = 0;
 
-export async function openStoreFixture(env: Record<string, string> = {}, keyringOverride?: MasterKeyring | null): Promise<StoreFixture> {
+export async function openStoreFixture(
+  env: Record<string, string> = {},
+  keyringOverride?: MasterKeyring | null,
+): Promise<StoreFixture> {
   const testDb = await createTestDatabase();
   const logs: string[] = [];
   const sink = new Writable({
@@ -72,7 +85,11 @@ export async function openStoreFixture(env: Record<string, string> = {}, keyring
       cb();
     },
   });
-  const baseEnv = { ...(await testSecretsEnv()), MEMORIC_DATA_DIR: testDb.dataDir, ...(testDb.databaseUrl ? { DATABASE_URL: testDb.databaseUrl } : {}) };
+  const baseEnv = {
+    ...(await testSecretsEnv()),
+    MEMORIC_DATA_DIR: testDb.dataDir,
+    ...(testDb.databaseUrl ? { DATABASE_URL: testDb.databaseUrl } : {}),
+  };
   let config = loadConfig({ ...baseEnv, ...env });
   const logger = createLogger("debug", sink);
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 8, logger });
@@ -81,7 +98,8 @@ export async function openStoreFixture(env: Record<string, string> = {}, keyring
   const build = async (e: Record<string, string>, ring: MasterKeyring | null | undefined) => {
     config = loadConfig({ ...baseEnv, ...e });
     const metrics = createMetrics();
-    const keyring = ring === null ? undefined : (ring ?? (await MasterKeyring.fromBase64(config.secrets.keysetBase64!)));
+    const keyring =
+      ring === null ? undefined : (ring ?? (await MasterKeyring.fromBase64(config.secrets.keysetBase64!)));
     const app = {
       config,
       logger,
@@ -102,7 +120,14 @@ export async function openStoreFixture(env: Record<string, string> = {}, keyring
     sql: db.sql,
     logs,
     testDb,
-    actor: { principal: undefined, requestId: "test-request", clientAddress: "127.0.0.1", userAgent: "vitest", service: "memoric.v1.MemoryService", method: "Test" },
+    actor: {
+      principal: undefined,
+      requestId: "test-request",
+      clientAddress: "127.0.0.1",
+      userAgent: "vitest",
+      service: "memoric.v1.MemoryService",
+      method: "Test",
+    },
     ...(await build(env, keyringOverride)),
     async newUser(name) {
       const username = `${name ?? "user"}_${process.pid}_${++userSeq}`;

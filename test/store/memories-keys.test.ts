@@ -33,12 +33,17 @@ describe("master key rotation", () => {
     f = await openStoreFixture({ MEMORIC_KEYSET: k1.toBase64() });
     const alice = await f.newUser("alice");
     const a1 = await write(f, alice, "alice wrote this under the first key");
-    await f.service.updateMemory({ id: a1.id, content: "alice edited it", updateMask: { paths: ["content"] } }, f.ctx(alice));
+    await f.service.updateMemory(
+      { id: a1.id, content: "alice edited it", updateMask: { paths: ["content"] } },
+      f.ctx(alice),
+    );
 
     const added = await keysAdd(k1.toBase64());
     expect(added.keys.find((k) => k.id === added.keyId)).toMatchObject({ status: "enabled", primary: false });
     const promoted = await keysPromote(added.keyset, added.keyId);
-    expect(await keysList(promoted.keyset)).toEqual(expect.arrayContaining([{ id: added.keyId, status: "enabled", primary: true }]));
+    expect(await keysList(promoted.keyset)).toEqual(
+      expect.arrayContaining([{ id: added.keyId, status: "enabled", primary: true }]),
+    );
 
     await f.reopen({ MEMORIC_KEYSET: promoted.keyset });
     const carol = await f.newUser("carol");
@@ -58,7 +63,10 @@ describe("master key rotation", () => {
     expect(result).toMatchObject({ userKeysRewrapped: 1, failedUsers: [] });
     expect(Object.values(await ids()).every((id) => id === String(added.keyId))).toBe(true);
     // Resumable/idempotent: a second run has nothing left to do.
-    expect(await keysRewrap({ sql: f.sql, keysetBase64: promoted.keyset })).toMatchObject({ userKeysRewrapped: 0, rowsReencrypted: 0 });
+    expect(await keysRewrap({ sql: f.sql, keysetBase64: promoted.keyset })).toMatchObject({
+      userKeysRewrapped: 0,
+      rowsReencrypted: 0,
+    });
 
     const disabled = await keysDisable(promoted.keyset, oldId, { sql: f.sql });
     expect(disabled.keys.find((k) => k.id === oldId)?.status).toBe("disabled");
@@ -91,9 +99,14 @@ describe("encryption off, then upgraded by rewrap", () => {
     const u = await f.newUser();
     const m = await write(f, u, "plain diary entry about tulips", "th");
     await write(f, u, "second plain entry about tulips", "th");
-    await f.service.updateMemory({ id: m.id, content: "plain diary entry about roses", updateMask: { paths: ["content"] } }, f.ctx(u));
+    await f.service.updateMemory(
+      { id: m.id, content: "plain diary entry about roses", updateMask: { paths: ["content"] } },
+      f.ctx(u),
+    );
     await f.service.rebuildClusters({}, f.ctx(u));
-    const before = await f.sql<{ n: number }[]>`select count(*)::int as n from memories where not encrypted and convert_from(content_ct, 'UTF8') like '%tulips%'`;
+    const before = await f.sql<
+      { n: number }[]
+    >`select count(*)::int as n from memories where not encrypted and convert_from(content_ct, 'UTF8') like '%tulips%'`;
     expect(before[0]!.n).toBe(1);
 
     const snapshot = async () => ({
@@ -115,7 +128,9 @@ describe("encryption off, then upgraded by rewrap", () => {
         + (select count(*) from memory_versions where not encrypted)
         + (select count(*) from memory_clusters where not encrypted))::int as n`;
     expect(left[0]!.n).toBe(0);
-    const leaked = await f.sql<{ n: number }[]>`select count(*)::int as n from memories where encode(content_ct, 'escape') like '%tulips%'`;
+    const leaked = await f.sql<
+      { n: number }[]
+    >`select count(*)::int as n from memories where encode(content_ct, 'escape') like '%tulips%'`;
     expect(leaked[0]!.n).toBe(0);
 
     await f.reopen({ MEMORIC_ENCRYPTION: "on" });
@@ -126,7 +141,9 @@ describe("encryption off, then upgraded by rewrap", () => {
     f = await openStoreFixture({ MEMORIC_ENCRYPTION: "off" }, null);
     const u = await f.newUser();
     const m = await write(f, u, "no keyset at all");
-    const [row] = await f.sql<{ master_key_id: string | null }[]>`select master_key_id from user_keys where user_id = ${u}`;
+    const [row] = await f.sql<
+      { master_key_id: string | null }[]
+    >`select master_key_id from user_keys where user_id = ${u}`;
     expect(row!.master_key_id).toBeNull();
     const ring = await MasterKeyring.generate();
     const r = await keysRewrap({ sql: f.sql, keysetBase64: ring.toBase64() });
@@ -158,10 +175,15 @@ describe("crypto-shredding", () => {
     const alice = await f.newUser("alice");
     const bob = await f.newUser("bob");
     const m = await write(f, alice, "alice's medical history");
-    await f.service.updateMemory({ id: m.id, content: "alice's updated medical history", updateMask: { paths: ["content"] } }, f.ctx(alice));
+    await f.service.updateMemory(
+      { id: m.id, content: "alice's updated medical history", updateMask: { paths: ["content"] } },
+      f.ctx(alice),
+    );
     await write(f, bob, "bob stays");
     const backup = await f.sql<Record<string, unknown>[]>`select * from memories where user_id = ${alice}`;
-    const backupVersions = await f.sql<{ content_ct: Buffer; version: number }[]>`select content_ct, version from memory_versions where user_id = ${alice}`;
+    const backupVersions = await f.sql<
+      { content_ct: Buffer; version: number }[]
+    >`select content_ct, version from memory_versions where user_id = ${alice}`;
 
     const keys = f.app.keys;
     const erased = await inTx(f.sql, { kind: "admin", userId: bob }, (tx) => eraseUserData(tx, keys, alice));
@@ -175,10 +197,13 @@ describe("crypto-shredding", () => {
 
     // Every key the database still holds, unwrapped with the master keyset, fails on alice's copy.
     const ring = f.keyring!;
-    for (const k of await f.sql<{ user_id: string; wrapped_key: Buffer }[]>`select user_id, wrapped_key from user_keys`) {
+    for (const k of await f.sql<
+      { user_id: string; wrapped_key: Buffer }[]
+    >`select user_id, wrapped_key from user_keys`) {
       await expect(ring.unwrapDataKey(k.wrapped_key, alice)).rejects.toThrow();
       const other = await DataKey.fromBytes(await ring.unwrapDataKey(k.wrapped_key, k.user_id));
-      for (const v of backupVersions) await expect(other.decryptText(v.content_ct, contentAd(alice, m.id, v.version, "content"))).rejects.toThrow();
+      for (const v of backupVersions)
+        await expect(other.decryptText(v.content_ct, contentAd(alice, m.id, v.version, "content"))).rejects.toThrow();
     }
     // Restoring the memories rows from the backup gives DataLoss, never content.
     await f.sql`insert into memories ${f.sql(backup)}`;

@@ -31,8 +31,17 @@ const run = async (dryRun = false) => {
   const res = await f.service.runPolicies({ dryRun }, admin());
   return Object.fromEntries(res.counts.map((c) => [`${c.action}:${c.tier}`, Number(c.count)]));
 };
-async function write(user: string, content: string, opts: { threadId?: string; ageDays?: number; topic?: string; category?: string } = {}) {
-  const m = (await f.service.createMemory({ content, threadId: opts.threadId ?? "", topic: opts.topic ?? "", category: opts.category ?? "" }, f.ctx(user))).memory!;
+async function write(
+  user: string,
+  content: string,
+  opts: { threadId?: string; ageDays?: number; topic?: string; category?: string } = {},
+) {
+  const m = (
+    await f.service.createMemory(
+      { content, threadId: opts.threadId ?? "", topic: opts.topic ?? "", category: opts.category ?? "" },
+      f.ctx(user),
+    )
+  ).memory!;
   if (opts.ageDays) {
     await f.sql`
       update memories set created_at = now() - make_interval(days => ${opts.ageDays}),
@@ -54,10 +63,19 @@ describe("policies", () => {
     const old = await write(alice, LONG, { ageDays: 40 });
     const ancient = await write(alice, "too old to keep", { ageDays: 61 });
     await write(alice, "expires soon");
-    const expiring = (await f.service.listMemories({}, f.ctx(alice))).memories.find((m) => m.content === "expires soon")!;
-    await f.service.updateMemory({ id: expiring.id, content: "expires soon, edited", updateMask: { paths: ["content"] } }, f.ctx(alice));
+    const expiring = (await f.service.listMemories({}, f.ctx(alice))).memories.find(
+      (m) => m.content === "expires soon",
+    )!;
+    await f.service.updateMemory(
+      { id: expiring.id, content: "expires soon, edited", updateMask: { paths: ["content"] } },
+      f.ctx(alice),
+    );
     await f.sql`update memories set expires_at = now() - interval '1 minute' where id = ${expiring.id}`;
-    for (const user of [alice, bob]) for (let i = 0; i < 3; i++) await write(user, `${user === alice ? "Alice" : "Bob"} said thing number ${i}.`, { threadId: "shared-thread-id" });
+    for (const user of [alice, bob])
+      for (let i = 0; i < 3; i++)
+        await write(user, `${user === alice ? "Alice" : "Bob"} said thing number ${i}.`, {
+          threadId: "shared-thread-id",
+        });
 
     const predicted = await run(true);
     const counts = await run();
@@ -72,7 +90,10 @@ describe("policies", () => {
     expect([...trimmed.content].length).toBeLessThanOrEqual(80);
     expect(trimmed.content).toBe("The quarterly planning meeting covered hiring.…");
     const history = await f.service.getMemoryHistory({ id: old.id }, f.ctx(alice));
-    expect(history.versions.map((v) => [v.content, v.reason])).toEqual([[LONG, "trim"], [trimmed.content, "current"]]);
+    expect(history.versions.map((v) => [v.content, v.reason])).toEqual([
+      [LONG, "trim"],
+      [trimmed.content, "current"],
+    ]);
 
     for (const id of [ancient.id, expiring.id]) {
       const err = await get(id).catch((e: unknown) => ConnectError.from(e));
@@ -86,11 +107,14 @@ describe("policies", () => {
     // One summary per user for the same thread id, each made only of its owner's memories.
     const summaries = await f.sql<{ user_id: string; id: string }[]>`select user_id, id from memories where is_summary`;
     expect(summaries.map((s) => s.user_id).sort()).toEqual([alice, bob].sort());
-    const aliceSummary = (await f.service.getMemory({ id: summaries.find((s) => s.user_id === alice)!.id }, f.ctx(alice))).memory!;
+    const aliceSummary = (
+      await f.service.getMemory({ id: summaries.find((s) => s.user_id === alice)!.id }, f.ctx(alice))
+    ).memory!;
     expect(aliceSummary).toMatchObject({ isSummary: true, threadId: "shared-thread-id" });
     expect(aliceSummary.content).toContain("Alice said thing number 0.");
     expect(aliceSummary.content).not.toContain("Bob");
-    const bobSummary = (await f.service.getMemory({ id: summaries.find((s) => s.user_id === bob)!.id }, f.ctx(bob))).memory!;
+    const bobSummary = (await f.service.getMemory({ id: summaries.find((s) => s.user_id === bob)!.id }, f.ctx(bob)))
+      .memory!;
     expect(bobSummary.content).not.toContain("Alice");
 
     expect(await run()).toEqual({});
@@ -237,7 +261,9 @@ describe("clusters", () => {
     ]);
     expect(clusters[0]!.summary).toMatch(/Espresso in the morning\.|Prefers a flat white\./);
     expect(clusters[0]!.summary).not.toContain("Other user");
-    expect((await f.service.listClusters({ topic: "MEETINGS" }, f.ctx(u))).clusters.map((c) => c.memoryCount)).toEqual([1]);
+    expect((await f.service.listClusters({ topic: "MEETINGS" }, f.ctx(u))).clusters.map((c) => c.memoryCount)).toEqual([
+      1,
+    ]);
     expect((await f.service.listClusters({}, f.ctx(other))).clusters).toEqual([]);
 
     await f.service.deleteMemories({ filter: { topic: "meetings" } }, f.ctx(u));

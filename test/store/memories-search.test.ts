@@ -78,7 +78,10 @@ beforeAll(async () => {
   f = await openStoreFixture();
   alice = await f.newUser("alice");
   bob = await f.newUser("bob");
-  const res = await f.service.batchCreateMemories({ memories: Object.values(CORPUS).map((content) => ({ content })) }, f.ctx(alice));
+  const res = await f.service.batchCreateMemories(
+    { memories: Object.values(CORPUS).map((content) => ({ content })) },
+    f.ctx(alice),
+  );
   Object.keys(CORPUS).forEach((k, i) => (ids[k] = res.memories[i]!.id));
   // Bob has the very same corpus: his memories must never show up for alice, nor hers for him.
   await f.service.batchCreateMemories({ memories: Object.values(CORPUS).map((content) => ({ content })) }, f.ctx(bob));
@@ -87,7 +90,8 @@ afterAll(async () => {
   await f?.close();
 });
 
-const search = (user: string, query: string, extra: Record<string, unknown> = {}) => f.service.searchMemories({ query, explain: true, ...extra }, f.ctx(user));
+const search = (user: string, query: string, extra: Record<string, unknown> = {}) =>
+  f.service.searchMemories({ query, explain: true, ...extra }, f.ctx(user));
 
 describe("relevance", () => {
   it.each(QUERIES)("%s -> %s", async (query, expected) => {
@@ -111,7 +115,9 @@ describe("relevance", () => {
         expect(e.weightedRelevance).toBeCloseTo(w.relevanceWeight * e.relevance, 12);
         expect(e.weightedRecency).toBeCloseTo(w.recencyWeight * e.recency, 12);
         expect(e.weightedImportance).toBeCloseTo(w.importanceWeight * e.importance, 12);
-        expect(e.weightedRelevance + e.weightedRecency + e.weightedImportance + e.threadBoost + e.topicBoost).toBeCloseTo(r.score, 12);
+        expect(
+          e.weightedRelevance + e.weightedRecency + e.weightedImportance + e.threadBoost + e.topicBoost,
+        ).toBeCloseTo(r.score, 12);
       }
       const scores = res.results.map((r) => r.score);
       expect([...scores].sort((a, b) => b - a)).toEqual(scores);
@@ -135,9 +141,21 @@ describe("relevance", () => {
 });
 
 describe("ties, weights, scopes, boosts", () => {
-  async function twins(user: string, a: { importance?: Importance; ageHours?: number }, b: { importance?: Importance; ageHours?: number }) {
+  async function twins(
+    user: string,
+    a: { importance?: Importance; ageHours?: number },
+    b: { importance?: Importance; ageHours?: number },
+  ) {
     const text = "identical twin sentence about saffron";
-    const res = await f.service.batchCreateMemories({ memories: [{ content: text, importance: a.importance ?? Importance.MEDIUM }, { content: text, importance: b.importance ?? Importance.MEDIUM }] }, f.ctx(user));
+    const res = await f.service.batchCreateMemories(
+      {
+        memories: [
+          { content: text, importance: a.importance ?? Importance.MEDIUM },
+          { content: text, importance: b.importance ?? Importance.MEDIUM },
+        ],
+      },
+      f.ctx(user),
+    );
     const [x, y] = res.memories.map((m) => m.id) as [string, string];
     await f.sql`update memories set updated_at = now() - make_interval(hours => ${a.ageHours ?? 0}) where id = ${x}`;
     await f.sql`update memories set updated_at = now() - make_interval(hours => ${b.ageHours ?? 0}) where id = ${y}`;
@@ -149,16 +167,27 @@ describe("ties, weights, scopes, boosts", () => {
     const [older, newer] = await twins(u, { ageHours: 240 }, { ageHours: 1 });
     expect((await search(u, "saffron")).results.map((r) => r.memory!.id)).toEqual([newer, older]);
     const v = await f.newUser();
-    const [low, high] = await twins(v, { importance: Importance.LOW, ageHours: 5 }, { importance: Importance.HIGH, ageHours: 5 });
+    const [low, high] = await twins(
+      v,
+      { importance: Importance.LOW, ageHours: 5 },
+      { importance: Importance.HIGH, ageHours: 5 },
+    );
     const res = await search(v, "saffron");
     expect(res.results.map((r) => r.memory!.id)).toEqual([high, low]);
     expect(res.results[0]!.explanation!.importance).toBeCloseTo(importanceScore(3), 12);
-    expect(res.results[0]!.explanation!.recency).toBeCloseTo(recencyScore(5, f.config.memory.search.recencyHalfLifeHours), 3);
+    expect(res.results[0]!.explanation!.recency).toBeCloseTo(
+      recencyScore(5, f.config.memory.search.recencyHalfLifeHours),
+      3,
+    );
   });
 
   it("follows the configured weights: recency-heavy vs importance-heavy", async () => {
     const u = await f.newUser();
-    const [oldCritical, newLow] = await twins(u, { importance: Importance.CRITICAL, ageHours: 24 * 30 }, { importance: Importance.LOW, ageHours: 0 });
+    const [oldCritical, newLow] = await twins(
+      u,
+      { importance: Importance.CRITICAL, ageHours: 24 * 30 },
+      { importance: Importance.LOW, ageHours: 0 },
+    );
     await f.reopen({ MEMORIC_SEARCH_RECENCY_WEIGHT: "1", MEMORIC_SEARCH_IMPORTANCE_WEIGHT: "0.1" });
     expect((await search(u, "saffron")).results.map((r) => r.memory!.id)).toEqual([newLow, oldCritical]);
     await f.reopen({ MEMORIC_SEARCH_RECENCY_WEIGHT: "0.1", MEMORIC_SEARCH_IMPORTANCE_WEIGHT: "1" });
@@ -169,16 +198,35 @@ describe("ties, weights, scopes, boosts", () => {
   it("ranks an empty query by recency and importance alone, exactly", async () => {
     const u = await f.newUser();
     const res = await f.service.batchCreateMemories(
-      { memories: Array.from({ length: 30 }, (_, i) => ({ content: `note ${i}`, importance: ((i % 4) + 1) as Importance, threadId: i % 3 === 0 ? "t" : "" })) },
+      {
+        memories: Array.from({ length: 30 }, (_, i) => ({
+          content: `note ${i}`,
+          importance: ((i % 4) + 1) as Importance,
+          threadId: i % 3 === 0 ? "t" : "",
+        })),
+      },
       f.ctx(u),
     );
-    for (const [i, m] of res.memories.entries()) await f.sql`update memories set updated_at = now() - make_interval(hours => ${(i * 7) % 50}) where id = ${m.id}`;
+    for (const [i, m] of res.memories.entries())
+      await f.sql`update memories set updated_at = now() - make_interval(hours => ${(i * 7) % 50}) where id = ${m.id}`;
     const w = f.config.memory.search;
     const rows = await f.sql<{ id: string; age: number; importance: number; thread_id: string }[]>`
       select id, extract(epoch from now() - updated_at)::float8 / 3600 as age, importance, thread_id
       from memories where user_id = ${u}`;
     const expected = rows
-      .map((r) => ({ id: r.id, s: explain({ relevance: 0, recency: recencyScore(r.age, w.recencyHalfLifeHours), importance: importanceScore(r.importance), threadBoost: r.thread_id === "t" ? w.threadBoost : 0, topicBoost: 0 }, w).score }))
+      .map((r) => ({
+        id: r.id,
+        s: explain(
+          {
+            relevance: 0,
+            recency: recencyScore(r.age, w.recencyHalfLifeHours),
+            importance: importanceScore(r.importance),
+            threadBoost: r.thread_id === "t" ? w.threadBoost : 0,
+            topicBoost: 0,
+          },
+          w,
+        ).score,
+      }))
       .sort((a, b) => b.s - a.s)
       .slice(0, 5)
       .map((r) => r.id);
@@ -199,10 +247,17 @@ describe("ties, weights, scopes, boosts", () => {
       },
       f.ctx(u),
     );
-    const contents = async (extra: Record<string, unknown>) => (await search(u, "jazz", extra)).results.map((r) => r.memory!.content).sort();
+    const contents = async (extra: Record<string, unknown>) =>
+      (await search(u, "jazz", extra)).results.map((r) => r.memory!.content).sort();
     expect(await contents({ scope: SearchScope.THREAD, threadId: "t2" })).toEqual(["jazz records to buy"]);
-    expect(await contents({ scope: SearchScope.AGENT, agentId: "a1" })).toEqual(["jazz concert on saturday", "jazz piano lessons"]);
-    expect(await contents({ scope: SearchScope.TOPIC, topic: "Music" })).toEqual(["jazz concert on saturday", "jazz piano lessons"]);
+    expect(await contents({ scope: SearchScope.AGENT, agentId: "a1" })).toEqual([
+      "jazz concert on saturday",
+      "jazz piano lessons",
+    ]);
+    expect(await contents({ scope: SearchScope.TOPIC, topic: "Music" })).toEqual([
+      "jazz concert on saturday",
+      "jazz piano lessons",
+    ]);
     expect(await contents({ filter: { namespace: "ns" } })).toEqual(["jazz piano lessons"]);
     const boosted = await search(u, "jazz", { threadId: "t2" });
     expect(boosted.results[0]!.memory!.threadId).toBe("t2");
@@ -216,11 +271,21 @@ describe("ties, weights, scopes, boosts", () => {
     const u = await f.newUser();
     const many = CANDIDATE_CAP + 30;
     for (let i = 0; i < many; i += 100) {
-      await f.service.batchCreateMemories({ memories: Array.from({ length: Math.min(100, many - i) }, (_, j) => ({ content: `nutmeg w${i + j}`, importance: Importance.MEDIUM })) }, f.ctx(u));
+      await f.service.batchCreateMemories(
+        {
+          memories: Array.from({ length: Math.min(100, many - i) }, (_, j) => ({
+            content: `nutmeg w${i + j}`,
+            importance: Importance.MEDIUM,
+          })),
+        },
+        f.ctx(u),
+      );
     }
     await f.sql`update memories set updated_at = now() - interval '1000 hours' where user_id = ${u}`;
     // Longer, so its BM25 is below every short one: only the "newest matches" half of the union finds it.
-    const newest = (await f.service.createMemory({ content: "nutmeg cinnamon clove", importance: Importance.MEDIUM }, f.ctx(u))).memory!;
+    const newest = (
+      await f.service.createMemory({ content: "nutmeg cinnamon clove", importance: Importance.MEDIUM }, f.ctx(u))
+    ).memory!;
     const res = await search(u, "nutmeg", { topK: 3 });
     expect(res.results[0]!.memory!.id).toBe(newest.id);
     expect(res.results[0]!.explanation!.relevance).toBeLessThan(1);

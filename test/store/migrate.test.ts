@@ -17,7 +17,9 @@ beforeAll(async () => {
   tdb = await createTestDatabase();
   a = await openDatabase({ databaseUrl: tdb.databaseUrl, dataDir: tdb.dataDir, poolMax: 2, logger });
   // Embedded mode has one PGlite per process: the "second replica" then shares it (and its one connection).
-  b = tdb.databaseUrl ? await openDatabase({ databaseUrl: tdb.databaseUrl, dataDir: tdb.dataDir, poolMax: 2, logger }) : a;
+  b = tdb.databaseUrl
+    ? await openDatabase({ databaseUrl: tdb.databaseUrl, dataDir: tdb.dataDir, poolMax: 2, logger })
+    : a;
 });
 afterAll(async () => {
   await a.close();

@@ -33,19 +33,32 @@ export function bearerTransport(server: TestServer, token: string | undefined): 
   return createGrpcTransport({ baseUrl: server.url, interceptors: [auth] });
 }
 
-export const anonymous = (server: TestServer) => createClient(AuthService, createGrpcTransport({ baseUrl: server.url }));
+export const anonymous = (server: TestServer) =>
+  createClient(AuthService, createGrpcTransport({ baseUrl: server.url }));
 
-export async function registerAndLogin(server: TestServer, username = `u${crypto.randomBytes(5).toString("hex")}`): Promise<TestUser> {
+export async function registerAndLogin(
+  server: TestServer,
+  username = `u${crypto.randomBytes(5).toString("hex")}`,
+): Promise<TestUser> {
   const auth = anonymous(server);
   const email = `${username}@example.com`;
   const { user } = await auth.register({ username, email, password: TEST_PASSWORD, fullName: username });
   return login(server, { userId: user!.id, username, email, password: TEST_PASSWORD });
 }
 
-export async function login(server: TestServer, who: { userId: string; username: string; email: string; password: string }): Promise<TestUser> {
+export async function login(
+  server: TestServer,
+  who: { userId: string; username: string; email: string; password: string },
+): Promise<TestUser> {
   const res = await anonymous(server).login({ username: who.username, password: who.password });
   const transport = bearerTransport(server, res.accessToken);
-  return { ...who, token: res.accessToken, refreshToken: res.refreshToken, transport, client: (s) => createClient(s, transport) };
+  return {
+    ...who,
+    token: res.accessToken,
+    refreshToken: res.refreshToken,
+    transport,
+    client: (s) => createClient(s, transport),
+  };
 }
 
 /** Runs SQL as the database owner (outside the service's RLS role): for setup and tamper tests. */

@@ -38,7 +38,10 @@ function connectMemoryClient(server: TestServer, token: string): Client<typeof M
     req.header.set("authorization", `Bearer ${token}`);
     return next(req);
   };
-  return createClient(MemoryService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", interceptors: [auth] }));
+  return createClient(
+    MemoryService,
+    createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", interceptors: [auth] }),
+  );
 }
 
 export interface WriteLoad {
@@ -57,7 +60,14 @@ export async function startWriteLoad(server: TestServer, userCount: number): Pro
   const users: TestUser[] = [];
   for (let i = 0; i < userCount; i++) users.push(await registerAndLogin(server));
   const clients = users.map((u, i) => (i % 2 === 0 ? u.client(MemoryService) : connectMemoryClient(server, u.token)));
-  const load: WriteLoad = { users, acked: users.map(() => []), codes: new Map(), bad: [], maxCallMs: 0, stop: async () => {} };
+  const load: WriteLoad = {
+    users,
+    acked: users.map(() => []),
+    codes: new Map(),
+    bad: [],
+    maxCallMs: 0,
+    stop: async () => {},
+  };
   let stopping = false;
   const worker = async (i: number) => {
     for (let n = 0; !stopping; n++) {
@@ -116,7 +126,8 @@ export class ReadinessObserver {
     let httpMs: number | undefined;
     while (grpcMs === undefined || httpMs === undefined) {
       const elapsed = performance.now() - since;
-      if (elapsed > timeoutMs) throw new Error(`readiness not ${want} within ${timeoutMs} ms (grpc ${grpcMs}, http ${httpMs})`);
+      if (elapsed > timeoutMs)
+        throw new Error(`readiness not ${want} within ${timeoutMs} ms (grpc ${grpcMs}, http ${httpMs})`);
       const now = await this.current();
       const at = performance.now() - since;
       if (grpcMs === undefined && now.grpc === want) grpcMs = at;
@@ -132,7 +143,10 @@ export class ReadinessObserver {
 }
 
 /** Every acknowledged id is readable by its owner; the audit chain verifies. */
-export async function checkAftermath(server: TestServer, load: WriteLoad): Promise<{ missing: string[]; audit: { ok: boolean; checked: bigint } }> {
+export async function checkAftermath(
+  server: TestServer,
+  load: WriteLoad,
+): Promise<{ missing: string[]; audit: { ok: boolean; checked: bigint } }> {
   const missing: string[] = [];
   for (let i = 0; i < load.users.length; i++) {
     const c = load.users[i]!.client(MemoryService);

@@ -17,8 +17,13 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuditServi
       const until = time("until", req.until) ?? new Date();
       const since = time("since", req.since) ?? new Date(until.getTime() - DAY_MS);
       range("since", since, "until", until);
-      const s = await withReadTx(app, ctx, (tx) => auditStatistics(tx, since, until), (r) =>
-        queried({ query: "statistics", total: r.total }), adminScope(ctx));
+      const s = await withReadTx(
+        app,
+        ctx,
+        (tx) => auditStatistics(tx, since, until),
+        (r) => queried({ query: "statistics", total: r.total }),
+        adminScope(ctx),
+      );
       return {
         total: BigInt(s.total),
         successCount: BigInt(s.successCount),

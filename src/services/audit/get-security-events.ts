@@ -14,8 +14,13 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuditServi
       reader(ctx);
       const since = time("since", req.since);
       const limit = pageSize("limit", req.limit, AUDIT_PAGE);
-      const r = await withReadTx(app, ctx, (tx) => securityEvents(tx, since, limit), (found) =>
-        queried({ query: "security_events", returned: found.rows.length, total: found.total }), adminScope(ctx));
+      const r = await withReadTx(
+        app,
+        ctx,
+        (tx) => securityEvents(tx, since, limit),
+        (found) => queried({ query: "security_events", returned: found.rows.length, total: found.total }),
+        adminScope(ctx),
+      );
       return { logs: r.rows.map(toAuditLog), total: BigInt(r.total) };
     },
   };

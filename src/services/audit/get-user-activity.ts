@@ -17,8 +17,13 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuditServi
       if (!user) throw invalidField("user_id", "required");
       const since = time("since", req.since);
       const limit = pageSize("limit", req.limit, AUDIT_PAGE);
-      const r = await withReadTx(app, ctx, (tx) => userActivity(tx, user, since, limit), (found) =>
-        queried({ query: "user_activity", returned: found.rows.length, total: found.total }, user), adminScope(ctx));
+      const r = await withReadTx(
+        app,
+        ctx,
+        (tx) => userActivity(tx, user, since, limit),
+        (found) => queried({ query: "user_activity", returned: found.rows.length, total: found.total }, user),
+        adminScope(ctx),
+      );
       return { logs: r.rows.map(toAuditLog), total: BigInt(r.total), byEventType: counts(r.byEventType) };
     },
   };

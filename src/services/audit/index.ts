@@ -25,5 +25,8 @@ const routes = [
 ];
 
 export function auditService(app: AppContext): ServiceImpl<typeof AuditService> {
-  return mergeRoutes(AuditService, routes.map((route) => route(app)));
+  return mergeRoutes(
+    AuditService,
+    routes.map((route) => route(app)),
+  );
 }

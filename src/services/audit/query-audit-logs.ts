@@ -37,8 +37,13 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuditServi
       const cursor = decodePageToken(req.pageToken, scope);
       const after = cursor && { time: new Date(cursor.time), id: cursor.id };
       const filters = Object.keys(filter).filter((k) => filter[k as keyof AuditFilter] !== undefined);
-      const page = await withReadTx(app, ctx, (tx) => queryAuditLogs(tx, filter, { size, after }), (found) =>
-        queried({ query: "logs", filters, returned: found.rows.length, total: found.total }), adminScope(ctx));
+      const page = await withReadTx(
+        app,
+        ctx,
+        (tx) => queryAuditLogs(tx, filter, { size, after }),
+        (found) => queried({ query: "logs", filters, returned: found.rows.length, total: found.total }),
+        adminScope(ctx),
+      );
       const next = page.next && { time: page.next.time.toISOString(), id: page.next.id };
       return {
         logs: page.rows.map(toAuditLog),

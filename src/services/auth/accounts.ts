@@ -27,11 +27,7 @@ export interface PreparedAccount extends Omit<NewAccount, "password"> {
 }
 
 /** The password policy as a field violation (Register, ChangePassword and the CLI answer alike). */
-export function checkPassword(
-  password: string,
-  ctx: { username?: string; email?: string },
-  minLength: number,
-): void {
+export function checkPassword(password: string, ctx: { username?: string; email?: string }, minLength: number): void {
   try {
     checkPasswordPolicy(password, ctx, { minLength });
   } catch (err) {

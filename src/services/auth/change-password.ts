@@ -47,13 +47,18 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuthServic
       await refundLoginAttempt(db.sql, accountKey, true);
       checkPassword(req.newPassword, { username: user.username, email: user.email }, config.auth.passwordMinLength);
       const passwordHash = await hashPassword(req.newPassword, config.auth.bcryptCost);
-      const result = await withAuditedTx(app, ctx, async (tx) => {
-        const updated = await users.updateUser(tx, principal.userId, { passwordHash, bumpTokenVersion: true });
-        // Every session ends, this one included; the caller continues on the fresh one returned.
-        await sessions.revokeUserSessions(tx, principal.userId, "password changed");
-        const opened = await openSession(tx, principal.userId);
-        return { user: updated!, ...opened };
-      }, { resourceType: "user", resourceId: principal.userId });
+      const result = await withAuditedTx(
+        app,
+        ctx,
+        async (tx) => {
+          const updated = await users.updateUser(tx, principal.userId, { passwordHash, bumpTokenVersion: true });
+          // Every session ends, this one included; the caller continues on the fresh one returned.
+          await sessions.revokeUserSessions(tx, principal.userId, "password changed");
+          const opened = await openSession(tx, principal.userId);
+          return { user: updated!, ...opened };
+        },
+        { resourceType: "user", resourceId: principal.userId },
+      );
       app.revocations.invalidateUser(principal.userId);
       const issued = await accessToken(result.user, result.sessionId);
       return { accessToken: issued.token, refreshToken: result.refreshToken, expiresIn: issued.expiresIn };

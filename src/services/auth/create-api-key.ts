@@ -42,11 +42,16 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuthServic
       }
       const secret = generateApiKey();
       const key = { userId: principal.userId, name, prefix: secret.prefix, hash: secret.hash, scopes, expiresAt };
-      const row = await withAuditedTx(app, ctx, (tx) => apiKeys.insertApiKey(tx, key), (inserted) => ({
-        resourceType: "api_key",
-        resourceId: inserted.id,
-        details: { scopes },
-      }));
+      const row = await withAuditedTx(
+        app,
+        ctx,
+        (tx) => apiKeys.insertApiKey(tx, key),
+        (inserted) => ({
+          resourceType: "api_key",
+          resourceId: inserted.id,
+          details: { scopes },
+        }),
+      );
       return { apiKey: apiKeyToProto(row), key: secret.key };
     },
   };

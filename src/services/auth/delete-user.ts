@@ -14,14 +14,20 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuthServic
       const principal = requirePrincipal(ctx);
       const userId = requireUuid("user_id", req.userId);
       if (userId === principal.userId) throw new ConnectError("you cannot delete yourself", Code.FailedPrecondition);
-      const erased = await withAuditedTx(app, ctx, async (tx) => {
-        if (!(await users.findUserById(tx, userId))) throw new ConnectError("user not found", Code.NotFound);
-        // Crypto-shredding first (the wrapped data key, then the rows), then the account; sessions,
-        // refresh tokens and API keys go with it (ON DELETE CASCADE). One transaction, audit row included.
-        const counts = await eraseUserData(tx, app.keys, userId);
-        await users.deleteUserRow(tx, userId);
-        return counts;
-      }, (counts) => ({ resourceType: "user", resourceId: userId, details: { ...counts } }), adminScope(ctx));
+      const erased = await withAuditedTx(
+        app,
+        ctx,
+        async (tx) => {
+          if (!(await users.findUserById(tx, userId))) throw new ConnectError("user not found", Code.NotFound);
+          // Crypto-shredding first (the wrapped data key, then the rows), then the account; sessions,
+          // refresh tokens and API keys go with it (ON DELETE CASCADE). One transaction, audit row included.
+          const counts = await eraseUserData(tx, app.keys, userId);
+          await users.deleteUserRow(tx, userId);
+          return counts;
+        },
+        (counts) => ({ resourceType: "user", resourceId: userId, details: { ...counts } }),
+        adminScope(ctx),
+      );
       app.revocations.invalidateUser(userId);
       return { dataErased: true, memoriesDeleted: BigInt(erased.memories) };
     },

@@ -37,5 +37,8 @@ const routes = [
 ];
 
 export function authService(app: AppContext): ServiceImpl<typeof AuthService> {
-  return mergeRoutes(AuthService, routes.map((route) => route(app)));
+  return mergeRoutes(
+    AuthService,
+    routes.map((route) => route(app)),
+  );
 }

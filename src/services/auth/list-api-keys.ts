@@ -10,9 +10,14 @@ import { apiKeyToProto } from "./mapping.js";
 export default (app: AppContext): Partial<ServiceImpl<typeof AuthService>> => ({
   async listApiKeys(_req, ctx) {
     const userId = requirePrincipal(ctx).userId;
-    const rows = await withReadTx(app, ctx, (tx) => apiKeys.listApiKeys(tx, userId), (r) => ({
-      details: { count: r.length },
-    }));
+    const rows = await withReadTx(
+      app,
+      ctx,
+      (tx) => apiKeys.listApiKeys(tx, userId),
+      (r) => ({
+        details: { count: r.length },
+      }),
+    );
     return { apiKeys: rows.map(apiKeyToProto) };
   },
 });

@@ -12,9 +12,15 @@ export default (app: AppContext): Partial<ServiceImpl<typeof AuthService>> => ({
     const size = pageSize("page_size", req.pageSize, { default: 50, max: 500 });
     const cursor = decodePageToken(req.pageToken);
     const after = cursor && { createdAt: cursor.time, id: cursor.id };
-    const { rows, total } = await withReadTx(app, ctx, (tx) => users.listUsers(tx, size, after), (r) => ({
-      details: { count: Math.min(r.rows.length, size) },
-    }), adminScope(ctx));
+    const { rows, total } = await withReadTx(
+      app,
+      ctx,
+      (tx) => users.listUsers(tx, size, after),
+      (r) => ({
+        details: { count: Math.min(r.rows.length, size) },
+      }),
+      adminScope(ctx),
+    );
     const page = rows.slice(0, size);
     const last = page.at(-1);
     return {

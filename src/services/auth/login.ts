@@ -76,15 +76,17 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuthServic
         if (acct.lockedForSeconds !== null) metrics.lockedOut("account");
         if (addr.lockedForSeconds !== null) metrics.lockedOut("address");
         // The failure's rows commit on their own: the call then fails, and nothing else was changed.
-        const failed: AuditedOutcome[] = [{
-          type: "auth.login.failed",
-          success: false,
-          code: "unauthenticated",
-          errorMessage: BAD_LOGIN,
-          resourceType: "user",
-          resourceId: user?.id,
-          details: { username_hmac: identifierHmac },
-        }];
+        const failed: AuditedOutcome[] = [
+          {
+            type: "auth.login.failed",
+            success: false,
+            code: "unauthenticated",
+            errorMessage: BAD_LOGIN,
+            resourceType: "user",
+            resourceId: user?.id,
+            details: { username_hmac: identifierHmac },
+          },
+        ];
         const locked = acct.lockedForSeconds ?? addr.lockedForSeconds;
         if (locked !== null) {
           failed.push({
@@ -103,33 +105,39 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuthServic
         throw unauthenticatedError(BAD_LOGIN, "CREDENTIAL_INVALID");
       }
 
-      const opened = await withAuditedTx(app, ctx, async (tx) => {
-        const s = await openSession(tx, user.id);
-        await users.touchLastLogin(tx, user.id);
-        return s;
-      }, (s): AuditedOutcome[] => {
-        // The actor of a successful login is the user who just proved who they are.
-        const roles = user.roles.filter(isRoleName);
-        const principal = {
-          type: "user" as const,
-          userId: user.id,
-          username: user.username,
-          roles,
-          permissions: permissionsOfRoles(roles),
-          sessionId: s.sessionId,
-          credentialId: s.sessionId,
-        };
-        return [
-          {
-            principal,
-            type: "auth.login.success",
-            resourceType: "user",
-            resourceId: user.id,
-            details: { session_id: s.sessionId },
-          },
-          { principal, type: "auth.token.created", resourceType: "session", resourceId: s.sessionId },
-        ];
-      }, { as: SYSTEM });
+      const opened = await withAuditedTx(
+        app,
+        ctx,
+        async (tx) => {
+          const s = await openSession(tx, user.id);
+          await users.touchLastLogin(tx, user.id);
+          return s;
+        },
+        (s): AuditedOutcome[] => {
+          // The actor of a successful login is the user who just proved who they are.
+          const roles = user.roles.filter(isRoleName);
+          const principal = {
+            type: "user" as const,
+            userId: user.id,
+            username: user.username,
+            roles,
+            permissions: permissionsOfRoles(roles),
+            sessionId: s.sessionId,
+            credentialId: s.sessionId,
+          };
+          return [
+            {
+              principal,
+              type: "auth.login.success",
+              resourceType: "user",
+              resourceId: user.id,
+              details: { session_id: s.sessionId },
+            },
+            { principal, type: "auth.token.created", resourceType: "session", resourceId: s.sessionId },
+          ];
+        },
+        { as: SYSTEM },
+      );
       // A success forgives the account's failures and gives the address back this attempt's claim.
       await Promise.all([refundLoginAttempt(db.sql, accountKey, true), refundLoginAttempt(db.sql, addressKey, false)]);
       const issued = await accessToken(user, opened.sessionId);

@@ -42,7 +42,13 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuthServic
     async refresh(req, ctx) {
       if (!req.refreshToken) throw invalidField("refresh_token", "is required");
       const hash = hashSecret(req.refreshToken);
-      const outcome = await withAuditedTx(app, ctx, (tx) => spend(tx, hash), (o) => spent(o), { as: SYSTEM });
+      const outcome = await withAuditedTx(
+        app,
+        ctx,
+        (tx) => spend(tx, hash),
+        (o) => spent(o),
+        { as: SYSTEM },
+      );
       if (outcome.kind === "reused") {
         app.revocations.invalidateUser(outcome.userId);
         throw unauthenticatedError("refresh token already used; the session has been revoked", "CREDENTIAL_INVALID");

@@ -19,7 +19,8 @@ export default (app: AppContext): Partial<ServiceImpl<typeof AuthService>> => ({
       roles: ["USER"],
     });
     const user = await withAuditedTx(
-      app, ctx,
+      app,
+      ctx,
       (tx) => insertUser(tx, account),
       (row) => accountCreated(account, row),
       { as: SYSTEM },

@@ -11,9 +11,14 @@ export default (app: AppContext): Partial<ServiceImpl<typeof AuthService>> => ({
   async revokeApiKey(req, ctx) {
     const userId = requirePrincipal(ctx).userId;
     const id = requireUuid("id", req.id);
-    await withAuditedTx(app, ctx, async (tx) => {
-      if (!(await apiKeys.revokeApiKey(tx, userId, id))) throw new ConnectError("API key not found", Code.NotFound);
-    }, { resourceType: "api_key", resourceId: id });
+    await withAuditedTx(
+      app,
+      ctx,
+      async (tx) => {
+        if (!(await apiKeys.revokeApiKey(tx, userId, id))) throw new ConnectError("API key not found", Code.NotFound);
+      },
+      { resourceType: "api_key", resourceId: id },
+    );
     app.revocations.invalidateUser(userId);
     return {};
   },

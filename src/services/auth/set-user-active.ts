@@ -18,19 +18,25 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuthServic
       if (userId === principal.userId && !req.active) {
         throw new ConnectError("you cannot deactivate yourself", Code.FailedPrecondition);
       }
-      const user = await withAuditedTx(app, ctx, async (tx) => {
-        const updated = await users.updateUser(tx, userId, { active: req.active, bumpTokenVersion: !req.active });
-        if (!updated) throw new ConnectError("user not found", Code.NotFound);
-        if (!req.active) {
-          await revokeUserSessions(tx, userId, "deactivated");
-          await revokeAllApiKeys(tx, userId);
-        }
-        return updated;
-      }, {
-        type: req.active ? "user.activated" : "user.deactivated",
-        resourceType: "user",
-        resourceId: userId,
-      }, adminScope(ctx));
+      const user = await withAuditedTx(
+        app,
+        ctx,
+        async (tx) => {
+          const updated = await users.updateUser(tx, userId, { active: req.active, bumpTokenVersion: !req.active });
+          if (!updated) throw new ConnectError("user not found", Code.NotFound);
+          if (!req.active) {
+            await revokeUserSessions(tx, userId, "deactivated");
+            await revokeAllApiKeys(tx, userId);
+          }
+          return updated;
+        },
+        {
+          type: req.active ? "user.activated" : "user.deactivated",
+          resourceType: "user",
+          resourceId: userId,
+        },
+        adminScope(ctx),
+      );
       app.revocations.invalidateUser(userId);
       return { user: userToProto(user) };
     },

@@ -22,12 +22,18 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuthServic
       if (userId === principal.userId && !roles.includes("ADMIN")) {
         throw new ConnectError("you cannot remove your own ADMIN role", Code.FailedPrecondition);
       }
-      const { user } = await withAuditedTx(app, ctx, async (tx) => {
-        const before = await users.findUserById(tx, userId);
-        if (!before) throw new ConnectError("user not found", Code.NotFound);
-        const updated = await users.updateUser(tx, userId, { roles: roles as RoleName[], bumpTokenVersion: true });
-        return { from: before.roles, user: updated! };
-      }, (r) => ({ resourceType: "user", resourceId: userId, details: { from: r.from, to: roles } }), adminScope(ctx));
+      const { user } = await withAuditedTx(
+        app,
+        ctx,
+        async (tx) => {
+          const before = await users.findUserById(tx, userId);
+          if (!before) throw new ConnectError("user not found", Code.NotFound);
+          const updated = await users.updateUser(tx, userId, { roles: roles as RoleName[], bumpTokenVersion: true });
+          return { from: before.roles, user: updated! };
+        },
+        (r) => ({ resourceType: "user", resourceId: userId, details: { from: r.from, to: roles } }),
+        adminScope(ctx),
+      );
       app.revocations.invalidateUser(userId);
       return { user: userToProto(user) };
     },

@@ -15,7 +15,8 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     const userId = requirePrincipal(ctx).userId;
     const prepared = await prepareMemories(app, await userDataKey(app, ctx), userId, [input]);
     const { memories, replayed } = await withAuditedTx(
-      app, ctx,
+      app,
+      ctx,
       (tx) => insertMemories(app, tx, userId, prepared),
       (r) => created(r),
     );

@@ -15,7 +15,8 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     if (isEmptyFilter(filter) && !req.all) throw v.invalid("filter", "empty; set all = true to delete every memory");
     const userId = requirePrincipal(ctx).userId;
     const n = await withAuditedTx(
-      app, ctx,
+      app,
+      ctx,
       (tx) => deleteMemories(app, tx, userId, filter),
       (count) => ({ resourceType: "memory", details: { count, byFilter: true } }),
     );

@@ -23,11 +23,23 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     let after: ListCursor | undefined;
     do {
       const cursor = after;
-      const page = await withReadTx(app, ctx, async (tx) => {
-        const { memories, next } = await listMemories(app, tx, userId, filter, EXPORT_PAGE, cursor);
-        const history = memories.length ? await readHistory(app, tx, userId, memories.map((m) => m.id)) : new Map();
-        return { memories, next, history };
-      }, exported);
+      const page = await withReadTx(
+        app,
+        ctx,
+        async (tx) => {
+          const { memories, next } = await listMemories(app, tx, userId, filter, EXPORT_PAGE, cursor);
+          const history = memories.length
+            ? await readHistory(
+                app,
+                tx,
+                userId,
+                memories.map((m) => m.id),
+              )
+            : new Map();
+          return { memories, next, history };
+        },
+        exported,
+      );
       for (const memory of page.memories) {
         count++;
         const versions = page.history.get(memory.id) ?? [];

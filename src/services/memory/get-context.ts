@@ -34,7 +34,8 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     v.identifier(req.agentId, "agent_id");
     const userId = requirePrincipal(ctx).userId;
     const out = await withReadTx(
-      app, ctx,
+      app,
+      ctx,
       async (tx) => {
         // Recent thread memories (newest first from the list, shown oldest first).
         const thread = threadId

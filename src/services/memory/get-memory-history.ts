@@ -14,7 +14,8 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     const id = v.memoryId(req.id);
     const userId = requirePrincipal(ctx).userId;
     const versions = await withReadTx(
-      app, ctx,
+      app,
+      ctx,
       (tx) => getMemoryHistory(app, tx, userId, id),
       (list) => ({ resourceType: "memory", resourceId: id, details: { count: list.length } }),
     );

@@ -24,10 +24,25 @@ import updateMemory from "./update-memory.js";
 import { mergeRoutes } from "../routes.js";
 
 const RPCS = [
-  createMemory, batchCreateMemories, getMemory, listMemories, searchMemories, updateMemory, deleteMemory,
-  deleteMemories, getMemoryHistory, getContext, listClusters, rebuildClusters, exportMemories, runPolicies,
+  createMemory,
+  batchCreateMemories,
+  getMemory,
+  listMemories,
+  searchMemories,
+  updateMemory,
+  deleteMemory,
+  deleteMemories,
+  getMemoryHistory,
+  getContext,
+  listClusters,
+  rebuildClusters,
+  exportMemories,
+  runPolicies,
 ];
 
 export function memoryService(app: AppContext): ServiceImpl<typeof MemoryService> {
-  return mergeRoutes(MemoryService, RPCS.map((rpc) => rpc(app)));
+  return mergeRoutes(
+    MemoryService,
+    RPCS.map((rpc) => rpc(app)),
+  );
 }

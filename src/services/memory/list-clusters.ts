@@ -16,7 +16,8 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     const topic = v.label(req.topic, "topic");
     const userId = requirePrincipal(ctx).userId;
     const clusters = await withReadTx(
-      app, ctx,
+      app,
+      ctx,
       (tx) => listClusters(app, tx, userId, topic, limit),
       (list) => ({ resourceType: "cluster", details: { count: list.length } }),
     );

@@ -17,7 +17,8 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     const cursor = v.decodeListToken(req.pageToken);
     const userId = requirePrincipal(ctx).userId;
     const page = await withReadTx(
-      app, ctx,
+      app,
+      ctx,
       (tx) => listMemories(app, tx, userId, filter, size, cursor),
       (p) => ({ resourceType: "memory", details: { count: p.memories.length } }),
     );

@@ -12,7 +12,8 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     const userId = requirePrincipal(ctx).userId;
     const key = await userDataKey(app, ctx);
     const n = await withAuditedTx(
-      app, ctx,
+      app,
+      ctx,
       (tx) => rebuildClustersTx(app, tx, key, userId),
       (count) => ({ resourceType: "cluster", details: { count } }),
     );

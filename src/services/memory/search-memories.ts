@@ -14,7 +14,8 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     const input = v.search(req, app.config.memory);
     const userId = requirePrincipal(ctx).userId;
     const results = await withReadTx(
-      app, ctx,
+      app,
+      ctx,
       (tx) => searchMemories(app, tx, userId, input),
       (r) => ({ resourceType: "memory", details: { count: r.length, explain: req.explain } }),
     );

@@ -67,15 +67,18 @@ function content(value: string, cfg: Config["memory"], field = "content"): strin
 
 function metadata(value: JsonObject | undefined, field: string): JsonObject {
   if (!value) return {};
-  if (Object.keys(value).length > MAX_METADATA_KEYS) throw invalid(field, `at most ${MAX_METADATA_KEYS} top-level keys`);
-  if (Buffer.byteLength(JSON.stringify(value), "utf8") > MAX_METADATA_BYTES) throw invalid(field, `at most ${MAX_METADATA_BYTES} bytes as JSON`);
+  if (Object.keys(value).length > MAX_METADATA_KEYS)
+    throw invalid(field, `at most ${MAX_METADATA_KEYS} top-level keys`);
+  if (Buffer.byteLength(JSON.stringify(value), "utf8") > MAX_METADATA_BYTES)
+    throw invalid(field, `at most ${MAX_METADATA_BYTES} bytes as JSON`);
   return value;
 }
 
 function timestamp(ts: Timestamp | undefined, field: string): Date | undefined {
   if (!ts) return undefined;
   const d = timestampDate(ts);
-  if (Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1970 || d.getUTCFullYear() > 9999) throw invalid(field, "out of range");
+  if (Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1970 || d.getUTCFullYear() > 9999)
+    throw invalid(field, "out of range");
   return d;
 }
 
@@ -118,7 +121,8 @@ export function newMemory(req: CreateMemoryRequest, cfg: Config["memory"], prefi
 
 export function batch(reqs: CreateMemoryRequest[], cfg: Config["memory"]): NewMemory[] {
   if (reqs.length === 0) throw invalid("memories", "must not be empty");
-  if (reqs.length > cfg.maxBatchSize) throw invalid("memories", `at most ${cfg.maxBatchSize} per batch (got ${reqs.length})`);
+  if (reqs.length > cfg.maxBatchSize)
+    throw invalid("memories", `at most ${cfg.maxBatchSize} per batch (got ${reqs.length})`);
   const v = new FieldViolations();
   const out = reqs.map((r, i) => collectNewMemory(v, r, cfg, `memories[${i}].`));
   v.throwIfAny();
@@ -141,8 +145,11 @@ export function filter(f: MemoryFilter | undefined, field = "filter"): MemoryFil
     createdAfter: after,
     createdBefore: before,
     metadata:
-      f.metadata && Object.keys(f.metadata).length ? v.check(() => metadata(f.metadata, `${field}.metadata`)) : undefined,
-    minImportance: v.check(() => optionalEnum(ImportanceSchema, f.minImportance, `${field}.min_importance`)) || undefined,
+      f.metadata && Object.keys(f.metadata).length
+        ? v.check(() => metadata(f.metadata, `${field}.metadata`))
+        : undefined,
+    minImportance:
+      v.check(() => optionalEnum(ImportanceSchema, f.minImportance, `${field}.min_importance`)) || undefined,
   };
   v.throwIfAny();
   return out;
@@ -158,8 +165,22 @@ export function decodeListToken(token: string): ListCursor | undefined {
   return cursor && { createdAt: cursor.time, id: cursor.id };
 }
 
-const MASK_PATHS = ["content", "thread_id", "agent_id", "namespace", "metadata", "importance", "topic", "category", "expires_at"] as const;
-const CAMEL: Record<string, (typeof MASK_PATHS)[number]> = { threadId: "thread_id", agentId: "agent_id", expiresAt: "expires_at" };
+const MASK_PATHS = [
+  "content",
+  "thread_id",
+  "agent_id",
+  "namespace",
+  "metadata",
+  "importance",
+  "topic",
+  "category",
+  "expires_at",
+] as const;
+const CAMEL: Record<string, (typeof MASK_PATHS)[number]> = {
+  threadId: "thread_id",
+  agentId: "agent_id",
+  expiresAt: "expires_at",
+};
 
 export function patch(req: UpdateMemoryRequest, cfg: Config["memory"]): MemoryPatch {
   const paths = req.updateMask?.paths ?? [];

@@ -29,7 +29,9 @@ export async function insertApiKey(
 }
 
 export async function listApiKeys(tx: Tx, userId: string): Promise<ApiKeyRow[]> {
-  return tx<ApiKeyRow[]>`select ${tx.unsafe(COLUMNS)} from api_keys where user_id = ${userId} order by created_at desc, id`;
+  return tx<
+    ApiKeyRow[]
+  >`select ${tx.unsafe(COLUMNS)} from api_keys where user_id = ${userId} order by created_at desc, id`;
 }
 
 export async function revokeApiKey(tx: Tx, userId: string, id: string): Promise<boolean> {
@@ -40,7 +42,8 @@ export async function revokeApiKey(tx: Tx, userId: string, id: string): Promise<
 }
 
 export async function revokeAllApiKeys(tx: Tx, userId: string): Promise<number> {
-  const rows = await tx`update api_keys set revoked_at = now() where user_id = ${userId} and revoked_at is null returning id`;
+  const rows =
+    await tx`update api_keys set revoked_at = now() where user_id = ${userId} and revoked_at is null returning id`;
   return rows.length;
 }
 

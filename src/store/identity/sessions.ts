@@ -40,7 +40,10 @@ export async function spendRefreshToken(tx: Tx, tokenHash: string): Promise<Rota
   return used ? { kind: "reused", sessionId: used.session_id, userId: used.user_id } : { kind: "invalid" };
 }
 
-export async function findSessionByRefreshToken(tx: Tx, tokenHash: string): Promise<{ sessionId: string; userId: string } | undefined> {
+export async function findSessionByRefreshToken(
+  tx: Tx,
+  tokenHash: string,
+): Promise<{ sessionId: string; userId: string } | undefined> {
   const [row] = await tx<{ session_id: string; user_id: string }[]>`
     select session_id, user_id from refresh_tokens where token_hash = ${tokenHash}`;
   return row ? { sessionId: row.session_id, userId: row.user_id } : undefined;

@@ -42,22 +42,25 @@ export type Reservation = { allowed: true } | { allowed: false; retryAfterSecond
  * through per window. A success refunds its claim (refundLoginAttempt).
  */
 export async function reserveLoginAttempt(sql: Sql, key: string, p: LoginLimits): Promise<Reservation> {
-  return (await admitted(sql, undefined, currentDeadline(), () => sql.begin(async (tx) => {
-    await tx`insert into login_throttle (key) values (${key}) on conflict (key) do nothing`;
-    const [row] = await tx<{ failures: number; window_expired: boolean; locked_left: number | null }[]>`
+  return (await admitted(sql, undefined, currentDeadline(), () =>
+    sql.begin(async (tx) => {
+      await tx`insert into login_throttle (key) values (${key}) on conflict (key) do nothing`;
+      const [row] = await tx<{ failures: number; window_expired: boolean; locked_left: number | null }[]>`
       select failures, window_start <= now() - make_interval(secs => ${p.windowSeconds}) as window_expired,
         case when locked_until > now() then extract(epoch from (locked_until - now()))::float8 end as locked_left
       from login_throttle where key = ${key} for update`;
-    if (row!.locked_left !== null) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(row!.locked_left)) };
-    const failures = row!.window_expired ? 0 : row!.failures;
-    // The budget is spent by attempts still in flight: they settle (and lock) within a second or so.
-    if (failures >= p.maxFailures) return { allowed: false, retryAfterSeconds: 1 };
-    await tx`
+      if (row!.locked_left !== null)
+        return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(row!.locked_left)) };
+      const failures = row!.window_expired ? 0 : row!.failures;
+      // The budget is spent by attempts still in flight: they settle (and lock) within a second or so.
+      if (failures >= p.maxFailures) return { allowed: false, retryAfterSeconds: 1 };
+      await tx`
       update login_throttle set failures = ${failures + 1},
         window_start = case when ${row!.window_expired} then now() else window_start end
       where key = ${key}`;
-    return { allowed: true };
-  }))) as Reservation;
+      return { allowed: true };
+    }),
+  )) as Reservation;
 }
 
 export interface FailureOutcome {
@@ -71,18 +74,20 @@ export interface FailureOutcome {
  * back-off for persistent guessing.
  */
 export async function settleLoginFailure(sql: Sql, key: string, p: LoginLimits): Promise<FailureOutcome> {
-  return (await admitted(sql, undefined, currentDeadline(), () => sql.begin(async (tx) => {
-    const [row] = await tx<{ failures: number; lockouts: number; locked: boolean }[]>`
+  return (await admitted(sql, undefined, currentDeadline(), () =>
+    sql.begin(async (tx) => {
+      const [row] = await tx<{ failures: number; lockouts: number; locked: boolean }[]>`
       select failures, lockouts, coalesce(locked_until > now(), false) as locked
       from login_throttle where key = ${key} for update`;
-    if (!row || row.locked || row.failures < p.maxFailures) return { lockedForSeconds: null };
-    const lockSeconds = Math.min(p.maxLockoutSeconds, p.lockoutSeconds * 2 ** row.lockouts);
-    await tx`
+      if (!row || row.locked || row.failures < p.maxFailures) return { lockedForSeconds: null };
+      const lockSeconds = Math.min(p.maxLockoutSeconds, p.lockoutSeconds * 2 ** row.lockouts);
+      await tx`
       update login_throttle set failures = 0, lockouts = lockouts + 1, window_start = now(),
         locked_until = now() + make_interval(secs => ${lockSeconds})
       where key = ${key}`;
-    return { lockedForSeconds: lockSeconds };
-  }))) as FailureOutcome;
+      return { lockedForSeconds: lockSeconds };
+    }),
+  )) as FailureOutcome;
 }
 
 /**

@@ -15,7 +15,8 @@ export interface UserRow {
   last_login_at: Date | null;
 }
 
-const COLUMNS = "id, username, email, full_name, password_hash, roles, active, token_version, created_at, updated_at, last_login_at";
+const COLUMNS =
+  "id, username, email, full_name, password_hash, roles, active, token_version, created_at, updated_at, last_login_at";
 
 export async function insertUser(
   tx: Tx,
@@ -80,7 +81,9 @@ export async function listUsers(
   pageSize: number,
   after: { createdAt: string; id: string } | undefined,
 ): Promise<{ rows: (UserRow & { cursor_created_at: string })[]; total: number }> {
-  const cursorColumn = tx.unsafe(`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_created_at`);
+  const cursorColumn = tx.unsafe(
+    `to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_created_at`,
+  );
   const rows = after
     ? await tx<(UserRow & { cursor_created_at: string })[]>`
         select ${tx.unsafe(COLUMNS)}, ${cursorColumn} from users
