@@ -21,10 +21,11 @@ import type { AppContext } from "../app-context.js";
 import { authenticateApiKey } from "../store/identity/api-keys.js";
 import { hitWindow } from "../store/identity/throttle.js";
 import { loadAuthState } from "../store/identity/users.js";
-import { inTx, SYSTEM, toConnectError } from "../store/tx.js";
+import { inTx, SYSTEM, toConnectError, type TxOptions } from "../store/tx.js";
 import type { AuditEventType } from "../domain/audit-events.js";
 import { withAuditEvent } from "../domain/audited-error.js";
 import { clientAddressKey, principalKey, type Principal } from "../domain/call.js";
+import { txOptionsOf } from "./call-context.js";
 import { rateLimited } from "./rate-limit.js";
 import type { RevocationCache } from "../security/revocation-cache.js";
 
@@ -50,7 +51,7 @@ function roleNames(roles: readonly string[]): RoleName[] {
 }
 
 export function authnInterceptor(deps: AppContext, cache: RevocationCache = deps.revocations): Interceptor {
-  async function fromJwt(token: string): Promise<Principal> {
+  async function fromJwt(token: string, call: TxOptions): Promise<Principal> {
     let claims;
     try {
       claims = await deps.tokens.verify(token);
@@ -68,7 +69,7 @@ export function authnInterceptor(deps: AppContext, cache: RevocationCache = deps
     const key = `${claims.sub}:${claims.sid}`;
     let auth = cache.jwt.get(key);
     if (auth === undefined) {
-      const row = await inTx(deps.db.sql, SYSTEM, (tx) => loadAuthState(tx, claims.sub, claims.sid));
+      const row = await inTx(deps.db.sql, SYSTEM, (tx) => loadAuthState(tx, claims.sub, claims.sid), call);
       auth = row
         ? {
             username: row.username,
@@ -95,11 +96,11 @@ export function authnInterceptor(deps: AppContext, cache: RevocationCache = deps
     };
   }
 
-  async function fromApiKey(key: string): Promise<Principal> {
+  async function fromApiKey(key: string, call: TxOptions): Promise<Principal> {
     const hash = hashSecret(key);
     let row = cache.apiKeys.get(hash);
     if (row === undefined) {
-      const found = await inTx(deps.db.sql, SYSTEM, (tx) => authenticateApiKey(tx, hash));
+      const found = await inTx(deps.db.sql, SYSTEM, (tx) => authenticateApiKey(tx, hash), call);
       row = found
         ? { id: found.id, userId: found.user_id, username: found.username, roles: found.roles, scopes: found.scopes }
         : null;
@@ -131,9 +132,11 @@ export function authnInterceptor(deps: AppContext, cache: RevocationCache = deps
       throw unauthenticated(message, "auth.token.invalid", "CREDENTIAL_MISSING");
     }
     try {
+      // Read before the principal is set: the look-up counts against no account's admission bucket.
+      const call = txOptionsOf(req, req.contextValues);
       req.contextValues.set(
         principalKey,
-        isApiKey(credential) ? await fromApiKey(credential) : await fromJwt(credential),
+        isApiKey(credential) ? await fromApiKey(credential, call) : await fromJwt(credential, call),
       );
     } catch (err) {
       // A rejected credential is an unauthenticated call: it spends the address's anonymous budget,

@@ -1,14 +1,12 @@
 /**
  * Deadlines reach the database: the call's deadline (gRPC `grpc-timeout`, Connect
- * `connect-timeout-ms`) becomes the call's deadlineKey value, which services/audited-tx.ts hands to
- * inTx, and inTx turns the time left into a transaction-local `statement_timeout`, so Postgres itself
- * stops the SQL of a call whose client has given up (PGlite, single-session and timer-less, ignores it).
- * Transactions opened elsewhere during the call (authentication, the auth and audit handlers) still
- * find it in async-local storage (store/deadline.ts) until they go through the helper too.
+ * `connect-timeout-ms`) becomes the call's deadlineKey value, which every transaction opened for the
+ * call is handed (txOptionsOf in call-context.ts), and inTx turns the time left into a transaction-local
+ * `statement_timeout`, so Postgres itself stops the SQL of a call whose client has given up (PGlite,
+ * single-session and timer-less, ignores it).
  */
 import type { Interceptor } from "@connectrpc/connect";
 import { deadlineKey } from "../domain/call.js";
-import { withDeadline } from "../store/deadline.js";
 
 const GRPC_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
 
@@ -30,9 +28,7 @@ export function timeoutFromHeaders(header: Headers): number | undefined {
 export function deadlineInterceptor(): Interceptor {
   return (next) => (req) => {
     const timeout = timeoutFromHeaders(req.header);
-    if (timeout === undefined) return next(req);
-    const deadline = Date.now() + timeout;
-    req.contextValues.set(deadlineKey, deadline);
-    return withDeadline(deadline, () => next(req));
+    if (timeout !== undefined) req.contextValues.set(deadlineKey, Date.now() + timeout);
+    return next(req);
   };
 }

@@ -17,7 +17,6 @@ import { HealthRegistry } from "../domain/health-registry.js";
 import { authnInterceptor } from "../interceptors/authn.js";
 import { authzInterceptor } from "../interceptors/authz.js";
 import { auditInterceptor } from "../interceptors/audit.js";
-import { admissionInterceptor } from "../interceptors/admission.js";
 import { deadlineInterceptor } from "../interceptors/deadline.js";
 import { errorInterceptor } from "../interceptors/errors.js";
 import { metricsInterceptor } from "../interceptors/metrics.js";
@@ -136,7 +135,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     metricsInterceptor(deps.metrics), // outermost: records the code the client receives
     errorInterceptor(logger),
     deadlineInterceptor(),
-    admissionInterceptor(),
     auditInterceptor(deps), // outside authentication, so denials are recorded too
     authnInterceptor(deps),
     rateLimitInterceptor(deps),

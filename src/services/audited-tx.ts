@@ -4,7 +4,7 @@
  *   withAuditedTx(app, ctx, (tx) => store calls, outcome)
  *
  * which opens one transaction under the caller's RLS context (bounded by the call's deadline,
- * admitted like every transaction, refused at once while the database is down), runs the store
+ * admitted in the call's bucket like every transaction, refused at once while the database is down), runs the store
  * functions with that `tx`, and appends the call's audit row as the LAST statement of the same
  * transaction: the change and its row commit together, and if the row cannot be written the change
  * rolls back and the call answers Unavailable (fail closed). Once committed, the helper sets
@@ -18,12 +18,12 @@
 import type { HandlerContext } from "@connectrpc/connect";
 import type { AppContext } from "../app-context.js";
 import type { AuditEventType } from "../domain/audit-events.js";
-import { auditWrittenKey, deadlineKey, readOutcomeKey, type ReadOutcome } from "../domain/call.js";
+import { auditWrittenKey, readOutcomeKey, type ReadOutcome } from "../domain/call.js";
 import type { AuditEventInput } from "../store/audit-log.js";
 import type { DataKey } from "../security/crypto.js";
 import { inTx, userContext, type DbContext, type Tx, type TxOptions } from "../store/tx.js";
 import { RPCS } from "../domain/access-rules.js";
-import { callInfo, requirePrincipal, type Principal } from "../interceptors/call-context.js";
+import { callInfo, requirePrincipal, txOptionsOf, type Principal } from "../interceptors/call-context.js";
 
 /**
  * What the audit row written with the transaction says. The event defaults to the RPC's (its proto
@@ -49,9 +49,9 @@ export interface TxScope {
   as?: DbContext;
 }
 
-/** The call's deadline, for transactions opened on its behalf. */
-function txOptions(ctx: HandlerContext): TxOptions {
-  return { deadline: ctx.values.get(deadlineKey) };
+/** The call's deadline, admission bucket and abort signal, for transactions opened on its behalf. */
+export function txOptions(ctx: HandlerContext): TxOptions {
+  return txOptionsOf(ctx, ctx.values);
 }
 
 function scopeOf(ctx: HandlerContext, scope: TxScope | undefined): DbContext {

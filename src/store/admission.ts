@@ -17,7 +17,6 @@
  *
  * Pure apart from the clock: unit-tested in test/store/admission.test.ts.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { Code, ConnectError } from "@connectrpc/connect";
 
 export type RejectReason = "pool_timeout" | "principal_limit" | "deadline" | "cancelled";
@@ -258,42 +257,44 @@ export function limitsOf(sql: object): DbLimits | undefined {
   return limitsBySql.get(sql);
 }
 
-/** What admission needs to know about the current RPC; set per call by interceptors/admission.ts. */
-export interface CallScope {
-  /** The bucket of this call's work (see interceptors/admission.ts); undefined: no per-principal limit. */
-  key(): string | undefined;
-  signal: AbortSignal;
-}
-
-const calls = new AsyncLocalStorage<CallScope>();
-
-export function withCallScope<T>(scope: CallScope, fn: () => T): T {
-  return calls.run(scope, fn);
-}
-
-function currentCallScope(): CallScope | undefined {
-  return calls.getStore();
+/**
+ * What a transaction knows of the call it runs for: computed from the call's context values by
+ * interceptors/call-context.ts (txOptionsOf) and passed explicitly; omitted for work outside any
+ * call (background jobs, the CLI), which has no deadline and no per-principal bucket.
+ */
+export interface TxOptions {
+  /** The call's absolute deadline (ms since epoch), undefined for none. */
+  deadline?: number | undefined;
+  /**
+   * The bucket of the call's system work (its principal, or the client address of a public RPC);
+   * undefined: no per-principal limit.
+   */
+  admissionKey?: string | undefined;
+  /** The call's abort signal: a cancelled call stops waiting for a slot. */
+  signal?: AbortSignal | undefined;
 }
 
 /**
  * The admission key of a transaction: a user's or admin's own transactions count against that
- * account; system work inside an RPC against the call's bucket (its principal, or the client address
- * of a public RPC); work outside any RPC (background jobs, run one transaction at a time) has no
- * per-principal limit.
+ * account; system work against the call's bucket (opts.admissionKey); work outside any RPC
+ * (background jobs, run one transaction at a time) has no per-principal limit.
  */
-export function admissionKey(ctx: { kind: string; userId?: string } | undefined): string | undefined {
+export function admissionKey(
+  ctx: { kind: string; userId?: string } | undefined,
+  opts: TxOptions | undefined,
+): string | undefined {
   if (ctx && ctx.kind !== "system" && ctx.userId) return `p:${ctx.userId}`;
-  return currentCallScope()?.key();
+  return opts?.admissionKey;
 }
 
 /** Runs fn in an admission slot of sql's pool (directly when sql has no limits attached). */
 export async function admitted<T>(
   sql: object,
   ctx: { kind: string; userId?: string } | undefined,
-  deadline: number | undefined,
+  opts: TxOptions | undefined,
   fn: () => Promise<T>,
 ): Promise<T> {
   const limits = limitsOf(sql);
   if (!limits) return fn();
-  return limits.admission.run(admissionKey(ctx), { deadline, signal: currentCallScope()?.signal }, fn);
+  return limits.admission.run(admissionKey(ctx, opts), { deadline: opts?.deadline, signal: opts?.signal }, fn);
 }

@@ -15,8 +15,7 @@ import {
 } from "../domain/audit-chain.js";
 import type { Sql } from "./database.js";
 import { admitted } from "./admission.js";
-import { currentDeadline } from "./deadline.js";
-import { APP_ROLE, toConnectError, type DbContext, type Tx } from "./tx.js";
+import { APP_ROLE, toConnectError, type DbContext, type Tx, type TxOptions } from "./tx.js";
 
 /** A row of audit_log as postgres.js returns it (int8 arrives as a string). */
 export interface AuditRow {
@@ -132,11 +131,16 @@ export async function loadCheckpoints(tx: Tx): Promise<Checkpoint[]> {
  * Like inTx (same role and RLS settings) but in a read-only REPEATABLE READ snapshot. `ctx` must be
  * admin or system: audit rows are invisible to anyone else.
  */
-async function inSnapshot<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
+async function inSnapshot<T>(
+  sql: Sql,
+  ctx: DbContext,
+  opts: TxOptions | undefined,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
   const userId = ctx.kind === "system" ? "" : ctx.userId;
   try {
     const snapshot = "isolation level repeatable read read only";
-    return (await admitted(sql, ctx, currentDeadline(), () =>
+    return (await admitted(sql, ctx, opts, () =>
       sql.begin(snapshot, async (tx) => {
         await tx`select set_config('role', ${APP_ROLE}, true),
                       set_config('app.user_id', ${userId}, true),
@@ -153,6 +157,8 @@ async function inSnapshot<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<T
 export interface VerifyOptions {
   /** Rows fetched per cursor round trip. */
   batchSize?: number;
+  /** The call the verification runs for (none from the CLI). */
+  txOptions?: TxOptions;
 }
 
 /** Recomputes every chain against the signed checkpoints; stops at the first fault. */
@@ -162,7 +168,7 @@ export async function verifyAuditLog(
   key: Buffer | CheckpointSigner,
   options: VerifyOptions = {},
 ): Promise<VerifyResult> {
-  return inSnapshot(sql, ctx, (tx) => verifyInTx(tx, key, options));
+  return inSnapshot(sql, ctx, options.txOptions, (tx) => verifyInTx(tx, key, options));
 }
 
 async function verifyInTx(tx: Tx, key: Buffer | CheckpointSigner, options: VerifyOptions = {}): Promise<VerifyResult> {

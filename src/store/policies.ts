@@ -22,7 +22,7 @@ import type { MemoryStoreDeps, PolicyRunDeps } from "./memory-deps.js";
 import { memoryColumns, openRow, uuidv7, withDataKey, type MemoryRow } from "./memory-rows.js";
 import { rewriteMemory } from "./memory-update.js";
 import { insertPrepared, prepareMemory } from "./memory-write.js";
-import { inTx, SYSTEM, type Tx } from "./tx.js";
+import { inTx, SYSTEM, type Tx, type TxOptions } from "./tx.js";
 
 const LEASE_SECONDS = 300;
 /** Per user and run, so one transaction stays bounded; the rest waits for the next run. */
@@ -38,6 +38,12 @@ export interface PolicyRunResult {
   durationMs: number;
 }
 
+interface RunOptions {
+  dryRun: boolean;
+  /** The RunPolicies call the run serves; none for the scheduler. */
+  txOptions?: TxOptions;
+}
+
 class Rollback extends Error {}
 class LeaseLost extends Error {}
 
@@ -45,11 +51,7 @@ function policyBusy(): ConnectError {
   return new ConnectError("another policy run is in progress, retry later", Code.Aborted);
 }
 
-export async function runPolicies(
-  deps: PolicyRunDeps,
-  actor: Actor,
-  opts: { dryRun: boolean },
-): Promise<PolicyRunResult> {
+export async function runPolicies(deps: PolicyRunDeps, actor: Actor, opts: RunOptions): Promise<PolicyRunResult> {
   const started = performance.now();
   try {
     const result = await runPoliciesOnce(deps, actor, opts);
@@ -62,7 +64,7 @@ export async function runPolicies(
   }
 }
 
-async function runPoliciesOnce(deps: PolicyRunDeps, actor: Actor, opts: { dryRun: boolean }) {
+async function runPoliciesOnce(deps: PolicyRunDeps, actor: Actor, opts: RunOptions) {
   const started = performance.now();
   const me = randomUUID();
   const acquired = await inTx(
@@ -72,6 +74,7 @@ async function runPoliciesOnce(deps: PolicyRunDeps, actor: Actor, opts: { dryRun
     update policy_lease
        set holder = ${me}, expires_at = now() + make_interval(secs => ${LEASE_SECONDS}), last_started_at = now()
     where id and (holder is null or expires_at < now()) returning id`,
+    opts.txOptions,
   );
   if (acquired.length === 0) throw policyBusy();
   const counts = new PolicyCounts();
@@ -84,9 +87,10 @@ async function runPoliciesOnce(deps: PolicyRunDeps, actor: Actor, opts: { dryRun
         SYSTEM,
         (tx) => tx<{ user_id: string }[]>`
         select user_id from user_keys where user_id > ${after}::uuid order by user_id limit ${USER_PAGE}`,
+        opts.txOptions,
       );
       for (const { user_id } of page) {
-        counts.merge(await runForUser(deps, actor, me, user_id, opts.dryRun));
+        counts.merge(await runForUser(deps, actor, me, user_id, opts));
         users++;
       }
       if (page.length < USER_PAGE) break;
@@ -101,6 +105,7 @@ async function runPoliciesOnce(deps: PolicyRunDeps, actor: Actor, opts: { dryRun
       SYSTEM,
       (tx) => tx`
       update policy_lease set holder = null, expires_at = '-infinity', last_finished_at = now() where holder = ${me}`,
+      opts.txOptions,
     ).catch(() => undefined);
   }
   return { dryRun: opts.dryRun, counts, users, durationMs: performance.now() - started };
@@ -111,33 +116,38 @@ async function runForUser(
   actor: Actor,
   me: string,
   userId: string,
-  dryRun: boolean,
+  { dryRun, txOptions }: RunOptions,
 ): Promise<PolicyCounts> {
   // Declared outside the transaction: a rolled-back (dry-run) transaction returns no value.
   const counts = new PolicyCounts();
   try {
-    await inTx(deps.db.sql, SYSTEM, async (tx) => {
-      const held = await tx`update policy_lease set expires_at = now() + make_interval(secs => ${LEASE_SECONDS})
+    await inTx(
+      deps.db.sql,
+      SYSTEM,
+      async (tx) => {
+        const held = await tx`update policy_lease set expires_at = now() + make_interval(secs => ${LEASE_SECONDS})
                  where holder = ${me} returning id`;
-      if (held.length === 0) throw new LeaseLost();
-      await expire(deps, tx, userId, counts);
-      await promote(deps, tx, userId, counts);
-      const key = await deps.keys.load(tx, userId);
-      if (key) {
-        await trim(deps, tx, key, userId, counts);
-        await summarize(deps, tx, key, userId, counts);
-      }
-      if (dryRun) throw new Rollback();
-      if (counts.total() > 0) {
-        await deps.audit.record(tx, actor, {
-          type: "policy.executed",
-          success: true,
-          resourceType: "user",
-          resourceId: userId,
-          details: { counts: counts.list() },
-        });
-      }
-    });
+        if (held.length === 0) throw new LeaseLost();
+        await expire(deps, tx, userId, counts);
+        await promote(deps, tx, userId, counts);
+        const key = await deps.keys.load(tx, userId);
+        if (key) {
+          await trim(deps, tx, key, userId, counts);
+          await summarize(deps, tx, key, userId, counts);
+        }
+        if (dryRun) throw new Rollback();
+        if (counts.total() > 0) {
+          await deps.audit.record(tx, actor, {
+            type: "policy.executed",
+            success: true,
+            resourceType: "user",
+            resourceId: userId,
+            details: { counts: counts.list() },
+          });
+        }
+      },
+      txOptions,
+    );
   } catch (err) {
     if (!(err instanceof Rollback)) throw err;
   }

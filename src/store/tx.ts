@@ -6,8 +6,7 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type postgres from "postgres";
-import { admitted, limitsOf } from "./admission.js";
-import { currentDeadline } from "./deadline.js";
+import { admitted, limitsOf, type TxOptions } from "./admission.js";
 import type { Sql } from "./database.js";
 import { assertDatabaseUp } from "./db-gate.js";
 
@@ -29,15 +28,7 @@ export function userContext(userId: string): DbContext {
 }
 export const SYSTEM: DbContext = { kind: "system" };
 
-export interface TxOptions {
-  /**
-   * The call's absolute deadline (ms since epoch), undefined for none; services/audited-tx.ts passes
-   * the call's deadlineKey value. Omitted: the async-local one of store/deadline.ts, which the callers
-   * that do not go through the helper rely on (authentication, the login throttle, the policy run and
-   * audit chain verification, all of which open their own transactions).
-   */
-  deadline?: number | undefined;
-}
+export type { TxOptions } from "./admission.js";
 
 /** Runs fn in one transaction under ctx. Connection failures become Unavailable. */
 export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<T>, opts?: TxOptions): Promise<T> {
@@ -47,7 +38,7 @@ export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<
   // a call whose client has stopped waiting; the configured default bounds calls without one (the
   // lower of both applies). A lock wait counts as statement time, so this bounds row-lock waits too:
   // a lock_timeout would only relabel the same wait, and no transaction here idles waiting on a client.
-  const deadline = opts && "deadline" in opts ? opts.deadline : currentDeadline();
+  const deadline = opts?.deadline;
   if (deadline !== undefined && deadline <= Date.now()) {
     throw new ConnectError("deadline exceeded before the query started", Code.DeadlineExceeded);
   }
@@ -57,7 +48,7 @@ export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<
     return await admitted(
       sql,
       ctx,
-      deadline,
+      opts,
       () =>
         sql.begin(async (tx) => {
           const leftMs = deadline === undefined ? undefined : Math.max(1, Math.floor(deadline - Date.now()));

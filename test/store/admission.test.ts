@@ -3,11 +3,14 @@
  * per principal; a caller waits at most the bound (or its deadline): Unavailable when the pool is
  * full, ResourceExhausted when its own principal holds its share, both with a retry-after hint;
  * queued callers are served in order, a principal at its limit never blocks another; a saturation
- * episode is reported while waits time out.
+ * episode is reported while waits time out. A call's transactions are bucketed by its principal's
+ * account, a public RPC's by its client address, the credential look-up before authentication by nobody.
  */
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Admission, admissionKey, withCallScope } from "../../src/store/admission.js";
+import { clientAddressKey, deadlineKey, principalKey, type Principal } from "../../src/domain/call.js";
+import { txOptionsOf } from "../../src/interceptors/call-context.js";
+import { Admission, admissionKey } from "../../src/store/admission.js";
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_000_000 });
@@ -149,12 +152,44 @@ describe("deadline and cancellation", () => {
 
 describe("admission key", () => {
   it("is the account for user and admin work, the call's bucket for system work, none outside calls", () => {
-    expect(admissionKey({ kind: "user", userId: "u1" })).toBe("p:u1");
-    expect(admissionKey({ kind: "admin", userId: "a1" })).toBe("p:a1");
-    expect(admissionKey({ kind: "system" })).toBeUndefined();
-    const signal = new AbortController().signal;
-    const scope = { key: () => "a:10.0.0.1", signal };
-    expect(withCallScope(scope, () => admissionKey({ kind: "system" }))).toBe("a:10.0.0.1");
-    expect(withCallScope(scope, () => admissionKey({ kind: "user", userId: "u1" }))).toBe("p:u1");
+    expect(admissionKey({ kind: "user", userId: "u1" }, undefined)).toBe("p:u1");
+    expect(admissionKey({ kind: "admin", userId: "a1" }, undefined)).toBe("p:a1");
+    expect(admissionKey({ kind: "system" }, undefined)).toBeUndefined();
+    const call = { admissionKey: "a:10.0.0.1" };
+    expect(admissionKey({ kind: "system" }, call)).toBe("a:10.0.0.1");
+    expect(admissionKey({ kind: "user", userId: "u1" }, call)).toBe("p:u1");
+  });
+});
+
+describe("a call's transaction options", () => {
+  const signal = new AbortController().signal;
+  const call = (service: string, method: string) => ({
+    service: { typeName: service },
+    method: { name: method },
+    signal,
+  });
+  const values = () => createContextValues().set(clientAddressKey, "10.0.0.1");
+  const principal: Principal = {
+    type: "user",
+    userId: "u1",
+    username: "alice",
+    roles: [],
+    permissions: new Set(),
+    sessionId: "s1",
+    credentialId: "j1",
+  };
+
+  it("bucket the principal's account, else a public RPC's client address, else nobody", () => {
+    const login = call("memoric.v1.AuthService", "Login");
+    const list = call("memoric.v1.MemoryService", "ListMemories");
+    expect(txOptionsOf(login, values())).toEqual({ deadline: undefined, admissionKey: "a:10.0.0.1", signal });
+    // The credential look-up that precedes authentication: no bucket.
+    expect(txOptionsOf(list, values()).admissionKey).toBeUndefined();
+    expect(txOptionsOf(list, values().set(principalKey, principal)).admissionKey).toBe("p:u1");
+  });
+
+  it("carry the call's deadline", () => {
+    const list = call("memoric.v1.MemoryService", "ListMemories");
+    expect(txOptionsOf(list, values().set(deadlineKey, 1234)).deadline).toBe(1234);
   });
 });

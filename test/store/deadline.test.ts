@@ -1,5 +1,5 @@
 /**
- * Spec: a call's deadline reaches the database. Inside a deadline, inTx bounds every statement by
+ * Spec: a call's deadline reaches the database. Given a deadline, inTx bounds every statement by
  * the time left (statement_timeout) and a statement that outlives it fails DeadlineExceeded; an
  * already-expired deadline fails before any SQL; without a deadline the server's setting stays.
  */
@@ -8,7 +8,6 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { timeoutFromHeaders } from "../../src/interceptors/deadline.js";
 import { createLogger } from "../../src/logger.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { withDeadline } from "../../src/store/deadline.js";
 import { migrate } from "../../src/store/migrate.js";
 import { inTx, SYSTEM } from "../../src/store/tx.js";
 import { createTestDatabase, testMode, type TestDatabase } from "../support/database.js";
@@ -38,7 +37,7 @@ it("sets the time left as the transaction's statement_timeout", async () => {
   // pg_settings reports statement_timeout in ms whatever unit it was set in.
   const timeoutMs = (tx: Parameters<Parameters<typeof inTx>[2]>[0]) =>
     tx<{ ms: number }[]>`select setting::float8 as ms from pg_settings where name = 'statement_timeout'`;
-  const [row] = await withDeadline(Date.now() + 5000, () => inTx(db.sql, SYSTEM, timeoutMs));
+  const [row] = await inTx(db.sql, SYSTEM, timeoutMs, { deadline: Date.now() + 5000 });
   expect(row!.ms).toBeGreaterThan(4000);
   expect(row!.ms).toBeLessThanOrEqual(5000);
   const [none] = await inTx(db.sql, SYSTEM, timeoutMs);
@@ -46,9 +45,7 @@ it("sets the time left as the transaction's statement_timeout", async () => {
 });
 
 it("fails an already-expired deadline before any SQL", async () => {
-  const err = await withDeadline(Date.now() - 1, () => inTx(db.sql, SYSTEM, (tx) => tx`select 1`)).catch(
-    (e: unknown) => e,
-  );
+  const err = await inTx(db.sql, SYSTEM, (tx) => tx`select 1`, { deadline: Date.now() - 1 }).catch((e: unknown) => e);
   expect((err as ConnectError).code).toBe(Code.DeadlineExceeded);
 });
 
@@ -56,7 +53,7 @@ it.skipIf(testMode === "embedded")(
   "stops a statement that outlives the deadline (PostgreSQL; PGlite has no statement timer)",
   async () => {
     const started = Date.now();
-    const err = await withDeadline(Date.now() + 300, () => inTx(db.sql, SYSTEM, (tx) => tx`select pg_sleep(5)`)).catch(
+    const err = await inTx(db.sql, SYSTEM, (tx) => tx`select pg_sleep(5)`, { deadline: Date.now() + 300 }).catch(
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(ConnectError);

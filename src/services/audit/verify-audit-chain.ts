@@ -8,7 +8,7 @@ import { type AuditService, ChainFaultSchema } from "../../../gen/memoric/v1/aud
 import type { AppContext } from "../../app-context.js";
 import { callInfo, requirePrincipal } from "../../interceptors/call-context.js";
 import { verifyAuditLog } from "../../store/audit-verify.js";
-import { auditedByItsTransactions } from "../audited-tx.js";
+import { auditedByItsTransactions, txOptions } from "../audited-tx.js";
 import { reader } from "./reading.js";
 
 export default function (deps: AppContext): Partial<ServiceImpl<typeof AuditService>> {
@@ -16,7 +16,7 @@ export default function (deps: AppContext): Partial<ServiceImpl<typeof AuditServ
     async verifyAuditChain(_req, ctx) {
       reader(ctx);
       const admin = { kind: "admin" as const, userId: requirePrincipal(ctx).userId };
-      const result = await verifyAuditLog(deps.db.sql, admin, deps.secrets.auditKey);
+      const result = await verifyAuditLog(deps.db.sql, admin, deps.secrets.auditKey, { txOptions: txOptions(ctx) });
       const bad = result.firstBad;
       if (bad) {
         deps.logger.error({ shard: bad.shard, seq: bad.seq, reason: bad.reason }, "audit chain verification failed");

@@ -16,14 +16,14 @@ import type { AppContext } from "../../app-context.js";
 import { withAuditEvent } from "../../domain/audited-error.js";
 import { callInfo, requirePrincipal } from "../../interceptors/call-context.js";
 import { runPolicies, type PolicyRunResult } from "../../store/policies.js";
-import { auditedByItsTransactions, describeRead } from "../audited-tx.js";
+import { auditedByItsTransactions, describeRead, txOptions } from "../audited-tx.js";
 
 export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => ({
   async runPolicies(req, ctx) {
     requirePrincipal(ctx);
     let result: PolicyRunResult;
     try {
-      result = await runPolicies(app, callInfo(ctx), { dryRun: req.dryRun });
+      result = await runPolicies(app, callInfo(ctx), { dryRun: req.dryRun, txOptions: txOptions(ctx) });
     } catch (err) {
       // Another runner holding the lease (Aborted) is not a failure of the policies.
       if (err instanceof ConnectError && err.code === Code.Aborted) throw err;

@@ -3,8 +3,7 @@
  * autocommit upserts on non-tenant tables (no RLS context needed): one round trip per check.
  */
 import type { Sql } from "../database.js";
-import { admitted } from "../admission.js";
-import { currentDeadline } from "../deadline.js";
+import { admitted, type TxOptions } from "../admission.js";
 
 export interface WindowHit {
   hits: number;
@@ -41,8 +40,13 @@ export type Reservation = { allowed: true } | { allowed: false; retryAfterSecond
  * their bcrypt compares run: of any number of concurrent attempts at most maxFailures are let
  * through per window. A success refunds its claim (refundLoginAttempt).
  */
-export async function reserveLoginAttempt(sql: Sql, key: string, p: LoginLimits): Promise<Reservation> {
-  return (await admitted(sql, undefined, currentDeadline(), () =>
+export async function reserveLoginAttempt(
+  sql: Sql,
+  key: string,
+  p: LoginLimits,
+  opts?: TxOptions,
+): Promise<Reservation> {
+  return (await admitted(sql, undefined, opts, () =>
     sql.begin(async (tx) => {
       await tx`insert into login_throttle (key) values (${key}) on conflict (key) do nothing`;
       const [row] = await tx<{ failures: number; window_expired: boolean; locked_left: number | null }[]>`
@@ -73,8 +77,13 @@ export interface FailureOutcome {
  * within the window the key is locked for lockoutSeconds * 2^(previous locks), capped: growing
  * back-off for persistent guessing.
  */
-export async function settleLoginFailure(sql: Sql, key: string, p: LoginLimits): Promise<FailureOutcome> {
-  return (await admitted(sql, undefined, currentDeadline(), () =>
+export async function settleLoginFailure(
+  sql: Sql,
+  key: string,
+  p: LoginLimits,
+  opts?: TxOptions,
+): Promise<FailureOutcome> {
+  return (await admitted(sql, undefined, opts, () =>
     sql.begin(async (tx) => {
       const [row] = await tx<{ failures: number; lockouts: number; locked: boolean }[]>`
       select failures, lockouts, coalesce(locked_until > now(), false) as locked
