@@ -11,10 +11,11 @@ import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/r
 import { ServerReflection as ReflectionV1alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { AuditService } from "../../gen/memoric/v1/audit_pb.js";
 import { AuthService } from "../../gen/memoric/v1/auth_pb.js";
+import { EndUserService } from "../../gen/memoric/v1/end_users_pb.js";
 import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
 import { access as accessOption, AccessClass, type AccessRule } from "../../gen/memoric/v1/options_pb.js";
 import { isAuditEventType, type AuditEventType } from "./audit-events.js";
-import { isPermission, type Permission } from "./permissions.js";
+import { DELEGABLE_PERMISSIONS, isPermission, type Permission } from "./permissions.js";
 
 /**
  * What an RPC requires: "public" (no credential), "authenticated" (any valid credential, acting on
@@ -35,7 +36,7 @@ export interface RpcPolicy {
 export type RpcPolicies = Readonly<Record<string, RpcPolicy>>;
 
 /** The services whose methods carry `(memoric.v1.access)`. */
-const OUR_SERVICES: readonly DescService[] = [AuthService, MemoryService, AuditService];
+const OUR_SERVICES: readonly DescService[] = [AuthService, MemoryService, AuditService, EndUserService];
 
 /** Vendored standard services cannot carry our option: probes and tooling call them anonymously, unaudited. */
 const STANDARD_SERVICES: readonly DescService[] = [Health, ReflectionV1, ReflectionV1alpha];
@@ -94,7 +95,7 @@ export const RPCS: RpcPolicies = Object.freeze(Object.assign(standardPolicies(),
 export type Decision = { allowed: true } | { allowed: false; reason: "unauthenticated" | "forbidden" | "unlisted" };
 
 export interface PrincipalView {
-  type: "user" | "api_key";
+  type: "user" | "api_key" | "end_user";
   permissions: ReadonlySet<Permission>;
 }
 
@@ -109,6 +110,14 @@ export function decide(
   if (access === undefined) return { allowed: false, reason: "unlisted" };
   if (access === "public") return { allowed: true };
   if (!principal) return { allowed: false, reason: "unauthenticated" };
+  // A delegated end-user token reaches only memory RPCs, whatever else it might claim: never the
+  // account's own RPCs (profile, keys, sessions), its end users, administration or the audit log.
+  if (principal.type === "end_user") {
+    const delegable = (DELEGABLE_PERMISSIONS as readonly string[]).includes(access);
+    return delegable && principal.permissions.has(access as Permission)
+      ? { allowed: true }
+      : { allowed: false, reason: "forbidden" };
+  }
   if (access === "authenticated") return { allowed: true };
   if (access === "user-session") {
     return principal.type === "user" ? { allowed: true } : { allowed: false, reason: "forbidden" };

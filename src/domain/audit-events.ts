@@ -109,6 +109,27 @@ export const AUDIT_EVENTS = {
     defaultSeverity: "error",
     description: "Anomalous behaviour was detected",
   },
+  "end_user.created": { category: "end_user", defaultSeverity: "info", description: "An end user was created" },
+  "end_user.retrieved": {
+    category: "end_user",
+    defaultSeverity: "debug",
+    description: "End users were read (one, or the account's list)",
+  },
+  "end_user.deleted": {
+    category: "end_user",
+    defaultSeverity: "warning",
+    description: "An end user was erased: data key destroyed, memories deleted",
+  },
+  "auth.end_user_token.issued": {
+    category: "auth",
+    defaultSeverity: "info",
+    description: "A delegated token pinned to one end user was issued",
+  },
+  "auth.end_user_token.revoked": {
+    category: "auth",
+    defaultSeverity: "info",
+    description: "An end user's delegated tokens were revoked",
+  },
   "audit.queried": { category: "audit", defaultSeverity: "info", description: "The audit log was read" },
   "audit.verified": { category: "audit", defaultSeverity: "info", description: "The audit chain was verified" },
 } as const satisfies Record<string, AuditEventSpec>;
@@ -150,7 +171,7 @@ export function severityFromProto(s: Severity): SeverityName | undefined {
   return SEVERITY_FROM_PROTO.get(s);
 }
 
-export const PRINCIPAL_TYPES = ["user", "api_key", "anonymous", "system"] as const;
+export const PRINCIPAL_TYPES = ["user", "api_key", "anonymous", "system", "end_user"] as const;
 export type PrincipalTypeName = (typeof PRINCIPAL_TYPES)[number];
 
 const PRINCIPAL_TO_PROTO = new Map<PrincipalTypeName, PrincipalType>(

@@ -7,8 +7,18 @@
 import { createContextKey, type ContextValues } from "@connectrpc/connect";
 import type { Permission, RoleName } from "./permissions.js";
 
+/** What a delegated end-user token pins a call to (DESIGN.md §9). */
+export interface EndUserPin {
+  /** The end user's internal id (their owner id). */
+  ownerId: string;
+  /** When set, the call sees and writes only this thread's memories. */
+  threadId: string | undefined;
+}
+
 export interface Principal {
-  type: "user" | "api_key";
+  /** "end_user": a delegated token (IssueEndUserToken), pinned to one end user of the account. */
+  type: "user" | "api_key" | "end_user";
+  /** The account (tenant) the credential belongs to. */
   userId: string;
   username: string;
   roles: RoleName[];
@@ -18,6 +28,8 @@ export interface Principal {
   sessionId: string;
   /** JWT jti or API key id. */
   credentialId: string;
+  /** Set only for type "end_user": the call may touch nothing but this end user (and thread). */
+  pinned?: EndUserPin;
 }
 
 /** Facts about the call that go into audit rows and logs. */

@@ -16,6 +16,9 @@ export const PERMISSIONS = [
   "policies:execute",
   "audit:read",
   "users:manage",
+  "end_users:read",
+  "end_users:manage",
+  "end_users:delegate",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -25,8 +28,17 @@ const ADMIN_ONLY_PERMISSIONS: readonly Permission[] = ["policies:execute", "audi
 export const ROLE_PERMISSIONS: Readonly<Record<RoleName, readonly Permission[]>> = {
   ADMIN: PERMISSIONS,
   USER: PERMISSIONS.filter((p) => !ADMIN_ONLY_PERMISSIONS.includes(p)),
-  READ_ONLY: ["memories:read", "clusters:read"],
+  READ_ONLY: ["memories:read", "clusters:read", "end_users:read"],
 };
+
+/** What a delegated end-user token may carry: the memory permissions, never account administration. */
+export const DELEGABLE_PERMISSIONS: readonly Permission[] = [
+  "memories:read",
+  "memories:write",
+  "memories:delete",
+  "clusters:read",
+  "clusters:write",
+];
 
 export function isRoleName(s: string): s is RoleName {
   return (ROLES as readonly string[]).includes(s);

@@ -17,6 +17,11 @@ import {
 } from "../../src/domain/audit-events.js";
 
 const EXPECTED = [
+  "auth.end_user_token.issued",
+  "auth.end_user_token.revoked",
+  "end_user.created",
+  "end_user.retrieved",
+  "end_user.deleted",
   "auth.login.success",
   "auth.login.failed",
   "auth.logout",

@@ -19,10 +19,13 @@ describe("roles ⇒ permissions (DESIGN §3)", () => {
     expect([...permissionsOfRoles(["ADMIN"])].sort()).toEqual([...PERMISSIONS].sort());
   });
 
-  it("USER has memories read/write/delete, clusters read/write and keys:manage, nothing else", () => {
+  it("USER has memories read/write/delete, clusters read/write, its end users and keys:manage, nothing else", () => {
     expect([...permissionsOfRoles(["USER"])].sort()).toEqual([
       "clusters:read",
       "clusters:write",
+      "end_users:delegate",
+      "end_users:manage",
+      "end_users:read",
       "keys:manage",
       "memories:delete",
       "memories:read",
@@ -30,8 +33,8 @@ describe("roles ⇒ permissions (DESIGN §3)", () => {
     ]);
   });
 
-  it("READ_ONLY has memories:read and clusters:read only", () => {
-    expect([...permissionsOfRoles(["READ_ONLY"])].sort()).toEqual(["clusters:read", "memories:read"]);
+  it("READ_ONLY has memories:read, clusters:read and end_users:read only", () => {
+    expect([...permissionsOfRoles(["READ_ONLY"])].sort()).toEqual(["clusters:read", "end_users:read", "memories:read"]);
   });
 
   it("keeps policies:execute, audit:read and users:manage admin-only", () => {
@@ -80,6 +83,10 @@ describe("apiKeyPermissions()", () => {
   });
 
   it("with an empty scope means the owner's permissions, no more", () => {
-    expect([...apiKeyPermissions([], ["READ_ONLY"])].sort()).toEqual(["clusters:read", "memories:read"]);
+    expect([...apiKeyPermissions([], ["READ_ONLY"])].sort()).toEqual([
+      "clusters:read",
+      "end_users:read",
+      "memories:read",
+    ]);
   });
 });

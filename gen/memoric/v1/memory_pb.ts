@@ -13,7 +13,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file memoric/v1/memory.proto.
  */
 export const file_memoric_v1_memory: GenFile = /*@__PURE__*/
-  fileDesc("ChdtZW1vcmljL3YxL21lbW9yeS5wcm90bxIKbWVtb3JpYy52MSL6AwoGTWVtb3J5EgoKAmlkGAEgASgJEg8KB2NvbnRlbnQYAiABKAkSEQoJdGhyZWFkX2lkGAMgASgJEhAKCGFnZW50X2lkGAQgASgJEhEKCW5hbWVzcGFjZRgFIAEoCRIpCghtZXRhZGF0YRgGIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoKaW1wb3J0YW5jZRgHIAEoDjIWLm1lbW9yaWMudjEuSW1wb3J0YW5jZRINCgV0b3BpYxgIIAEoCRIQCghjYXRlZ29yeRgJIAEoCRIiCgRyb2xlGAogASgOMhQubWVtb3JpYy52MS5DaGF0Um9sZRIkCgR0aWVyGAsgASgOMhYubWVtb3JpYy52MS5NZW1vcnlUaWVyEhAKCGVudGl0aWVzGAwgAygJEhIKCnN1bW1hcml6ZWQYDSABKAgSEgoKaXNfc3VtbWFyeRgOIAEoCBIPCgd2ZXJzaW9uGA8gASgFEi4KCmNyZWF0ZWRfYXQYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIs8CCgxNZW1vcnlGaWx0ZXISEQoJdGhyZWFkX2lkGAEgASgJEhAKCGFnZW50X2lkGAIgASgJEhEKCW5hbWVzcGFjZRgDIAEoCRIkCgR0aWVyGAQgASgOMhYubWVtb3JpYy52MS5NZW1vcnlUaWVyEg0KBXRvcGljGAUgASgJEhAKCGNhdGVnb3J5GAYgASgJEjEKDWNyZWF0ZWRfYWZ0ZXIYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmNyZWF0ZWRfYmVmb3JlGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCghtZXRhZGF0YRgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLgoObWluX2ltcG9ydGFuY2UYCiABKA4yFi5tZW1vcmljLnYxLkltcG9ydGFuY2UiyAEKEFNjb3JlRXhwbGFuYXRpb24SEQoJcmVsZXZhbmNlGAEgASgBEg8KB3JlY2VuY3kYAiABKAESEgoKaW1wb3J0YW5jZRgDIAEoARIUCgx0aHJlYWRfYm9vc3QYBCABKAESEwoLdG9waWNfYm9vc3QYBSABKAESGgoSd2VpZ2h0ZWRfcmVsZXZhbmNlGAYgASgBEhgKEHdlaWdodGVkX3JlY2VuY3kYByABKAESGwoTd2VpZ2h0ZWRfaW1wb3J0YW5jZRgIIAEoASJ0CgxTY29yZWRNZW1vcnkSIgoGbWVtb3J5GAEgASgLMhIubWVtb3JpYy52MS5NZW1vcnkSDQoFc2NvcmUYAiABKAESMQoLZXhwbGFuYXRpb24YAyABKAsyHC5tZW1vcmljLnYxLlNjb3JlRXhwbGFuYXRpb24inAEKDU1lbW9yeVZlcnNpb24SDwoHdmVyc2lvbhgBIAEoBRIPCgdjb250ZW50GAIgASgJEikKCG1ldGFkYXRhGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIOCgZyZWFzb24YBCABKAkSLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAijQEKB0NsdXN0ZXISCgoCaWQYASABKAkSDQoFdG9waWMYAiABKAkSEAoIY2F0ZWdvcnkYAyABKAkSFAoMbWVtb3J5X2NvdW50GAQgASgFEg8KB3N1bW1hcnkYBSABKAkSLgoKdXBkYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRQoOQ29udGV4dE1lc3NhZ2USIgoEcm9sZRgBIAEoDjIULm1lbW9yaWMudjEuQ2hhdFJvbGUSDwoHY29udGVudBgCIAEoCSJYChFQb2xpY3lBY3Rpb25Db3VudBIOCgZhY3Rpb24YASABKAkSJAoEdGllchgCIAEoDjIWLm1lbW9yaWMudjEuTWVtb3J5VGllchINCgVjb3VudBgDIAEoAyLDAgoTQ3JlYXRlTWVtb3J5UmVxdWVzdBIPCgdjb250ZW50GAEgASgJEhEKCXRocmVhZF9pZBgCIAEoCRIQCghhZ2VudF9pZBgDIAEoCRIRCgluYW1lc3BhY2UYBCABKAkSKQoIbWV0YWRhdGEYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EioKCmltcG9ydGFuY2UYBiABKA4yFi5tZW1vcmljLnYxLkltcG9ydGFuY2USDQoFdG9waWMYByABKAkSEAoIY2F0ZWdvcnkYCCABKAkSIgoEcm9sZRgJIAEoDjIULm1lbW9yaWMudjEuQ2hhdFJvbGUSLgoKZXhwaXJlc19hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPaWRlbXBvdGVuY3lfa2V5GAsgASgJIkwKFENyZWF0ZU1lbW9yeVJlc3BvbnNlEiIKBm1lbW9yeRgBIAEoCzISLm1lbW9yaWMudjEuTWVtb3J5EhAKCHJlcGxheWVkGAIgASgIIk8KGkJhdGNoQ3JlYXRlTWVtb3JpZXNSZXF1ZXN0EjEKCG1lbW9yaWVzGAEgAygLMh8ubWVtb3JpYy52MS5DcmVhdGVNZW1vcnlSZXF1ZXN0IkMKG0JhdGNoQ3JlYXRlTWVtb3JpZXNSZXNwb25zZRIkCghtZW1vcmllcxgBIAMoCzISLm1lbW9yaWMudjEuTWVtb3J5Ih4KEEdldE1lbW9yeVJlcXVlc3QSCgoCaWQYASABKAkiNwoRR2V0TWVtb3J5UmVzcG9uc2USIgoGbWVtb3J5GAEgASgLMhIubWVtb3JpYy52MS5NZW1vcnkiZgoTTGlzdE1lbW9yaWVzUmVxdWVzdBIoCgZmaWx0ZXIYASABKAsyGC5tZW1vcmljLnYxLk1lbW9yeUZpbHRlchIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJVChRMaXN0TWVtb3JpZXNSZXNwb25zZRIkCghtZW1vcmllcxgBIAMoCzISLm1lbW9yaWMudjEuTWVtb3J5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLMAQoVU2VhcmNoTWVtb3JpZXNSZXF1ZXN0Eg0KBXF1ZXJ5GAEgASgJEiYKBXNjb3BlGAIgASgOMhcubWVtb3JpYy52MS5TZWFyY2hTY29wZRIRCgl0aHJlYWRfaWQYAyABKAkSEAoIYWdlbnRfaWQYBCABKAkSDQoFdG9waWMYBSABKAkSKAoGZmlsdGVyGAYgASgLMhgubWVtb3JpYy52MS5NZW1vcnlGaWx0ZXISDQoFdG9wX2sYByABKAUSDwoHZXhwbGFpbhgIIAEoCCJDChZTZWFyY2hNZW1vcmllc1Jlc3BvbnNlEikKB3Jlc3VsdHMYASADKAsyGC5tZW1vcmljLnYxLlNjb3JlZE1lbW9yeSLDAgoTVXBkYXRlTWVtb3J5UmVxdWVzdBIKCgJpZBgBIAEoCRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSDwoHY29udGVudBgDIAEoCRIRCgl0aHJlYWRfaWQYBCABKAkSEAoIYWdlbnRfaWQYBSABKAkSEQoJbmFtZXNwYWNlGAYgASgJEikKCG1ldGFkYXRhGAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIqCgppbXBvcnRhbmNlGAggASgOMhYubWVtb3JpYy52MS5JbXBvcnRhbmNlEg0KBXRvcGljGAkgASgJEhAKCGNhdGVnb3J5GAogASgJEi4KCmV4cGlyZXNfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjoKFFVwZGF0ZU1lbW9yeVJlc3BvbnNlEiIKBm1lbW9yeRgBIAEoCzISLm1lbW9yaWMudjEuTWVtb3J5IiEKE0RlbGV0ZU1lbW9yeVJlcXVlc3QSCgoCaWQYASABKAkiFgoURGVsZXRlTWVtb3J5UmVzcG9uc2UiTgoVRGVsZXRlTWVtb3JpZXNSZXF1ZXN0EigKBmZpbHRlchgBIAEoCzIYLm1lbW9yaWMudjEuTWVtb3J5RmlsdGVyEgsKA2FsbBgCIAEoCCIvChZEZWxldGVNZW1vcmllc1Jlc3BvbnNlEhUKDWRlbGV0ZWRfY291bnQYASABKAMiJQoXR2V0TWVtb3J5SGlzdG9yeVJlcXVlc3QSCgoCaWQYASABKAkiRwoYR2V0TWVtb3J5SGlzdG9yeVJlc3BvbnNlEisKCHZlcnNpb25zGAEgAygLMhkubWVtb3JpYy52MS5NZW1vcnlWZXJzaW9uIoUBChFHZXRDb250ZXh0UmVxdWVzdBINCgVxdWVyeRgBIAEoCRIRCgl0aHJlYWRfaWQYAiABKAkSEAoIYWdlbnRfaWQYAyABKAkSKQoGZm9ybWF0GAQgASgOMhkubWVtb3JpYy52MS5Db250ZXh0Rm9ybWF0EhEKCW1heF9jaGFycxgFIAEoBSKlAQoSR2V0Q29udGV4dFJlc3BvbnNlEg8KB2NvbnRleHQYASABKAkSKQoGZm9ybWF0GAIgASgOMhkubWVtb3JpYy52MS5Db250ZXh0Rm9ybWF0EiwKCG1lc3NhZ2VzGAMgAygLMhoubWVtb3JpYy52MS5Db250ZXh0TWVzc2FnZRISCgptZW1vcnlfaWRzGAQgAygJEhEKCXRydW5jYXRlZBgFIAEoCCIzChNMaXN0Q2x1c3RlcnNSZXF1ZXN0Eg0KBXRvcGljGAEgASgJEg0KBWxpbWl0GAIgASgFIj0KFExpc3RDbHVzdGVyc1Jlc3BvbnNlEiUKCGNsdXN0ZXJzGAEgAygLMhMubWVtb3JpYy52MS5DbHVzdGVyIhgKFlJlYnVpbGRDbHVzdGVyc1JlcXVlc3QiMAoXUmVidWlsZENsdXN0ZXJzUmVzcG9uc2USFQoNY2x1c3Rlcl9jb3VudBgBIAEoBSJBChVFeHBvcnRNZW1vcmllc1JlcXVlc3QSKAoGZmlsdGVyGAEgASgLMhgubWVtb3JpYy52MS5NZW1vcnlGaWx0ZXIiaQoWRXhwb3J0TWVtb3JpZXNSZXNwb25zZRIiCgZtZW1vcnkYASABKAsyEi5tZW1vcmljLnYxLk1lbW9yeRIrCgh2ZXJzaW9ucxgCIAMoCzIZLm1lbW9yaWMudjEuTWVtb3J5VmVyc2lvbiIlChJSdW5Qb2xpY2llc1JlcXVlc3QSDwoHZHJ5X3J1bhgBIAEoCCKCAQoTUnVuUG9saWNpZXNSZXNwb25zZRIPCgdkcnlfcnVuGAEgASgIEi0KBmNvdW50cxgCIAMoCzIdLm1lbW9yaWMudjEuUG9saWN5QWN0aW9uQ291bnQSKwoIZHVyYXRpb24YAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24qgQEKCkltcG9ydGFuY2USGgoWSU1QT1JUQU5DRV9VTlNQRUNJRklFRBAAEhIKDklNUE9SVEFOQ0VfTE9XEAESFQoRSU1QT1JUQU5DRV9NRURJVU0QAhITCg9JTVBPUlRBTkNFX0hJR0gQAxIXChNJTVBPUlRBTkNFX0NSSVRJQ0FMEAQqegoKTWVtb3J5VGllchIbChdNRU1PUllfVElFUl9VTlNQRUNJRklFRBAAEhoKFk1FTU9SWV9USUVSX1NIT1JUX1RFUk0QARIYChRNRU1PUllfVElFUl9NSURfVEVSTRACEhkKFU1FTU9SWV9USUVSX0xPTkdfVEVSTRADKosBCgtTZWFyY2hTY29wZRIcChhTRUFSQ0hfU0NPUEVfVU5TUEVDSUZJRUQQABIXChNTRUFSQ0hfU0NPUEVfVEhSRUFEEAESFgoSU0VBUkNIX1NDT1BFX0FHRU5UEAISFQoRU0VBUkNIX1NDT1BFX1VTRVIQAxIWChJTRUFSQ0hfU0NPUEVfVE9QSUMQBCp8CghDaGF0Um9sZRIZChVDSEFUX1JPTEVfVU5TUEVDSUZJRUQQABISCg5DSEFUX1JPTEVfVVNFUhABEhcKE0NIQVRfUk9MRV9BU1NJU1RBTlQQAhIUChBDSEFUX1JPTEVfU1lTVEVNEAMSEgoOQ0hBVF9ST0xFX1RPT0wQBCqAAQoNQ29udGV4dEZvcm1hdBIeChpDT05URVhUX0ZPUk1BVF9VTlNQRUNJRklFRBAAEh0KGUNPTlRFWFRfRk9STUFUX1NUUlVDVFVSRUQQARIXChNDT05URVhUX0ZPUk1BVF9DSEFUEAISFwoTQ09OVEVYVF9GT1JNQVRfVEVYVBADMv4OCg1NZW1vcnlTZXJ2aWNlEoEBCgxDcmVhdGVNZW1vcnkSHy5tZW1vcmljLnYxLkNyZWF0ZU1lbW9yeVJlcXVlc3QaIC5tZW1vcmljLnYxLkNyZWF0ZU1lbW9yeVJlc3BvbnNlIi6KtRgqCAQSDm1lbW9yaWVzOndyaXRlGg5tZW1vcnkuY3JlYXRlZCIGbWVtb3J5EpYBChNCYXRjaENyZWF0ZU1lbW9yaWVzEiYubWVtb3JpYy52MS5CYXRjaENyZWF0ZU1lbW9yaWVzUmVxdWVzdBonLm1lbW9yaWMudjEuQmF0Y2hDcmVhdGVNZW1vcmllc1Jlc3BvbnNlIi6KtRgqCAQSDm1lbW9yaWVzOndyaXRlGg5tZW1vcnkuY3JlYXRlZCIGbWVtb3J5EnkKCUdldE1lbW9yeRIcLm1lbW9yaWMudjEuR2V0TWVtb3J5UmVxdWVzdBodLm1lbW9yaWMudjEuR2V0TWVtb3J5UmVzcG9uc2UiL4q1GCsIBBINbWVtb3JpZXM6cmVhZBoQbWVtb3J5LnJldHJpZXZlZCIGbWVtb3J5EoIBCgxMaXN0TWVtb3JpZXMSHy5tZW1vcmljLnYxLkxpc3RNZW1vcmllc1JlcXVlc3QaIC5tZW1vcmljLnYxLkxpc3RNZW1vcmllc1Jlc3BvbnNlIi+KtRgrCAQSDW1lbW9yaWVzOnJlYWQaEG1lbW9yeS5yZXRyaWV2ZWQiBm1lbW9yeRKHAQoOU2VhcmNoTWVtb3JpZXMSIS5tZW1vcmljLnYxLlNlYXJjaE1lbW9yaWVzUmVxdWVzdBoiLm1lbW9yaWMudjEuU2VhcmNoTWVtb3JpZXNSZXNwb25zZSIuirUYKggEEg1tZW1vcmllczpyZWFkGg9tZW1vcnkuc2VhcmNoZWQiBm1lbW9yeRKBAQoMVXBkYXRlTWVtb3J5Eh8ubWVtb3JpYy52MS5VcGRhdGVNZW1vcnlSZXF1ZXN0GiAubWVtb3JpYy52MS5VcGRhdGVNZW1vcnlSZXNwb25zZSIuirUYKggEEg5tZW1vcmllczp3cml0ZRoObWVtb3J5LnVwZGF0ZWQiBm1lbW9yeRKCAQoMRGVsZXRlTWVtb3J5Eh8ubWVtb3JpYy52MS5EZWxldGVNZW1vcnlSZXF1ZXN0GiAubWVtb3JpYy52MS5EZWxldGVNZW1vcnlSZXNwb25zZSIvirUYKwgEEg9tZW1vcmllczpkZWxldGUaDm1lbW9yeS5kZWxldGVkIgZtZW1vcnkSiAEKDkRlbGV0ZU1lbW9yaWVzEiEubWVtb3JpYy52MS5EZWxldGVNZW1vcmllc1JlcXVlc3QaIi5tZW1vcmljLnYxLkRlbGV0ZU1lbW9yaWVzUmVzcG9uc2UiL4q1GCsIBBIPbWVtb3JpZXM6ZGVsZXRlGg5tZW1vcnkuZGVsZXRlZCIGbWVtb3J5Eo4BChBHZXRNZW1vcnlIaXN0b3J5EiMubWVtb3JpYy52MS5HZXRNZW1vcnlIaXN0b3J5UmVxdWVzdBokLm1lbW9yaWMudjEuR2V0TWVtb3J5SGlzdG9yeVJlc3BvbnNlIi+KtRgrCAQSDW1lbW9yaWVzOnJlYWQaEG1lbW9yeS5yZXRyaWV2ZWQiBm1lbW9yeRJ7CgpHZXRDb250ZXh0Eh0ubWVtb3JpYy52MS5HZXRDb250ZXh0UmVxdWVzdBoeLm1lbW9yaWMudjEuR2V0Q29udGV4dFJlc3BvbnNlIi6KtRgqCAQSDW1lbW9yaWVzOnJlYWQaD21lbW9yeS5zZWFyY2hlZCIGbWVtb3J5EoQBCgxMaXN0Q2x1c3RlcnMSHy5tZW1vcmljLnYxLkxpc3RDbHVzdGVyc1JlcXVlc3QaIC5tZW1vcmljLnYxLkxpc3RDbHVzdGVyc1Jlc3BvbnNlIjGKtRgtCAQSDWNsdXN0ZXJzOnJlYWQaEWNsdXN0ZXIucmV0cmlldmVkIgdjbHVzdGVyEowBCg9SZWJ1aWxkQ2x1c3RlcnMSIi5tZW1vcmljLnYxLlJlYnVpbGRDbHVzdGVyc1JlcXVlc3QaIy5tZW1vcmljLnYxLlJlYnVpbGRDbHVzdGVyc1Jlc3BvbnNlIjCKtRgsCAQSDmNsdXN0ZXJzOndyaXRlGg9jbHVzdGVyLnJlYnVpbHQiB2NsdXN0ZXISiQEKDkV4cG9ydE1lbW9yaWVzEiEubWVtb3JpYy52MS5FeHBvcnRNZW1vcmllc1JlcXVlc3QaIi5tZW1vcmljLnYxLkV4cG9ydE1lbW9yaWVzUmVzcG9uc2UiLoq1GCoIBBINbWVtb3JpZXM6cmVhZBoPbWVtb3J5LmV4cG9ydGVkIgZtZW1vcnkwARKBAQoLUnVuUG9saWNpZXMSHi5tZW1vcmljLnYxLlJ1blBvbGljaWVzUmVxdWVzdBofLm1lbW9yaWMudjEuUnVuUG9saWNpZXNSZXNwb25zZSIxirUYLQgEEhBwb2xpY2llczpleGVjdXRlGg9wb2xpY3kuZXhlY3V0ZWQiBnBvbGljeWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp, file_memoric_v1_options]);
+  fileDesc("ChdtZW1vcmljL3YxL21lbW9yeS5wcm90bxIKbWVtb3JpYy52MSKPBAoGTWVtb3J5EgoKAmlkGAEgASgJEg8KB2NvbnRlbnQYAiABKAkSEQoJdGhyZWFkX2lkGAMgASgJEhAKCGFnZW50X2lkGAQgASgJEhEKCW5hbWVzcGFjZRgFIAEoCRIpCghtZXRhZGF0YRgGIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoKaW1wb3J0YW5jZRgHIAEoDjIWLm1lbW9yaWMudjEuSW1wb3J0YW5jZRINCgV0b3BpYxgIIAEoCRIQCghjYXRlZ29yeRgJIAEoCRIiCgRyb2xlGAogASgOMhQubWVtb3JpYy52MS5DaGF0Um9sZRIkCgR0aWVyGAsgASgOMhYubWVtb3JpYy52MS5NZW1vcnlUaWVyEhAKCGVudGl0aWVzGAwgAygJEhIKCnN1bW1hcml6ZWQYDSABKAgSEgoKaXNfc3VtbWFyeRgOIAEoCBIPCgd2ZXJzaW9uGA8gASgFEi4KCmNyZWF0ZWRfYXQYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2VuZF91c2VyX2lkGBMgASgJIs8CCgxNZW1vcnlGaWx0ZXISEQoJdGhyZWFkX2lkGAEgASgJEhAKCGFnZW50X2lkGAIgASgJEhEKCW5hbWVzcGFjZRgDIAEoCRIkCgR0aWVyGAQgASgOMhYubWVtb3JpYy52MS5NZW1vcnlUaWVyEg0KBXRvcGljGAUgASgJEhAKCGNhdGVnb3J5GAYgASgJEjEKDWNyZWF0ZWRfYWZ0ZXIYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmNyZWF0ZWRfYmVmb3JlGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCghtZXRhZGF0YRgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLgoObWluX2ltcG9ydGFuY2UYCiABKA4yFi5tZW1vcmljLnYxLkltcG9ydGFuY2UiyAEKEFNjb3JlRXhwbGFuYXRpb24SEQoJcmVsZXZhbmNlGAEgASgBEg8KB3JlY2VuY3kYAiABKAESEgoKaW1wb3J0YW5jZRgDIAEoARIUCgx0aHJlYWRfYm9vc3QYBCABKAESEwoLdG9waWNfYm9vc3QYBSABKAESGgoSd2VpZ2h0ZWRfcmVsZXZhbmNlGAYgASgBEhgKEHdlaWdodGVkX3JlY2VuY3kYByABKAESGwoTd2VpZ2h0ZWRfaW1wb3J0YW5jZRgIIAEoASJ0CgxTY29yZWRNZW1vcnkSIgoGbWVtb3J5GAEgASgLMhIubWVtb3JpYy52MS5NZW1vcnkSDQoFc2NvcmUYAiABKAESMQoLZXhwbGFuYXRpb24YAyABKAsyHC5tZW1vcmljLnYxLlNjb3JlRXhwbGFuYXRpb24inAEKDU1lbW9yeVZlcnNpb24SDwoHdmVyc2lvbhgBIAEoBRIPCgdjb250ZW50GAIgASgJEikKCG1ldGFkYXRhGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIOCgZyZWFzb24YBCABKAkSLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAijQEKB0NsdXN0ZXISCgoCaWQYASABKAkSDQoFdG9waWMYAiABKAkSEAoIY2F0ZWdvcnkYAyABKAkSFAoMbWVtb3J5X2NvdW50GAQgASgFEg8KB3N1bW1hcnkYBSABKAkSLgoKdXBkYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRQoOQ29udGV4dE1lc3NhZ2USIgoEcm9sZRgBIAEoDjIULm1lbW9yaWMudjEuQ2hhdFJvbGUSDwoHY29udGVudBgCIAEoCSJYChFQb2xpY3lBY3Rpb25Db3VudBIOCgZhY3Rpb24YASABKAkSJAoEdGllchgCIAEoDjIWLm1lbW9yaWMudjEuTWVtb3J5VGllchINCgVjb3VudBgDIAEoAyLYAgoTQ3JlYXRlTWVtb3J5UmVxdWVzdBIPCgdjb250ZW50GAEgASgJEhEKCXRocmVhZF9pZBgCIAEoCRIQCghhZ2VudF9pZBgDIAEoCRIRCgluYW1lc3BhY2UYBCABKAkSKQoIbWV0YWRhdGEYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EioKCmltcG9ydGFuY2UYBiABKA4yFi5tZW1vcmljLnYxLkltcG9ydGFuY2USDQoFdG9waWMYByABKAkSEAoIY2F0ZWdvcnkYCCABKAkSIgoEcm9sZRgJIAEoDjIULm1lbW9yaWMudjEuQ2hhdFJvbGUSLgoKZXhwaXJlc19hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPaWRlbXBvdGVuY3lfa2V5GAsgASgJEhMKC2VuZF91c2VyX2lkGAwgASgJIkwKFENyZWF0ZU1lbW9yeVJlc3BvbnNlEiIKBm1lbW9yeRgBIAEoCzISLm1lbW9yaWMudjEuTWVtb3J5EhAKCHJlcGxheWVkGAIgASgIImQKGkJhdGNoQ3JlYXRlTWVtb3JpZXNSZXF1ZXN0EjEKCG1lbW9yaWVzGAEgAygLMh8ubWVtb3JpYy52MS5DcmVhdGVNZW1vcnlSZXF1ZXN0EhMKC2VuZF91c2VyX2lkGAIgASgJIkMKG0JhdGNoQ3JlYXRlTWVtb3JpZXNSZXNwb25zZRIkCghtZW1vcmllcxgBIAMoCzISLm1lbW9yaWMudjEuTWVtb3J5IjMKEEdldE1lbW9yeVJlcXVlc3QSCgoCaWQYASABKAkSEwoLZW5kX3VzZXJfaWQYAiABKAkiNwoRR2V0TWVtb3J5UmVzcG9uc2USIgoGbWVtb3J5GAEgASgLMhIubWVtb3JpYy52MS5NZW1vcnkiewoTTGlzdE1lbW9yaWVzUmVxdWVzdBIoCgZmaWx0ZXIYASABKAsyGC5tZW1vcmljLnYxLk1lbW9yeUZpbHRlchIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRITCgtlbmRfdXNlcl9pZBgEIAEoCSJVChRMaXN0TWVtb3JpZXNSZXNwb25zZRIkCghtZW1vcmllcxgBIAMoCzISLm1lbW9yaWMudjEuTWVtb3J5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLhAQoVU2VhcmNoTWVtb3JpZXNSZXF1ZXN0Eg0KBXF1ZXJ5GAEgASgJEiYKBXNjb3BlGAIgASgOMhcubWVtb3JpYy52MS5TZWFyY2hTY29wZRIRCgl0aHJlYWRfaWQYAyABKAkSEAoIYWdlbnRfaWQYBCABKAkSDQoFdG9waWMYBSABKAkSKAoGZmlsdGVyGAYgASgLMhgubWVtb3JpYy52MS5NZW1vcnlGaWx0ZXISDQoFdG9wX2sYByABKAUSDwoHZXhwbGFpbhgIIAEoCBITCgtlbmRfdXNlcl9pZBgJIAEoCSJDChZTZWFyY2hNZW1vcmllc1Jlc3BvbnNlEikKB3Jlc3VsdHMYASADKAsyGC5tZW1vcmljLnYxLlNjb3JlZE1lbW9yeSLYAgoTVXBkYXRlTWVtb3J5UmVxdWVzdBIKCgJpZBgBIAEoCRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSDwoHY29udGVudBgDIAEoCRIRCgl0aHJlYWRfaWQYBCABKAkSEAoIYWdlbnRfaWQYBSABKAkSEQoJbmFtZXNwYWNlGAYgASgJEikKCG1ldGFkYXRhGAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIqCgppbXBvcnRhbmNlGAggASgOMhYubWVtb3JpYy52MS5JbXBvcnRhbmNlEg0KBXRvcGljGAkgASgJEhAKCGNhdGVnb3J5GAogASgJEi4KCmV4cGlyZXNfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2VuZF91c2VyX2lkGAwgASgJIjoKFFVwZGF0ZU1lbW9yeVJlc3BvbnNlEiIKBm1lbW9yeRgBIAEoCzISLm1lbW9yaWMudjEuTWVtb3J5IjYKE0RlbGV0ZU1lbW9yeVJlcXVlc3QSCgoCaWQYASABKAkSEwoLZW5kX3VzZXJfaWQYAiABKAkiFgoURGVsZXRlTWVtb3J5UmVzcG9uc2UiYwoVRGVsZXRlTWVtb3JpZXNSZXF1ZXN0EigKBmZpbHRlchgBIAEoCzIYLm1lbW9yaWMudjEuTWVtb3J5RmlsdGVyEgsKA2FsbBgCIAEoCBITCgtlbmRfdXNlcl9pZBgDIAEoCSIvChZEZWxldGVNZW1vcmllc1Jlc3BvbnNlEhUKDWRlbGV0ZWRfY291bnQYASABKAMiOgoXR2V0TWVtb3J5SGlzdG9yeVJlcXVlc3QSCgoCaWQYASABKAkSEwoLZW5kX3VzZXJfaWQYAiABKAkiRwoYR2V0TWVtb3J5SGlzdG9yeVJlc3BvbnNlEisKCHZlcnNpb25zGAEgAygLMhkubWVtb3JpYy52MS5NZW1vcnlWZXJzaW9uIpoBChFHZXRDb250ZXh0UmVxdWVzdBINCgVxdWVyeRgBIAEoCRIRCgl0aHJlYWRfaWQYAiABKAkSEAoIYWdlbnRfaWQYAyABKAkSKQoGZm9ybWF0GAQgASgOMhkubWVtb3JpYy52MS5Db250ZXh0Rm9ybWF0EhEKCW1heF9jaGFycxgFIAEoBRITCgtlbmRfdXNlcl9pZBgGIAEoCSKlAQoSR2V0Q29udGV4dFJlc3BvbnNlEg8KB2NvbnRleHQYASABKAkSKQoGZm9ybWF0GAIgASgOMhkubWVtb3JpYy52MS5Db250ZXh0Rm9ybWF0EiwKCG1lc3NhZ2VzGAMgAygLMhoubWVtb3JpYy52MS5Db250ZXh0TWVzc2FnZRISCgptZW1vcnlfaWRzGAQgAygJEhEKCXRydW5jYXRlZBgFIAEoCCJIChNMaXN0Q2x1c3RlcnNSZXF1ZXN0Eg0KBXRvcGljGAEgASgJEg0KBWxpbWl0GAIgASgFEhMKC2VuZF91c2VyX2lkGAMgASgJIj0KFExpc3RDbHVzdGVyc1Jlc3BvbnNlEiUKCGNsdXN0ZXJzGAEgAygLMhMubWVtb3JpYy52MS5DbHVzdGVyIi0KFlJlYnVpbGRDbHVzdGVyc1JlcXVlc3QSEwoLZW5kX3VzZXJfaWQYASABKAkiMAoXUmVidWlsZENsdXN0ZXJzUmVzcG9uc2USFQoNY2x1c3Rlcl9jb3VudBgBIAEoBSJtChVFeHBvcnRNZW1vcmllc1JlcXVlc3QSKAoGZmlsdGVyGAEgASgLMhgubWVtb3JpYy52MS5NZW1vcnlGaWx0ZXISEwoLZW5kX3VzZXJfaWQYAiABKAkSFQoNYWxsX2VuZF91c2VycxgDIAEoCCJpChZFeHBvcnRNZW1vcmllc1Jlc3BvbnNlEiIKBm1lbW9yeRgBIAEoCzISLm1lbW9yaWMudjEuTWVtb3J5EisKCHZlcnNpb25zGAIgAygLMhkubWVtb3JpYy52MS5NZW1vcnlWZXJzaW9uIiUKElJ1blBvbGljaWVzUmVxdWVzdBIPCgdkcnlfcnVuGAEgASgIIoIBChNSdW5Qb2xpY2llc1Jlc3BvbnNlEg8KB2RyeV9ydW4YASABKAgSLQoGY291bnRzGAIgAygLMh0ubWVtb3JpYy52MS5Qb2xpY3lBY3Rpb25Db3VudBIrCghkdXJhdGlvbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiqBAQoKSW1wb3J0YW5jZRIaChZJTVBPUlRBTkNFX1VOU1BFQ0lGSUVEEAASEgoOSU1QT1JUQU5DRV9MT1cQARIVChFJTVBPUlRBTkNFX01FRElVTRACEhMKD0lNUE9SVEFOQ0VfSElHSBADEhcKE0lNUE9SVEFOQ0VfQ1JJVElDQUwQBCp6CgpNZW1vcnlUaWVyEhsKF01FTU9SWV9USUVSX1VOU1BFQ0lGSUVEEAASGgoWTUVNT1JZX1RJRVJfU0hPUlRfVEVSTRABEhgKFE1FTU9SWV9USUVSX01JRF9URVJNEAISGQoVTUVNT1JZX1RJRVJfTE9OR19URVJNEAMqiwEKC1NlYXJjaFNjb3BlEhwKGFNFQVJDSF9TQ09QRV9VTlNQRUNJRklFRBAAEhcKE1NFQVJDSF9TQ09QRV9USFJFQUQQARIWChJTRUFSQ0hfU0NPUEVfQUdFTlQQAhIVChFTRUFSQ0hfU0NPUEVfVVNFUhADEhYKElNFQVJDSF9TQ09QRV9UT1BJQxAEKnwKCENoYXRSb2xlEhkKFUNIQVRfUk9MRV9VTlNQRUNJRklFRBAAEhIKDkNIQVRfUk9MRV9VU0VSEAESFwoTQ0hBVF9ST0xFX0FTU0lTVEFOVBACEhQKEENIQVRfUk9MRV9TWVNURU0QAxISCg5DSEFUX1JPTEVfVE9PTBAEKoABCg1Db250ZXh0Rm9ybWF0Eh4KGkNPTlRFWFRfRk9STUFUX1VOU1BFQ0lGSUVEEAASHQoZQ09OVEVYVF9GT1JNQVRfU1RSVUNUVVJFRBABEhcKE0NPTlRFWFRfRk9STUFUX0NIQVQQAhIXChNDT05URVhUX0ZPUk1BVF9URVhUEAMy/g4KDU1lbW9yeVNlcnZpY2USgQEKDENyZWF0ZU1lbW9yeRIfLm1lbW9yaWMudjEuQ3JlYXRlTWVtb3J5UmVxdWVzdBogLm1lbW9yaWMudjEuQ3JlYXRlTWVtb3J5UmVzcG9uc2UiLoq1GCoIBBIObWVtb3JpZXM6d3JpdGUaDm1lbW9yeS5jcmVhdGVkIgZtZW1vcnkSlgEKE0JhdGNoQ3JlYXRlTWVtb3JpZXMSJi5tZW1vcmljLnYxLkJhdGNoQ3JlYXRlTWVtb3JpZXNSZXF1ZXN0GicubWVtb3JpYy52MS5CYXRjaENyZWF0ZU1lbW9yaWVzUmVzcG9uc2UiLoq1GCoIBBIObWVtb3JpZXM6d3JpdGUaDm1lbW9yeS5jcmVhdGVkIgZtZW1vcnkSeQoJR2V0TWVtb3J5EhwubWVtb3JpYy52MS5HZXRNZW1vcnlSZXF1ZXN0Gh0ubWVtb3JpYy52MS5HZXRNZW1vcnlSZXNwb25zZSIvirUYKwgEEg1tZW1vcmllczpyZWFkGhBtZW1vcnkucmV0cmlldmVkIgZtZW1vcnkSggEKDExpc3RNZW1vcmllcxIfLm1lbW9yaWMudjEuTGlzdE1lbW9yaWVzUmVxdWVzdBogLm1lbW9yaWMudjEuTGlzdE1lbW9yaWVzUmVzcG9uc2UiL4q1GCsIBBINbWVtb3JpZXM6cmVhZBoQbWVtb3J5LnJldHJpZXZlZCIGbWVtb3J5EocBCg5TZWFyY2hNZW1vcmllcxIhLm1lbW9yaWMudjEuU2VhcmNoTWVtb3JpZXNSZXF1ZXN0GiIubWVtb3JpYy52MS5TZWFyY2hNZW1vcmllc1Jlc3BvbnNlIi6KtRgqCAQSDW1lbW9yaWVzOnJlYWQaD21lbW9yeS5zZWFyY2hlZCIGbWVtb3J5EoEBCgxVcGRhdGVNZW1vcnkSHy5tZW1vcmljLnYxLlVwZGF0ZU1lbW9yeVJlcXVlc3QaIC5tZW1vcmljLnYxLlVwZGF0ZU1lbW9yeVJlc3BvbnNlIi6KtRgqCAQSDm1lbW9yaWVzOndyaXRlGg5tZW1vcnkudXBkYXRlZCIGbWVtb3J5EoIBCgxEZWxldGVNZW1vcnkSHy5tZW1vcmljLnYxLkRlbGV0ZU1lbW9yeVJlcXVlc3QaIC5tZW1vcmljLnYxLkRlbGV0ZU1lbW9yeVJlc3BvbnNlIi+KtRgrCAQSD21lbW9yaWVzOmRlbGV0ZRoObWVtb3J5LmRlbGV0ZWQiBm1lbW9yeRKIAQoORGVsZXRlTWVtb3JpZXMSIS5tZW1vcmljLnYxLkRlbGV0ZU1lbW9yaWVzUmVxdWVzdBoiLm1lbW9yaWMudjEuRGVsZXRlTWVtb3JpZXNSZXNwb25zZSIvirUYKwgEEg9tZW1vcmllczpkZWxldGUaDm1lbW9yeS5kZWxldGVkIgZtZW1vcnkSjgEKEEdldE1lbW9yeUhpc3RvcnkSIy5tZW1vcmljLnYxLkdldE1lbW9yeUhpc3RvcnlSZXF1ZXN0GiQubWVtb3JpYy52MS5HZXRNZW1vcnlIaXN0b3J5UmVzcG9uc2UiL4q1GCsIBBINbWVtb3JpZXM6cmVhZBoQbWVtb3J5LnJldHJpZXZlZCIGbWVtb3J5EnsKCkdldENvbnRleHQSHS5tZW1vcmljLnYxLkdldENvbnRleHRSZXF1ZXN0Gh4ubWVtb3JpYy52MS5HZXRDb250ZXh0UmVzcG9uc2UiLoq1GCoIBBINbWVtb3JpZXM6cmVhZBoPbWVtb3J5LnNlYXJjaGVkIgZtZW1vcnkShAEKDExpc3RDbHVzdGVycxIfLm1lbW9yaWMudjEuTGlzdENsdXN0ZXJzUmVxdWVzdBogLm1lbW9yaWMudjEuTGlzdENsdXN0ZXJzUmVzcG9uc2UiMYq1GC0IBBINY2x1c3RlcnM6cmVhZBoRY2x1c3Rlci5yZXRyaWV2ZWQiB2NsdXN0ZXISjAEKD1JlYnVpbGRDbHVzdGVycxIiLm1lbW9yaWMudjEuUmVidWlsZENsdXN0ZXJzUmVxdWVzdBojLm1lbW9yaWMudjEuUmVidWlsZENsdXN0ZXJzUmVzcG9uc2UiMIq1GCwIBBIOY2x1c3RlcnM6d3JpdGUaD2NsdXN0ZXIucmVidWlsdCIHY2x1c3RlchKJAQoORXhwb3J0TWVtb3JpZXMSIS5tZW1vcmljLnYxLkV4cG9ydE1lbW9yaWVzUmVxdWVzdBoiLm1lbW9yaWMudjEuRXhwb3J0TWVtb3JpZXNSZXNwb25zZSIuirUYKggEEg1tZW1vcmllczpyZWFkGg9tZW1vcnkuZXhwb3J0ZWQiBm1lbW9yeTABEoEBCgtSdW5Qb2xpY2llcxIeLm1lbW9yaWMudjEuUnVuUG9saWNpZXNSZXF1ZXN0Gh8ubWVtb3JpYy52MS5SdW5Qb2xpY2llc1Jlc3BvbnNlIjGKtRgtCAQSEHBvbGljaWVzOmV4ZWN1dGUaD3BvbGljeS5leGVjdXRlZCIGcG9saWN5YgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp, file_memoric_v1_options]);
 
 /**
  * One memory. Content and metadata are stored encrypted; they are returned decrypted to their owner.
@@ -128,6 +128,13 @@ export type Memory = Message<"memoric.v1.Memory"> & {
    * @generated from field: google.protobuf.Timestamp expires_at = 18;
    */
   expiresAt?: Timestamp | undefined;
+
+  /**
+   * The end user it belongs to (the backend's own id); empty for the account's own memories.
+   *
+   * @generated from field: string end_user_id = 19;
+   */
+  endUserId: string;
 };
 
 /**
@@ -514,6 +521,14 @@ export type CreateMemoryRequest = Message<"memoric.v1.CreateMemoryRequest"> & {
    * @generated from field: string idempotency_key = 11;
    */
   idempotencyKey: string;
+
+  /**
+   * The end user (the backend's own id) whose memories this call acts on; empty: the account's own.
+   * A delegated end-user token implies it; naming another end user is PermissionDenied.
+   *
+   * @generated from field: string end_user_id = 12;
+   */
+  endUserId: string;
 };
 
 /**
@@ -552,9 +567,19 @@ export const CreateMemoryResponseSchema: GenMessage<CreateMemoryResponse> = /*@_
  */
 export type BatchCreateMemoriesRequest = Message<"memoric.v1.BatchCreateMemoriesRequest"> & {
   /**
+   * Each item's own end_user_id must be empty or equal to the batch's.
+   *
    * @generated from field: repeated memoric.v1.CreateMemoryRequest memories = 1;
    */
   memories: CreateMemoryRequest[];
+
+  /**
+   * The end user (the backend's own id) whose memories this call acts on; empty: the account's own.
+   * A delegated end-user token implies it; naming another end user is PermissionDenied.
+   *
+   * @generated from field: string end_user_id = 2;
+   */
+  endUserId: string;
 };
 
 /**
@@ -589,6 +614,14 @@ export type GetMemoryRequest = Message<"memoric.v1.GetMemoryRequest"> & {
    * @generated from field: string id = 1;
    */
   id: string;
+
+  /**
+   * The end user (the backend's own id) whose memories this call acts on; empty: the account's own.
+   * A delegated end-user token implies it; naming another end user is PermissionDenied.
+   *
+   * @generated from field: string end_user_id = 2;
+   */
+  endUserId: string;
 };
 
 /**
@@ -635,6 +668,14 @@ export type ListMemoriesRequest = Message<"memoric.v1.ListMemoriesRequest"> & {
    * @generated from field: string page_token = 3;
    */
   pageToken: string;
+
+  /**
+   * The end user (the backend's own id) whose memories this call acts on; empty: the account's own.
+   * A delegated end-user token implies it; naming another end user is PermissionDenied.
+   *
+   * @generated from field: string end_user_id = 4;
+   */
+  endUserId: string;
 };
 
 /**
@@ -723,6 +764,14 @@ export type SearchMemoriesRequest = Message<"memoric.v1.SearchMemoriesRequest"> 
    * @generated from field: bool explain = 8;
    */
   explain: boolean;
+
+  /**
+   * The end user (the backend's own id) whose memories this call acts on; empty: the account's own.
+   * A delegated end-user token implies it; naming another end user is PermissionDenied.
+   *
+   * @generated from field: string end_user_id = 9;
+   */
+  endUserId: string;
 };
 
 /**
@@ -810,6 +859,14 @@ export type UpdateMemoryRequest = Message<"memoric.v1.UpdateMemoryRequest"> & {
    * @generated from field: google.protobuf.Timestamp expires_at = 11;
    */
   expiresAt?: Timestamp | undefined;
+
+  /**
+   * The end user (the backend's own id) whose memories this call acts on; empty: the account's own.
+   * A delegated end-user token implies it; naming another end user is PermissionDenied.
+   *
+   * @generated from field: string end_user_id = 12;
+   */
+  endUserId: string;
 };
 
 /**
@@ -844,6 +901,14 @@ export type DeleteMemoryRequest = Message<"memoric.v1.DeleteMemoryRequest"> & {
    * @generated from field: string id = 1;
    */
   id: string;
+
+  /**
+   * The end user (the backend's own id) whose memories this call acts on; empty: the account's own.
+   * A delegated end-user token implies it; naming another end user is PermissionDenied.
+   *
+   * @generated from field: string end_user_id = 2;
+   */
+  endUserId: string;
 };
 
 /**
@@ -881,6 +946,14 @@ export type DeleteMemoriesRequest = Message<"memoric.v1.DeleteMemoriesRequest"> 
    * @generated from field: bool all = 2;
    */
   all: boolean;
+
+  /**
+   * The end user (the backend's own id) whose memories this call acts on; empty: the account's own.
+   * A delegated end-user token implies it; naming another end user is PermissionDenied.
+   *
+   * @generated from field: string end_user_id = 3;
+   */
+  endUserId: string;
 };
 
 /**
@@ -915,6 +988,14 @@ export type GetMemoryHistoryRequest = Message<"memoric.v1.GetMemoryHistoryReques
    * @generated from field: string id = 1;
    */
   id: string;
+
+  /**
+   * The end user (the backend's own id) whose memories this call acts on; empty: the account's own.
+   * A delegated end-user token implies it; naming another end user is PermissionDenied.
+   *
+   * @generated from field: string end_user_id = 2;
+   */
+  endUserId: string;
 };
 
 /**
@@ -975,6 +1056,14 @@ export type GetContextRequest = Message<"memoric.v1.GetContextRequest"> & {
    * @generated from field: int32 max_chars = 5;
    */
   maxChars: number;
+
+  /**
+   * The end user (the backend's own id) whose memories this call acts on; empty: the account's own.
+   * A delegated end-user token implies it; naming another end user is PermissionDenied.
+   *
+   * @generated from field: string end_user_id = 6;
+   */
+  endUserId: string;
 };
 
 /**
@@ -1046,6 +1135,14 @@ export type ListClustersRequest = Message<"memoric.v1.ListClustersRequest"> & {
    * @generated from field: int32 limit = 2;
    */
   limit: number;
+
+  /**
+   * The end user (the backend's own id) whose memories this call acts on; empty: the account's own.
+   * A delegated end-user token implies it; naming another end user is PermissionDenied.
+   *
+   * @generated from field: string end_user_id = 3;
+   */
+  endUserId: string;
 };
 
 /**
@@ -1076,6 +1173,13 @@ export const ListClustersResponseSchema: GenMessage<ListClustersResponse> = /*@_
  * @generated from message memoric.v1.RebuildClustersRequest
  */
 export type RebuildClustersRequest = Message<"memoric.v1.RebuildClustersRequest"> & {
+  /**
+   * The end user (the backend's own id) whose memories this call acts on; empty: the account's own.
+   * A delegated end-user token implies it; naming another end user is PermissionDenied.
+   *
+   * @generated from field: string end_user_id = 1;
+   */
+  endUserId: string;
 };
 
 /**
@@ -1110,6 +1214,22 @@ export type ExportMemoriesRequest = Message<"memoric.v1.ExportMemoriesRequest"> 
    * @generated from field: memoric.v1.MemoryFilter filter = 1;
    */
   filter?: MemoryFilter | undefined;
+
+  /**
+   * The end user (the backend's own id) whose memories this call acts on; empty: the account's own.
+   * A delegated end-user token implies it; naming another end user is PermissionDenied.
+   *
+   * @generated from field: string end_user_id = 2;
+   */
+  endUserId: string;
+
+  /**
+   * Export the whole account: its own memories and every end user's, each naming its end user. Only
+   * with an account-level credential and no end_user_id.
+   *
+   * @generated from field: bool all_end_users = 3;
+   */
+  allEndUsers: boolean;
 };
 
 /**
@@ -1388,7 +1508,8 @@ export const ContextFormatSchema: GenEnum<ContextFormat> = /*@__PURE__*/
   enumDesc(file_memoric_v1_memory, 4);
 
 /**
- * Memories of the authenticated caller. The owner is always the caller: no request field names a user.
+ * Memories of the caller's account: its own, or one end user's (end_user_id). The account always comes from
+ * the credential; a request may name an end user inside it, and a delegated token pins one.
  *
  * @generated from service memoric.v1.MemoryService
  */
