@@ -26,7 +26,8 @@ import { uuidv7 } from "../src/store/memory-rows.js";
 import { insertPrepared, prepareMemory } from "../src/store/memory-write.js";
 import type { Sql } from "../src/store/database.js";
 import { inTx, userContext } from "../src/store/tx.js";
-import { UserKeys } from "../src/store/user-keys.js";
+import { selfOwner } from "../src/store/owner.js";
+import { OwnerKeys } from "../src/store/owner-keys.js";
 import { createLogger } from "../src/logger.js";
 import { registerAndLogin } from "../test/support/identity.js";
 import { startTestServer, type TestServer } from "../test/support/server.js";
@@ -141,14 +142,14 @@ async function rpcCreate(server: TestServer, o: MemoryBenchOptions, users: numbe
 /** CreateMemory's store path directly (no transport, no authn/rate limit; still encrypted, indexed, audited). */
 async function storeCreate(server: TestServer, o: MemoryBenchOptions, users: number): Promise<Runner> {
   const keyring = await MasterKeyring.fromBase64(server.config.secrets.keysetBase64!);
-  const deps: MemoryStoreDeps = { keys: new UserKeys(keyring), config: server.config, logger: createLogger("warn") };
+  const deps: MemoryStoreDeps = { keys: new OwnerKeys(keyring), config: server.config, logger: createLogger("warn") };
   const audit = createAuditWriter({ sql: server.db.sql });
   const sql = server.db.sql;
   // As services/memory/create-memory.ts does through withAuditedTx.
   const createMemories = async (userId: string, actor: ReturnType<typeof actorOf>, items: NewMemory[]) => {
-    const prepared = await prepareMemories(deps, await deps.keys.ensure(sql, userId), userId, items);
+    const prepared = await prepareMemories(deps, await deps.keys.ensure(sql, userId), selfOwner(userId), items);
     return inTx(sql, userContext(userId), async (tx) => {
-      const r = await insertMemories(deps, tx, userId, prepared);
+      const r = await insertMemories(deps, tx, selfOwner(userId), prepared);
       await audit.record(tx, actor, {
         type: "memory.created",
         success: true,
@@ -253,7 +254,7 @@ async function seed(
     const base = Date.now() - (count - done) * 60_000; // spread over time so recency varies
     const items = await Promise.all(
       Array.from({ length: n }, (_, i) =>
-        prepareMemory(key, deps.config.memory.encryption, userId, uuidv7(base + i * 60_000), {
+        prepareMemory(key, deps.config.memory.encryption, selfOwner(userId), uuidv7(base + i * 60_000), {
           content: text(),
           threadId: `t${(done + i) % 200}`,
           agentId: "",
@@ -268,7 +269,7 @@ async function seed(
         }),
       ),
     );
-    await inTx(sql, userContext(userId), (tx) => insertPrepared(tx, userId, items));
+    await inTx(sql, userContext(userId), (tx) => insertPrepared(tx, selfOwner(userId), items));
   }
   await sql`analyze memories`.catch(() => undefined);
   await sql`analyze memory_terms`.catch(() => undefined);
@@ -280,7 +281,7 @@ async function searchLoad(server: TestServer, o: MemoryBenchOptions): Promise<Fi
   const user = await registerAndLogin(server);
   const client = createClient(MemoryService, user.transport);
   const keyring = await MasterKeyring.fromBase64(server.config.secrets.keysetBase64!);
-  const deps: MemoryStoreDeps = { keys: new UserKeys(keyring), config: server.config, logger: createLogger("warn") };
+  const deps: MemoryStoreDeps = { keys: new OwnerKeys(keyring), config: server.config, logger: createLogger("warn") };
   const sql = server.db.sql;
   const c = corpus(17);
   const queries = Array.from({ length: o.searchQueries + 50 }, c.query);
@@ -296,7 +297,7 @@ async function searchLoad(server: TestServer, o: MemoryBenchOptions): Promise<Fi
     const storeOnly = (
       await load(o.searchQueries, 1, (i) =>
         inTx(sql, userContext(user.userId), (tx) =>
-          searchMemories(deps, tx, user.userId, { query: queries[50 + i]!, filter: {}, topK: 10 }),
+          searchMemories(deps, tx, selfOwner(user.userId), { query: queries[50 + i]!, filter: {}, topK: 10 }),
         ),
       )
     ).samples;

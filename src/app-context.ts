@@ -11,7 +11,7 @@ import type { RevocationCache } from "./security/revocation-cache.js";
 import type { TokenService } from "./security/tokens.js";
 import type { AuditWriter } from "./store/audit-log.js";
 import type { Database } from "./store/database.js";
-import type { UserKeys } from "./store/user-keys.js";
+import type { OwnerKeys } from "./store/owner-keys.js";
 
 export interface AppContext {
   config: Config;
@@ -23,7 +23,7 @@ export interface AppContext {
   /** The process's Prometheus metrics, recorded by every layer. */
   metrics: Metrics;
   /** Per-user data keys, unwrapped and cached. */
-  keys: UserKeys;
+  keys: OwnerKeys;
   /** What authentication caches about credentials; invalidated by the replica that changes them. */
   revocations: RevocationCache;
 }

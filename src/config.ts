@@ -231,6 +231,8 @@ export interface Config {
   abuse: {
     /** Per-principal (authenticated) and per-address (anonymous) RPC budget per window. */
     rpcPerWindow: number;
+    /** Per end user, for delegated tokens; the account's budget still applies. */
+    endUserRpcPerWindow: number;
     anonymousRpcPerWindow: number;
     windowSeconds: number;
     /** Failed logins allowed per account / per address within loginWindowSeconds before a lock. */
@@ -248,6 +250,8 @@ export interface Config {
     encryption: boolean;
     maxContentBytes: number;
     maxBatchSize: number;
+    /** A write naming an unknown end user creates it (else NotFound). */
+    endUsersAutoCreate: boolean;
     search: {
       relevanceWeight: number;
       recencyWeight: number;
@@ -579,6 +583,14 @@ function readConfig(env: Source): Config {
         1_000_000,
         "Calls per window per authenticated principal.",
       ),
+      endUserRpcPerWindow: int(
+        env,
+        "MEMORIC_RATE_LIMIT_END_USER_RPC",
+        300,
+        1,
+        1_000_000,
+        "Calls per window per end user with a delegated token (counted on top of the account's budget).",
+      ),
       anonymousRpcPerWindow: int(
         env,
         "MEMORIC_RATE_LIMIT_ANONYMOUS_RPC",
@@ -637,6 +649,12 @@ function readConfig(env: Source): Config {
       ),
       maxContentBytes: int(env, "MEMORIC_MAX_CONTENT_BYTES", 32 * 1024, 16, 1024 * 1024, "Largest memory content."),
       maxBatchSize: int(env, "MEMORIC_MAX_BATCH_SIZE", 100, 1, 10_000, "Most memories in one batch call."),
+      endUsersAutoCreate: bool(
+        env,
+        "MEMORIC_END_USERS_AUTO_CREATE",
+        true,
+        "A write or token request naming an unknown end user creates it; off answers NotFound until CreateEndUser.",
+      ),
       search: {
         relevanceWeight: float(
           env,

@@ -8,7 +8,7 @@ import { createContextKey, type ContextValues } from "@connectrpc/connect";
 import type { Permission, RoleName } from "./permissions.js";
 
 /** What a delegated end-user token pins a call to (DESIGN.md §9). */
-export interface EndUserPin {
+interface EndUserPin {
   /** The end user's internal id (their owner id). */
   ownerId: string;
   /** When set, the call sees and writes only this thread's memories. */
@@ -41,6 +41,8 @@ export interface CallInfo {
   /** "memoric.v1.MemoryService" and "CreateMemory". */
   service: string;
   method: string;
+  /** The internal id of the end user the call acts for, if any (never the external id). */
+  endUser?: string | undefined;
 }
 
 /** Set by the server's contextValues (server/app.ts) from the transport. */
@@ -50,6 +52,12 @@ export const userAgentKey = createContextKey<string>("", { description: "user ag
 
 /** Set by the authentication interceptor, from a credential only (never from a request field). */
 export const principalKey = createContextKey<Principal | undefined>(undefined, { description: "principal" });
+
+/**
+ * Set by services/owners.ts once the call's owner is resolved: the internal id of the end user it acts
+ * for (a delegated token's pin, or the request's end_user_id). Audit rows name it.
+ */
+export const endUserKey = createContextKey<string | undefined>(undefined, { description: "end user acted for" });
 
 /** Set by the deadline interceptor: the call's absolute deadline (ms since epoch), if it has one. */
 export const deadlineKey = createContextKey<number | undefined>(undefined, { description: "deadline" });
@@ -87,5 +95,6 @@ export function callInfoOf(values: ContextValues, service: string, method: strin
     userAgent: values.get(userAgentKey),
     service,
     method,
+    endUser: values.get(endUserKey) ?? values.get(principalKey)?.pinned?.ownerId,
   };
 }

@@ -14,13 +14,20 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { unauthenticatedError, type AuthReason } from "../domain/error-info.js";
 import { isUuid } from "../domain/validation.js";
 import { RPCS } from "../domain/access-rules.js";
-import { apiKeyPermissions, isRoleName, permissionsOfRoles, type RoleName } from "../domain/permissions.js";
+import {
+  apiKeyPermissions,
+  isPermission,
+  isRoleName,
+  permissionsOfRoles,
+  type RoleName,
+} from "../domain/permissions.js";
 import { hashSecret, isApiKey } from "../security/secrets.js";
 import { TokenError } from "../security/tokens.js";
 import type { AppContext } from "../app-context.js";
 import { authenticateApiKey } from "../store/identity/api-keys.js";
 import { hitWindow } from "../store/identity/throttle.js";
 import { loadAuthState } from "../store/identity/users.js";
+import { loadDelegationState } from "../store/identity/delegation.js";
 import { inTx, SYSTEM, toConnectError, type TxOptions } from "../store/tx.js";
 import type { AuditEventType } from "../domain/audit-events.js";
 import { withAuditEvent } from "../domain/audited-error.js";
@@ -44,6 +51,13 @@ function bearer(header: string | null): string | undefined {
   if (!header) return undefined;
   const m = /^Bearer ([^\s]+)$/i.exec(header.trim());
   return m?.[1];
+}
+
+/** "api_key:<uuid>" or "session:<uuid>": the credential a delegated token was issued with. */
+function parseCredential(crd: string): { kind: "api_key" | "session"; id: string } | undefined {
+  const m = /^(api_key|session):(.+)$/.exec(crd);
+  if (!m || !isUuid(m[2]!)) return undefined;
+  return { kind: m[1] as "api_key" | "session", id: m[2]! };
 }
 
 function roleNames(roles: readonly string[]): RoleName[] {
@@ -96,6 +110,54 @@ export function authnInterceptor(deps: AppContext, cache: RevocationCache = deps
     };
   }
 
+  async function fromEndUserToken(token: string, call: TxOptions): Promise<Principal> {
+    let claims;
+    try {
+      claims = await deps.tokens.verifyEndUser(token);
+    } catch (err) {
+      const expired = err instanceof TokenError && err.reason === "expired";
+      const suspicious = err instanceof TokenError && err.suspicious;
+      throw unauthenticated(
+        expired ? "end-user token expired" : "invalid end-user token",
+        expired ? "auth.token.expired" : suspicious ? "security.breach.attempt" : "auth.token.invalid",
+        expired ? "TOKEN_EXPIRED" : "CREDENTIAL_INVALID",
+      );
+    }
+    const issuer = parseCredential(claims.crd);
+    if (!isUuid(claims.sub) || !isUuid(claims.eu) || !issuer) throw unauthenticated("invalid end-user token");
+    const key = `${claims.eu}:${claims.crd}`;
+    let state = cache.endUsers.get(key);
+    if (state === undefined) {
+      const row = await inTx(deps.db.sql, SYSTEM, (tx) => loadDelegationState(tx, claims.sub, claims.eu, issuer), call);
+      state = row
+        ? {
+            username: row.username,
+            roles: row.roles,
+            active: row.active,
+            ownerVersion: row.owner_version,
+            issuerLive: row.issuer_live,
+          }
+        : null;
+      cache.endUsers.set(key, state);
+    }
+    // Erased end user, revoked tokens, revoked issuing key or session, deactivated account.
+    if (!state?.active || !state.issuerLive || state.ownerVersion !== claims.ver) {
+      throw unauthenticated("end-user token revoked");
+    }
+    const roles = roleNames(state.roles);
+    const granted = permissionsOfRoles(roles);
+    return {
+      type: "end_user",
+      userId: claims.sub,
+      username: state.username,
+      roles,
+      permissions: new Set(claims.perms.filter(isPermission).filter((p) => granted.has(p))),
+      sessionId: issuer.id,
+      credentialId: claims.jti,
+      pinned: { ownerId: claims.eu, threadId: claims.thr },
+    };
+  }
+
   async function fromApiKey(key: string, call: TxOptions): Promise<Principal> {
     const hash = hashSecret(key);
     let row = cache.apiKeys.get(hash);
@@ -136,7 +198,11 @@ export function authnInterceptor(deps: AppContext, cache: RevocationCache = deps
       const call = txOptionsOf(req, req.contextValues);
       req.contextValues.set(
         principalKey,
-        isApiKey(credential) ? await fromApiKey(credential, call) : await fromJwt(credential, call),
+        isApiKey(credential)
+          ? await fromApiKey(credential, call)
+          : deps.tokens.isEndUserToken(credential)
+            ? await fromEndUserToken(credential, call)
+            : await fromJwt(credential, call),
       );
     } catch (err) {
       // A rejected credential is an unauthenticated call: it spends the address's anonymous budget,

@@ -35,6 +35,17 @@ export function rateLimitInterceptor(deps: AppContext): Interceptor {
         ? `rpc:k:${principal.credentialId}`
         : `rpc:u:${principal.userId}`;
     const limit = principal ? abuse.rpcPerWindow : abuse.anonymousRpcPerWindow;
+    // A delegated token spends its end user's budget first, then the account's like any call.
+    if (principal?.pinned) {
+      const own = await limiter.take(`rpc:e:${principal.pinned.ownerId}`, abuse.endUserRpcPerWindow);
+      if (!own.allowed) {
+        deps.metrics.rateLimited("rpc_end_user");
+        throw withAuditEvent(
+          rateLimited(own.retryAfterSeconds, "end user rate limit exceeded"),
+          "security.rate_limit.exceeded",
+        );
+      }
+    }
     const taken = await limiter.take(key, limit);
     if (!taken.allowed) {
       const scope = !principal ? "rpc_anonymous" : principal.type === "api_key" ? "rpc_api_key" : "rpc_user";

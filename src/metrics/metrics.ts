@@ -16,6 +16,7 @@ type LockoutScope = "account" | "address";
 /** Which budget refused the call: the RPC budgets (by kind of caller) or the password-guessing ones. */
 type RateLimitScope =
   | "rpc_user"
+  | "rpc_end_user"
   | "rpc_api_key"
   | "rpc_anonymous"
   | "login_account"

@@ -32,3 +32,12 @@ export function blindTerms(key: Uint8Array, terms: Map<string, number>): BlindTe
   }
   return [...byHash].map(([hash, tf]) => ({ hash, tf }));
 }
+
+/**
+ * Keyed hash of a backend's external end-user id under the account's index key: the database never
+ * sees the id (often an email), and the same id in two accounts hashes unrelatedly.
+ */
+export function endUserHash(accountIndexKey: Uint8Array, externalId: string): Buffer {
+  if (accountIndexKey.length < 32) throw new Error("blind index key must be at least 32 bytes");
+  return createHmac("sha256", accountIndexKey).update(`end_user:${externalId}`, "utf8").digest();
+}

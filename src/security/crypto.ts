@@ -22,7 +22,8 @@ export interface AssociatedData {
   table: string;
   column: string;
   rowId: string;
-  userId: string;
+  /** The owner whose data key seals it (an account's own id, or an end user's). */
+  ownerId: string;
 }
 
 const utf8 = new TextEncoder();
@@ -36,7 +37,7 @@ const AD_VERSION = utf8.encode("memoric/ad/v1");
  * length prefixes no choice of strings (e.g. table "a|b" vs column "b") can produce the same bytes.
  */
 export function encodeAssociatedData(ad: AssociatedData): Uint8Array {
-  const parts = [ad.table, ad.column, ad.rowId, ad.userId].map((s) => utf8.encode(s));
+  const parts = [ad.table, ad.column, ad.rowId, ad.ownerId].map((s) => utf8.encode(s));
   const out = new Uint8Array(AD_VERSION.length + parts.reduce((n, p) => n + 4 + p.length, 0));
   const view = new DataView(out.buffer);
   out.set(AD_VERSION, 0);
@@ -59,8 +60,10 @@ export function ciphertextKeyId(ct: Uint8Array): number {
   return id;
 }
 
-function wrapAd(userId: string): Uint8Array {
-  return utf8.encode("user_keys|" + userId); // binds a wrapped data key to its user_keys row
+function wrapAd(ownerId: string): Uint8Array {
+  // Binds a wrapped data key to its owner. The "user_keys|" prefix predates owners and is kept so
+  // that keys wrapped before end users existed (owner id = account id) still open.
+  return utf8.encode("user_keys|" + ownerId);
 }
 
 /** Shared mutable holder: public classes swap in a new immutable AeadKeyset on every change. */
@@ -145,12 +148,12 @@ export class MasterKeyring extends KeysetHolder {
     this.keyset = this.rethrow(() => this.keyset.withDisabled(keyId));
   }
 
-  async wrapDataKey(dataKeyset: Uint8Array, userId: string): Promise<Uint8Array> {
-    return this.seal(dataKeyset, wrapAd(userId));
+  async wrapDataKey(dataKeyset: Uint8Array, ownerId: string): Promise<Uint8Array> {
+    return this.seal(dataKeyset, wrapAd(ownerId));
   }
 
-  async unwrapDataKey(wrapped: Uint8Array, userId: string): Promise<Uint8Array> {
-    return this.open(wrapped, wrapAd(userId));
+  async unwrapDataKey(wrapped: Uint8Array, ownerId: string): Promise<Uint8Array> {
+    return this.open(wrapped, wrapAd(ownerId));
   }
 
   private rethrow(f: () => AeadKeyset): AeadKeyset {
@@ -164,7 +167,7 @@ export class MasterKeyring extends KeysetHolder {
 
 const BLIND_INDEX_INFO = utf8.encode("memoric/blind-index/v1");
 
-/** One user's data keyset (stored wrapped in user_keys). */
+/** One owner's data keyset (stored wrapped in owners.wrapped_key). */
 export class DataKey extends KeysetHolder {
   private indexKey?: Uint8Array;
 

@@ -48,13 +48,27 @@ export class RevocationCache {
     roles: string[];
     scopes: string[];
   } | null>;
+  /** Delegated end-user tokens, keyed "<owner id>:<issuing credential>". */
+  readonly endUsers: TtlCache<{
+    username: string;
+    roles: string[];
+    active: boolean;
+    ownerVersion: number | null;
+    issuerLive: boolean;
+  } | null>;
   constructor(ttlMs: number) {
     this.jwt = new TtlCache(ttlMs);
     this.apiKeys = new TtlCache(ttlMs);
+    this.endUsers = new TtlCache(ttlMs);
+  }
+  /** Called by the replica that erased the end user or revoked its tokens. */
+  invalidateEndUser(ownerId: string): void {
+    this.endUsers.deleteWhere((k) => k.startsWith(`${ownerId}:`));
   }
   /** Called by the replica that changed the user (logout, password, roles, deactivation, deletion, key revocation). */
   invalidateUser(userId: string): void {
     this.jwt.deleteWhere((k) => k.startsWith(`${userId}:`));
     this.apiKeys.deleteWhere(() => true); // keyed by hash; small and rare enough to clear wholesale
+    this.endUsers.deleteWhere(() => true); // keyed by end user: the account's are not told apart here
   }
 }

@@ -6,7 +6,7 @@
 //  - only the header parameters we ever emit (alg, typ, kid) are allowed, kid must be ours;
 //  - every failure surfaces as TokenError, so callers have exactly one thing to catch.
 import { createPrivateKey, createPublicKey, createSecretKey, randomUUID, type KeyObject } from "node:crypto";
-import { SignJWT, calculateJwkThumbprint, errors, exportJWK, jwtVerify, type JWK } from "jose";
+import { SignJWT, calculateJwkThumbprint, decodeProtectedHeader, errors, exportJWK, jwtVerify, type JWK } from "jose";
 
 interface AccessTokenClaims {
   sub: string;
@@ -18,6 +18,35 @@ interface AccessTokenClaims {
   ver: number;
   /** Session (refresh-token family) id: revoking the session revokes its access tokens. */
   sid: string;
+}
+
+/** Claims of a delegated end-user token (IssueEndUserToken; DESIGN.md §9). */
+interface EndUserTokenClaims {
+  /** The account. */
+  sub: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  /** The end user's internal (owner) id. */
+  eu: string;
+  /** The delegated permissions (a subset of the issuer's memory permissions). */
+  perms: string[];
+  /** The pinned thread, if any. */
+  thr: string | undefined;
+  /** The end user's token version when issued: RevokeEndUserTokens bumps it. */
+  ver: number;
+  /** The issuing credential: "api_key:<id>" or "session:<id>"; revoking it revokes the token. */
+  crd: string;
+}
+
+interface EndUserTokenInput {
+  accountId: string;
+  ownerId: string;
+  permissions: readonly string[];
+  threadId: string | undefined;
+  tokenVersion: number;
+  credential: string;
+  ttlSeconds: number;
 }
 
 export type TokenErrorReason = "expired" | "invalid";
@@ -67,11 +96,19 @@ export interface TokenService {
     sessionId: string;
   }): Promise<IssuedAccessToken>;
   verify(token: string): Promise<AccessTokenClaims>;
+  /** A delegated token pinned to one end user: its own typ ("eu+jwt") and audience. */
+  issueEndUser(input: EndUserTokenInput): Promise<IssuedAccessToken>;
+  verifyEndUser(token: string): Promise<EndUserTokenClaims>;
+  /** True when the token's header says it is a delegated end-user token (not yet verified). */
+  isEndUserToken(token: string): boolean;
   /** Public keys for /.well-known/jwks.json; null for HS256 (nothing public to publish). */
   jwks(): { keys: JWK[] } | null;
 }
 
 const ACCESS_TOKEN_TYP = "at+jwt";
+const END_USER_TOKEN_TYP = "eu+jwt";
+/** Appended to the configured audience: an end-user token is never accepted as an access token. */
+const END_USER_AUDIENCE_SUFFIX = "#end-user";
 const MIN_HS256_SECRET_BYTES = 32;
 // Far above any token we issue; bounds the work an attacker can make us do per request.
 const MAX_TOKEN_LENGTH = 8192;
@@ -237,9 +274,82 @@ export async function createTokenService(opts: TokenServiceOptions): Promise<Tok
     }
   }
 
+  async function issueEndUser(input: EndUserTokenInput): Promise<IssuedAccessToken> {
+    if (!Number.isSafeInteger(input.ttlSeconds) || input.ttlSeconds <= 0) throw new TypeError("ttl must be positive");
+    const now = Math.floor(Date.now() / 1000);
+    const exp = now + input.ttlSeconds;
+    const jti = randomUUID();
+    const claims = {
+      eu: input.ownerId,
+      perms: [...input.permissions],
+      ver: input.tokenVersion,
+      crd: input.credential,
+      ...(input.threadId === undefined ? {} : { thr: input.threadId }),
+    };
+    const token = await new SignJWT(claims)
+      .setProtectedHeader(kid ? { alg, typ: END_USER_TOKEN_TYP, kid } : { alg, typ: END_USER_TOKEN_TYP })
+      .setSubject(input.accountId)
+      .setIssuer(issuer)
+      .setAudience(audience + END_USER_AUDIENCE_SUFFIX)
+      .setIssuedAt(now)
+      .setExpirationTime(exp)
+      .setJti(jti)
+      .sign(signKey);
+    return { token, jti, expiresAt: new Date(exp * 1000), expiresIn: input.ttlSeconds };
+  }
+
+  async function verifyEndUserOrThrow(token: string): Promise<EndUserTokenClaims> {
+    if (typeof token !== "string" || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+      throw new TokenError("invalid", "malformed");
+    }
+    const { payload, protectedHeader } = await jwtVerify(token, verifyKey, {
+      algorithms: [alg],
+      issuer,
+      audience: audience + END_USER_AUDIENCE_SUFFIX,
+      typ: END_USER_TOKEN_TYP,
+      clockTolerance: skew,
+      requiredClaims: ["sub", "iat", "exp", "jti", "iss", "aud"],
+    });
+    for (const param of Object.keys(protectedHeader)) {
+      if (!ALLOWED_HEADER_PARAMS.has(param)) {
+        throw new TokenError("invalid", `unexpected header parameter "${param}"`, true);
+      }
+    }
+    if (protectedHeader.kid !== kid) throw new TokenError("invalid", "unknown kid", true);
+    const { sub, jti, iat, exp, eu, perms, thr, ver, crd } = payload;
+    const nonEmpty = (v: unknown): v is string => typeof v === "string" && v.length > 0;
+    if (!nonEmpty(sub) || !nonEmpty(jti) || !nonEmpty(eu) || !nonEmpty(crd))
+      throw new TokenError("invalid", "bad claims");
+    if (typeof iat !== "number" || typeof exp !== "number") throw new TokenError("invalid", "bad iat/exp");
+    if (iat > Math.floor(Date.now() / 1000) + skew) throw new TokenError("invalid", "iat in future");
+    if (!isStringArray(perms)) throw new TokenError("invalid", "bad perms");
+    if (thr !== undefined && typeof thr !== "string") throw new TokenError("invalid", "bad thr");
+    if (typeof ver !== "number" || !Number.isSafeInteger(ver) || ver < 0) throw new TokenError("invalid", "bad ver");
+    return { sub, jti, iat, exp, eu, perms: [...perms], thr, ver, crd };
+  }
+
+  async function verifyEndUser(token: string): Promise<EndUserTokenClaims> {
+    try {
+      return await verifyEndUserOrThrow(token);
+    } catch (err) {
+      if (err instanceof TokenError) throw err;
+      if (err instanceof errors.JWTExpired) throw new TokenError("expired");
+      const code = err instanceof errors.JOSEError ? err.code : "unexpected error";
+      throw new TokenError("invalid", code, err instanceof errors.JOSEAlgNotAllowed);
+    }
+  }
+
+  function isEndUserToken(token: string): boolean {
+    try {
+      return decodeProtectedHeader(token).typ === END_USER_TOKEN_TYP;
+    } catch {
+      return false;
+    }
+  }
+
   function jwks(): { keys: JWK[] } | null {
     return publicJwk ? { keys: [{ ...publicJwk }] } : null;
   }
 
-  return { algorithm: alg, kid, issue, verify, jwks };
+  return { algorithm: alg, kid, issue, verify, issueEndUser, verifyEndUser, isEndUserToken, jwks };
 }

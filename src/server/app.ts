@@ -12,6 +12,7 @@ import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { AuditService } from "../../gen/memoric/v1/audit_pb.js";
 import { AuthService } from "../../gen/memoric/v1/auth_pb.js";
 import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
+import { EndUserService } from "../../gen/memoric/v1/end_users_pb.js";
 import type { Config } from "../config.js";
 import { HealthRegistry } from "../domain/health-registry.js";
 import { authnInterceptor } from "../interceptors/authn.js";
@@ -31,6 +32,7 @@ import { auditService } from "../services/audit/index.js";
 import { authService } from "../services/auth/index.js";
 import { healthService } from "../services/health.js";
 import { memoryService } from "../services/memory/index.js";
+import { endUserService } from "../services/end-users/index.js";
 import { createAuditWriter } from "../store/audit-log.js";
 import { startAuditJobs } from "../jobs/audit-jobs.js";
 import { registerReflection } from "../services/reflection.js";
@@ -46,11 +48,11 @@ import { ensureBootstrapAdmin } from "./bootstrap-admin.js";
 import type { AppContext } from "../app-context.js";
 import type { BackgroundJob } from "../jobs/background-job.js";
 import { RevocationCache } from "../security/revocation-cache.js";
-import { UserKeys } from "../store/user-keys.js";
+import { OwnerKeys } from "../store/owner-keys.js";
 import { createProtocolListener } from "./listener.js";
 import { parseFailuresAsInvalidArgument, unknownMethod } from "./rpc-errors.js";
 
-const APPLICATION_SERVICES: readonly DescService[] = [AuthService, MemoryService, AuditService];
+const APPLICATION_SERVICES: readonly DescService[] = [AuthService, MemoryService, AuditService, EndUserService];
 
 export interface RunningServer {
   readonly port: number;
@@ -97,7 +99,7 @@ export async function openCore(
     throw err;
   }
   const audit = createAuditWriter({ sql: db.sql, config: config.audit, logger, metrics });
-  const keys = new UserKeys(secrets.keyring, metrics);
+  const keys = new OwnerKeys(secrets.keyring, metrics);
   const revocations = new RevocationCache(config.auth.revocationCacheMs);
   return { config, logger, db, secrets, tokens, audit, metrics, keys, revocations };
 }
@@ -143,6 +145,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const routes = (router: ConnectRouter) => {
     router.service(AuthService, authService(deps));
     router.service(MemoryService, memoryService(deps));
+    router.service(EndUserService, endUserService(deps));
     router.service(AuditService, auditService(deps));
     router.service(Health, healthService(registry));
     registerReflection(router, [...APPLICATION_SERVICES, Health]);

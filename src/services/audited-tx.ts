@@ -20,7 +20,6 @@ import type { AppContext } from "../app-context.js";
 import type { AuditEventType } from "../domain/audit-events.js";
 import { auditWrittenKey, readOutcomeKey, type ReadOutcome } from "../domain/call.js";
 import type { AuditEventInput } from "../store/audit-log.js";
-import type { DataKey } from "../security/crypto.js";
 import { inTx, userContext, type DbContext, type Tx, type TxOptions } from "../store/tx.js";
 import { RPCS } from "../domain/access-rules.js";
 import { callInfo, requirePrincipal, txOptionsOf, type Principal } from "../interceptors/call-context.js";
@@ -47,6 +46,11 @@ type Described<D, T> = D | ((result: NoInfer<T>) => D);
 export interface TxScope {
   /** Whose rows the transaction may touch; default: the principal's own (user context). */
   as?: DbContext;
+  /**
+   * The rows record a side effect of the call (an end user created by its first write), not its
+   * outcome: the audit interceptor still records the call itself.
+   */
+  sideEffect?: boolean;
 }
 
 /** The call's deadline, admission bucket and abort signal, for transactions opened on its behalf. */
@@ -99,7 +103,7 @@ export async function withAuditedTx<T>(
     },
     txOptions(ctx),
   );
-  if (written) ctx.values.set(auditWrittenKey, true);
+  if (written && !scope?.sideEffect) ctx.values.set(auditWrittenKey, true);
   return result;
 }
 
@@ -114,14 +118,6 @@ export async function withReadTx<T>(
   const result = await inTx(app.db.sql, scopeOf(ctx, scope), fn, txOptions(ctx));
   ctx.values.set(readOutcomeKey, typeof describe === "function" ? () => describe(result) : () => describe);
   return result;
-}
-
-/**
- * The caller's data key, created on first use in a transaction of its own (it must commit before
- * anything is encrypted with it): call before withAuditedTx, so sealing happens outside it.
- */
-export function userDataKey(app: AppContext, ctx: HandlerContext): Promise<DataKey> {
-  return app.keys.ensure(app.db.sql, requirePrincipal(ctx).userId, txOptions(ctx));
 }
 
 /**

@@ -162,6 +162,8 @@ function auditFields(
       roles = [...p.roles];
       sessionId = p.sessionId || null;
     }
+    // Which end user the call acted for: the internal id only, never the backend's external id.
+    if (call.endUser !== undefined) details = { end_user: call.endUser, ...details };
     where = {
       service: opt(call.service),
       method: opt(call.method),

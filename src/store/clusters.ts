@@ -18,6 +18,7 @@ import {
   type MemoryRow,
 } from "./memory-rows.js";
 import type { Tx } from "./tx.js";
+import type { Owner } from "./owner.js";
 
 export interface ClusterRecord {
   id: string;
@@ -28,8 +29,8 @@ export interface ClusterRecord {
   updatedAt: Date;
 }
 
-function clusterAd(userId: string, id: string) {
-  return { table: "memory_clusters", column: "data", rowId: id, userId };
+function clusterAd(ownerId: string, id: string) {
+  return { table: "memory_clusters", column: "data", rowId: id, ownerId };
 }
 
 interface GroupRow extends MemoryRow {
@@ -39,12 +40,12 @@ interface GroupRow extends MemoryRow {
 }
 
 /** Recomputes the user's clusters inside tx; returns how many were written. */
-export async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string): Promise<number> {
+export async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: DataKey, owner: Owner): Promise<number> {
   // Largest groups first; for each, its CLUSTER_SAMPLE most important, most recent memories.
   const rows = await tx<GroupRow[]>`
     with groups as (
       select topic_hash, category_hash, count(*)::int as n from memories
-      where user_id = ${userId} and not is_summary
+      where owner_id = ${owner.ownerId} and not is_summary
       group by topic_hash, category_hash order by n desc limit ${MAX_CLUSTERS}
     ),
     ranked as (
@@ -52,15 +53,15 @@ export async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: Data
         partition by m.topic_hash, m.category_hash order by m.importance desc, m.updated_at desc, m.id desc
       ) as rn
       from memories m
-      where m.user_id = ${userId} and not m.is_summary
+      where m.owner_id = ${owner.ownerId} and not m.is_summary
     )
     select ${memoryColumns(tx)}, m.topic_hash, m.category_hash, g.n
-    from ranked r join memories m on m.id = r.id
+    from ranked r join memories m on m.owner_id = ${owner.ownerId} and m.id = r.id
     join groups g
       on g.topic_hash is not distinct from m.topic_hash and g.category_hash is not distinct from m.category_hash
     where r.rn <= ${CLUSTER_SAMPLE}
     order by g.n desc, m.topic_hash, m.category_hash, r.rn`;
-  const opened = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) =>
+  const opened = await withDataKey(tx, deps.keys, deps.logger, owner.ownerId, "memory", (k) =>
     Promise.all(rows.map((r) => openRow(k, r))),
   );
   const groups = new Map<
@@ -82,10 +83,11 @@ export async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: Data
         category: first.category,
         summary: clusterSummary(g.members.map((m) => m.content)),
       });
-      const sealed = await seal(key, deps.config.memory.encryption, data, clusterAd(userId, id));
+      const sealed = await seal(key, deps.config.memory.encryption, data, clusterAd(owner.ownerId, id));
       return {
         id,
-        user_id: userId,
+        account_id: owner.accountId,
+        owner_id: owner.ownerId,
         topic_hash: g.topicHash,
         category_hash: g.categoryHash,
         memory_count: g.n,
@@ -95,11 +97,12 @@ export async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: Data
       };
     }),
   );
-  await tx`delete from memory_clusters where user_id = ${userId}`;
+  await tx`delete from memory_clusters where owner_id = ${owner.ownerId}`;
   if (inserts.length > 0) {
     const columns = [
       "id",
-      "user_id",
+      "account_id",
+      "owner_id",
       "topic_hash",
       "category_hash",
       "memory_count",
@@ -115,23 +118,23 @@ export async function rebuildClustersTx(deps: MemoryStoreDeps, tx: Tx, key: Data
 export async function listClusters(
   deps: MemoryStoreDeps,
   tx: Tx,
-  userId: string,
+  owner: Owner,
   topic: string,
   limit: number,
 ): Promise<ClusterRecord[]> {
-  const key = await deps.keys.load(tx, userId);
+  const key = await deps.keys.load(tx, owner.ownerId);
   if (!key) return [];
   const topicHash = topic ? labelHash(key.blindIndexKey(), "topic", topic) : null;
   const rows = await tx<
     { id: string; memory_count: number; data_ct: Uint8Array; encrypted: boolean; updated_at: Date }[]
   >`
     select id, memory_count, data_ct, encrypted, updated_at from memory_clusters
-    where user_id = ${userId} ${topic ? tx`and topic_hash = ${topicHash}::bigint` : tx``}
+    where owner_id = ${owner.ownerId} ${topic ? tx`and topic_hash = ${topicHash}::bigint` : tx``}
     order by memory_count desc, id limit ${limit}`;
-  return withDataKey(tx, deps.keys, deps.logger, userId, "memory_cluster", (k) =>
+  return withDataKey(tx, deps.keys, deps.logger, owner.ownerId, "memory_cluster", (k) =>
     Promise.all(
       rows.map(async (r) => {
-        const d = JSON.parse(await unseal(k, r.encrypted, r.data_ct, clusterAd(userId, r.id))) as {
+        const d = JSON.parse(await unseal(k, r.encrypted, r.data_ct, clusterAd(owner.ownerId, r.id))) as {
           topic: string;
           category: string;
           summary: string;

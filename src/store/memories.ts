@@ -11,6 +11,8 @@ import { memoryColumns, openRow, uuidv7, withDataKey, type MemoryRecord, type Me
 import { openVersions, rewriteMemory, type MemoryPatch, type VersionRecord } from "./memory-update.js";
 import { insertPrepared, prepareMemory, type NewMemory, type PreparedMemory } from "./memory-write.js";
 import type { Tx } from "./tx.js";
+import { moveStats } from "./memory-stats.js";
+import { threadPin, type Owner } from "./owner.js";
 
 export type { MemoryStoreDeps } from "./memory-deps.js";
 export type { NewMemory } from "./memory-write.js";
@@ -25,15 +27,14 @@ function notFound(): ConnectError {
 async function readMemories(
   deps: MemoryStoreDeps,
   tx: Tx,
-  userId: string,
+  owner: Owner,
   where: ReturnType<Tx>,
   tail: ReturnType<Tx> = tx``,
 ): Promise<MemoryRecord[]> {
-  const rows = await tx<
-    MemoryRow[]
-  >`select ${memoryColumns(tx)} from memories m where m.user_id = ${userId} ${where} ${tail}`;
+  const rows = await tx<MemoryRow[]>`select ${memoryColumns(tx)} from memories m
+    where m.owner_id = ${owner.ownerId} ${threadPin(tx, owner)} ${where} ${tail}`;
   if (rows.length === 0) return [];
-  return withDataKey(tx, deps.keys, deps.logger, userId, "memory", (key) =>
+  return withDataKey(tx, deps.keys, deps.logger, owner.ownerId, "memory", (key) =>
     Promise.all(rows.map((r) => openRow(key, r))),
   );
 }
@@ -51,26 +52,26 @@ export interface CreateResult {
 export async function prepareMemories(
   deps: MemoryStoreDeps,
   key: DataKey,
-  userId: string,
+  owner: Owner,
   items: NewMemory[],
 ): Promise<PreparedMemory[]> {
   // Ids share the millisecond; sorted, they follow the batch order (list order = insertion order).
   const now = Date.now();
   const ids = items.map(() => uuidv7(now)).sort();
-  return Promise.all(items.map((item, i) => prepareMemory(key, deps.config.memory.encryption, userId, ids[i]!, item)));
+  return Promise.all(items.map((item, i) => prepareMemory(key, deps.config.memory.encryption, owner, ids[i]!, item)));
 }
 
 /** Inserts prepared memories inside tx: all or nothing; an idempotency key seen before replays its memory. */
 export async function insertMemories(
   deps: MemoryStoreDeps,
   tx: Tx,
-  userId: string,
+  owner: Owner,
   prepared: PreparedMemory[],
 ): Promise<CreateResult> {
-  const inserted = await insertPrepared(tx, userId, prepared);
+  const inserted = await insertPrepared(tx, owner, prepared);
   const replayHashes = prepared.filter((p) => !inserted.has(p.id) && p.idempotencyHash).map((p) => p.idempotencyHash!);
   const earlier = replayHashes.length
-    ? await readMemoriesWithIdem(deps, tx, userId, replayHashes)
+    ? await readMemoriesWithIdem(deps, tx, owner, replayHashes)
     : new Map<string, MemoryRecord>();
   const memories: MemoryRecord[] = [];
   const replayed: boolean[] = [];
@@ -109,23 +110,23 @@ export async function insertMemories(
 async function readMemoriesWithIdem(
   deps: MemoryStoreDeps,
   tx: Tx,
-  userId: string,
+  owner: Owner,
   hashes: Buffer[],
 ): Promise<Map<string, MemoryRecord>> {
   const rows = await tx<(MemoryRow & { idem: Buffer })[]>`
     select ${memoryColumns(tx)}, m.idempotency_key_hash as idem from memories m
-    where m.user_id = ${userId}
+    where m.owner_id = ${owner.ownerId}
       and m.idempotency_key_hash = any(array(
         select decode(h, 'hex') from unnest(${hashes.map((h) => h.toString("hex"))}::text[]) h))`;
   const out = new Map<string, MemoryRecord>();
-  await withDataKey(tx, deps.keys, deps.logger, userId, "memory", async (key) => {
+  await withDataKey(tx, deps.keys, deps.logger, owner.ownerId, "memory", async (key) => {
     for (const r of rows) out.set(Buffer.from(r.idem).toString("hex"), await openRow(key, r));
   });
   return out;
 }
 
-export async function getMemory(deps: MemoryStoreDeps, tx: Tx, userId: string, id: string): Promise<MemoryRecord> {
-  const [m] = await readMemories(deps, tx, userId, tx`and m.id = ${id}`);
+export async function getMemory(deps: MemoryStoreDeps, tx: Tx, owner: Owner, id: string): Promise<MemoryRecord> {
+  const [m] = await readMemories(deps, tx, owner, tx`and m.id = ${id}`);
   if (!m) throw notFound();
   return m;
 }
@@ -145,21 +146,21 @@ export interface MemoryPage {
 export async function listMemories(
   deps: MemoryStoreDeps,
   tx: Tx,
-  userId: string,
+  owner: Owner,
   filter: MemoryFilterInput,
   pageSize: number,
   after: ListCursor | undefined,
 ): Promise<MemoryPage> {
-  const key = await deps.keys.load(tx, userId);
+  const key = await deps.keys.load(tx, owner.ownerId);
   const cursor = after ? tx`and (m.created_at, m.id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)` : tx``;
   const rows = await tx<(MemoryRow & { cursor_ts: string })[]>`
     select ${memoryColumns(tx)}, to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_ts
     from memories m
-    where m.user_id = ${userId} ${filterSql(tx, key?.blindIndexKey(), filter)} ${cursor}
+    where m.owner_id = ${owner.ownerId} ${threadPin(tx, owner)} ${filterSql(tx, key?.blindIndexKey(), filter)} ${cursor}
     order by m.created_at desc, m.id desc
     limit ${pageSize + 1}`;
   const page = rows.slice(0, pageSize);
-  const memories = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) =>
+  const memories = await withDataKey(tx, deps.keys, deps.logger, owner.ownerId, "memory", (k) =>
     Promise.all(page.map((r) => openRow(k, r))),
   );
   const last = page[page.length - 1];
@@ -171,17 +172,22 @@ export async function updateMemory(
   deps: MemoryStoreDeps,
   tx: Tx,
   key: DataKey,
-  userId: string,
+  owner: Owner,
   id: string,
   patch: MemoryPatch,
 ): Promise<MemoryRecord> {
-  const m = await rewriteMemory(deps, tx, key, userId, id, patch, "update");
+  const m = await rewriteMemory(deps, tx, key, owner, id, patch, "update");
   if (!m) throw notFound();
   return m;
 }
 
-export async function deleteMemory(tx: Tx, userId: string, id: string): Promise<void> {
-  const rows = await tx`delete from memories m where m.id = ${id} and m.user_id = ${userId} returning m.id`;
+export async function deleteMemory(tx: Tx, owner: Owner, id: string): Promise<void> {
+  const rows = await tx`
+    with gone as (
+      delete from memories m where m.owner_id = ${owner.ownerId} and m.id = ${id} ${threadPin(tx, owner)}
+      returning m.id, m.doc_len
+    ), stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)})
+    select id from gone`;
   if (rows.length === 0) throw notFound();
 }
 
@@ -189,34 +195,39 @@ export async function deleteMemory(tx: Tx, userId: string, id: string): Promise<
 export async function deleteMemories(
   deps: MemoryStoreDeps,
   tx: Tx,
-  userId: string,
+  owner: Owner,
   filter: MemoryFilterInput,
 ): Promise<number> {
-  const key = await deps.keys.load(tx, userId);
-  const rows = await tx`delete from memories m
-             where m.user_id = ${userId} ${filterSql(tx, key?.blindIndexKey(), filter)} returning m.id`;
-  return rows.length;
+  const key = await deps.keys.load(tx, owner.ownerId);
+  const [row] = await tx<{ n: number }[]>`
+    with gone as (
+      delete from memories m
+      where m.owner_id = ${owner.ownerId} ${threadPin(tx, owner)} ${filterSql(tx, key?.blindIndexKey(), filter)}
+      returning m.id, m.doc_len
+    ), stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)})
+    select count(*)::int as n from gone`;
+  return row?.n ?? 0;
 }
 
 /** Superseded versions oldest first, then the current state (reason "current"). */
 export async function readHistory(
   deps: MemoryStoreDeps,
   tx: Tx,
-  userId: string,
+  owner: Owner,
   ids: string[],
 ): Promise<Map<string, VersionRecord[]>> {
-  return openVersions(deps, tx, userId, ids);
+  return openVersions(deps, tx, owner, ids);
 }
 
 export async function getMemoryHistory(
   deps: MemoryStoreDeps,
   tx: Tx,
-  userId: string,
+  owner: Owner,
   id: string,
 ): Promise<VersionRecord[]> {
-  const [m] = await readMemories(deps, tx, userId, tx`and m.id = ${id}`);
+  const [m] = await readMemories(deps, tx, owner, tx`and m.id = ${id}`);
   if (!m) throw notFound();
-  const versions = (await readHistory(deps, tx, userId, [id])).get(id) ?? [];
+  const versions = (await readHistory(deps, tx, owner, [id])).get(id) ?? [];
   return [
     ...versions,
     { version: m.version, content: m.content, metadata: m.metadata, reason: "current", createdAt: m.updatedAt },

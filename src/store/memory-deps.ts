@@ -4,10 +4,10 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { AuditWriter } from "./audit-log.js";
 import type { Sql } from "./database.js";
-import type { UserKeys } from "./user-keys.js";
+import type { OwnerKeys } from "./owner-keys.js";
 
 export interface MemoryStoreDeps {
-  keys: UserKeys;
+  keys: OwnerKeys;
   config: Pick<Config, "memory">;
   logger: Logger;
 }

@@ -15,7 +15,7 @@ import { ciphertextKeyId, type DataKey, DecryptionError, type AssociatedData } f
 import { blindTerm } from "../security/blind-index.js";
 import { normalizeLabel } from "../domain/metadata.js";
 import type { Tx } from "./tx.js";
-import type { UserKeys } from "./user-keys.js";
+import type { OwnerKeys } from "./owner-keys.js";
 
 /** Encrypted alongside the content: everything derived from it, plus the caller's metadata. */
 export interface MemoryDoc {
@@ -48,7 +48,7 @@ export interface MemoryRecord extends MemoryDoc {
 /** A memories row as selected by memoryColumns(). */
 export interface MemoryRow {
   id: string;
-  user_id: string;
+  owner_id: string;
   namespace: string;
   agent_id: string;
   thread_id: string;
@@ -68,7 +68,7 @@ export interface MemoryRow {
 
 /** Columns for MemoryRow, qualified with alias m (use `from memories m`). */
 export function memoryColumns(tx: Tx) {
-  return tx`m.id, m.user_id, m.namespace, m.agent_id, m.thread_id, m.role, m.importance, m.tier, m.content_ct,
+  return tx`m.id, m.owner_id, m.namespace, m.agent_id, m.thread_id, m.role, m.importance, m.tier, m.content_ct,
     m.metadata_ct, m.encrypted, m.summarized, m.is_summary, m.version, m.created_at, m.updated_at, m.expires_at`;
 }
 
@@ -85,8 +85,13 @@ export function uuidv7(now = Date.now()): string {
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder("utf-8", { fatal: true });
 
-export function contentAd(userId: string, id: string, version: number, column: "content" | "metadata"): AssociatedData {
-  return { table: "memories", column, rowId: `${id}#${version}`, userId };
+export function contentAd(
+  ownerId: string,
+  id: string,
+  version: number,
+  column: "content" | "metadata",
+): AssociatedData {
+  return { table: "memories", column, rowId: `${id}#${version}`, ownerId };
 }
 
 export interface Sealed {
@@ -142,8 +147,8 @@ export function decodeDoc(text: string): MemoryDoc {
 
 export async function openRow(key: DataKey | undefined, row: MemoryRow): Promise<MemoryRecord> {
   const [content, docText] = await Promise.all([
-    unseal(key, row.encrypted, row.content_ct, contentAd(row.user_id, row.id, row.version, "content")),
-    unseal(key, row.encrypted, row.metadata_ct, contentAd(row.user_id, row.id, row.version, "metadata")),
+    unseal(key, row.encrypted, row.content_ct, contentAd(row.owner_id, row.id, row.version, "content")),
+    unseal(key, row.encrypted, row.metadata_ct, contentAd(row.owner_id, row.id, row.version, "metadata")),
   ]);
   return {
     ...decodeDoc(docText),
@@ -171,24 +176,24 @@ export async function openRow(key: DataKey | undefined, row: MemoryRow): Promise
  */
 export async function withDataKey<T>(
   tx: Tx,
-  keys: UserKeys,
+  keys: OwnerKeys,
   logger: Logger,
-  userId: string,
+  ownerId: string,
   what: DecryptionTarget,
   fn: (key: DataKey | undefined) => Promise<T>,
 ): Promise<T> {
-  let key = await keys.load(tx, userId);
+  let key = await keys.load(tx, ownerId);
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn(key);
     } catch (err) {
       if (!(err instanceof DecryptionError)) throw err;
       if (attempt === 0) {
-        keys.forget(userId);
-        key = await keys.load(tx, userId, true);
+        keys.forget(ownerId);
+        key = await keys.load(tx, ownerId, true);
         continue;
       }
-      logger.error({ userId, what }, "stored data failed to decrypt (tampered, moved, or its key is gone)");
+      logger.error({ ownerId, what }, "stored data failed to decrypt (tampered, moved, or its key is gone)");
       keys.decryptionFailed(what);
       throw new ConnectError("stored data could not be decrypted", Code.DataLoss);
     }

@@ -5,7 +5,7 @@
  * only those top_k rows are decrypted.
  *
  * Bounds, so no query scans a user's memories in Node or in full:
- * - With a query: postings are read by index (user_id, term_hash) only (index-only scan) and BM25
+ * - With a query: postings are read by index (owner_id, term_hash) only (index-only scan) and BM25
  *   is aggregated from them. Without filters, only the CANDIDATE_CAP best by BM25 plus the
  *   CANDIDATE_CAP newest matches (UUIDv7 ids sort by creation time) are joined to memories for the
  *   final score: exact whenever at most CANDIDATE_CAP memories match the query terms; above that,
@@ -23,6 +23,7 @@ import type { MemoryStoreDeps } from "./memory-deps.js";
 import { filterSql, isEmptyFilter, type MemoryFilterInput } from "./memory-filters.js";
 import { labelHash, memoryColumns, openRow, withDataKey, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
 import type { Tx } from "./tx.js";
+import { threadPin, type Owner } from "./owner.js";
 
 export const CANDIDATE_CAP = 200;
 /** Query terms beyond this are ignored (bounded work per query). */
@@ -63,11 +64,11 @@ function weightsOf(deps: MemoryStoreDeps): ScoreWeights {
 export async function searchMemories(
   deps: MemoryStoreDeps,
   tx: Tx,
-  userId: string,
+  owner: Owner,
   input: SearchInput,
 ): Promise<ScoredRecord[]> {
   const w = weightsOf(deps);
-  const key = await deps.keys.load(tx, userId);
+  const key = await deps.keys.load(tx, owner.ownerId);
   if (!key) return []; // never wrote: nothing to find
   const indexKey = key.blindIndexKey();
   const hashes = queryTerms(input.query)
@@ -76,7 +77,7 @@ export async function searchMemories(
   const threadId = input.boostThreadId || null;
   const topicHash = input.boostTopic ? labelHash(indexKey, "topic", input.boostTopic) : null;
   const exclude = input.excludeIds?.length ? tx`and m.id <> all(${input.excludeIds}::uuid[])` : tx``;
-  const where = tx`${filterSql(tx, indexKey, input.filter)} ${exclude}`;
+  const where = tx`${threadPin(tx, owner)} ${filterSql(tx, indexKey, input.filter)} ${exclude}`;
   const unfiltered = isEmptyFilter(input.filter);
 
   const parts = tx`
@@ -99,17 +100,17 @@ export async function searchMemories(
       ? tx`(select memory_id, bm25 from bm order by bm25 desc, memory_id desc limit ${cap})
            union (select memory_id, bm25 from bm order by memory_id desc limit ${cap})`
       : tx`select memory_id, bm25 from bm`;
-    // N and avgdl come from the trigger-kept counters, in the same statement (no extra round trip).
+    // N and avgdl come from the counters the write path keeps, in the same statement (no extra round trip).
     candidates = tx`
       stats as (
         select greatest(coalesce(sum(doc_count), 0), 1)::float8 as n,
                greatest(coalesce(sum(total_len), 0)::float8 / greatest(coalesce(sum(doc_count), 0), 1), 1) as avgdl
-        from memory_stats where user_id = ${userId}
+        from memory_stats where owner_id = ${owner.ownerId}
       ),
       postings as (
         select t.memory_id, t.tf::float8 as tf, t.doc_len::float8 as doc_len,
                (count(*) over (partition by t.term_hash))::float8 as df
-        from memory_terms t where t.user_id = ${userId} and t.term_hash = any(${hashes}::bigint[])
+        from memory_terms t where t.owner_id = ${owner.ownerId} and t.term_hash = any(${hashes}::bigint[])
       ),
       bm as (
         select memory_id, sum(
@@ -122,7 +123,7 @@ export async function searchMemories(
       scored as (
         select m.id, m.updated_at, c.bm25, ${parts}
         from candidates c join memories m on m.id = c.memory_id
-        where m.user_id = ${userId} ${where}
+        where m.owner_id = ${owner.ownerId} ${where}
       ),
       normalized as (
         select s.*, coalesce(s.bm25 / nullif(max(s.bm25) over (), 0), 0)::float8 as relevance from scored s
@@ -137,14 +138,14 @@ export async function searchMemories(
       for (const th of threadClasses)
         for (const tp of topicClasses)
           classes.push(tx`(select m.id from memories m
-                           where m.user_id = ${userId} and m.importance = ${importance} ${th} ${tp} ${where}
+                           where m.owner_id = ${owner.ownerId} and m.importance = ${importance} ${th} ${tp} ${where}
                            order by m.updated_at desc limit ${input.topK})`);
     const union = classes.slice(1).reduce((acc, c) => tx`${acc} union all ${c}`, classes[0]!);
     candidates = tx`
       ids as (select id from (${union}) u),
       normalized as (
         select m.id, m.updated_at, 0::float8 as relevance, ${parts}
-        from ids join memories m on m.id = ids.id where m.user_id = ${userId}
+        from ids join memories m on m.id = ids.id where m.owner_id = ${owner.ownerId}
       )`;
   }
   const rows = await tx<RankedRow[]>`
@@ -152,9 +153,9 @@ export async function searchMemories(
     ranked as (select *, ${score} as score from normalized
                order by score desc, updated_at desc, id desc limit ${input.topK})
     select ${memoryColumns(tx)}, r.relevance, r.recency, r.imp, r.tb, r.pb
-    from ranked r join memories m on m.id = r.id
+    from ranked r join memories m on m.owner_id = ${owner.ownerId} and m.id = r.id
     order by r.score desc, r.updated_at desc, r.id desc`;
-  const memories = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) =>
+  const memories = await withDataKey(tx, deps.keys, deps.logger, owner.ownerId, "memory", (k) =>
     Promise.all(rows.map((r) => openRow(k, r))),
   );
   return rows.map((r, i) => {

@@ -19,6 +19,8 @@ import {
 } from "./memory-rows.js";
 import { insertTerms, sealState } from "./memory-write.js";
 import type { Tx } from "./tx.js";
+import { moveStats } from "./memory-stats.js";
+import { threadPin, type Owner } from "./owner.js";
 
 export interface MemoryPatch {
   content?: string;
@@ -82,38 +84,39 @@ function nextDoc(cur: MemoryRecord, patch: MemoryPatch, content: string): { doc:
 }
 
 /**
- * Rewrites one memory of userId; undefined when it does not exist (or is not theirs). `flags`
+ * Rewrites one memory of owner; undefined when it does not exist (or is not theirs). `flags`
  * lets the policies mark the result as summarized.
  */
 export async function rewriteMemory(
   deps: MemoryStoreDeps,
   tx: Tx,
   key: DataKey,
-  userId: string,
+  owner: Owner,
   id: string,
   patch: MemoryPatch,
   reason: RewriteReason,
   flags: { summarized?: boolean } = {},
 ): Promise<MemoryRecord | undefined> {
-  const rows = await tx<
-    MemoryRow[]
-  >`select ${memoryColumns(tx)} from memories m where m.id = ${id} and m.user_id = ${userId} for update`;
+  const rows = await tx<MemoryRow[]>`select ${memoryColumns(tx)} from memories m
+    where m.owner_id = ${owner.ownerId} and m.id = ${id} ${threadPin(tx, owner)} for update`;
   const row = rows[0];
   if (!row) return undefined;
-  const cur = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) => openRow(k, row));
+  const cur = await withDataKey(tx, deps.keys, deps.logger, owner.ownerId, "memory", (k) => openRow(k, row));
   const content = patch.content ?? cur.content;
   const { doc, importance } = nextDoc(cur, patch, content);
   const version = cur.version + 1;
   // New content from the caller is original again; policies pass summarized: true.
   const summarized = flags.summarized ?? (patch.content !== undefined ? false : cur.summarized);
-  const { state, terms } = await sealState(key, deps.config.memory.encryption, userId, id, version, content, doc);
+  const { state, terms } = await sealState(key, deps.config.memory.encryption, owner, id, version, content, doc);
 
   await tx`
     insert into memory_versions
-      (memory_id, user_id, version, content_ct, metadata_ct, encrypted, key_id, reason, created_at)
-    select id, user_id, version, content_ct, metadata_ct, encrypted, key_id, ${reason}, updated_at
-    from memories where id = ${id} and user_id = ${userId}`;
+      (owner_id, memory_id, account_id, version, content_ct, metadata_ct, encrypted, key_id, reason, created_at)
+    select owner_id, id, account_id, version, content_ct, metadata_ct, encrypted, key_id, ${reason}, updated_at
+    from memories where owner_id = ${owner.ownerId} and id = ${id}`;
   const [updated] = await tx<{ updated_at: Date }[]>`
+    with old as (select doc_len from memories where owner_id = ${owner.ownerId} and id = ${id}),
+    upd as (
     update memories set
       content_ct = ${state.content_ct}, metadata_ct = ${state.metadata_ct},
       encrypted = ${state.encrypted}, key_id = ${state.key_id},
@@ -125,11 +128,13 @@ export async function rewriteMemory(
       expires_at = ${patch.expiresAt === undefined ? cur.expiresAt : patch.expiresAt},
       summarized = ${summarized},
       version = ${version}, updated_at = now()
-    where id = ${id} and user_id = ${userId}
-    returning updated_at`;
+    where owner_id = ${owner.ownerId} and id = ${id}
+    returning id, doc_len, updated_at
+    ), stats as (${moveStats(tx, owner, tx`select upd.id, upd.doc_len - old.doc_len, 0 from upd, old`)})
+    select updated_at from upd`;
   if (content !== cur.content) {
-    await tx`delete from memory_terms where memory_id = ${id} and user_id = ${userId}`;
-    await insertTerms(tx, userId, [[id, terms]]);
+    await tx`delete from memory_terms where owner_id = ${owner.ownerId} and memory_id = ${id}`;
+    await insertTerms(tx, owner, [[id, terms]]);
   }
   return {
     ...doc,
@@ -164,20 +169,20 @@ interface VersionRow {
 export async function openVersions(
   deps: MemoryStoreDeps,
   tx: Tx,
-  userId: string,
+  owner: Owner,
   ids: string[],
 ): Promise<Map<string, VersionRecord[]>> {
   const rows = await tx<VersionRow[]>`
     select memory_id, version, content_ct, metadata_ct, encrypted, reason, created_at from memory_versions
-    where user_id = ${userId} and memory_id = any(${ids}::uuid[]) order by memory_id, version`;
+    where owner_id = ${owner.ownerId} and memory_id = any(${ids}::uuid[]) order by memory_id, version`;
   const out = new Map<string, VersionRecord[]>();
   if (rows.length === 0) return out;
-  const opened = await withDataKey(tx, deps.keys, deps.logger, userId, "memory_version", (key) =>
+  const opened = await withDataKey(tx, deps.keys, deps.logger, owner.ownerId, "memory_version", (key) =>
     Promise.all(
       rows.map(async (r) => {
         const [content, docText] = await Promise.all([
-          unseal(key, r.encrypted, r.content_ct, contentAd(userId, r.memory_id, r.version, "content")),
-          unseal(key, r.encrypted, r.metadata_ct, contentAd(userId, r.memory_id, r.version, "metadata")),
+          unseal(key, r.encrypted, r.content_ct, contentAd(owner.ownerId, r.memory_id, r.version, "content")),
+          unseal(key, r.encrypted, r.metadata_ct, contentAd(owner.ownerId, r.memory_id, r.version, "metadata")),
         ]);
         return {
           id: r.memory_id,

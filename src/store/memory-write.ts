@@ -9,6 +9,8 @@ import { blindTerms } from "../security/blind-index.js";
 import { analyze } from "../domain/text.js";
 import { deriveMetadata } from "../domain/metadata.js";
 import type { Tx } from "./tx.js";
+import { moveStats } from "./memory-stats.js";
+import type { Owner } from "./owner.js";
 import { contentAd, encodeDoc, idempotencyHash, labelHash, metaHashes, seal, type MemoryDoc } from "./memory-rows.js";
 
 export interface NewMemory {
@@ -57,7 +59,7 @@ export interface SealedState {
 export async function sealState(
   key: DataKey,
   encrypt: boolean,
-  userId: string,
+  owner: Owner,
   id: string,
   version: number,
   content: string,
@@ -65,8 +67,8 @@ export async function sealState(
 ): Promise<{ state: SealedState; terms: IndexedTerms }> {
   const indexKey = key.blindIndexKey();
   const [c, m] = await Promise.all([
-    seal(key, encrypt, content, contentAd(userId, id, version, "content")),
-    seal(key, encrypt, encodeDoc(doc), contentAd(userId, id, version, "metadata")),
+    seal(key, encrypt, content, contentAd(owner.ownerId, id, version, "content")),
+    seal(key, encrypt, encodeDoc(doc), contentAd(owner.ownerId, id, version, "metadata")),
   ]);
   const terms = indexTerms(indexKey, content);
   return {
@@ -98,7 +100,7 @@ export interface PreparedMemory {
 export async function prepareMemory(
   key: DataKey,
   encrypt: boolean,
-  userId: string,
+  owner: Owner,
   id: string,
   input: NewMemory,
   extra: { tier?: number; isSummary?: boolean; summarized?: boolean } = {},
@@ -115,7 +117,7 @@ export async function prepareMemory(
     entities: d.entities,
     derived: d.derived,
   };
-  const { state, terms } = await sealState(key, encrypt, userId, id, 1, input.content, doc);
+  const { state, terms } = await sealState(key, encrypt, owner, id, 1, input.content, doc);
   const idem = input.idempotencyKey ? idempotencyHash(key.blindIndexKey(), input.idempotencyKey) : null;
   return {
     id,
@@ -126,7 +128,8 @@ export async function prepareMemory(
     idempotencyHash: idem,
     row: {
       id,
-      user_id: userId,
+      account_id: owner.accountId,
+      owner_id: owner.ownerId,
       namespace: input.namespace,
       agent_id: input.agentId,
       thread_id: input.threadId,
@@ -144,7 +147,8 @@ export async function prepareMemory(
 
 const INSERT_COLUMNS = [
   "id",
-  "user_id",
+  "account_id",
+  "owner_id",
   "namespace",
   "agent_id",
   "thread_id",
@@ -190,7 +194,7 @@ function termArrays(items: ReadonlyArray<readonly [string, IndexedTerms]>) {
  */
 export async function insertPrepared(
   tx: Tx,
-  userId: string,
+  owner: Owner,
   items: PreparedMemory[],
 ): Promise<Map<string, { created_at: Date; updated_at: Date }>> {
   if (items.length === 0) return new Map();
@@ -201,27 +205,27 @@ export async function insertPrepared(
         items.map((p) => p.row),
         ...INSERT_COLUMNS,
       )}
-      on conflict (user_id, idempotency_key_hash) where idempotency_key_hash is not null do nothing
-      returning id, created_at, updated_at
+      on conflict (owner_id, idempotency_key_hash) where idempotency_key_hash is not null do nothing
+      returning id, doc_len, created_at, updated_at
     ), terms as (
-      insert into memory_terms (memory_id, user_id, term_hash, tf, doc_len)
-      select t.id, ${userId}::uuid, t.h, t.tf, t.len
+      insert into memory_terms (owner_id, memory_id, account_id, term_hash, tf, doc_len)
+      select ${owner.ownerId}::uuid, t.id, ${owner.accountId}::uuid, t.h, t.tf, t.len
       from unnest(${t.ids}::uuid[], ${t.hashes}::bigint[], ${t.tfs}::int[], ${t.lens}::int[]) as t(id, h, tf, len)
       where t.id in (select id from m)
-    )
+    ), stats as (${moveStats(tx, owner, tx`select id, doc_len, 1 from m`)})
     select id, created_at, updated_at from m`;
   return new Map(inserted.map((r) => [r.id, { created_at: r.created_at, updated_at: r.updated_at }]));
 }
 
 export async function insertTerms(
   tx: Tx,
-  userId: string,
+  owner: Owner,
   items: ReadonlyArray<readonly [string, IndexedTerms]>,
 ): Promise<void> {
   const t = termArrays(items);
   if (t.ids.length === 0) return;
   await tx`
-    insert into memory_terms (memory_id, user_id, term_hash, tf, doc_len)
-    select t.id, ${userId}::uuid, t.h, t.tf, t.len
+    insert into memory_terms (owner_id, memory_id, account_id, term_hash, tf, doc_len)
+    select ${owner.ownerId}::uuid, t.id, ${owner.accountId}::uuid, t.h, t.tf, t.len
     from unnest(${t.ids}::uuid[], ${t.hashes}::bigint[], ${t.tfs}::int[], ${t.lens}::int[]) as t(id, h, tf, len)`;
 }

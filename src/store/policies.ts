@@ -22,6 +22,8 @@ import type { MemoryStoreDeps, PolicyRunDeps } from "./memory-deps.js";
 import { memoryColumns, openRow, uuidv7, withDataKey, type MemoryRow } from "./memory-rows.js";
 import { rewriteMemory } from "./memory-update.js";
 import { insertPrepared, prepareMemory } from "./memory-write.js";
+import { moveStats } from "./memory-stats.js";
+import type { Owner } from "./owner.js";
 import { inTx, SYSTEM, type Tx, type TxOptions } from "./tx.js";
 
 const LEASE_SECONDS = 300;
@@ -85,16 +87,17 @@ async function runPoliciesOnce(deps: PolicyRunDeps, actor: Actor, opts: RunOptio
       const page = await inTx(
         deps.db.sql,
         SYSTEM,
-        (tx) => tx<{ user_id: string }[]>`
-        select user_id from user_keys where user_id > ${after}::uuid order by user_id limit ${USER_PAGE}`,
+        (tx) => tx<{ id: string; account_id: string }[]>`
+        select id, account_id from owners
+        where id > ${after}::uuid and wrapped_key is not null order by id limit ${USER_PAGE}`,
         opts.txOptions,
       );
-      for (const { user_id } of page) {
-        counts.merge(await runForUser(deps, actor, me, user_id, opts));
+      for (const { id, account_id } of page) {
+        counts.merge(await runForUser(deps, actor, me, { accountId: account_id, ownerId: id }, opts));
         users++;
       }
       if (page.length < USER_PAGE) break;
-      after = page[page.length - 1]!.user_id;
+      after = page[page.length - 1]!.id;
     }
   } catch (err) {
     if (err instanceof LeaseLost) throw policyBusy();
@@ -115,7 +118,7 @@ async function runForUser(
   deps: PolicyRunDeps,
   actor: Actor,
   me: string,
-  userId: string,
+  owner: Owner,
   { dryRun, txOptions }: RunOptions,
 ): Promise<PolicyCounts> {
   // Declared outside the transaction: a rolled-back (dry-run) transaction returns no value.
@@ -128,20 +131,20 @@ async function runForUser(
         const held = await tx`update policy_lease set expires_at = now() + make_interval(secs => ${LEASE_SECONDS})
                  where holder = ${me} returning id`;
         if (held.length === 0) throw new LeaseLost();
-        await expire(deps, tx, userId, counts);
-        await promote(deps, tx, userId, counts);
-        const key = await deps.keys.load(tx, userId);
+        await expire(deps, tx, owner, counts);
+        await promote(deps, tx, owner, counts);
+        const key = await deps.keys.load(tx, owner.ownerId);
         if (key) {
-          await trim(deps, tx, key, userId, counts);
-          await summarize(deps, tx, key, userId, counts);
+          await trim(deps, tx, key, owner, counts);
+          await summarize(deps, tx, key, owner, counts);
         }
         if (dryRun) throw new Rollback();
         if (counts.total() > 0) {
           await deps.audit.record(tx, actor, {
             type: "policy.executed",
             success: true,
-            resourceType: "user",
-            resourceId: userId,
+            resourceType: owner.ownerId === owner.accountId ? "user" : "end_user",
+            resourceId: owner.ownerId,
             details: { counts: counts.list() },
           });
         }
@@ -154,11 +157,11 @@ async function runForUser(
   return counts;
 }
 
-async function expire(deps: MemoryStoreDeps, tx: Tx, userId: string, counts: PolicyCounts): Promise<void> {
+async function expire(deps: MemoryStoreDeps, tx: Tx, owner: Owner, counts: PolicyCounts): Promise<void> {
   const p = deps.config.memory.policies;
   const rows = await tx<{ tier: number; n: number }[]>`
     with gone as (
-      delete from memories where user_id = ${userId} and (
+      delete from memories where owner_id = ${owner.ownerId} and (
         (expires_at is not null and expires_at <= now())
         or (tier = 1 and ${p.shortTermRetentionDays}::int > 0
             and created_at < now() - make_interval(days => ${p.shortTermRetentionDays}))
@@ -166,19 +169,20 @@ async function expire(deps: MemoryStoreDeps, tx: Tx, userId: string, counts: Pol
             and created_at < now() - make_interval(days => ${p.midTermRetentionDays}))
         or (tier = 3 and ${p.longTermRetentionDays}::int > 0
             and created_at < now() - make_interval(days => ${p.longTermRetentionDays}))
-      ) returning tier
-    ) select tier, count(*)::int as n from gone group by tier`;
+      ) returning id, tier, doc_len
+    ), stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)})
+    select tier, count(*)::int as n from gone group by tier`;
   for (const r of rows) counts.add("expire", r.tier, r.n);
 }
 
-async function promote(deps: MemoryStoreDeps, tx: Tx, userId: string, counts: PolicyCounts): Promise<void> {
+async function promote(deps: MemoryStoreDeps, tx: Tx, owner: Owner, counts: PolicyCounts): Promise<void> {
   const p = deps.config.memory.policies;
   // Tiers only advance, and promotion is not an edit: updated_at (recency) is left alone.
   const rows = await tx<{ tier: number; n: number }[]>`
     with moved as (
       update memories
       set tier = case when created_at <= now() - make_interval(days => ${p.longTermAfterDays}) then 3 else 2 end
-      where user_id = ${userId} and (
+      where owner_id = ${owner.ownerId} and (
         (tier < 3 and created_at <= now() - make_interval(days => ${p.longTermAfterDays}))
         or (tier < 2 and created_at <= now() - make_interval(days => ${p.midTermAfterDays}))
       ) returning tier
@@ -186,21 +190,22 @@ async function promote(deps: MemoryStoreDeps, tx: Tx, userId: string, counts: Po
   for (const r of rows) counts.add("promote", r.tier, r.n);
 }
 
-async function trim(deps: MemoryStoreDeps, tx: Tx, key: DataKey, userId: string, counts: PolicyCounts): Promise<void> {
+async function trim(deps: MemoryStoreDeps, tx: Tx, key: DataKey, owner: Owner, counts: PolicyCounts): Promise<void> {
   const limit = deps.config.memory.policies.trimAboveChars;
   const rows = await tx<{ id: string; tier: number }[]>`
     select id, tier from memories
-    where user_id = ${userId} and tier >= ${TIER.mid} and content_chars > ${limit} and not summarized and not is_summary
+    where owner_id = ${owner.ownerId} and tier >= ${TIER.mid} and content_chars > ${limit}
+      and not summarized and not is_summary
     order by id limit ${MAX_TRIMS_PER_USER}`;
   for (const r of rows) {
     const [m] = await tx<
       MemoryRow[]
-    >`select ${memoryColumns(tx)} from memories m where m.id = ${r.id} and m.user_id = ${userId}`;
+    >`select ${memoryColumns(tx)} from memories m where m.owner_id = ${owner.ownerId} and m.id = ${r.id}`;
     if (!m) continue;
-    const cur = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) => openRow(k, m));
+    const cur = await withDataKey(tx, deps.keys, deps.logger, owner.ownerId, "memory", (k) => openRow(k, m));
     const shorter = trimText(cur.content, limit);
     if (shorter === cur.content) continue;
-    await rewriteMemory(deps, tx, key, userId, r.id, { content: shorter }, "trim", { summarized: true });
+    await rewriteMemory(deps, tx, key, owner, r.id, { content: shorter }, "trim", { summarized: true });
     counts.add("trim", r.tier);
   }
 }
@@ -209,7 +214,7 @@ async function summarize(
   deps: MemoryStoreDeps,
   tx: Tx,
   key: DataKey,
-  userId: string,
+  owner: Owner,
   counts: PolicyCounts,
 ): Promise<void> {
   const p = deps.config.memory.policies;
@@ -217,21 +222,21 @@ async function summarize(
   const threads = await tx<{ thread_id: string; tier: number; summary_id: string | null }[]>`
     with t as (
       select thread_id, count(*) as n, max(updated_at) as last, max(tier)::int as tier from memories
-      where user_id = ${userId} and thread_id <> '' and not is_summary group by thread_id
+      where owner_id = ${owner.ownerId} and thread_id <> '' and not is_summary group by thread_id
       having count(*) >= ${p.summaryMinMemories}
     )
     select t.thread_id, t.tier, s.id as summary_id from t
-    left join memories s on s.user_id = ${userId} and s.is_summary and s.thread_id = t.thread_id
+    left join memories s on s.owner_id = ${owner.ownerId} and s.is_summary and s.thread_id = t.thread_id
     where s.id is null or s.updated_at < t.last
     order by t.thread_id limit ${MAX_SUMMARIES_PER_USER}`;
   for (const t of threads) {
     const members = await tx<MemoryRow[]>`
       select * from (
         select ${memoryColumns(tx)} from memories m
-        where m.user_id = ${userId} and m.thread_id = ${t.thread_id} and not m.is_summary
+        where m.owner_id = ${owner.ownerId} and m.thread_id = ${t.thread_id} and not m.is_summary
         order by m.created_at desc limit ${MAX_THREAD_MEMBERS}
       ) recent order by created_at`;
-    const opened = await withDataKey(tx, deps.keys, deps.logger, userId, "memory", (k) =>
+    const opened = await withDataKey(tx, deps.keys, deps.logger, owner.ownerId, "memory", (k) =>
       Promise.all(members.map((m) => openRow(k, m))),
     );
     const text = summarizeThread(
@@ -239,12 +244,12 @@ async function summarize(
       p.trimAboveChars,
     );
     if (t.summary_id) {
-      await rewriteMemory(deps, tx, key, userId, t.summary_id, { content: text }, "summarize");
+      await rewriteMemory(deps, tx, key, owner, t.summary_id, { content: text }, "summarize");
     } else {
       const prepared = await prepareMemory(
         key,
         deps.config.memory.encryption,
-        userId,
+        owner,
         uuidv7(),
         {
           content: text,
@@ -261,7 +266,7 @@ async function summarize(
         },
         { tier: t.tier, isSummary: true },
       );
-      await insertPrepared(tx, userId, [prepared]);
+      await insertPrepared(tx, owner, [prepared]);
     }
     counts.add("summarize", t.tier);
   }

@@ -3,7 +3,7 @@
  * in small committed batches, so it can be interrupted and re-run (it resumes where it stopped:
  * every batch selects only what is still outdated) while servers keep reading and writing.
  *
- * 1. user_keys: data keys wrapped under a non-primary master key (or stored unwrapped because the
+ * 1. owners: data keys wrapped under a non-primary master key (or stored unwrapped because the
  *    deployment ran without a keyset) are rewrapped under the primary master key. After this, no row
  *    names the old master key id and `keys disable` can retire it.
  * 2. memories, memory_versions, memory_clusters: rows stored in plaintext (MEMORIC_ENCRYPTION=off)
@@ -17,7 +17,7 @@ import type { AuditWriter } from "./audit-log.js";
 import type { Sql } from "./database.js";
 import { contentAd, seal, unseal } from "./memory-rows.js";
 import { inTx, SYSTEM, type Tx } from "./tx.js";
-import { UserKeys } from "./user-keys.js";
+import { OwnerKeys } from "./owner-keys.js";
 
 export interface RewrapOptions {
   sql: Sql;
@@ -40,7 +40,7 @@ export interface RewrapResult {
 }
 
 interface KeyRow {
-  user_id: string;
+  owner_id: string;
   wrapped_key: Uint8Array;
   master_key_id: string | null;
 }
@@ -49,7 +49,7 @@ const ACTOR = { system: "keys-rewrap" };
 
 export async function rewrapAll(opts: RewrapOptions): Promise<RewrapResult> {
   const batch = opts.batchSize ?? 200;
-  const keys = new UserKeys(opts.keyring);
+  const keys = new OwnerKeys(opts.keyring);
   const result: RewrapResult = {
     userKeysRewrapped: 0,
     dataKeysRotated: 0,
@@ -64,22 +64,22 @@ export async function rewrapAll(opts: RewrapOptions): Promise<RewrapResult> {
       opts.sql,
       SYSTEM,
       (tx) => tx<KeyRow[]>`
-      select user_id, wrapped_key, master_key_id from user_keys
-      where user_id > ${after}::uuid order by user_id limit ${batch}`,
+      select id as owner_id, wrapped_key, master_key_id from owners
+      where id > ${after}::uuid and wrapped_key is not null order by id limit ${batch}`,
     );
     for (const row of page) {
       try {
         await rewrapUser(opts, keys, row, primary, batch, result);
       } catch (err) {
-        result.failedUsers.push(row.user_id);
+        result.failedUsers.push(row.owner_id);
         opts.logger?.error(
-          { userId: row.user_id, err: err instanceof Error ? err.message : "error" },
+          { ownerId: row.owner_id, err: err instanceof Error ? err.message : "error" },
           "rewrap failed for user",
         );
       }
     }
     if (page.length < batch) break;
-    after = page[page.length - 1]!.user_id;
+    after = page[page.length - 1]!.owner_id;
   }
   await opts.audit?.recordStandalone(ACTOR, {
     type: "system.key.rotated",
@@ -92,14 +92,14 @@ export async function rewrapAll(opts: RewrapOptions): Promise<RewrapResult> {
 
 async function rewrapUser(
   opts: RewrapOptions,
-  keys: UserKeys,
+  keys: OwnerKeys,
   row: KeyRow,
   primary: string,
   batch: number,
   result: RewrapResult,
 ): Promise<void> {
-  const userId = row.user_id;
-  let key = await keys.unwrap(userId, row.wrapped_key, row.master_key_id);
+  const ownerId = row.owner_id; // an account's own id, or an end user's
+  let key = await keys.unwrap(ownerId, row.wrapped_key, row.master_key_id);
   if (opts.rotateDataKeys) {
     // Rebuild from bytes: DataKey instances may be shared through the server-side cache.
     const rotated = await DataKey.fromBytes(key.toBytes());
@@ -107,13 +107,13 @@ async function rewrapUser(
     key = rotated;
   }
   if (row.master_key_id !== primary || opts.rotateDataKeys) {
-    const [wrapped, masterKeyId] = await keys.wrap(userId, key);
+    const [wrapped, masterKeyId] = await keys.wrap(ownerId, key);
     await inTx(
       opts.sql,
       SYSTEM,
       (tx) => tx`
-      update user_keys set wrapped_key = ${wrapped}, master_key_id = ${masterKeyId}, updated_at = now()
-      where user_id = ${userId}`,
+      update owners set wrapped_key = ${wrapped}, master_key_id = ${masterKeyId}, updated_at = now()
+      where id = ${ownerId}`,
     );
     // Servers holding the old key in cache (in other processes) re-read it on their first decrypt
     // failure (withDataKey); old data keys stay in the keyset, so nothing they hold breaks before that.
@@ -122,7 +122,7 @@ async function rewrapUser(
   }
   for (const table of ["memories", "memory_versions", "memory_clusters"] as const) {
     for (;;) {
-      const n = await inTx(opts.sql, SYSTEM, (tx) => reencryptBatch(tx, table, userId, key, batch, result));
+      const n = await inTx(opts.sql, SYSTEM, (tx) => reencryptBatch(tx, table, ownerId, key, batch, result));
       if (n < batch) break;
     }
   }
@@ -140,13 +140,13 @@ interface DataRow {
 async function reencryptBatch(
   tx: Tx,
   table: "memories" | "memory_versions" | "memory_clusters",
-  userId: string,
+  ownerId: string,
   key: DataKey,
   batch: number,
   result: RewrapResult,
 ): Promise<number> {
   const primary = key.keyId;
-  const stale = tx`user_id = ${userId} and (not encrypted or key_id is distinct from ${primary})`;
+  const stale = tx`owner_id = ${ownerId} and (not encrypted or key_id is distinct from ${primary})`;
   const rows =
     table === "memories"
       ? await tx<DataRow[]>`
@@ -161,25 +161,26 @@ async function reencryptBatch(
             from memory_clusters where ${stale} order by id limit ${batch} for update`;
   for (const r of rows) {
     if (table === "memory_clusters") {
-      const ad = { table: "memory_clusters", column: "data", rowId: r.id, userId };
+      const ad = { table: "memory_clusters", column: "data", rowId: r.id, ownerId };
       const s = await seal(key, true, await unseal(key, r.encrypted, r.a, ad), ad);
-      await tx`update memory_clusters set data_ct = ${s.ct}, encrypted = true, key_id = ${s.keyId} where id = ${r.id}`;
+      await tx`update memory_clusters set data_ct = ${s.ct}, encrypted = true, key_id = ${s.keyId}
+                where owner_id = ${ownerId} and id = ${r.id}`;
     } else {
       const [c, m] = await Promise.all(
         (["content", "metadata"] as const).map(async (col, i) => {
-          const ad = contentAd(userId, r.id, r.version, col);
+          const ad = contentAd(ownerId, r.id, r.version, col);
           return seal(key, true, await unseal(key, r.encrypted, (i === 0 ? r.a : r.b)!, ad), ad);
         }),
       );
       if (table === "memories") {
         await tx`
           update memories set content_ct = ${c!.ct}, metadata_ct = ${m!.ct}, encrypted = true, key_id = ${c!.keyId}
-          where id = ${r.id} and version = ${r.version}`;
+          where owner_id = ${ownerId} and id = ${r.id} and version = ${r.version}`;
       } else {
         await tx`
           update memory_versions
           set content_ct = ${c!.ct}, metadata_ct = ${m!.ct}, encrypted = true, key_id = ${c!.keyId}
-          where memory_id = ${r.id} and version = ${r.version}`;
+          where owner_id = ${ownerId} and memory_id = ${r.id} and version = ${r.version}`;
       }
     }
     if (r.encrypted) result.rowsReencrypted++;
@@ -193,7 +194,7 @@ export async function countWrappedUnder(sql: Sql, keyId: number): Promise<number
   const [row] = await inTx(
     sql,
     SYSTEM,
-    (tx) => tx<{ n: number }[]>`select count(*)::int as n from user_keys where master_key_id = ${keyId}`,
+    (tx) => tx<{ n: number }[]>`select count(*)::int as n from owners where master_key_id = ${keyId}`,
   );
   return row?.n ?? 0;
 }

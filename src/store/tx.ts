@@ -14,8 +14,11 @@ export type Tx = postgres.TransactionSql;
 
 /** Whose data a transaction may touch. */
 export type DbContext =
-  /** A user acting on their own rows. */
-  | { kind: "user"; userId: string }
+  /**
+   * An account acting on its own rows; with ownerId, confined to that one owner (an end user, or the
+   * account's own memories) — a delegated token's call, or a call naming an end user.
+   */
+  | { kind: "user"; userId: string; ownerId?: string | undefined }
   /** An admin on the explicit admin path (every such call is audited by the caller). */
   | { kind: "admin"; userId: string }
   /** Authentication look-ups and background jobs that act for no single user. */
@@ -23,8 +26,40 @@ export type DbContext =
 
 export const APP_ROLE = "memoric_app";
 
-export function userContext(userId: string): DbContext {
-  return { kind: "user", userId };
+export function userContext(userId: string, ownerId?: string): DbContext {
+  return { kind: "user", userId, ownerId };
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A uuid (or nothing) as a SET LOCAL literal; anything else is a bug, never interpolated. */
+function uuidLiteral(id: string | undefined): string {
+  if (id === undefined || id === "") return "''";
+  if (!UUID_RE.test(id)) throw new TypeError("transaction context ids must be UUIDs");
+  return `'${id}'`;
+}
+
+/**
+ * The transaction's RLS context as SET LOCAL statements, one simple-protocol query: a distributed
+ * engine forwards SET LOCAL to the shards, which it does not do for set_config() (DESIGN.md §11).
+ * Only UUIDs and integers are interpolated, each checked first.
+ */
+function contextStatements(ctx: DbContext, timeoutMs: number | undefined): string {
+  const userId = ctx.kind === "system" ? undefined : ctx.userId;
+  const ownerId = ctx.kind === "user" ? ctx.ownerId : undefined;
+  const statements = [
+    `set local role ${APP_ROLE}`,
+    `set local app.user_id = ${uuidLiteral(userId)}`,
+    `set local app.owner_id = ${uuidLiteral(ownerId)}`,
+    `set local app.admin = '${ctx.kind === "admin" ? "on" : ""}'`,
+    `set local app.system = '${ctx.kind === "system" ? "on" : ""}'`,
+  ];
+  if (timeoutMs !== undefined) {
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1)
+      throw new TypeError("statement timeout must be a count of ms");
+    statements.push(`set local statement_timeout = ${timeoutMs}`);
+  }
+  return statements.join("; ");
 }
 export const SYSTEM: DbContext = { kind: "system" };
 
@@ -33,7 +68,6 @@ export type { TxOptions } from "./admission.js";
 /** Runs fn in one transaction under ctx. Connection failures become Unavailable. */
 export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<T>, opts?: TxOptions): Promise<T> {
   assertDatabaseUp(sql);
-  const userId = ctx.kind === "system" ? "" : ctx.userId;
   // The call's deadline becomes the transaction's statement_timeout, so Postgres cancels the SQL of
   // a call whose client has stopped waiting; the configured default bounds calls without one (the
   // lower of both applies). A lock wait counts as statement time, so this bounds row-lock waits too:
@@ -53,15 +87,11 @@ export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<
         sql.begin(async (tx) => {
           const leftMs = deadline === undefined ? undefined : Math.max(1, Math.floor(deadline - Date.now()));
           byDefault = defaultMs > 0 && (leftMs === undefined || defaultMs < leftMs);
-          const timeoutMs = byDefault ? String(defaultMs) : leftMs === undefined ? null : String(leftMs);
+          const timeoutMs = byDefault ? defaultMs : leftMs;
           // Sent at once and pipelined ahead of fn's first statement on the same connection (saves a
-          // round trip per request); postgres.js queries are lazy, hence execute().
-          const context = tx`select set_config('role', ${APP_ROLE}, true),
-                      set_config('app.user_id', ${userId}, true),
-                      set_config('app.admin', ${ctx.kind === "admin" ? "on" : ""}, true),
-                      set_config('app.system', ${ctx.kind === "system" ? "on" : ""}, true),
-                      set_config('statement_timeout',
-                        coalesce(${timeoutMs}::text, current_setting('statement_timeout')), true)`.execute();
+          // round trip per request); postgres.js queries are lazy, hence execute(). unsafe() without
+          // parameters is one simple-protocol query, never a prepared statement per account.
+          const context = tx.unsafe(contextStatements(ctx, timeoutMs)).execute();
           try {
             const result = await fn(tx);
             await context;

@@ -11,6 +11,7 @@ import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/r
 import { ServerReflection as ReflectionV1alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { AuditService } from "../../gen/memoric/v1/audit_pb.js";
 import { AuthService } from "../../gen/memoric/v1/auth_pb.js";
+import { EndUserService } from "../../gen/memoric/v1/end_users_pb.js";
 import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
 import { access, AccessClass, AccessRuleSchema } from "../../gen/memoric/v1/options_pb.js";
 import { decide, policiesFromOptions, policyOfRule, RPCS, type PrincipalView } from "../../src/domain/access-rules.js";
@@ -24,7 +25,7 @@ import {
 } from "../../src/domain/permissions.js";
 import { authServiceWith } from "../support/descriptors.js";
 
-const OURS: readonly DescService[] = [AuthService, MemoryService, AuditService];
+const OURS: readonly DescService[] = [AuthService, MemoryService, AuditService, EndUserService];
 const STANDARD: readonly DescService[] = [Health, ReflectionV1, ReflectionV1alpha];
 /** Every service the server registers (src/server/app.ts + reflection). */
 const SERVED: readonly DescService[] = [...OURS, ...STANDARD];

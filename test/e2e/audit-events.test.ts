@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditService } from "../../gen/memoric/v1/audit_pb.js";
 import { AuthService, Role } from "../../gen/memoric/v1/auth_pb.js";
+import { EndUserService } from "../../gen/memoric/v1/end_users_pb.js";
 import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
 import { AUDIT_EVENT_TYPES, type AuditEventType } from "../../src/domain/audit-events.js";
 import { keysAdd, keysPromote, keysRewrap } from "../../src/cli/keys.js";
@@ -39,6 +40,7 @@ const attempt = (p: Promise<unknown>) =>
     (e: unknown) => ConnectError.from(e).code,
   );
 const auth = (u: TestUser) => u.client(AuthService);
+const endUsers = (u: TestUser) => u.client(EndUserService);
 const memories = async () => (await registerAndLogin(server)).client(MemoryService);
 async function withMemory() {
   const c = await memories();
@@ -109,6 +111,20 @@ const SCENARIOS: Partial<Record<AuditEventType, () => Promise<unknown>>> = {
     const c = auth(await registerAndLogin(server));
     const { apiKey } = await c.createApiKey({ name: "k" });
     await c.revokeApiKey({ id: apiKey!.id });
+  },
+  "end_user.created": async () => endUsers(await registerAndLogin(server)).createEndUser({ endUserId: "eu-1" }),
+  "end_user.retrieved": async () => endUsers(await registerAndLogin(server)).listEndUsers({}),
+  "end_user.deleted": async () => {
+    const c = endUsers(await registerAndLogin(server));
+    await c.createEndUser({ endUserId: "eu-1" });
+    await c.deleteEndUser({ endUserId: "eu-1" });
+  },
+  "auth.end_user_token.issued": async () =>
+    endUsers(await registerAndLogin(server)).issueEndUserToken({ endUserId: "eu-1" }),
+  "auth.end_user_token.revoked": async () => {
+    const c = endUsers(await registerAndLogin(server));
+    await c.createEndUser({ endUserId: "eu-1" });
+    await c.revokeEndUserTokens({ endUserId: "eu-1" });
   },
   "user.retrieved": async () => auth(await registerAndLogin(server)).getCurrentUser({}),
   "user.created": () => registerAndLogin(server),

@@ -180,11 +180,16 @@ describe("revocation is immediate", () => {
     const updated = await root.client(AuthService).setUserRoles({ userId: u.userId, roles: [Role.READ_ONLY] });
     expect(updated.user?.roles).toEqual([Role.READ_ONLY]);
     await fails(u.token);
-    expect((await as(key).getCurrentUser({})).permissions.sort()).toEqual(["clusters:read", "memories:read"]);
+    expect((await as(key).getCurrentUser({})).permissions.sort()).toEqual([
+      "clusters:read",
+      "end_users:read",
+      "memories:read",
+    ]);
     expect(await codeOf(as(key).createApiKey({ name: "x" }))).toBe(Code.PermissionDenied);
     const again = await login(server, u);
     expect((await again.client(AuthService).getCurrentUser({})).permissions.sort()).toEqual([
       "clusters:read",
+      "end_users:read",
       "memories:read",
     ]);
   });

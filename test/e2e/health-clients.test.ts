@@ -27,6 +27,7 @@ const NAMES = [
   "memoric.v1.MemoryService",
   "memoric.v1.AuthService",
   "memoric.v1.AuditService",
+  "memoric.v1.EndUserService",
   "grpc.health.v1.Health",
 ];
 

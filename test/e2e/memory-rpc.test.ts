@@ -227,22 +227,25 @@ describe("DeleteUser crypto-shreds", () => {
       (sql) =>
         sql<
           { content_ct: Buffer; version: number }[]
-        >`select content_ct, version from memories where user_id = ${victim.userId}`,
+        >`select content_ct, version from memories where account_id = ${victim.userId}`,
     );
     expect(backup).toHaveLength(1);
     await root.client(AuthService).deleteUser({ userId: victim.userId });
     const left = await asOwner(
       server,
       (sql) => sql<{ k: number; m: number; t: number }[]>`select
-      (select count(*) from user_keys where user_id = ${victim.userId})::int as k,
-      (select count(*) from memories where user_id = ${victim.userId})::int as m,
-      (select count(*) from memory_terms where user_id = ${victim.userId})::int as t`,
+      (select count(*) from owners where account_id = ${victim.userId} and wrapped_key is not null)::int as k,
+      (select count(*) from memories where account_id = ${victim.userId})::int as m,
+      (select count(*) from memory_terms where account_id = ${victim.userId})::int as t`,
     );
     expect(left[0]).toEqual({ k: 0, m: 0, t: 0 });
     const ring = await MasterKeyring.fromBase64(server.config.secrets.keysetBase64!);
     const keys = await asOwner(
       server,
-      (sql) => sql<{ user_id: string; wrapped_key: Buffer }[]>`select user_id, wrapped_key from user_keys`,
+      (sql) =>
+        sql<
+          { user_id: string; wrapped_key: Buffer }[]
+        >`select id as user_id, wrapped_key from owners where wrapped_key is not null`,
     );
     expect(keys.length).toBeGreaterThan(0);
     for (const k of keys) {

@@ -251,6 +251,7 @@ describe("server reflection on the real server", () => {
           "grpc.reflection.v1alpha.ServerReflection",
           "memoric.v1.AuditService",
           "memoric.v1.AuthService",
+          "memoric.v1.EndUserService",
           "memoric.v1.MemoryService",
         ]);
       } finally {

@@ -9,7 +9,7 @@ import {
   type AssociatedData,
 } from "../../src/security/crypto.js";
 
-const ad: AssociatedData = { table: "memories", column: "content", rowId: "row-1", userId: "user-1" };
+const ad: AssociatedData = { table: "memories", column: "content", rowId: "row-1", ownerId: "user-1" };
 
 async function expectDecryptionError(p: Promise<unknown>): Promise<void> {
   const err = await p.then(
@@ -62,16 +62,16 @@ describe("DataKey", () => {
     const key = await DataKey.generate();
     const ct = await key.encrypt("secret", ad);
     await expectDecryptionError(key.decrypt(ct, { ...ad, rowId: "row-2" }));
-    await expectDecryptionError(key.decrypt(ct, { ...ad, userId: "user-2" }));
+    await expectDecryptionError(key.decrypt(ct, { ...ad, ownerId: "user-2" }));
     await expectDecryptionError(key.decrypt(ct, { ...ad, column: "metadata" }));
     await expectDecryptionError(key.decrypt(ct, { ...ad, table: "memory_versions" }));
   });
 
   it("encodes associated data unambiguously", () => {
-    const a = encodeAssociatedData({ table: "a|b", column: "c", rowId: "r", userId: "u" });
-    const b = encodeAssociatedData({ table: "a", column: "b|c", rowId: "r", userId: "u" });
-    const c = encodeAssociatedData({ table: "ab", column: "", rowId: "r", userId: "u" });
-    const d = encodeAssociatedData({ table: "a", column: "b", rowId: "r", userId: "u" });
+    const a = encodeAssociatedData({ table: "a|b", column: "c", rowId: "r", ownerId: "u" });
+    const b = encodeAssociatedData({ table: "a", column: "b|c", rowId: "r", ownerId: "u" });
+    const c = encodeAssociatedData({ table: "ab", column: "", rowId: "r", ownerId: "u" });
+    const d = encodeAssociatedData({ table: "a", column: "b", rowId: "r", ownerId: "u" });
     const all = [a, b, c, d].map((x) => Buffer.from(x).toString("hex"));
     expect(new Set(all).size).toBe(4);
   });

@@ -67,7 +67,7 @@ describe("canary", () => {
 
     const dump = await dumpAllTables(f.sql);
     expect(dump.map((d) => d.table)).toEqual(
-      expect.arrayContaining(["memories", "memory_versions", "memory_terms", "memory_clusters", "user_keys"]),
+      expect.arrayContaining(["memories", "memory_versions", "memory_terms", "memory_clusters", "owners"]),
     );
     for (const { table, text } of dump) {
       const lower = text.toLowerCase();

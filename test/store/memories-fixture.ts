@@ -26,7 +26,7 @@ import { createAuditWriter } from "../../src/store/audit-log.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import type { MemoryStoreDeps } from "../../src/store/memories.js";
 import { migrate } from "../../src/store/migrate.js";
-import { UserKeys } from "../../src/store/user-keys.js";
+import { OwnerKeys } from "../../src/store/owner-keys.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { testSecretsEnv } from "../support/secrets.js";
 
@@ -108,7 +108,7 @@ export async function openStoreFixture(
       tokens: undefined as never,
       audit: createAuditWriter({ sql: db.sql }),
       metrics,
-      keys: new UserKeys(keyring, metrics),
+      keys: new OwnerKeys(keyring, metrics),
       revocations: new RevocationCache(0),
     } satisfies AppContext;
     return { app, keyring, deps: app, service: typed(memoryService(app)) };

@@ -50,9 +50,11 @@ describe("master key rotation", () => {
     await write(f, carol, "carol is new");
     const ids = async () =>
       Object.fromEntries(
-        (await f!.sql<{ user_id: string; id: string }[]>`select user_id, master_key_id::text as id from user_keys`).map(
-          (r) => [r.user_id, r.id],
-        ),
+        (
+          await f!.sql<
+            { user_id: string; id: string }[]
+          >`select id as user_id, master_key_id::text as id from owners where wrapped_key is not null`
+        ).map((r) => [r.user_id, r.id]),
       );
     expect((await ids())[carol]).toBe(String(added.keyId));
     expect((await ids())[alice]).toBe(String(oldId));
@@ -141,9 +143,7 @@ describe("encryption off, then upgraded by rewrap", () => {
     f = await openStoreFixture({ MEMORIC_ENCRYPTION: "off" }, null);
     const u = await f.newUser();
     const m = await write(f, u, "no keyset at all");
-    const [row] = await f.sql<
-      { master_key_id: string | null }[]
-    >`select master_key_id from user_keys where user_id = ${u}`;
+    const [row] = await f.sql<{ master_key_id: string | null }[]>`select master_key_id from owners where id = ${u}`;
     expect(row!.master_key_id).toBeNull();
     const ring = await MasterKeyring.generate();
     const r = await keysRewrap({ sql: f.sql, keysetBase64: ring.toBase64() });
@@ -180,32 +180,34 @@ describe("crypto-shredding", () => {
       f.ctx(alice),
     );
     await write(f, bob, "bob stays");
-    const backup = await f.sql<Record<string, unknown>[]>`select * from memories where user_id = ${alice}`;
+    const backup = await f.sql<Record<string, unknown>[]>`select * from memories where account_id = ${alice}`;
     const backupVersions = await f.sql<
       { content_ct: Buffer; version: number }[]
-    >`select content_ct, version from memory_versions where user_id = ${alice}`;
+    >`select content_ct, version from memory_versions where account_id = ${alice}`;
 
     const keys = f.app.keys;
     const erased = await inTx(f.sql, { kind: "admin", userId: bob }, (tx) => eraseUserData(tx, keys, alice));
     expect(erased).toMatchObject({ keys: 1, memories: 1, versions: 1 });
     const counts = await f.sql`select
-      (select count(*) from user_keys where user_id = ${alice})::int as k,
-      (select count(*) from memories where user_id = ${alice})::int as m,
-      (select count(*) from memory_terms where user_id = ${alice})::int as t,
-      (select count(*) from memory_versions where user_id = ${alice})::int as v`;
+      (select count(*) from owners where account_id = ${alice} and wrapped_key is not null)::int as k,
+      (select count(*) from memories where account_id = ${alice})::int as m,
+      (select count(*) from memory_terms where account_id = ${alice})::int as t,
+      (select count(*) from memory_versions where account_id = ${alice})::int as v`;
     expect(counts[0]).toEqual({ k: 0, m: 0, t: 0, v: 0 });
 
     // Every key the database still holds, unwrapped with the master keyset, fails on alice's copy.
     const ring = f.keyring!;
     for (const k of await f.sql<
       { user_id: string; wrapped_key: Buffer }[]
-    >`select user_id, wrapped_key from user_keys`) {
+    >`select id as user_id, wrapped_key from owners where wrapped_key is not null`) {
       await expect(ring.unwrapDataKey(k.wrapped_key, alice)).rejects.toThrow();
       const other = await DataKey.fromBytes(await ring.unwrapDataKey(k.wrapped_key, k.user_id));
       for (const v of backupVersions)
         await expect(other.decryptText(v.content_ct, contentAd(alice, m.id, v.version, "content"))).rejects.toThrow();
     }
-    // Restoring the memories rows from the backup gives DataLoss, never content.
+    // Restoring the memories rows from the backup (with an owner row, its key destroyed) gives
+    // DataLoss, never content.
+    await f.sql`insert into owners (id, account_id) values (${alice}, ${alice})`;
     await f.sql`insert into memories ${f.sql(backup)}`;
     expect(await code(f.service.getMemory({ id: m.id }, f.ctx(alice)))).toBe(Code.DataLoss);
     expect(await read(f, bob, (await f.service.listMemories({}, f.ctx(bob))).memories[0]!.id)).toBe("bob stays");

@@ -105,7 +105,9 @@ describe("policies", () => {
     expect(leftovers[0]).toEqual({ v: 0, t: 0 });
 
     // One summary per user for the same thread id, each made only of its owner's memories.
-    const summaries = await f.sql<{ user_id: string; id: string }[]>`select user_id, id from memories where is_summary`;
+    const summaries = await f.sql<
+      { user_id: string; id: string }[]
+    >`select account_id as user_id, id from memories where is_summary`;
     expect(summaries.map((s) => s.user_id).sort()).toEqual([alice, bob].sort());
     const aliceSummary = (
       await f.service.getMemory({ id: summaries.find((s) => s.user_id === alice)!.id }, f.ctx(alice))
@@ -152,7 +154,7 @@ describe("policies", () => {
     for (const c of done) for (const [k, n] of Object.entries(c)) total[k] = (total[k] ?? 0) + n;
     expect(total).toEqual(expected);
     expect((await f.sql`select count(*)::int as n from memory_versions where memory_id = ${long.id}`)[0]!.n).toBe(1);
-    expect((await f.sql`select count(*)::int as n from memories where user_id = ${u} and is_summary`)[0]!.n).toBe(1);
+    expect((await f.sql`select count(*)::int as n from memories where account_id = ${u} and is_summary`)[0]!.n).toBe(1);
   });
 
   it("runs on a schedule", async () => {

@@ -212,7 +212,7 @@ describe("ties, weights, scopes, boosts", () => {
     const w = f.config.memory.search;
     const rows = await f.sql<{ id: string; age: number; importance: number; thread_id: string }[]>`
       select id, extract(epoch from now() - updated_at)::float8 / 3600 as age, importance, thread_id
-      from memories where user_id = ${u}`;
+      from memories where account_id = ${u}`;
     const expected = rows
       .map((r) => ({
         id: r.id,
@@ -281,7 +281,7 @@ describe("ties, weights, scopes, boosts", () => {
         f.ctx(u),
       );
     }
-    await f.sql`update memories set updated_at = now() - interval '1000 hours' where user_id = ${u}`;
+    await f.sql`update memories set updated_at = now() - interval '1000 hours' where account_id = ${u}`;
     // Longer, so its BM25 is below every short one: only the "newest matches" half of the union finds it.
     const newest = (
       await f.service.createMemory({ content: "nutmeg cinnamon clove", importance: Importance.MEDIUM }, f.ctx(u))

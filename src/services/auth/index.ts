@@ -8,6 +8,7 @@ import type { AppContext } from "../../app-context.js";
 import { mergeRoutes } from "../routes.js";
 import changePassword from "./change-password.js";
 import createApiKey from "./create-api-key.js";
+import createServiceAccount from "./create-service-account.js";
 import deleteUser from "./delete-user.js";
 import getCurrentUser from "./get-current-user.js";
 import listApiKeys from "./list-api-keys.js";
@@ -33,6 +34,7 @@ const routes = [
   listUsers,
   setUserRoles,
   setUserActive,
+  createServiceAccount,
   deleteUser,
 ];
 

@@ -40,7 +40,9 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuthServic
       missing.throwIfAny();
       const identifierHmac = hmacIdentifier(app.secrets.identifierSalt, identifier.toLowerCase());
 
-      const user = await withReadTx(app, ctx, (tx) => users.findUserByLogin(tx, identifier), {}, { as: SYSTEM });
+      // A service account has no password: it fails exactly like an unknown name (same bcrypt work).
+      const found = await withReadTx(app, ctx, (tx) => users.findUserByLogin(tx, identifier), {}, { as: SYSTEM });
+      const user = found?.service_account ? undefined : found;
       // Keyed by user id when the account exists (username and email share one budget), else by the identifier.
       const accountKey = `login:acct:${user?.id ?? identifierHmac}`;
       const addressKey = `login:addr:${ctx.values.get(clientAddressKey)}`;

@@ -33,6 +33,7 @@ export function userToProto(row: UserRow): User {
     createdAt: timestampFromDate(row.created_at),
     updatedAt: timestampFromDate(row.updated_at),
     lastLoginAt: row.last_login_at ? timestampFromDate(row.last_login_at) : undefined,
+    serviceAccount: row.service_account,
   });
 }
 

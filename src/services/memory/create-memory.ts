@@ -3,23 +3,28 @@ import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { CreateMemoryResponseSchema, type MemoryService } from "../../../gen/memoric/v1/memory_pb.js";
 import type { AppContext } from "../../app-context.js";
-import { requirePrincipal } from "../../interceptors/call-context.js";
 import { insertMemories, prepareMemories } from "../../store/memories.js";
-import { userDataKey, withAuditedTx } from "../audited-tx.js";
+import { withAuditedTx } from "../audited-tx.js";
+import { callOwner, ownerScope, writeKey } from "../owners.js";
+import { inThread } from "./thread-pin.js";
 import { created, toMemory } from "./mapping.js";
 import * as v from "./validation.js";
 
 export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => ({
   async createMemory(req, ctx) {
-    const input = v.newMemory(req, app.config.memory);
-    const userId = requirePrincipal(ctx).userId;
-    const prepared = await prepareMemories(app, await userDataKey(app, ctx), userId, [input]);
+    const owner = await callOwner(app, ctx, req.endUserId);
+    const input = inThread(owner, v.newMemory(req, app.config.memory));
+    const prepared = await prepareMemories(app, await writeKey(app, ctx, owner), owner, [input]);
     const { memories, replayed } = await withAuditedTx(
       app,
       ctx,
-      (tx) => insertMemories(app, tx, userId, prepared),
+      (tx) => insertMemories(app, tx, owner, prepared),
       (r) => created(r),
+      ownerScope(owner),
     );
-    return create(CreateMemoryResponseSchema, { memory: toMemory(memories[0]!), replayed: replayed[0]! });
+    return create(CreateMemoryResponseSchema, {
+      memory: toMemory(memories[0]!, owner.externalId),
+      replayed: replayed[0]!,
+    });
   },
 });

@@ -10,10 +10,10 @@ import {
 } from "../../../gen/memoric/v1/memory_pb.js";
 import type { AppContext } from "../../app-context.js";
 import { renderContext, type ContextItem } from "../../domain/context.js";
-import { requirePrincipal } from "../../interceptors/call-context.js";
 import { listMemories, type MemoryRecord } from "../../store/memories.js";
 import { searchMemories } from "../../store/memory-search.js";
 import { withReadTx } from "../audited-tx.js";
+import { assertThreadAllowed, callOwner, ownerScope } from "../owners.js";
 import * as v from "./validation.js";
 import { pageSize } from "../../domain/validation.js";
 
@@ -32,22 +32,24 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     v.query(req.query, app.config.memory);
     const threadId = v.identifier(req.threadId, "thread_id").trim();
     v.identifier(req.agentId, "agent_id");
-    const userId = requirePrincipal(ctx).userId;
+    const owner = await callOwner(app, ctx, req.endUserId);
+    assertThreadAllowed(owner, threadId);
     const out = await withReadTx(
       app,
       ctx,
       async (tx) => {
         // Recent thread memories (newest first from the list, shown oldest first).
         const thread = threadId
-          ? (await listMemories(app, tx, userId, { threadId }, CONTEXT_THREAD_MEMORIES, undefined)).memories.reverse()
+          ? (await listMemories(app, tx, owner, { threadId }, CONTEXT_THREAD_MEMORIES, undefined)).memories.reverse()
           : [];
         const excludeIds = thread.map((m) => m.id);
         const search = { query: req.query, filter: {}, topK: CONTEXT_RELEVANT_MEMORIES, excludeIds };
-        const relevant = await searchMemories(app, tx, userId, search);
+        const relevant = await searchMemories(app, tx, owner, search);
         const items = relevant.map((r) => contextItem(r.memory));
         return renderContext(thread.map(contextItem), items, format, maxChars);
       },
       (o) => ({ resourceType: "memory", details: { count: o.memoryIds.length, truncated: o.truncated } }),
+      ownerScope(owner),
     );
     return create(GetContextResponseSchema, {
       context: out.context,

@@ -20,9 +20,11 @@ import type { CreateResult, MemoryRecord, VersionRecord } from "../../store/memo
 import type { AuditedOutcome } from "../audited-tx.js";
 import type { ScoredRecord } from "../../store/memory-search.js";
 
-export function toMemory(m: MemoryRecord): Memory {
+/** `endUserId`: the backend's id of the end user it belongs to ("" for the account's own memories). */
+export function toMemory(m: MemoryRecord, endUserId: string): Memory {
   return create(MemorySchema, {
     id: m.id,
+    endUserId,
     content: m.content,
     threadId: m.threadId,
     agentId: m.agentId,
@@ -53,10 +55,10 @@ export function toVersion(v: VersionRecord): MemoryVersion {
   });
 }
 
-export function toScored(r: ScoredRecord, withExplanation: boolean): ScoredMemory {
+export function toScored(r: ScoredRecord, withExplanation: boolean, endUserId: string): ScoredMemory {
   const e = r.explanation;
   return create(ScoredMemorySchema, {
-    memory: toMemory(r.memory),
+    memory: toMemory(r.memory, endUserId),
     score: r.score,
     ...(withExplanation
       ? {

@@ -13,23 +13,33 @@ export interface UserRow {
   created_at: Date;
   updated_at: Date;
   last_login_at: Date | null;
+  /** A backend's identity: API keys only, never a password login. */
+  service_account: boolean;
 }
 
 const COLUMNS =
-  "id, username, email, full_name, password_hash, roles, active, token_version, created_at, updated_at, last_login_at";
+  "id, username, email, full_name, password_hash, roles, active, token_version, created_at, updated_at, " +
+  "last_login_at, service_account";
 
 export async function insertUser(
   tx: Tx,
-  u: { username: string; email: string; fullName: string; passwordHash: string; roles: string[] },
+  u: {
+    username: string;
+    email: string;
+    fullName: string;
+    passwordHash: string;
+    roles: string[];
+    serviceAccount?: boolean;
+  },
 ): Promise<UserRow> {
   const [row] = await tx<UserRow[]>`
-    insert into users (username, email, full_name, password_hash, roles)
-    values (${u.username}, ${u.email}, ${u.fullName}, ${u.passwordHash}, ${u.roles})
+    insert into users (username, email, full_name, password_hash, roles, service_account)
+    values (${u.username}, ${u.email}, ${u.fullName}, ${u.passwordHash}, ${u.roles}, ${u.serviceAccount ?? false})
     returning ${tx.unsafe(COLUMNS)}`;
   return row!;
 }
 
-/** Login accepts a username or an email, case-insensitively. */
+/** Login accepts a username or an email, case-insensitively; a service account never logs in. */
 export async function findUserByLogin(tx: Tx, login: string): Promise<UserRow | undefined> {
   const [row] = await tx<UserRow[]>`
     select ${tx.unsafe(COLUMNS)} from users
