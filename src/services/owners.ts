@@ -87,7 +87,9 @@ export async function openExternalId(
   const cached = app.keys.externalId(owner.ownerId);
   if (cached !== undefined) return cached;
   const accountKey = await app.keys.ensure(app.db.sql, owner.accountId, txOptions(ctx));
-  const encrypted = ciphertext.length > 0 && ciphertext[0] === 1; // Tink output prefix
+  // Sealed ids start with Tink's output prefix byte 0x01; a plaintext one (encryption off) cannot,
+  // since ids never contain control characters (domain/end-users.ts).
+  const encrypted = ciphertext.length > 0 && ciphertext[0] === 1;
   let externalId: string;
   try {
     externalId = await unseal(accountKey, encrypted, ciphertext, externalIdAd(owner));
@@ -142,6 +144,8 @@ export async function createEndUser(
  */
 export async function writeKey(app: AppContext, ctx: HandlerContext, owner: CallOwner): Promise<DataKey> {
   if (owner.ownerId === owner.accountId) return app.keys.ensure(app.db.sql, owner.accountId, txOptions(ctx));
+  const cached = app.keys.cached(owner.ownerId);
+  if (cached) return cached;
   const load = () =>
     inTx(
       app.db.sql,

@@ -68,7 +68,13 @@ export async function insertMemories(
   owner: Owner,
   prepared: PreparedMemory[],
 ): Promise<CreateResult> {
-  const inserted = await insertPrepared(tx, owner, prepared);
+  const inserted = await insertPrepared(tx, owner, prepared).catch((err: unknown) => {
+    // The owner row is gone: an end user erased (by another replica) while this one still held its
+    // key. Forget the key, so the retry finds the end user absent (and creates it anew if allowed).
+    if ((err as { code?: string }).code !== "23503") throw err;
+    deps.keys.forget(owner.ownerId);
+    throw new ConnectError("the end user was erased meanwhile; retry", Code.Aborted);
+  });
   const replayHashes = prepared.filter((p) => !inserted.has(p.id) && p.idempotencyHash).map((p) => p.idempotencyHash!);
   const earlier = replayHashes.length
     ? await readMemoriesWithIdem(deps, tx, owner, replayHashes)

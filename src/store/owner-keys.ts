@@ -153,6 +153,11 @@ export class OwnerKeys {
     });
   }
 
+  /** The owner's key if this instance holds it unwrapped (no database access). */
+  cached(ownerId: string): DataKey | undefined {
+    return this.cache.get(ownerId);
+  }
+
   externalId(ownerId: string): string | undefined {
     return this.externalIds.get(ownerId);
   }
