@@ -47,6 +47,17 @@ function unauthenticated(
   return withAuditEvent(unauthenticatedError(message, reason), event);
 }
 
+/** A token that failed verification: expired, forged (an attack signature is a breach attempt) or malformed. */
+function rejected(err: unknown, what: string): ConnectError {
+  const expired = err instanceof TokenError && err.reason === "expired";
+  const suspicious = err instanceof TokenError && err.suspicious;
+  return unauthenticated(
+    expired ? `${what} expired` : `invalid ${what}`,
+    expired ? "auth.token.expired" : suspicious ? "security.breach.attempt" : "auth.token.invalid",
+    expired ? "TOKEN_EXPIRED" : "CREDENTIAL_INVALID",
+  );
+}
+
 function bearer(header: string | null): string | undefined {
   if (!header) return undefined;
   const m = /^Bearer ([^\s]+)$/i.exec(header.trim());
@@ -70,13 +81,7 @@ export function authnInterceptor(deps: AppContext, cache: RevocationCache = deps
     try {
       claims = await deps.tokens.verify(token);
     } catch (err) {
-      const expired = err instanceof TokenError && err.reason === "expired";
-      const suspicious = err instanceof TokenError && err.suspicious;
-      throw unauthenticated(
-        expired ? "access token expired" : "invalid access token",
-        expired ? "auth.token.expired" : suspicious ? "security.breach.attempt" : "auth.token.invalid",
-        expired ? "TOKEN_EXPIRED" : "CREDENTIAL_INVALID",
-      );
+      throw rejected(err, "access token");
     }
     // Our ids are UUIDs; anything else would reach Postgres as a cast error (Internal), not a rejection.
     if (!isUuid(claims.sub) || !isUuid(claims.sid)) throw unauthenticated("invalid access token");
@@ -115,13 +120,7 @@ export function authnInterceptor(deps: AppContext, cache: RevocationCache = deps
     try {
       claims = await deps.tokens.verifyEndUser(token);
     } catch (err) {
-      const expired = err instanceof TokenError && err.reason === "expired";
-      const suspicious = err instanceof TokenError && err.suspicious;
-      throw unauthenticated(
-        expired ? "end-user token expired" : "invalid end-user token",
-        expired ? "auth.token.expired" : suspicious ? "security.breach.attempt" : "auth.token.invalid",
-        expired ? "TOKEN_EXPIRED" : "CREDENTIAL_INVALID",
-      );
+      throw rejected(err, "end-user token");
     }
     const issuer = parseCredential(claims.crd);
     if (!isUuid(claims.sub) || !isUuid(claims.eu) || !issuer) throw unauthenticated("invalid end-user token");

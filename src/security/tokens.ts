@@ -224,26 +224,44 @@ export async function createTokenService(opts: TokenServiceOptions): Promise<Tok
     return { token, jti, expiresAt: new Date(exp * 1000), expiresIn: ttl };
   }
 
-  async function verifyOrThrow(token: string): Promise<AccessTokenClaims> {
+  /** Signature, algorithm, typ, audience, issuer, time and header checks shared by both token kinds. */
+  async function verifiedPayload(token: string, typ: string, aud: string) {
     if (typeof token !== "string" || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
       throw new TokenError("invalid", "malformed");
     }
     const { payload, protectedHeader } = await jwtVerify(token, verifyKey, {
       algorithms: [alg],
       issuer,
-      audience,
-      typ: ACCESS_TOKEN_TYP,
+      audience: aud,
+      typ,
       clockTolerance: skew,
       requiredClaims: ["sub", "iat", "exp", "jti", "iss", "aud"],
     });
-
     for (const param of Object.keys(protectedHeader)) {
       if (!ALLOWED_HEADER_PARAMS.has(param)) {
         throw new TokenError("invalid", `unexpected header parameter "${param}"`, true);
       }
     }
     if (protectedHeader.kid !== kid) throw new TokenError("invalid", "unknown kid", true);
+    return payload;
+  }
 
+  /** Every failure as a TokenError: the only error the verify functions throw. */
+  async function asTokenError<T>(verifying: Promise<T>): Promise<T> {
+    try {
+      return await verifying;
+    } catch (err) {
+      if (err instanceof TokenError) throw err;
+      // jose only raises JWTExpired after the signature and all other claims checked out.
+      if (err instanceof errors.JWTExpired) throw new TokenError("expired");
+      const code = err instanceof errors.JOSEError ? err.code : "unexpected error";
+      // alg "none", HS384/512 or HS256-with-our-public-key: algorithm confusion, not an accident.
+      throw new TokenError("invalid", code, err instanceof errors.JOSEAlgNotAllowed);
+    }
+  }
+
+  async function verifyOrThrow(token: string): Promise<AccessTokenClaims> {
+    const payload = await verifiedPayload(token, ACCESS_TOKEN_TYP, audience);
     const { sub, jti, iat, exp, roles, ver, sid } = payload;
     if (typeof sub !== "string" || sub.length === 0) throw new TokenError("invalid", "bad sub");
     if (typeof jti !== "string" || jti.length === 0) throw new TokenError("invalid", "bad jti");
@@ -261,17 +279,8 @@ export async function createTokenService(opts: TokenServiceOptions): Promise<Tok
     return { sub, jti, iat, exp, roles: [...roles], ver, sid };
   }
 
-  async function verify(token: string): Promise<AccessTokenClaims> {
-    try {
-      return await verifyOrThrow(token);
-    } catch (err) {
-      if (err instanceof TokenError) throw err;
-      // jose only raises JWTExpired after the signature and all other claims checked out.
-      if (err instanceof errors.JWTExpired) throw new TokenError("expired");
-      const code = err instanceof errors.JOSEError ? err.code : "unexpected error";
-      // alg "none", HS384/512 or HS256-with-our-public-key: algorithm confusion, not an accident.
-      throw new TokenError("invalid", code, err instanceof errors.JOSEAlgNotAllowed);
-    }
+  function verify(token: string): Promise<AccessTokenClaims> {
+    return asTokenError(verifyOrThrow(token));
   }
 
   async function issueEndUser(input: EndUserTokenInput): Promise<IssuedAccessToken> {
@@ -299,23 +308,7 @@ export async function createTokenService(opts: TokenServiceOptions): Promise<Tok
   }
 
   async function verifyEndUserOrThrow(token: string): Promise<EndUserTokenClaims> {
-    if (typeof token !== "string" || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
-      throw new TokenError("invalid", "malformed");
-    }
-    const { payload, protectedHeader } = await jwtVerify(token, verifyKey, {
-      algorithms: [alg],
-      issuer,
-      audience: audience + END_USER_AUDIENCE_SUFFIX,
-      typ: END_USER_TOKEN_TYP,
-      clockTolerance: skew,
-      requiredClaims: ["sub", "iat", "exp", "jti", "iss", "aud"],
-    });
-    for (const param of Object.keys(protectedHeader)) {
-      if (!ALLOWED_HEADER_PARAMS.has(param)) {
-        throw new TokenError("invalid", `unexpected header parameter "${param}"`, true);
-      }
-    }
-    if (protectedHeader.kid !== kid) throw new TokenError("invalid", "unknown kid", true);
+    const payload = await verifiedPayload(token, END_USER_TOKEN_TYP, audience + END_USER_AUDIENCE_SUFFIX);
     const { sub, jti, iat, exp, eu, perms, thr, ver, crd } = payload;
     const nonEmpty = (v: unknown): v is string => typeof v === "string" && v.length > 0;
     if (!nonEmpty(sub) || !nonEmpty(jti) || !nonEmpty(eu) || !nonEmpty(crd))
@@ -328,15 +321,8 @@ export async function createTokenService(opts: TokenServiceOptions): Promise<Tok
     return { sub, jti, iat, exp, eu, perms: [...perms], thr, ver, crd };
   }
 
-  async function verifyEndUser(token: string): Promise<EndUserTokenClaims> {
-    try {
-      return await verifyEndUserOrThrow(token);
-    } catch (err) {
-      if (err instanceof TokenError) throw err;
-      if (err instanceof errors.JWTExpired) throw new TokenError("expired");
-      const code = err instanceof errors.JOSEError ? err.code : "unexpected error";
-      throw new TokenError("invalid", code, err instanceof errors.JOSEAlgNotAllowed);
-    }
+  function verifyEndUser(token: string): Promise<EndUserTokenClaims> {
+    return asTokenError(verifyEndUserOrThrow(token));
   }
 
   function isEndUserToken(token: string): boolean {
