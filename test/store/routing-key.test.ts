@@ -95,7 +95,7 @@ beforeAll(async () => {
       await eraseOwner(tx, owner);
     });
   });
-});
+}, 180_000);
 afterAll(async () => {
   await f?.close();
 });
