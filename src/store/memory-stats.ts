@@ -21,5 +21,6 @@ export function moveStats(tx: Tx, owner: Owner, rows: Fragment): Fragment {
     from (${rows}) as r(id, len, n)
     group by 2 order by 2
     on conflict (owner_id, shard) do update
-    set doc_count = memory_stats.doc_count + excluded.doc_count, total_len = memory_stats.total_len + excluded.total_len`;
+    set doc_count = memory_stats.doc_count + excluded.doc_count,
+      total_len = memory_stats.total_len + excluded.total_len`;
 }

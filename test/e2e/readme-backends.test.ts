@@ -56,9 +56,18 @@ afterAll(async () => {
   await server?.close();
 });
 
-type Json = Record<string, any>;
-const at = (i: number) => lines[i] as Json;
-const contents = (r: Json) => (r.results ?? []).map((x: Json) => x.memory.content as string);
+/** The fields of the answers this test reads (Connect JSON: int64 as strings, errors as {code}). */
+interface Answer {
+  code?: string;
+  memory?: { content: string; endUserId: string };
+  results?: { memory: { content: string } }[];
+  endUser?: { endUserId: string; memoryCount: string };
+  endUsers?: { endUserId: string; memoryCount: string }[];
+  memoriesDeleted?: string;
+  keyDestroyed?: boolean;
+}
+const at = (i: number) => lines[i] as Answer;
+const contents = (r: Answer) => (r.results ?? []).map((x) => x.memory.content);
 
 describe("README: For backends", () => {
   it("prints one answer per call (the two captured ones aside)", () => {
@@ -90,7 +99,7 @@ describe("README: For backends", () => {
   });
 
   it("the backend lists its end users with counts and erases one", () => {
-    const listed = (at(8).endUsers as Json[]).map((e) => [e.endUserId, e.memoryCount]);
+    const listed = (at(8).endUsers ?? []).map((e) => [e.endUserId, e.memoryCount]);
     expect(listed).toEqual([
       ["user-123", "2"],
       ["user-456", "1"],
