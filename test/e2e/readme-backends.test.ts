@@ -1,6 +1,6 @@
 /**
  * Spec: README's "For backends" commands work as written. The ```sh backends block is taken from
- * README.md verbatim and run by bash against a real server, with only MEMORIC_URL and ADMIN_TOKEN
+ * README.md verbatim and run by bash against a real server, with only BASE_URL and ADMIN_TOKEN
  * provided (both named by the commands themselves); then its output is checked line by line: the
  * service account's key works, an end user is created on first write, searches see only that end
  * user's memories, the browser token acts for its end user only and cannot reach EndUserService,
@@ -47,7 +47,7 @@ beforeAll(async () => {
   server = await startTestServer({ LOG_LEVEL: "warn" });
   const root = await admin(server);
   const { stdout } = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", backendsBlock()], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, MEMORIC_URL: server.url, ADMIN_TOKEN: root.token },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, BASE_URL: server.url, ADMIN_TOKEN: root.token },
     timeout: 60_000,
   });
   lines = jsonDocuments(stdout);
