@@ -48,10 +48,10 @@ beforeAll(async () => {
   const root = await admin(server);
   const { stdout } = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", backendsBlock()], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, BASE_URL: server.url, ADMIN_TOKEN: root.token },
-    timeout: 60_000,
+    timeout: 150_000,
   });
   lines = jsonDocuments(stdout);
-}, 90_000);
+}, 180_000);
 afterAll(async () => {
   await server?.close();
 });
