@@ -55,7 +55,9 @@ export async function listEndUsers(
   pageSize: number,
   after: EndUserCursor | undefined,
 ): Promise<{ rows: EndUserRow[]; next: EndUserCursor | undefined }> {
-  const cursor = after ? tx`and (o.created_at, o.id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)` : tx``;
+  const cursor = after
+    ? tx`and (o.created_at, o.id) > (${after.createdAt}::text::timestamptz, ${after.id}::uuid)`
+    : tx``;
   const rows = await tx<(EndUserRow & { cursor_ts: string })[]>`
     select o.id, o.external_id_ct, o.token_version, o.created_at, ${memoryCount(tx)},
            to_char(o.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_ts

@@ -158,7 +158,9 @@ export async function listMemories(
   after: ListCursor | undefined,
 ): Promise<MemoryPage> {
   const key = await deps.keys.load(tx, owner.ownerId);
-  const cursor = after ? tx`and (m.created_at, m.id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)` : tx``;
+  const cursor = after
+    ? tx`and (m.created_at, m.id) < (${after.createdAt}::text::timestamptz, ${after.id}::uuid)`
+    : tx``;
   const rows = await tx<(MemoryRow & { cursor_ts: string })[]>`
     select ${memoryColumns(tx)}, to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_ts
     from memories m
