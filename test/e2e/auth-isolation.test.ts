@@ -35,13 +35,17 @@ const codeOf = (p: Promise<unknown>) =>
     (e: unknown) => ConnectError.from(e).code,
   );
 
-/** The tenant tables, from the catalog: `users` plus every public table with a user_id column. */
+/**
+ * The tenant tables, from the catalog: `users` plus every public table with a user_id or account_id
+ * column (the owner-led memory tables name their tenant account_id).
+ */
 async function tenantTables(sql: postgres.Sql): Promise<string[]> {
   const rows = await sql<{ name: string }[]>`
     select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = 'public' and c.relkind in ('r', 'p')
       and (c.relname = 'users' or exists (
-        select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'user_id' and not a.attisdropped))
+        select 1 from pg_attribute a
+        where a.attrelid = c.oid and a.attname in ('user_id', 'account_id') and not a.attisdropped))
     order by 1`;
   return rows.map((r) => r.name);
 }
@@ -147,7 +151,9 @@ describe(`in the database, under row-level security (${testMode})`, () => {
     ["empty", ""],
   ])("with app.user_id %s, every tenant table reads as empty", async (_, userId) => {
     const tables = await asOwner(server, tenantTables);
-    expect(tables).toEqual(expect.arrayContaining(["users", "sessions", "refresh_tokens", "api_keys"]));
+    expect(tables).toEqual(
+      expect.arrayContaining(["users", "sessions", "refresh_tokens", "api_keys", "owners", "memories", "memory_stats"]),
+    );
     await asOwner(server, (sql) =>
       asApp(sql, userId, async (tx) => {
         for (const table of tables) {
