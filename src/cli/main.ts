@@ -13,11 +13,14 @@ import { resolveSecrets } from "../security/deployment-secrets.js";
 import { DataDirLockedError } from "../store/data-dir-lock.js";
 import { auditVerifyCommand } from "./audit.js";
 import { keysAdd, keysDisable, keysGenerate, keysList, keysPromote, keysRewrap } from "./keys.js";
-import { usersCreateCommand } from "./users.js";
+import { usersCreateCommand, usersCreateServiceAccountCommand } from "./users.js";
 
 const USAGE = `usage: memoric <command> [options]     (memoric --help, memoric <command> --help: this text)
   memoric users create --username NAME --email EMAIL [--full-name NAME] [--role ADMIN|USER|READ_ONLY]
       (the password is read from stdin, or prompted for on a terminal)
+  memoric users create-service-account NAME [--roles USER|READ_ONLY[,...]] [--key-name NAME] [--email EMAIL]
+      a backend's account (no password, API keys only) and its first API key, printed once on the
+      last line of the output
   memoric audit verify [--json]          recompute every audit chain against the signed checkpoints
   memoric keys generate                  a new master keyset (prints JSON: keyset = new MEMORIC_KEYSET)
   memoric keys list                      the current keyset's keys
@@ -138,7 +141,7 @@ async function keysCommand(command: string | undefined, rest: string[]): Promise
 }
 
 const COMMANDS: Record<string, readonly string[]> = {
-  users: ["create"],
+  users: ["create", "create-service-account"],
   audit: ["verify"],
   keys: ["generate", "list", "add", "promote", "disable", "rewrap"],
 };
@@ -164,6 +167,7 @@ export async function run(argv: string[]): Promise<number> {
     });
     return auditVerifyCommand({ config: loadConfig(), logger: createLogger("warn"), json: values.json });
   }
+  if (command === "create-service-account") return createServiceAccountCommand(rest);
   const { values } = parseOptions({
     args: rest,
     options: {
@@ -188,6 +192,33 @@ export async function run(argv: string[]): Promise<number> {
       password,
     });
     process.stdout.write(`${created}\n`);
+  } finally {
+    await deps.db.close();
+  }
+  return EXIT.ok;
+}
+
+async function createServiceAccountCommand(rest: string[]): Promise<number> {
+  const { values, positionals } = parseOptions({
+    args: rest,
+    options: {
+      roles: { type: "string", multiple: true, default: [] },
+      "key-name": { type: "string", default: "" },
+      email: { type: "string", default: "" },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 1) throw new UsageError("users create-service-account: exactly one username");
+  const deps = await openCore(loadConfig(), createLogger("warn"));
+  try {
+    const lines = await usersCreateServiceAccountCommand(deps, {
+      username: positionals[0]!,
+      email: values.email ?? "",
+      roles: (values.roles ?? []).flatMap((r) => r.split(",")),
+      keyName: values["key-name"] ?? "",
+    });
+    process.stdout.write(`${lines.join("\n")}\n`);
   } finally {
     await deps.db.close();
   }
