@@ -7,7 +7,7 @@
  */
 import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthService, Role } from "../../gen/memoric/v1/auth_pb.js";
@@ -23,13 +23,17 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 let db: TestDatabase;
 let env: NodeJS.ProcessEnv;
 
-function memoric(...args: string[]) {
-  return spawnSync(process.execPath, ["bin/memoric.js", ...args], {
-    cwd: ROOT,
-    env,
-    input: "",
-    encoding: "utf8",
-    timeout: 60_000,
+/** Runs the CLI without blocking this worker's event loop (a spawnSync of seconds starves vitest's RPC). */
+function memoric(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["bin/memoric.js", ...args], { cwd: ROOT, env, timeout: 60_000 });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdin.end();
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
   });
 }
 
@@ -49,8 +53,16 @@ afterAll(async () => {
 describe(`memoric users create-service-account (${testMode})`, () => {
   let key: string;
 
-  it("creates the account and prints its API key once, on the last line", { timeout: 60_000 }, () => {
-    const out = memoric("users", "create-service-account", "checkout-backend", "--roles", "USER", "--key-name", "prod");
+  it("creates the account and prints its API key once, on the last line", { timeout: 60_000 }, async () => {
+    const out = await memoric(
+      "users",
+      "create-service-account",
+      "checkout-backend",
+      "--roles",
+      "USER",
+      "--key-name",
+      "prod",
+    );
     expect(out.stderr).toBe("");
     expect(out.status).toBe(0);
     const lines = out.stdout.trimEnd().split("\n");
@@ -61,22 +73,24 @@ describe(`memoric users create-service-account (${testMode})`, () => {
   });
 
   // Each case spawns the CLI (seconds apiece on a loaded machine).
-  it("refuses ADMIN, unknown roles and a taken name (exit 1, nothing printed on stdout)", { timeout: 120_000 }, () => {
+  it("refuses ADMIN, unknown roles and a taken name (exit 1, nothing printed on stdout)", {
+    timeout: 120_000,
+  }, async () => {
     for (const [args, message] of [
       [["svc-admin", "--roles", "ADMIN"], /cannot be ADMIN/],
       [["svc-odd", "--roles", "USER,WIZARD"], /--roles/],
       [["checkout-backend"], /already registered/],
     ] as const) {
-      const out = memoric("users", "create-service-account", ...args);
+      const out = await memoric("users", "create-service-account", ...args);
       expect(out.status, args.join(" ")).toBe(1);
       expect(out.stdout).toBe("");
       expect(out.stderr).toMatch(message);
     }
   });
 
-  it("a missing or second username is a usage error (exit 2)", { timeout: 60_000 }, () => {
+  it("a missing or second username is a usage error (exit 2)", { timeout: 60_000 }, async () => {
     for (const args of [["one", "two"]]) {
-      const out = memoric("users", "create-service-account", ...args);
+      const out = await memoric("users", "create-service-account", ...args);
       expect(out.status).toBe(2);
       expect(out.stderr).toMatch(/exactly one username/);
     }

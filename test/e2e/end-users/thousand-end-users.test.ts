@@ -20,6 +20,8 @@ const externalId = (i: number) => `user-${String(i).padStart(4, "0")}@example.co
 /** A word only end user i's memories contain. */
 const marker = (i: number) => `marker${i.toString(36)}q`;
 const timings: Record<string, number> = {};
+// Only a guard against a hang: embedded mode on a loaded 2-core machine has taken minutes; the time is
+// reported (console), and measured by `npm run bench`, never asserted.
 
 beforeAll(async () => {
   server = await startTestServer({ MEMORIC_RATE_LIMIT_RPC: "1000000" });
@@ -31,7 +33,7 @@ afterAll(async () => {
 });
 
 describe(`a service account with ${END_USERS} end users (${testMode})`, () => {
-  it(`writes ${PER_END_USER} memories for each, auto-creating every end user`, { timeout: 180_000 }, async () => {
+  it(`writes ${PER_END_USER} memories for each, auto-creating every end user`, { timeout: 600_000 }, async () => {
     const started = performance.now();
     const written = await inParallel(
       Array.from({ length: END_USERS }, (_, i) => i),
