@@ -122,7 +122,7 @@ afterAll(async () => {
 });
 
 describe(`DeleteEndUser crypto-shreds one end user (${testMode})`, () => {
-  it("A's copied ciphertexts become undecryptable, A's rows are gone, the erasure is reported and audited", async () => {
+  it("A's copied ciphertexts become undecryptable, A's rows are gone, the erasure reported and audited", async () => {
     const backup = await asOwner(server, (sql) => ciphertextsOf(sql, a));
     expect(backup.map((s) => s.what.split(" ")[0])).toEqual(expect.arrayContaining(["memory", "version", "cluster"]));
     // Positive control: before the call, A's own key opens every copied ciphertext.

@@ -86,7 +86,7 @@ describe(`revoking delegated tokens (${testMode})`, () => {
     expect((await fresh.token.listMemories({})).memories).toHaveLength(3);
   });
 
-  it("RevokeApiKey of the issuing key: its tokens stop within 1 s; tokens of the account's other key live on", async () => {
+  it("RevokeApiKey of the issuing key: its tokens stop within 1 s; the other key's tokens live on", async () => {
     const second = await backend.client(AuthService).createApiKey({ name: "issuer to revoke" });
     const doomed = await liveToken("key-a", second.key);
     const kept = await liveToken("key-a", backend.credential);
@@ -123,7 +123,7 @@ describe(`the per-end-user rate limit (${testMode})`, () => {
     await server?.close();
   });
 
-  it(`call ${LIMIT + 1} with A's token is ResourceExhausted with retry-after; the account's calls still pass`, async () => {
+  it(`call ${LIMIT + 1} with A's token is ResourceExhausted with retry-after; the account's still pass`, async () => {
     for (let i = 0; i < LIMIT; i++) await tokenA.createMemory({ content: `call ${i}` });
     const err = await errorOf(tokenA.listMemories({}));
     expect(err?.code).toBe(Code.ResourceExhausted);

@@ -162,7 +162,7 @@ describe(`row-level security between end users of one account (${testMode})`, ()
     expect(memories).toHaveLength(2);
   });
 
-  it("with app.owner_id unset (account level), both end users' rows are visible; another account sees neither", async () => {
+  it("with app.owner_id unset (account level), both end users' rows show; another account sees neither", async () => {
     const tables = [...(await asOwner(server, ownerTables)), "owners"];
     await asOwner(server, (sql) =>
       asApp(sql, { userId: backend.userId }, async (tx) => {

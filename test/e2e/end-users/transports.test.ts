@@ -39,7 +39,7 @@ const grpcCode = (p: Promise<unknown>) =>
   );
 
 describe(`grpc-js (${testMode})`, () => {
-  it("API key: creates the end user, writes for it, issues a token; the token reads and writes, and is denied on B", async () => {
+  it("API key creates, writes and issues; the token reads and writes its own, and is denied on B", async () => {
     const open = (file: string, service: string, credential: string) => {
       const c = grpcMemoricClient(server.port, file, service, credential);
       closers.push(c.close);
