@@ -7,35 +7,21 @@
  */
 import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthService, Role } from "../../gen/memoric/v1/auth_pb.js";
 import { EndUserService } from "../../gen/memoric/v1/end_users_pb.js";
 import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
 import { createTestDatabase, testMode, type TestDatabase } from "../support/database.js";
+import { runMemoric } from "../support/cli.js";
 import { caller } from "../support/end-users.js";
 import { asOwner } from "../support/identity.js";
 import { testSecretsEnv } from "../support/secrets.js";
 import { startTestServer } from "../support/server.js";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
 let db: TestDatabase;
 let env: NodeJS.ProcessEnv;
 
-/** Runs the CLI without blocking this worker's event loop (a spawnSync of seconds starves vitest's RPC). */
-function memoric(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/memoric.js", ...args], { cwd: ROOT, env, timeout: 60_000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.stdin.end();
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const memoric = (...args: string[]) => runMemoric(args, { env });
 
 beforeAll(async () => {
   db = await createTestDatabase();

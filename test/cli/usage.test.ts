@@ -3,22 +3,16 @@
  * an unknown command or option names itself on stderr with the usage and exits 2; the usage text
  * documents the exit codes.
  */
-import { spawnSync } from "node:child_process";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { runMemoric } from "../support/cli.js";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
-
-function memoric(...args: string[]) {
-  // stdin closed: a command that wrongly went on to read a password gets EOF, not a hang.
-  const options = { cwd: ROOT, encoding: "utf8", input: "", timeout: 60_000 } as const;
-  return spawnSync(process.execPath, ["bin/memoric.js", ...args], options);
-}
+// stdin closed: a command that wrongly went on to read a password gets EOF, not a hang.
+const memoric = (...args: string[]) => runMemoric(args);
 
 describe("memoric help", () => {
   for (const args of [["--help"], ["-h"], ["help"], ["users", "create", "--help"], ["keys", "rewrap", "-h"]]) {
-    it(`memoric ${args.join(" ")}: usage on stdout, exit 0`, () => {
-      const out = memoric(...args);
+    it(`memoric ${args.join(" ")}: usage on stdout, exit 0`, async () => {
+      const out = await memoric(...args);
       expect(out.stderr).toBe("");
       expect(out.status).toBe(0);
       expect(out.stdout).toMatch(/^usage: memoric <command>/);
@@ -40,8 +34,8 @@ describe("usage errors exit 2 with the usage on stderr", () => {
     [["keys", "disable"], /^memoric: --key-id: the numeric id of a key/],
   ];
   for (const [args, message] of cases) {
-    it(`memoric ${args.join(" ") || "(nothing)"}`, () => {
-      const out = memoric(...args);
+    it(`memoric ${args.join(" ") || "(nothing)"}`, async () => {
+      const out = await memoric(...args);
       expect(out.status).toBe(2);
       expect(out.stdout).toBe("");
       expect(out.stderr).toMatch(message);
