@@ -18,8 +18,13 @@ import { checkScenarioReport, type ScenarioReport } from "./report.js";
 const MODULE_DIR = fileURLToPath(new URL("../../clients/go/", import.meta.url));
 const IMPORT_PATH = "memoric.dev/go/memoric";
 const DEBIAN_GOCODE = "/usr/share/gocode";
-const PACKAGES =
-  "golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-google-genproto-dev golang-github-golang-protobuf-1-5-dev";
+const PACKAGES = [
+  "golang-go",
+  "golang-google-grpc-dev",
+  "golang-google-protobuf-dev",
+  "golang-google-genproto-dev",
+  "golang-github-golang-protobuf-1-5-dev",
+].join(" ");
 
 function missingToolchain(): string | undefined {
   if (!onPath("go")) return "go";
