@@ -3,6 +3,7 @@ package memoric
 import (
 	"context"
 	"io"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -56,6 +57,7 @@ func (m *Memories) ExportAll(ctx context.Context, req *memoricv1.ExportMemoriesR
 		if err != nil {
 			e := AsError(err)
 			if e.Code == codes.Unavailable && n < attempts && ctx.Err() == nil {
+				time.Sleep(time.Duration(n) * 100 * time.Millisecond)
 				continue
 			}
 			return e

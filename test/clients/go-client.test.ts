@@ -1,5 +1,5 @@
 /**
- * Spec: the Go module (clients/go, memoric.dev/go/memoric) passes `go vet`, runs the client
+ * Spec: the Go module (clients/go, memoric.dev/go/memoric) passes `go vet` and `go test`, runs the client
  * scenario against the real server, and — copied into a fresh GOPATH as a user would vendor it —
  * builds and runs its quick-start example. Built offline in GOPATH mode with Debian's Go toolchain
  * and grpc-go/protobuf-go/genproto packages (installed by .ci/run). Without them the tests are
@@ -74,9 +74,10 @@ describe.skipIf(missing !== undefined && !interopRequired)("the Go client", () =
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it("passes go vet", async () => {
+  it("passes go vet and its own unit tests (the call pipeline against an in-process server)", async () => {
     const { env, dir } = gopath(path.join(work, "vet"));
     await run("go", ["vet", "./..."], { cwd: dir, env, timeout: 240_000 });
+    await run("go", ["test", "."], { cwd: dir, env, timeout: 240_000 });
   }, 300_000);
 
   const scenario = async (auth: Record<string, string>, principal: string) => {

@@ -71,6 +71,14 @@ describe.skipIf(missing !== undefined && !interopRequired)("the Python client", 
     await scenario({ api_key: fx.apiKey }, "api_key");
   });
 
+  it("passes its own unit tests (clients/python/tests: the call pipeline against an in-process server)", async () => {
+    await run(PYTHON, ["-m", "unittest", "discover", "-s", "tests"], {
+      cwd: PACKAGE,
+      env: childEnv({ PYTHONPATH: PACKAGE }),
+      timeout: 120_000,
+    });
+  });
+
   it("leaves grpcio's own packages importable next to ours", async () => {
     const probe =
       "import memoric, memoric.v1, grpc; import grpc.experimental; print(memoric.v1.Memory.DESCRIPTOR.full_name)";
