@@ -18,6 +18,8 @@ export interface ScenarioReport {
   validation: { code: string; fields: string[] };
   refresh: { user: boolean; refreshCount: number };
   retry: { attempts: number; sameKey: boolean; replayed: boolean; copies: number };
+  /** With end users: what a delegated token for alice finds, and the code for writing as bob with it. */
+  delegated: { searchContents: string[]; otherEndUser: string } | null;
 }
 
 export function checkScenarioReport(r: ScenarioReport, tag: string, principal: string): void {
@@ -36,6 +38,7 @@ export function checkScenarioReport(r: ScenarioReport, tag: string, principal: s
     expect(r.exportA).toEqual([...alice].sort());
     expect(r.exportB).toEqual([bob]);
     expect(r.listedA).toBe(2);
+    expect(r.delegated).toEqual({ searchContents: [alice[0]], otherEndUser: "PERMISSION_DENIED" });
   }
   expect(r.update).toEqual({
     version: r.update.previousVersion + 1,

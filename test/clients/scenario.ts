@@ -92,6 +92,27 @@ export async function runScenario(create: Create, p: ScenarioParams): Promise<Sc
   for await (const m of a.memories.listAll({ filter: { threadId: "t2" } }))
     if (m.content === `${p.tag} alice retried`) copies++;
 
+  // A delegated token (as a browser would get from its backend) sees only its end user's memories.
+  let delegated: ScenarioReport["delegated"] = null;
+  if (p.endUsers) {
+    const asAlice = create({
+      baseUrl: p.baseUrl,
+      protocol: p.protocol,
+      auth: { endUserToken: async () => (await a.issueToken()).token },
+    });
+    const found = (await asAlice.memories.searchMemories({ query: "peanuts", topK: 10 })).results;
+    const other = await codeOf(
+      asAlice.memories.createMemory({ content: `${p.tag} not mine`, endUserId: `${p.tag}-bob` }),
+    );
+    delegated = {
+      searchContents: found
+        .map((r) => r.memory!.content)
+        .filter((c) => c.startsWith(p.tag))
+        .sort(),
+      otherEndUser: other,
+    };
+  }
+
   return {
     principal: me.principalType,
     endUsers: p.endUsers,
@@ -110,6 +131,7 @@ export async function runScenario(create: Create, p: ScenarioParams): Promise<Sc
     validation,
     refresh: { user: whoAfterRefresh.user!.id === me.user!.id, refreshCount: expiredClient.session.refreshCount },
     retry: { attempts: lost.attempts(), sameKey: lost.sameKey(), replayed: retried.replayed, copies },
+    delegated,
   };
 }
 

@@ -87,6 +87,17 @@ def main():
     retried = flaky.end_user(f"{tag}-alice").memories.create_memory(content=f"{tag} alice retried", thread_id="t2")
     copies = sum(1 for m in a.memories.list_all(filter={"thread_id": "t2"}) if m.content == f"{tag} alice retried")
 
+    # A delegated token (as a browser would get from its backend) sees only its end user's memories.
+    delegated = None
+    if p["endUsers"]:
+        as_alice = MemoricClient(p["baseUrl"], end_user_token=lambda: a.issue_token().token)
+        found = as_alice.memories.search_memories(query="peanuts", top_k=10).results
+        other = code_of(lambda: as_alice.memories.create_memory(content=f"{tag} not mine", end_user_id=f"{tag}-bob"))
+        delegated = {
+            "searchContents": sorted(r.memory.content for r in found if r.memory.content.startswith(tag)),
+            "otherEndUser": other,
+        }
+
     print(
         json.dumps(
             {
@@ -112,6 +123,7 @@ def main():
                     "replayed": retried.replayed,
                     "copies": copies,
                 },
+                "delegated": delegated,
             }
         )
     )

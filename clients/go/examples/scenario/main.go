@@ -163,6 +163,31 @@ func main() {
 		sameKey = sameKey && k != "" && k == keys[0]
 	}
 
+	// A delegated token (as a browser would get from its backend) sees only its end user's memories.
+	var delegated interface{}
+	if p.EndUsers {
+		asAlice, err := memoric.New(ctx, memoric.Options{BaseURL: p.BaseURL, EndUserToken: func(ctx context.Context) (string, error) {
+			r, err := a.IssueToken(ctx, &memoricv1.IssueEndUserTokenRequest{})
+			return r.GetToken(), err
+		}})
+		must(err)
+		defer asAlice.Close()
+		res, err := asAlice.Memories.SearchMemories(ctx, &memoricv1.SearchMemoriesRequest{Query: "peanuts", TopK: 10})
+		must(err)
+		found := []string{}
+		for _, r := range res.GetResults() {
+			if mine(r.GetMemory().GetContent()) {
+				found = append(found, r.GetMemory().GetContent())
+			}
+		}
+		sort.Strings(found)
+		other := "OK"
+		if _, err := asAlice.Memories.CreateMemory(ctx, &memoricv1.CreateMemoryRequest{Content: p.Tag + " not mine", EndUserId: p.Tag + "-bob"}); err != nil {
+			other = memoric.AsError(err).CodeName()
+		}
+		delegated = map[string]interface{}{"searchContents": found, "otherEndUser": other}
+	}
+
 	must(json.NewEncoder(os.Stdout).Encode(map[string]interface{}{
 		"principal": me.GetPrincipalType(), "endUsers": p.EndUsers,
 		"searchA": searchA, "searchB": searchB, "exportA": exportA, "exportB": exportB, "listedA": listed,
@@ -174,5 +199,6 @@ func main() {
 		"validation": validation,
 		"refresh":    map[string]interface{}{"user": who.GetUser().GetId() == me.GetUser().GetId(), "refreshCount": expired.Session.RefreshCount()},
 		"retry":      map[string]interface{}{"attempts": len(keys), "sameKey": sameKey, "replayed": retried.GetReplayed(), "copies": copies},
+		"delegated":  delegated,
 	}))
 }
