@@ -132,7 +132,8 @@ class MemoricClient:
         """base_url: "http://host:port" (plaintext) or "https://host[:port]" (TLS, system roots)."""
         url = urlparse(base_url if "://" in base_url else f"http://{base_url}")
         tls = url.scheme == "https"
-        target = f"{url.hostname}:{url.port or (443 if tls else 80)}"
+        host = f"[{url.hostname}]" if url.hostname and ":" in url.hostname else url.hostname
+        target = f"{host}:{url.port or (443 if tls else 80)}"
         if tls or channel_credentials is not None:
             channel = grpc.secure_channel(target, channel_credentials or grpc.ssl_channel_credentials())
         else:

@@ -47,7 +47,16 @@ async function* mapStreamErrors<T>(source: AsyncIterable<T>): AsyncIterable<T> {
   }
 }
 
-const newKey = () => globalThis.crypto.randomUUID();
+/** A random UUID; randomUUID exists only in secure contexts (https, localhost), getRandomValues everywhere. */
+function newKey(): string {
+  const c = globalThis.crypto;
+  if (typeof c.randomUUID === "function") return c.randomUUID();
+  const b = c.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 /** Creates without an idempotency key get one, set once before any retry so a retry never duplicates. */
 export const idempotencyInterceptor: Interceptor = (next) => (req) => {
