@@ -114,7 +114,7 @@ func retryInterceptor(p RetryPolicy) grpc.UnaryClientInterceptor {
 // authInterceptor recovers once from Unauthenticated: a refreshed (or re-obtained) token, then the call again.
 func authInterceptor(s *Session) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply interface{}, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		if skipAuth(ctx) {
+		if s.skips(ctx) {
 			return invoker(ctx, method, req, reply, cc, opts...)
 		}
 		used := s.current()

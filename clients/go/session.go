@@ -35,7 +35,7 @@ func (s *Session) RefreshCount() int {
 
 // GetRequestMetadata implements credentials.PerRPCCredentials.
 func (s *Session) GetRequestMetadata(ctx context.Context, _ ...string) (map[string]string, error) {
-	if skipAuth(ctx) {
+	if s.skips(ctx) {
 		return nil, nil
 	}
 	bearer, err := s.bearer(ctx)
@@ -98,7 +98,6 @@ func (s *Session) renewLocked(ctx context.Context, stale string) (string, error)
 		return s.access, nil // renewed by another call meanwhile
 	}
 	had := s.access != ""
-	ctx = withoutAuth(ctx)
 	switch {
 	case s.endUserToken != nil:
 		tok, err := s.endUserToken(ctx)
@@ -109,7 +108,7 @@ func (s *Session) renewLocked(ctx context.Context, stale string) (string, error)
 	default:
 		refreshed := false
 		if s.refresh != "" {
-			r, err := s.auth.Refresh(ctx, &memoricv1.RefreshRequest{RefreshToken: s.refresh})
+			r, err := s.auth.Refresh(s.withoutAuth(ctx), &memoricv1.RefreshRequest{RefreshToken: s.refresh})
 			if err == nil {
 				s.set(r.GetAccessToken(), r.GetRefreshToken(), r.GetExpiresIn())
 				refreshed = true
@@ -121,7 +120,7 @@ func (s *Session) renewLocked(ctx context.Context, stale string) (string, error)
 			if s.username == "" {
 				return "", nil
 			}
-			r, err := s.auth.Login(ctx, &memoricv1.LoginRequest{Username: s.username, Password: s.password})
+			r, err := s.auth.Login(s.withoutAuth(ctx), &memoricv1.LoginRequest{Username: s.username, Password: s.password})
 			if err != nil {
 				return "", err
 			}
@@ -142,7 +141,13 @@ func (s *Session) set(access, refresh string, expiresIn int32) {
 
 type skipAuthKey struct{}
 
-func withoutAuth(ctx context.Context) context.Context {
-	return context.WithValue(ctx, skipAuthKey{}, true)
+// withoutAuth marks the session's own Login and Refresh calls: this session adds no bearer to them
+// (another client's session, called from an EndUserToken function, is not affected).
+func (s *Session) withoutAuth(ctx context.Context) context.Context {
+	return context.WithValue(ctx, skipAuthKey{}, s)
 }
-func skipAuth(ctx context.Context) bool { v, _ := ctx.Value(skipAuthKey{}).(bool); return v }
+
+func (s *Session) skips(ctx context.Context) bool {
+	v, _ := ctx.Value(skipAuthKey{}).(*Session)
+	return v == s
+}

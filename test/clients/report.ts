@@ -38,7 +38,11 @@ export function checkScenarioReport(r: ScenarioReport, tag: string, principal: s
     expect(r.exportA).toEqual([...alice].sort());
     expect(r.exportB).toEqual([bob]);
     expect(r.listedA).toBe(2);
-    expect(r.delegated).toEqual({ searchContents: [alice[0]], otherEndUser: "PERMISSION_DENIED" });
+    // Run after the update: alice's peanut memory reads "… peanuts AND tree nuts" by then.
+    expect(r.delegated).toEqual({
+      searchContents: [`${tag} alice: peanuts AND tree nuts`],
+      otherEndUser: "PERMISSION_DENIED",
+    });
   }
   expect(r.update).toEqual({
     version: r.update.previousVersion + 1,

@@ -1,14 +1,12 @@
 /**
  * Shared set-up of the client acceptance tests (test/clients/): a real server, an account with a
  * password and an API key, an access token the server answers TOKEN_EXPIRED to (signed with the
- * server's real secret, exp in the past) with its session's live refresh token, and whether the
- * server implements end users yet.
+ * server's real secret, exp in the past) with its session's live refresh token.
  */
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
 import crypto from "node:crypto";
 import { AuthService } from "../../gen/memoric/v1/auth_pb.js";
-import { EndUserService } from "../../gen/memoric/v1/end_users_pb.js";
-import { anonymous, bearerTransport, registerAndLogin, TEST_PASSWORD } from "./identity.js";
+import { anonymous, registerAndLogin, TEST_PASSWORD } from "./identity.js";
 import type { TestServer } from "./server.js";
 
 export interface ClientFixture {
@@ -16,6 +14,7 @@ export interface ClientFixture {
   password: string;
   apiKey: string;
   expired: { token: string; refreshToken: string };
+  /** The scenario's end-user steps (isolation, delegated tokens) run; false only to debug a server without them. */
   endUsers: boolean;
 }
 
@@ -31,7 +30,7 @@ export async function clientFixture(server: TestServer): Promise<ClientFixture> 
     password: TEST_PASSWORD,
     apiKey: key,
     expired: await expiredSession(server, user.username),
-    endUsers: await implementsEndUsers(server, user.token),
+    endUsers: true,
   };
 }
 
@@ -51,18 +50,4 @@ export async function expiredSession(
   const input = `${header}.${Buffer.from(JSON.stringify(stale)).toString("base64url")}`;
   const sig = crypto.createHmac("sha256", key).update(input).digest("base64url");
   return { token: `${input}.${sig}`, refreshToken: res.refreshToken };
-}
-
-/** False until the server answers EndUserService (the contract lands before the implementation). */
-async function implementsEndUsers(server: TestServer, token: string): Promise<boolean> {
-  try {
-    await createClient(EndUserService, bearerTransport(server, token)).listEndUsers({ pageSize: 1 });
-    return true;
-  } catch (err) {
-    if (ConnectError.from(err).code === Code.Unimplemented) {
-      console.warn("EndUserService is not implemented by this server: end-user isolation is not checked");
-      return false;
-    }
-    throw err;
-  }
 }
