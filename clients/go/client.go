@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -79,6 +80,12 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	}
 	chain := append([]grpc.UnaryClientInterceptor{idempotencyInterceptor, retryInterceptor(opts.Retry), authInterceptor(session)}, opts.Interceptors...)
 	dial = append(dial, grpc.WithPerRPCCredentials(session), grpc.WithChainUnaryInterceptor(chain...))
+	// Reconnect within seconds after an outage (gRPC's default backoff grows to two minutes, and
+	// fail-fast calls meanwhile fail at once, so retries alone could not outlast it).
+	dial = append(dial, grpc.WithConnectParams(grpc.ConnectParams{
+		Backoff:           backoff.Config{BaseDelay: 200 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 5 * time.Second},
+		MinConnectTimeout: 5 * time.Second,
+	}))
 	dial = append(dial, opts.DialOptions...)
 	conn, err := grpc.DialContext(ctx, target, dial...)
 	if err != nil {

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ClientFixture, clientFixture, expiredSession, runTag } from "../support/client-harness.js";
 import { childEnv, interopRequired, lastJsonLine, onPath, run, runWithInput } from "../support/foreign-client.js";
+import { checkOutageRetried } from "../support/client-outage.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { checkScenarioReport, type ScenarioReport } from "./report.js";
 
@@ -100,6 +101,12 @@ describe.skipIf(missing !== undefined && !interopRequired)("the Go client", () =
   it("runs the scenario with an API key", async () => {
     await scenario({ api_key: fx.apiKey }, "api_key");
   });
+
+  it("retries a create through a network outage (connections reset by a proxy) and stores it once", async () => {
+    await checkOutageRetried(server, fx, runTag(), async (params) =>
+      lastJsonLine<{ attempts: number; id: string }>(await runWithInput(scenarioBin, [], JSON.stringify(params))),
+    );
+  }, 90_000);
 
   it("copied into a fresh GOPATH, builds and runs the quick-start example", async () => {
     const { env, dir } = gopath(path.join(work, "fresh"));

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ClientFixture, clientFixture, expiredSession, runTag } from "../support/client-harness.js";
 import { childEnv, interopRequired, lastJsonLine, run, runWithInput } from "../support/foreign-client.js";
+import { checkOutageRetried } from "../support/client-outage.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { checkScenarioReport, type ScenarioReport } from "./report.js";
 
@@ -70,6 +71,17 @@ describe.skipIf(missing !== undefined && !interopRequired)("the Python client", 
   it("runs the scenario with an API key", async () => {
     await scenario({ api_key: fx.apiKey }, "api_key");
   });
+
+  it("retries a create through a network outage (connections reset by a proxy) and stores it once", async () => {
+    await checkOutageRetried(server, fx, runTag(), async (params) =>
+      lastJsonLine<{ attempts: number; id: string }>(
+        await runWithInput(PYTHON, ["examples/scenario.py"], JSON.stringify(params), {
+          cwd: PACKAGE,
+          env: childEnv({ PYTHONPATH: PACKAGE }),
+        }),
+      ),
+    );
+  }, 90_000);
 
   it("passes its own unit tests (clients/python/tests: the call pipeline against an in-process server)", async () => {
     await run(PYTHON, ["-m", "unittest", "discover", "-s", "tests"], {

@@ -30,6 +30,24 @@ class LoseFirstCreateResponse(grpc.UnaryUnaryClientInterceptor):
         return outcome
 
 
+class CountAttempts(grpc.UnaryUnaryClientInterceptor):
+    def __init__(self):
+        self.count = 0
+
+    def intercept_unary_unary(self, continuation, details, request):
+        self.count += 1
+        return continuation(details, request)
+
+
+def outage(p):
+    """One create through a proxy that resets connections until the harness restores it."""
+    counter = CountAttempts()
+    retry = RetryPolicy(max_attempts=15, initial_backoff=0.2, max_backoff=1.0)
+    client = MemoricClient(p["outageUrl"], retry=retry, interceptors=[counter], **p["auth"])
+    memory = client.memories.create_memory(content=f"{p['tag']} written during an outage").memory
+    print(json.dumps({"attempts": counter.count, "id": memory.id}))
+
+
 def code_of(fn):
     try:
         fn()
@@ -40,6 +58,8 @@ def code_of(fn):
 
 def main():
     p = json.load(sys.stdin)
+    if p.get("outageUrl"):
+        return outage(p)
     tag = p["tag"]
     auth = p["auth"]
     retry = RetryPolicy(initial_backoff=0.05)

@@ -13,7 +13,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence, Tuple
 from urllib.parse import urlparse
 
 import grpc
@@ -128,16 +128,25 @@ class MemoricClient:
         retry: RetryPolicy = RetryPolicy(),
         interceptors: Sequence[Any] = (),
         channel_credentials: Optional[grpc.ChannelCredentials] = None,
+        channel_options: Sequence[Tuple[str, Any]] = (),
     ) -> None:
         """base_url: "http://host:port" (plaintext) or "https://host[:port]" (TLS, system roots)."""
         url = urlparse(base_url if "://" in base_url else f"http://{base_url}")
         tls = url.scheme == "https"
         host = f"[{url.hostname}]" if url.hostname and ":" in url.hostname else url.hostname
         target = f"{host}:{url.port or (443 if tls else 80)}"
+        # Reconnect within seconds after an outage (gRPC's default backoff grows to two minutes, and
+        # fail-fast calls meanwhile fail at once, so retries alone could not outlast it).
+        options = [
+            ("grpc.initial_reconnect_backoff_ms", 200),
+            ("grpc.max_reconnect_backoff_ms", 5000),
+            *channel_options,
+        ]
         if tls or channel_credentials is not None:
-            channel = grpc.secure_channel(target, channel_credentials or grpc.ssl_channel_credentials())
+            creds = channel_credentials or grpc.ssl_channel_credentials()
+            channel = grpc.secure_channel(target, creds, options=options)
         else:
-            channel = grpc.insecure_channel(target)
+            channel = grpc.insecure_channel(target, options=options)
         self._channel = channel
         if interceptors:
             channel = grpc.intercept_channel(channel, *interceptors)
@@ -243,7 +252,15 @@ class MemoricClient:
                 delay = hint + random.random() * hint * 0.2 if hint is not None else random.random() * backoff
                 if deadline is not None and time.monotonic() + delay >= deadline:
                     raise error from err
+                if error.code == grpc.StatusCode.UNAVAILABLE:
+                    self._reconnect()
                 time.sleep(delay)
+
+    def _reconnect(self) -> None:
+        """Asks the channel to connect now: after an outage grpcio's pick_first can stay in
+        TRANSIENT_FAILURE once its backoff has elapsed, failing every call, until something asks."""
+        self._channel.subscribe(_ignore, try_to_connect=True)
+        self._channel.unsubscribe(_ignore)
 
     def _add_idempotency_keys(self, name: str, request) -> None:
         if name == "CreateMemory" and not request.idempotency_key:
@@ -267,6 +284,10 @@ class MemoricClient:
 
 
 _END = object()
+
+
+def _ignore(_state) -> None:
+    pass
 
 
 class _PublicAuth:

@@ -25,7 +25,9 @@ type params struct {
 	Auth     map[string]string `json:"auth"`
 	Tag      string            `json:"tag"`
 	EndUsers bool              `json:"endUsers"`
-	Expired  struct {
+	// OutageURL: only one create, through a proxy that resets connections until the harness restores it.
+	OutageURL string `json:"outageUrl"`
+	Expired   struct {
 		Token        string `json:"token"`
 		RefreshToken string `json:"refreshToken"`
 	} `json:"expired"`
@@ -46,6 +48,10 @@ func main() {
 			BaseURL: p.BaseURL, APIKey: p.Auth["api_key"], Username: p.Auth["username"], Password: p.Auth["password"],
 			Retry: memoric.RetryPolicy{InitialBackoff: 50 * time.Millisecond},
 		}
+	}
+	if p.OutageURL != "" {
+		outage(ctx, p, opts())
+		return
 	}
 	client, err := memoric.New(ctx, opts())
 	must(err)
@@ -201,4 +207,20 @@ func main() {
 		"retry":      map[string]interface{}{"attempts": len(keys), "sameKey": sameKey, "replayed": retried.GetReplayed(), "copies": copies},
 		"delegated":  delegated,
 	}))
+}
+
+func outage(ctx context.Context, p params, o memoric.Options) {
+	attempts := 0
+	o.BaseURL = p.OutageURL
+	o.Retry = memoric.RetryPolicy{MaxAttempts: 15, InitialBackoff: 200 * time.Millisecond, MaxBackoff: time.Second}
+	o.Interceptors = []grpc.UnaryClientInterceptor{func(ctx context.Context, method string, req, reply interface{}, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		attempts++
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}}
+	client, err := memoric.New(ctx, o)
+	must(err)
+	defer client.Close()
+	res, err := client.Memories.CreateMemory(ctx, &memoricv1.CreateMemoryRequest{Content: p.Tag + " written during an outage"})
+	must(err)
+	must(json.NewEncoder(os.Stdout).Encode(map[string]interface{}{"attempts": attempts, "id": res.GetMemory().GetId()}))
 }
