@@ -96,11 +96,11 @@ describe.skipIf(missing !== undefined && !interopRequired)("the Go client", () =
 
   it("runs the scenario logged in with a password", async () => {
     await scenario({ username: fx.username, password: fx.password }, "user");
-  });
+  }, 120_000);
 
   it("runs the scenario with an API key", async () => {
     await scenario({ api_key: fx.apiKey }, "api_key");
-  });
+  }, 120_000);
 
   it("retries a create through a network outage (connections reset by a proxy) and stores it once", async () => {
     await checkOutageRetried(server, fx, runTag(), async (params) =>

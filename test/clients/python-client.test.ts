@@ -66,11 +66,11 @@ describe.skipIf(missing !== undefined && !interopRequired)("the Python client", 
 
   it("runs the scenario logged in with a password", async () => {
     await scenario({ username: fx.username, password: fx.password }, "user");
-  });
+  }, 120_000);
 
   it("runs the scenario with an API key", async () => {
     await scenario({ api_key: fx.apiKey }, "api_key");
-  });
+  }, 120_000);
 
   it("retries a create through a network outage (connections reset by a proxy) and stores it once", async () => {
     await checkOutageRetried(server, fx, runTag(), async (params) =>
@@ -89,7 +89,7 @@ describe.skipIf(missing !== undefined && !interopRequired)("the Python client", 
       env: childEnv({ PYTHONPATH: PACKAGE }),
       timeout: 120_000,
     });
-  });
+  }, 120_000);
 
   it("leaves grpcio's own packages importable next to ours", async () => {
     const probe =
@@ -132,5 +132,5 @@ describe.skipIf(missing !== undefined && !interopRequired)("the Python client", 
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
     }
-  });
+  }, 240_000);
 });

@@ -37,7 +37,7 @@ describe("the TypeScript client scenario", () => {
         expired: await expiredSession(server, fx.username),
       });
       checkScenarioReport(report, tag, "user");
-    });
+    }, 90_000);
   }
 
   it("over connect, with an API key", async () => {
@@ -51,7 +51,7 @@ describe("the TypeScript client scenario", () => {
       expired: await expiredSession(server, fx.username),
     });
     checkScenarioReport(report, tag, "api_key");
-  });
+  }, 90_000);
 });
 
 describe("the TypeScript client's behaviours", () => {
