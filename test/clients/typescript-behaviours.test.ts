@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { createMemoricClientWith, type MemoricClientOptions } from "../../clients/typescript/src/core.js";
 import { RetryInfoSchema } from "../../clients/typescript/src/gen/google/rpc/error_details_pb.js";
 import { AuthService } from "../../clients/typescript/src/gen/memoric/v1/auth_pb.js";
+import { EndUserService } from "../../clients/typescript/src/gen/memoric/v1/end_users_pb.js";
 import { MemoryService } from "../../clients/typescript/src/gen/memoric/v1/memory_pb.js";
 
 function memoryClient(routes: (r: ConnectRouter) => void, opts: Partial<MemoricClientOptions> = {}) {
@@ -146,5 +147,36 @@ describe("retries", () => {
     expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
     await expect(client.auth.refresh({ refreshToken: "r" })).rejects.toMatchObject({ code: Code.Unavailable });
     expect(refreshCalls).toBe(1);
+  });
+});
+
+describe("iterators", () => {
+  it("walk every page of memories (scoped to an end user) and of end users", async () => {
+    const asked: { endUserId: string; pageToken: string }[] = [];
+    const client = memoryClient(
+      (r) => {
+        r.service(MemoryService, {
+          listMemories: (req) => {
+            asked.push({ endUserId: req.endUserId, pageToken: req.pageToken });
+            const page = Number(req.pageToken || "0");
+            return { memories: [{ id: `m${page}` }], nextPageToken: page < 2 ? String(page + 1) : "" };
+          },
+        });
+        r.service(EndUserService, {
+          listEndUsers: (req) => ({
+            endUsers: [{ endUserId: `u${req.pageToken || "0"}` }],
+            nextPageToken: req.pageToken === "" ? "1" : "",
+          }),
+        });
+      },
+      { auth: { apiKey: "mk_x" } },
+    );
+    const ids: string[] = [];
+    for await (const m of client.endUser("user-1").memories.listAll({ pageSize: 1 })) ids.push(m.id);
+    expect(ids).toEqual(["m0", "m1", "m2"]);
+    expect(asked.map((a) => a.endUserId)).toEqual(["user-1", "user-1", "user-1"]);
+    const users: string[] = [];
+    for await (const u of client.endUsers.listAll()) users.push(u.endUserId);
+    expect(users).toEqual(["u0", "u1"]);
   });
 });
