@@ -16,6 +16,8 @@ type ProxyMode = "forward" | "refuse" | "reset" | "blackhole";
 export interface TcpProxy {
   port: number;
   readonly mode: ProxyMode;
+  /** Connections accepted so far, including those reset at once. */
+  readonly accepted: number;
   refuse(opts?: { closeExisting?: boolean }): Promise<void>;
   reset(): void;
   blackhole(): void;
@@ -38,6 +40,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   let mode: ProxyMode = "forward";
   let delayMs = 0;
   let closing = false;
+  let accepted = 0;
   const pairs = new Set<Pair>();
   const server = net.createServer(accept);
   await listen(0);
@@ -54,6 +57,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   }
 
   function accept(client: net.Socket): void {
+    accepted++;
     if (mode === "reset" || closing) {
       client.resetAndDestroy();
       return;
@@ -113,6 +117,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     port,
     get mode() {
       return mode;
+    },
+    get accepted() {
+      return accepted;
     },
     async refuse(opts = {}) {
       mode = "refuse";
