@@ -65,7 +65,7 @@ function rng(seed: number): () => number {
   };
 }
 
-function corpus(seed = 7) {
+export function corpus(seed = 7) {
   const rand = rng(seed);
   const letters = "abcdefghijklmnopqrstuvwxyz";
   const vocab = Array.from({ length: 20_000 }, () =>

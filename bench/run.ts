@@ -1,13 +1,16 @@
 /**
- * `npm run bench`: every benchmark, each reporting its figures next to a baseline measured in the
- * same run (this machine is shared and noisy; absolute numbers mean little, ratios more).
- * Uses DATABASE_URL when set, the embedded database otherwise. `npm run bench -- auth` runs one;
- * `npm run bench -- --skip end-users` runs all but one (end-users seeds 100k end users first; its size
- * is MEMORIC_BENCH_END_USERS).
+ * `npm run bench`: first the goal table (goals.ts: the server in a process of its own, loaded by
+ * h2load over raw gRPC and by a Node client, baselines measured in the same run), then the in-process
+ * figures (store-level costs without transport). This machine is shared and noisy: absolute numbers
+ * mean little, the ratios of one run more. `npm run bench -- goals` (or auth, memory, audit-store,
+ * audit-rpc, end-users) runs one; `npm run bench -- --skip end-users` runs all but one (end-users
+ * seeds 100k end users first; its size is MEMORIC_BENCH_END_USERS). BENCH_SCALE=0.25 shortens every
+ * load of the goal table.
  */
 import { benchAudit, benchAuditRpc } from "./audit.js";
 import { benchAuth } from "./auth.js";
 import { benchEndUsers } from "./end-users.js";
+import { benchGoals } from "./goals.js";
 import { benchMemory } from "./memory.js";
 import type { Figures } from "./support.js";
 
@@ -21,7 +24,12 @@ function flatten(value: unknown, prefix = "", out: Figures = {}): Figures {
   return out;
 }
 
-const BENCHES: Record<string, () => Promise<Figures>> = {
+const BENCHES: Record<string, () => Promise<Figures | string>> = {
+  goals: () =>
+    benchGoals({
+      scale: Number(process.env.BENCH_SCALE ?? 1),
+      searchMemories: Number(process.env.BENCH_SEARCH_MEMORIES ?? 100_000),
+    }),
   auth: benchAuth,
   memory: () => benchMemory(),
   "audit-store": async () => flatten(await benchAudit()),
@@ -35,8 +43,14 @@ const only = args.filter((a, i) => !a.startsWith("--skip") && args[i - 1] !== "-
 for (const name of [...skip, ...only]) if (!(name in BENCHES)) throw new Error(`unknown bench ${name}`);
 for (const [name, run] of Object.entries(BENCHES)) {
   if ((only.length > 0 && !only.includes(name)) || skip.includes(name)) continue;
-  process.stdout.write(`\n## ${name} (${process.env.DATABASE_URL ? "PostgreSQL" : "embedded PGlite"})\n`);
+  const where = process.env.DATABASE_URL ? "PostgreSQL" : "embedded PGlite";
+  const what = name === "goals" ? "out of process" : "in process";
+  process.stdout.write(`\n## ${name} (${where}, ${what})\n`);
   const figures = await run();
+  if (typeof figures === "string") {
+    process.stdout.write(`${figures}\n`);
+    continue;
+  }
   for (const [k, v] of Object.entries(figures)) process.stdout.write(`  ${k.padEnd(48)} ${v}\n`);
 }
 process.exit(0);

@@ -1,0 +1,343 @@
+/**
+ * The goal table: what a client sees, out of process. The server runs in a child process
+ * (server-process.ts); the fixed-message rows are driven by h2load over raw gRPC/h2c (h2load.ts,
+ * every call checked against the server's own per-code counts); search and the login storm need
+ * varied requests and come from this Node process, a client like any other. The baselines
+ * (Health/Check on the same server, pgbench's single-row INSERT at the server's pool size) are
+ * measured in the same run, interleaved with the rows they divide, so read the ratios.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { createClient, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { HealthCheckRequestSchema } from "../gen/grpc/health/v1/health_pb.js";
+import { AuthService, GetCurrentUserRequestSchema } from "../gen/memoric/v1/auth_pb.js";
+import {
+  BatchCreateMemoriesRequestSchema,
+  CreateMemoryRequestSchema,
+  GetMemoryRequestSchema,
+  MemoryService,
+} from "../gen/memoric/v1/memory_pb.js";
+import { grpcFrame, h2load, type H2Result } from "./h2load.js";
+import { corpus } from "./memory.js";
+import { pgbenchInsert } from "./pgbench.js";
+import { summarizeProfiles } from "./profile.js";
+import { seedEndUser } from "./seed.js";
+import { startServerProcess, type ServerProcess } from "./server-process.js";
+import { round, summarize } from "./support.js";
+
+const SERVER_ENV = {
+  MEMORIC_RATE_LIMIT_RPC: "1000000",
+  MEMORIC_RATE_LIMIT_END_USER_RPC: "1000000",
+  MEMORIC_RATE_LIMIT_ANONYMOUS_RPC: "1000000",
+  MEMORIC_LOGIN_MAX_FAILURES: "1000",
+  MEMORIC_POLICY_INTERVAL_SECONDS: "0",
+  MEMORIC_MAX_BATCH_SIZE: "1000",
+  MEMORIC_BCRYPT_COST: "12",
+  MEMORIC_END_USERS_AUTO_CREATE: "on",
+};
+
+const PASSWORD = "load test passphrase 2026";
+const END_USER = "bench-end-user";
+const STREAMS = { clients: 4, streams: 16 };
+
+interface Account {
+  token: string;
+  userId: string;
+  username: string;
+}
+
+function transport(server: ServerProcess, token?: string) {
+  const auth: Interceptor = (next) => (req) => {
+    if (token) req.header.set("authorization", `Bearer ${token}`);
+    return next(req);
+  };
+  return createGrpcTransport({ baseUrl: server.url, interceptors: [auth] });
+}
+
+async function account(server: ServerProcess, username: string): Promise<Account> {
+  const auth = createClient(AuthService, transport(server));
+  const { user } = await auth.register({ username, email: `${username}@example.com`, password: PASSWORD });
+  const { accessToken } = await auth.login({ username, password: PASSWORD });
+  return { token: accessToken, userId: user!.id, username };
+}
+
+const text = corpus(11).text;
+const createFrame = (endUserId = "") =>
+  grpcFrame(
+    CreateMemoryRequestSchema,
+    create(CreateMemoryRequestSchema, { content: text(), threadId: "t1", endUserId }),
+  );
+const batchFrame = (n: number) =>
+  grpcFrame(
+    BatchCreateMemoriesRequestSchema,
+    create(BatchCreateMemoriesRequestSchema, {
+      memories: Array.from({ length: n }, (_, i) => ({ content: text(), threadId: `t${i % 20}` })),
+    }),
+  );
+
+/** Sums several runs of one row (rounds interleaved with the other rows). */
+class Row {
+  private readonly runs: H2Result[] = [];
+  get empty() {
+    return this.runs.length === 0;
+  }
+  add(r: H2Result) {
+    this.runs.push(r);
+  }
+  get perSecond() {
+    return this.runs.length ? this.runs.reduce((s, r) => s + r.perSecond, 0) / this.runs.length : 0;
+  }
+  /** Latency percentiles: the worst round's (conservative). */
+  get p50() {
+    return Math.max(0, ...this.runs.map((r) => r.p50));
+  }
+  get p99() {
+    return Math.max(0, ...this.runs.map((r) => r.p99));
+  }
+  get rssMb() {
+    return Math.max(0, ...this.runs.map((r) => r.rssMb));
+  }
+}
+
+async function nodeLoad(total: number, concurrency: number, fn: (i: number) => Promise<unknown>) {
+  const samples: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t = performance.now();
+        await fn(i);
+        samples.push(performance.now() - t);
+      }
+    }),
+  );
+  return { ...summarize(samples), perSecond: total / ((performance.now() - started) / 1000) };
+}
+
+export interface GoalOptions {
+  rounds: number;
+  /** Scales every request count (1 = the default run). */
+  scale: number;
+  searchMemories: number;
+}
+
+const DEFAULTS: GoalOptions = { rounds: 2, scale: 1, searchMemories: 100_000 };
+
+type Line = [call: string, rate: string, ratio: string, latency: string, goal: string, met: boolean | undefined];
+
+export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<string> {
+  const o = { ...DEFAULTS, ...options };
+  const n = (x: number, min = 64) => Math.max(min, Math.round(x * o.scale));
+  const profileDir = process.env.BENCH_PROFILE ? fs.mkdtempSync(path.join(os.tmpdir(), "memoric-profile-")) : undefined;
+  const main = await startServerProcess(SERVER_ENV, profileDir);
+  const plain = await startServerProcess({ ...SERVER_ENV, MEMORIC_ENCRYPTION: "off" });
+  const noAudit = await startServerProcess({ ...SERVER_ENV, MEMORIC_AUDIT: "off" });
+  const lines: Line[] = [];
+  const failures: string[] = [];
+  try {
+    const [a, ap, an] = [await account(main, "bench"), await account(plain, "bench"), await account(noAudit, "bench")];
+    const memories = createClient(MemoryService, transport(main, a.token));
+    const { memory } = await memories.createMemory({ content: text() });
+    // The end user exists from its first write (auto-create).
+    await memories.createMemory({ content: text(), endUserId: END_USER });
+
+    const health = grpcFrame(HealthCheckRequestSchema, create(HealthCheckRequestSchema, {}));
+    const gcu = grpcFrame(GetCurrentUserRequestSchema, create(GetCurrentUserRequestSchema, {}));
+    const get = grpcFrame(GetMemoryRequestSchema, create(GetMemoryRequestSchema, { id: memory!.id }));
+    const rows = {
+      health: new Row(),
+      gcu: new Row(),
+      get: new Row(),
+      create: new Row(),
+      createPlain: new Row(),
+      createNoAudit: new Row(),
+      gcuNoAudit: new Row(),
+      batch100: new Row(),
+      batch1000: new Row(),
+    };
+    const HC = "grpc.health.v1.Health/Check";
+    const GCU = "memoric.v1.AuthService/GetCurrentUser";
+    const CM = "memoric.v1.MemoryService/CreateMemory";
+    const BCM = "memoric.v1.MemoryService/BatchCreateMemories";
+    // Warm-up: JIT, pools, caches.
+    await h2load(main, { procedure: HC, frame: health, requests: 2000, ...STREAMS });
+    await h2load(main, { procedure: GCU, frame: gcu, token: a.token, requests: 1000, ...STREAMS });
+    await h2load(main, { procedure: CM, frame: createFrame(), token: a.token, requests: 500, ...STREAMS });
+    for (const [s, t] of [
+      [plain, ap.token],
+      [noAudit, an.token],
+    ] as const)
+      await h2load(s, { procedure: CM, frame: createFrame(), token: t, requests: 300, ...STREAMS });
+
+    let pgbench = 0;
+    for (let r = 0; r < o.rounds; r++) {
+      rows.health.add(await h2load(main, { procedure: HC, frame: health, requests: n(10_000), ...STREAMS }));
+      rows.gcu.add(await h2load(main, { procedure: GCU, frame: gcu, token: a.token, requests: n(4000), ...STREAMS }));
+      const getMemory = "memoric.v1.MemoryService/GetMemory";
+      rows.get.add(
+        await h2load(main, { procedure: getMemory, frame: get, token: a.token, requests: n(4000), ...STREAMS }),
+      );
+      const c = { frame: createFrame(), requests: n(2000), ...STREAMS };
+      rows.create.add(await h2load(main, { procedure: CM, token: a.token, ...c }));
+      rows.createPlain.add(await h2load(plain, { procedure: CM, token: ap.token, ...c }));
+      rows.createNoAudit.add(await h2load(noAudit, { procedure: CM, token: an.token, ...c }));
+      rows.gcuNoAudit.add(
+        await h2load(noAudit, { procedure: GCU, frame: gcu, token: an.token, requests: n(4000), ...STREAMS }),
+      );
+      pgbench += (await pgbenchInsert(main, Math.max(2, 4 * o.scale))) / o.rounds;
+    }
+    const batch = { token: a.token, clients: 1, streams: 4 };
+    // A batch failing (e.g. past the statement timeout) is a finding, not a reason to stop the run.
+    const attempt = (row: Row, run: Promise<H2Result>) =>
+      run.then(
+        (r) => row.add(r),
+        (err: unknown) => failures.push(String(err).split("\n")[0]!),
+      );
+    await attempt(
+      rows.batch100,
+      h2load(main, { procedure: BCM, frame: batchFrame(100), requests: n(200, 8), ...batch }),
+    );
+    await attempt(
+      rows.batch1000,
+      h2load(main, { procedure: BCM, frame: batchFrame(1000), requests: n(20, 4), ...batch }),
+    );
+    await plain.stop();
+    await noAudit.stop();
+
+    // Login storm: GetCurrentUser at 4 streams, idle, then while 50 logins (bcrypt cost 12) run.
+    const victim = { procedure: GCU, frame: gcu, token: a.token, requests: n(1500), clients: 1, streams: 4 };
+    const idle = await h2load(main, victim);
+    const anon = createClient(AuthService, transport(main));
+    const stormStart = performance.now();
+    const storm = Promise.all(
+      Array.from({ length: 50 }, () => anon.login({ username: a.username, password: PASSWORD })),
+    );
+    const during = await h2load(main, victim);
+    const victimDone = performance.now() - stormStart;
+    await storm;
+    const stormMs = performance.now() - stormStart;
+
+    // Search: one end user holding searchMemories memories (seeded by the store's bulk path).
+    const seeded = await seedEndUser(main, a.userId, END_USER, o.searchMemories, corpus(17).text);
+    const queries = Array.from({ length: 2000 }, corpus(17).query);
+    const search = (i: number) => memories.searchMemories({ query: queries[i % queries.length]!, endUserId: END_USER });
+    await nodeLoad(50, 1, search);
+    const one = await nodeLoad(n(300), 1, (i) => search(100 + i));
+    const sixteen = await nodeLoad(n(1000), 16, (i) => search(500 + i));
+
+    const h = rows.health.perSecond;
+    const lat = (r: { p50: number; p99: number }) => `p50 ${round(r.p50, 1)} / p99 ${round(r.p99, 1)} ms`;
+    const rate = (x: number) => `${round(x, 0)}/s`;
+    const ratio = (x: number) => `${round(x / h)}× health`;
+    const rss = Math.max(...Object.values(rows).map((r) => r.rssMb), idle.rssMb, during.rssMb, main.rssMb());
+    const cost = (on: number, off: number) => round(1 - on / off);
+    lines.push(
+      ["pgbench single-row INSERT @pool (baseline)", rate(pgbench), "", "", "", undefined],
+      ["Health/Check @64 (baseline)", rate(h), "1", lat(rows.health), "", undefined],
+      [
+        "GetCurrentUser @64",
+        rate(rows.gcu.perSecond),
+        ratio(rows.gcu.perSecond),
+        lat(rows.gcu),
+        "≥ 0.7×",
+        rows.gcu.perSecond / h >= 0.7,
+      ],
+      [
+        "GetMemory @64",
+        rate(rows.get.perSecond),
+        ratio(rows.get.perSecond),
+        lat(rows.get),
+        "≥ 0.7×",
+        rows.get.perSecond / h >= 0.7,
+      ],
+      [
+        "CreateMemory @64",
+        rate(rows.create.perSecond),
+        `${ratio(rows.create.perSecond)}; ${round(rows.create.perSecond / pgbench)}× pgbench`,
+        lat(rows.create),
+        "≥ 0.5×, p99 ≤ 100 ms",
+        rows.create.perSecond / h >= 0.5 && rows.create.p99 <= 100,
+      ],
+      [
+        `SearchMemories @${seeded / 1000}k, 1 end user, one at a time`,
+        rate(one.perSecond),
+        "",
+        `p50 ${round(one.p50, 1)} / p95 ${round(one.p95, 1)} / p99 ${round(one.p99, 1)} ms`,
+        "p95 ≤ 10 ms",
+        one.p95 <= 10,
+      ],
+      [
+        `SearchMemories @${seeded / 1000}k, 16 streams`,
+        rate(sixteen.perSecond),
+        "",
+        `p95 ${round(sixteen.p95, 1)} ms`,
+        "≥ 400/s",
+        sixteen.perSecond >= 400,
+      ],
+      [
+        "BatchCreateMemories 100/call @4",
+        `${round(rows.batch100.perSecond * 100, 0)} memories/s`,
+        "",
+        lat(rows.batch100),
+        "≥ 5,000/s",
+        rows.batch100.perSecond * 100 >= 5000,
+      ],
+      [
+        "BatchCreateMemories 1000/call @4",
+        `${round(rows.batch1000.perSecond * 1000, 0)} memories/s`,
+        "",
+        lat(rows.batch1000),
+        "≥ 10,000/s",
+        rows.batch1000.perSecond * 1000 >= 10_000,
+      ],
+      [
+        "GetCurrentUser @4 during 50 logins (cost 12)",
+        "",
+        `p99 ${round(during.p99 / idle.p99)}× idle`,
+        `idle p99 ${round(idle.p99, 1)}, storm p99 ${round(during.p99, 1)} ms (load ${round(victimDone, 0)} of storm ${round(stormMs, 0)} ms)`,
+        "< 2×",
+        during.p99 / idle.p99 < 2,
+      ],
+      ["Server RSS under load (PostgreSQL)", `${round(rss, 0)} MB`, "", "", "< 300 MB", rss < 300],
+      [
+        "Encryption cost (CreateMemory)",
+        "",
+        `1 - on/off = ${cost(rows.create.perSecond, rows.createPlain.perSecond)}`,
+        `off: ${rate(rows.createPlain.perSecond)}`,
+        "≤ 0.10",
+        cost(rows.create.perSecond, rows.createPlain.perSecond) <= 0.1,
+      ],
+      [
+        "Audit cost (CreateMemory)",
+        "",
+        `1 - on/off = ${cost(rows.create.perSecond, rows.createNoAudit.perSecond)}`,
+        `off: ${rate(rows.createNoAudit.perSecond)}`,
+        "≤ 0.15",
+        cost(rows.create.perSecond, rows.createNoAudit.perSecond) <= 0.15,
+      ],
+      [
+        "Audit cost (GetCurrentUser)",
+        "",
+        `1 - on/off = ${cost(rows.gcu.perSecond, rows.gcuNoAudit.perSecond)}`,
+        `off: ${rate(rows.gcuNoAudit.perSecond)}`,
+        "≤ 0.15",
+        cost(rows.gcu.perSecond, rows.gcuNoAudit.perSecond) <= 0.15,
+      ],
+    );
+  } finally {
+    await Promise.allSettled([main.stop(), plain.stop(), noAudit.stop()]);
+  }
+  if (failures.length) lines.push(...failures.map((f): Line => [f, "", "", "", "", false]));
+  const head: Line = ["call", "rate", "ratio", "latency", "goal", undefined];
+  const cells = (l: Line) => [...l.slice(0, 5), l[5] === undefined ? "" : l[5] ? "met" : "NOT met"] as string[];
+  const table = [head, ...lines].map(cells);
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  const out = [fmt(table[0]!), fmt(widths.map((w) => "-".repeat(w))), ...table.slice(1).map(fmt)].join("\n");
+  return profileDir ? `${out}\n\n${summarizeProfiles(profileDir)}` : out;
+}
