@@ -34,25 +34,61 @@ async function* counted<T>(stream: AsyncIterable<T>, count: () => void): AsyncIt
   }
 }
 
-export function metricsInterceptor(metrics: Metrics): Interceptor {
+/** One method's metric children, label values bound once (prom-client hashes labels on every inc otherwise). */
+interface MethodMetrics {
+  started: { inc(): void };
+  received: () => void;
+  sent: () => void;
+  startTimer: () => () => void;
+  handled: (code: Code | undefined) => void;
+}
+
+function methodMetrics(metrics: Metrics, labels: GrpcLabels): MethodMetrics {
   const { started, handled, handlingSeconds, msgReceived, msgSent } = metrics.grpc;
+  const received = msgReceived.labels(labels);
+  const sent = msgSent.labels(labels);
+  const seconds = handlingSeconds.labels(labels);
+  const byCode = new Map<string, { inc(): void }>();
+  return {
+    started: started.labels(labels),
+    received: () => received.inc(),
+    sent: () => sent.inc(),
+    startTimer: () => seconds.startTimer(),
+    handled: (code) => {
+      const name = codeName(code);
+      let child = byCode.get(name);
+      if (!child) {
+        child = handled.labels({ ...labels, grpc_code: name });
+        byCode.set(name, child);
+      }
+      child.inc();
+    },
+  };
+}
+
+export function metricsInterceptor(metrics: Metrics): Interceptor {
+  // Keyed by the method descriptor: a fixed set, created at start-up.
+  const perMethod = new WeakMap<object, MethodMetrics>();
   return (next) => async (req) => {
-    const labels: GrpcLabels = {
-      grpc_type: TYPES[req.method.methodKind] ?? "bidi_stream",
-      grpc_service: req.service.typeName,
-      grpc_method: req.method.name,
-    };
-    started.inc(labels);
-    const end = handlingSeconds.startTimer(labels);
+    let m = perMethod.get(req.method);
+    if (!m) {
+      m = methodMetrics(metrics, {
+        grpc_type: TYPES[req.method.methodKind] ?? "bidi_stream",
+        grpc_service: req.service.typeName,
+        grpc_method: req.method.name,
+      });
+      perMethod.set(req.method, m);
+    }
+    const { received, sent } = m;
+    m.started.inc();
+    const end = m.startTimer();
     let finished = false;
     const finish = (code: Code | undefined) => {
       if (finished) return;
       finished = true;
       end();
-      handled.inc({ ...labels, grpc_code: codeName(code) });
+      m.handled(code);
     };
-    const received = () => msgReceived.inc(labels);
-    const sent = () => msgSent.inc(labels);
     try {
       if (req.stream) req = { ...req, message: counted(req.message, received) };
       else received();

@@ -6,6 +6,7 @@
 //  - only the header parameters we ever emit (alg, typ, kid) are allowed, kid must be ours;
 //  - every failure surfaces as TokenError, so callers have exactly one thing to catch.
 import { createPrivateKey, createPublicKey, createSecretKey, randomUUID, type KeyObject } from "node:crypto";
+import { Lru } from "../domain/lru.js";
 import { SignJWT, calculateJwkThumbprint, decodeProtectedHeader, errors, exportJWK, jwtVerify, type JWK } from "jose";
 
 interface AccessTokenClaims {
@@ -112,6 +113,8 @@ const END_USER_AUDIENCE_SUFFIX = "#end-user";
 const MIN_HS256_SECRET_BYTES = 32;
 // Far above any token we issue; bounds the work an attacker can make us do per request.
 const MAX_TOKEN_LENGTH = 8192;
+/** Verified tokens remembered per kind (~0.5 KB each). */
+const VERIFIED_CACHE_SIZE = 10_000;
 const ALLOWED_HEADER_PARAMS = new Set(["alg", "typ", "kid"]);
 const BASE64_RE = /^[A-Za-z0-9+/_-]+={0,2}$/;
 
@@ -279,8 +282,28 @@ export async function createTokenService(opts: TokenServiceOptions): Promise<Tok
     return { sub, jti, iat, exp, roles: [...roles], ver, sid };
   }
 
-  function verify(token: string): Promise<AccessTokenClaims> {
-    return asTokenError(verifyOrThrow(token));
+  /**
+   * Tokens whose signature and claims checked out, kept until they expire (bounded LRU): a client
+   * sends the same token on every call, and what verification proves about it cannot change before
+   * `exp` — revocation is not decided here but per call by the caller (interceptors/authn.ts).
+   */
+  const verified = new Lru<string, AccessTokenClaims>(VERIFIED_CACHE_SIZE);
+  const verifiedEndUser = new Lru<string, EndUserTokenClaims>(VERIFIED_CACHE_SIZE);
+  /** A cached token still within exp (+ the skew jose tolerates): its claims; expired: TokenError. */
+  function fromCache<T extends { exp: number }>(cache: Lru<string, T>, token: string): T | undefined {
+    const hit = cache.get(token);
+    if (hit === undefined) return undefined;
+    if (Date.now() / 1000 < hit.exp + skew) return hit;
+    cache.delete(token);
+    throw new TokenError("expired");
+  }
+
+  async function verify(token: string): Promise<AccessTokenClaims> {
+    const hit = fromCache(verified, token);
+    if (hit) return hit;
+    const claims = await asTokenError(verifyOrThrow(token));
+    verified.set(token, claims);
+    return claims;
   }
 
   async function issueEndUser(input: EndUserTokenInput): Promise<IssuedAccessToken> {
@@ -321,11 +344,17 @@ export async function createTokenService(opts: TokenServiceOptions): Promise<Tok
     return { sub, jti, iat, exp, eu, perms: [...perms], thr, ver, crd };
   }
 
-  function verifyEndUser(token: string): Promise<EndUserTokenClaims> {
-    return asTokenError(verifyEndUserOrThrow(token));
+  async function verifyEndUser(token: string): Promise<EndUserTokenClaims> {
+    const hit = fromCache(verifiedEndUser, token);
+    if (hit) return hit;
+    const claims = await asTokenError(verifyEndUserOrThrow(token));
+    verifiedEndUser.set(token, claims);
+    return claims;
   }
 
   function isEndUserToken(token: string): boolean {
+    if (verified.get(token)) return false;
+    if (verifiedEndUser.get(token)) return true;
     try {
       return decodeProtectedHeader(token).typ === END_USER_TOKEN_TYP;
     } catch {

@@ -18,28 +18,7 @@ import type { DecryptionTarget, Metrics } from "../metrics/metrics.js";
 import { ciphertextKeyId, DataKey, DecryptionError, type MasterKeyring } from "../security/crypto.js";
 import type { Sql } from "./database.js";
 import { inTx, userContext, type Tx, type TxOptions } from "./tx.js";
-
-/** A small LRU: Map keeps insertion order, so re-inserting on hit makes the first key the oldest. */
-class Lru<K, V> {
-  private readonly map = new Map<K, V>();
-  constructor(private readonly max: number) {}
-  get(k: K): V | undefined {
-    const v = this.map.get(k);
-    if (v !== undefined) {
-      this.map.delete(k);
-      this.map.set(k, v);
-    }
-    return v;
-  }
-  set(k: K, v: V): void {
-    this.map.delete(k);
-    this.map.set(k, v);
-    while (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
-  }
-  delete(k: K): void {
-    this.map.delete(k);
-  }
-}
+import { Lru } from "../domain/lru.js";
 
 function keyUnavailable(): ConnectError {
   return new ConnectError("encryption key unavailable", Code.FailedPrecondition);

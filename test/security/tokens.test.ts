@@ -416,3 +416,25 @@ describe("createTokenService configuration", () => {
     await expect(createTokenService({ ...base, clockSkewSeconds: -1, secret: SECRET })).rejects.toThrow(/clockSkew/);
   });
 });
+
+describe("verified-token cache", () => {
+  it("answers a token verified before from the cache until it expires, then 'expired'", async () => {
+    const svc = await createTokenService({ ...base, clockSkewSeconds: 0, secret: SECRET });
+    const token = ourHs(claims({ exp: now() + 2 }));
+    const first = await svc.verify(token);
+    expect(await svc.verify(token)).toBe(first); // the cached claims, not a second verification
+    expect(svc.isEndUserToken(token)).toBe(false);
+    await new Promise((r) => setTimeout(r, 2100));
+    await expectRejected(svc, token, "expired");
+    await expectRejected(svc, token, "expired"); // dropped from the cache, and jose agrees
+  });
+
+  it("never caches a rejection: a bad signature stays rejected, a good token of the same claims verifies", async () => {
+    const svc = await createTokenService({ ...base, secret: SECRET });
+    const c = claims();
+    const forged = jws(HS, c, hmac("sha256", Buffer.alloc(32, 7)));
+    await expectRejected(svc, forged);
+    await expectRejected(svc, forged);
+    expect((await svc.verify(ourHs(c))).jti).toBe(c.jti);
+  });
+});
