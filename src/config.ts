@@ -281,6 +281,9 @@ export interface Config {
     retentionDays: number;
     /** authz.access.granted is noisy: off unless asked for. */
     logGranted: boolean;
+    /** Outcome rows of reads and failures are group-committed (store/audit-batch.ts). */
+    batchBoundMs: number;
+    batchMaxQueued: number;
   };
 }
 
@@ -791,6 +794,22 @@ function readConfig(env: Source): Config {
         "MEMORIC_AUDIT_LOG_GRANTED",
         false,
         "Also audit every granted access (authz.access.granted; noisy).",
+      ),
+      batchBoundMs: int(
+        env,
+        "MEMORIC_AUDIT_BATCH_BOUND_MS",
+        1000,
+        10,
+        60_000,
+        "Longest a read (or a failed call) waits for its batched audit row to commit; past it, Unavailable.",
+      ),
+      batchMaxQueued: int(
+        env,
+        "MEMORIC_AUDIT_BATCH_MAX_QUEUED",
+        10_000,
+        1,
+        1_000_000,
+        "Audit rows waiting for a batch beyond which further reads are refused at once (Unavailable).",
       ),
     },
     health: {

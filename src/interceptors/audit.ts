@@ -5,15 +5,17 @@
  *
  * - A handler whose audit row committed with its transaction (services/audited-tx.ts sets
  *   auditWrittenKey): nothing more.
- * - Otherwise one row is written in a transaction of its own after the call (streams: when the
- *   stream ends). Success → the RPC's event, described by the read helper's readOutcomeKey.
+ * - Otherwise one row is appended after the call, group-committed with other calls' rows
+ *   (store/audit-batch.ts: one chain append per batch), and the answer waits for that commit
+ *   (streams: when the stream ends). Success → the RPC's event, described by the read helper's readOutcomeKey.
  *   Failure → the event the error was tagged with (domain/audited-error.ts: auth.token.expired,
  *   security.rate_limit.exceeded, ...), else authz.access.denied (PermissionDenied),
  *   auth.token.invalid (Unauthenticated), system.error (a non-Connect error: a bug), or the RPC's
  *   event with success=false.
- * - If that write fails: a successful mutation answers Unavailable (fail closed — the handler should
- *   have recorded in its transaction; this is the backstop); reads and failures are logged and
- *   answered as they are.
+ * - If that write fails or misses its bound: a successful unary call — a read, or a mutation whose
+ *   handler did not record in its transaction (the backstop) — answers Unavailable (fail closed: no
+ *   answered call lacks its row). A failed call keeps its own error and the failed write is logged;
+ *   so does a stream, whose messages were already sent.
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { AUDIT_EVENTS, severityRank, type AuditEventType, type SeverityName } from "../domain/audit-events.js";
@@ -22,18 +24,6 @@ import { auditEventOf } from "../domain/audited-error.js";
 import { auditWrittenKey, callInfoOf, principalKey, readOutcomeKey, type ReadOutcome } from "../domain/call.js";
 import type { AppContext } from "../app-context.js";
 import { codeName, type AuditEventInput } from "../store/audit-log.js";
-
-/** Outcome events of RPCs that change nothing: their audit row is best effort, never fail-closed. */
-const READ_EVENTS: ReadonlySet<AuditEventType> = new Set<AuditEventType>([
-  "user.retrieved",
-  "auth.apikey.listed",
-  "memory.retrieved",
-  "memory.searched",
-  "memory.exported",
-  "cluster.retrieved",
-  "audit.queried",
-  "audit.verified",
-]);
 
 const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
 
@@ -114,7 +104,7 @@ export function auditInterceptor(deps: Pick<AppContext, "audit" | "logger" | "co
           { procedure, requestId: call.requestId, event: input.type },
           "audit write failed for a call outcome",
         );
-        if (failClosed && err === undefined && !READ_EVENTS.has(input.type)) throw writeErr;
+        if (failClosed && err === undefined) throw writeErr;
       }
     };
 

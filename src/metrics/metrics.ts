@@ -9,7 +9,7 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
 
 export type GrpcType = "unary" | "client_stream" | "server_stream" | "bidi_stream";
-export type AuditAppendMode = "transaction" | "standalone";
+export type AuditAppendMode = "transaction" | "standalone" | "batch";
 /** Why a Login was refused. "throttled" = refused by the brute-force limit before any password check. */
 type LoginFailureReason = "unknown_user" | "wrong_password" | "inactive_account" | "throttled";
 type LockoutScope = "account" | "address";

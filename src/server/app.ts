@@ -257,6 +257,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await closed;
       await admin?.close(); // scrapes work until the public side has drained
       await Promise.allSettled(jobs.map((job) => job.stop()));
+      deps.audit.close();
       http1.close();
       h2.close();
       await db.close();

@@ -37,6 +37,7 @@ import type { Logger } from "../logger.js";
 import type { AuditAppendMode, Metrics } from "../metrics/metrics.js";
 import type { Sql } from "./database.js";
 import type { Tx } from "./tx.js";
+import { AuditBatcher } from "./audit-batch.js";
 
 export interface AuditEventInput {
   type: AuditEventType;
@@ -64,14 +65,19 @@ export type Actor = CallInfo | SystemActor;
 export interface AuditWriter {
   /** Appends one row inside the caller's transaction; throws Unavailable (rolling the caller back) on failure. */
   record(tx: Tx, call: CallInfo | SystemActor, event: AuditEventInput): Promise<void>;
-  /** Appends one row in a transaction of its own (throws Unavailable on failure). */
+  /**
+   * Appends one row outside any transaction, group-committed with other such rows (audit-batch.ts):
+   * resolves once it is committed; throws Unavailable when it could not be, within the bound.
+   */
   recordStandalone(call: CallInfo | SystemActor, event: AuditEventInput): Promise<void>;
+  /** Stops the batcher's timer (server shutdown, after the last call). */
+  close(): void;
 }
 
 export interface AuditWriterDeps {
   sql: Sql;
   /** config.audit; defaults: enabled, 16 shards. */
-  config?: Pick<Config["audit"], "enabled" | "shards">;
+  config?: Partial<Pick<Config["audit"], "enabled" | "shards" | "batchBoundMs" | "batchMaxQueued">>;
   logger?: Logger;
   /** Clock override (tests back-date rows for retention). */
   now?: () => Date;
@@ -268,14 +274,38 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
     await append(tx, "transaction", call, event);
   };
 
+  // One autocommit statement per batch (audit_append_batch locks the head, inserts and moves it
+  // atomically). It runs as the connecting role, which may append too; no path of the application
+  // role gains anything by it.
+  const batcher = new AuditBatcher(
+    deps.sql,
+    {
+      shards,
+      boundMs: deps.config?.batchBoundMs ?? 1000,
+      maxQueued: deps.config?.batchMaxQueued ?? 10_000,
+      maxBatch: 500,
+      flushers: Math.min(2, shards),
+    },
+    splitCanonical,
+    (ok, seconds, err) => {
+      deps.metrics?.auditAppended("batch", ok, seconds);
+      if (!ok) {
+        const e = err as { code?: unknown; message?: unknown };
+        deps.logger?.error(
+          { dbCode: typeof e.code === "string" ? e.code : undefined, err: safeForLog(String(e.message ?? err), 300) },
+          "audit write failed (batch)",
+        );
+      }
+    },
+  );
+
   return {
     record,
     async recordStandalone(call, event) {
       if (!enabled) return;
-      // One autocommit statement (audit_append locks the head, inserts and moves it atomically):
-      // a single round trip instead of begin/context/append/commit. It runs as the connecting
-      // role, which may append too; no path of the application role gains anything by it.
-      await append(deps.sql, "standalone", call, event);
+      const { shard: _, ...row } = auditFields(call, event, shards, now());
+      await batcher.append(row);
     },
+    close: () => batcher.close(),
   };
 }

@@ -1,8 +1,8 @@
 /**
  * Spec: fail closed, end to end. With every audit insert forced to fail (audit-hooks.ts: a raising
  * BEFORE INSERT trigger created as superuser), CreateMemory, UpdateMemory, DeleteMemory and
- * ChangePassword answer Unavailable and change nothing; reads still answer. Once audit inserts
- * work again, so does everything else.
+ * ChangePassword answer Unavailable and change nothing, and reads are refused (Unavailable). Once
+ * audit inserts work again, so does everything else.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -50,8 +50,8 @@ it("mutations answer Unavailable and change nothing while the audit log cannot b
           .changePassword({ oldPassword: TEST_PASSWORD, newPassword: "a different passphrase 99" }),
       ),
     ).toBe(Code.Unavailable);
-    // Reads are not fail-closed: they answer (and the failed audit write is logged).
-    expect((await memories.getMemory({ id })).memory?.content).toBe("original content");
+    // Reads fail closed too: no read is answered without its committed audit row (DESIGN.md §7).
+    expect(await codeOf(memories.getMemory({ id }))).toBe(Code.Unavailable);
     expect(server.logs.some((l) => l.includes("audit write failed"))).toBe(true);
   } finally {
     await asOwner(server, allowAuditInserts);

@@ -47,6 +47,7 @@ function setup(opts: { logGranted?: boolean; failWrites?: boolean } = {}) {
       if (opts.failWrites) throw new ConnectError("audit log unavailable", Code.Unavailable);
       rows.push({ call, event });
     },
+    close() {},
   };
   const config = loadConfig({ MEMORIC_AUDIT_LOG_GRANTED: opts.logGranted ? "on" : "off" });
   const logger = createLogger("debug", {
@@ -232,10 +233,10 @@ describe("audit interceptor", () => {
     expect(rows.map((r) => r.event.type)).toEqual(["authz.access.denied"]);
   });
 
-  it("fails closed on a mutation whose audit row cannot be written, answers reads anyway", async () => {
+  it("fails closed on a mutation or a read whose audit row cannot be written; a failure keeps its error", async () => {
     const { logs, interceptor } = setup({ failWrites: true });
     await expect(run(interceptor, createMemory(), () => {})).rejects.toMatchObject({ code: Code.Unavailable });
-    await expect(run(interceptor, queryLogs(), () => {})).resolves.toBeDefined();
+    await expect(run(interceptor, queryLogs(), () => {})).rejects.toMatchObject({ code: Code.Unavailable });
     const denied = new ConnectError("permission denied", Code.PermissionDenied);
     await expect(
       run(interceptor, createMemory(), () => {

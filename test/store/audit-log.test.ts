@@ -98,7 +98,7 @@ describe("concurrency", () => {
     expect(rows.length).toBe(before + 60);
     const byShard = new Map<number, number[]>();
     for (const r of rows) byShard.set(r.shard, [...(byShard.get(r.shard) ?? []), Number(r.seq)]);
-    expect(byShard.size).toBeGreaterThan(4); // spread over several chains
+    expect(byShard.size).toBeGreaterThan(1); // spread over several chains (standalone rows: one per batch)
     for (const seqs of byShard.values()) expect(seqs).toEqual(seqs.map((_, i) => i + 1));
     const heads = await t.sql<
       { shard: number; seq: string; hash: string }[]
