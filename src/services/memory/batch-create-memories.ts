@@ -7,7 +7,7 @@ import { insertMemories, prepareMemories } from "../../store/memories.js";
 import { withAuditedTx } from "../audited-tx.js";
 import { callOwner, ownerScope, writeKey } from "../owners.js";
 import { inThread } from "./thread-pin.js";
-import { created, toMemory } from "./mapping.js";
+import { createdOutcome, toMemory } from "./mapping.js";
 import * as v from "./validation.js";
 
 export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => ({
@@ -25,8 +25,7 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
       app,
       ctx,
       (tx) => insertMemories(app, tx, owner, prepared),
-      (r) => created(r),
-      ownerScope(owner),
+      ...createdOutcome(prepared, owner),
     );
     return create(BatchCreateMemoriesResponseSchema, { memories: memories.map((m) => toMemory(m, owner.externalId)) });
   },

@@ -17,7 +17,10 @@ import {
 } from "../../../gen/memoric/v1/memory_pb.js";
 import type { ClusterRecord } from "../../store/clusters.js";
 import type { CreateResult, MemoryRecord, VersionRecord } from "../../store/memories.js";
-import type { AuditedOutcome } from "../audited-tx.js";
+import type { AuditedOutcome, Described, TxScope } from "../audited-tx.js";
+import type { PreparedMemory } from "../../store/memory-write.js";
+import type { Owner } from "../../store/owner.js";
+import { ownerScope } from "../owners.js";
 import type { ScoredRecord } from "../../store/memory-search.js";
 
 /** `endUserId`: the backend's id of the end user it belongs to ("" for the account's own memories). */
@@ -96,4 +99,23 @@ export function created(r: CreateResult): AuditedOutcome {
     ...(r.memories.length === 1 ? { resourceId: r.memories[0]!.id } : {}),
     details: { count: written, replayed: r.memories.length - written },
   };
+}
+
+/**
+ * withAuditedTx's outcome and scope for inserting `prepared`: without idempotency keys every item is
+ * inserted by the one statement, so the row is known up front and is sent right behind the insert
+ * (one round trip less); with keys it depends on what was replayed.
+ */
+export function createdOutcome(
+  prepared: readonly PreparedMemory[],
+  owner: Owner,
+): [Described<AuditedOutcome, CreateResult>, TxScope] {
+  const scope = ownerScope(owner);
+  if (prepared.some((p) => p.idempotencyHash !== null)) return [(r: CreateResult) => created(r), scope];
+  const outcome: AuditedOutcome = {
+    resourceType: "memory",
+    ...(prepared.length === 1 ? { resourceId: prepared[0]!.id } : {}),
+    details: { count: prepared.length, replayed: 0 },
+  };
+  return [outcome, { ...scope, singleStatement: true }];
 }
