@@ -5,7 +5,7 @@ import { BatchCreateMemoriesResponseSchema, type MemoryService } from "../../../
 import type { AppContext } from "../../app-context.js";
 import { insertMemories, prepareMemories } from "../../store/memories.js";
 import { withAuditedTx } from "../audited-tx.js";
-import { callOwner, ownerScope, writeKey } from "../owners.js";
+import { callOwner, writeKey } from "../owners.js";
 import { inThread } from "./thread-pin.js";
 import { createdOutcome, toMemory } from "./mapping.js";
 import * as v from "./validation.js";

@@ -92,7 +92,7 @@ export function toCluster(c: ClusterRecord): Cluster {
 }
 
 /** CreateMemory / BatchCreateMemories' audit row: one id when a single memory, counts of written and replayed. */
-export function created(r: CreateResult): AuditedOutcome {
+function created(r: CreateResult): AuditedOutcome {
   const written = r.replayed.filter((x) => !x).length;
   return {
     resourceType: "memory",
