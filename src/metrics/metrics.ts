@@ -9,7 +9,7 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
 
 export type GrpcType = "unary" | "client_stream" | "server_stream" | "bidi_stream";
-export type AuditAppendMode = "transaction" | "standalone" | "batch";
+export type AuditAppendMode = "transaction" | "batch";
 /** Why a Login was refused. "throttled" = refused by the brute-force limit before any password check. */
 type LoginFailureReason = "unknown_user" | "wrong_password" | "inactive_account" | "throttled";
 type LockoutScope = "account" | "address";
@@ -103,7 +103,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
 
   const auditAppend = new Histogram({
     name: "memoric_audit_append_seconds",
-    help: "Time to append one audit row (mode: inside the caller's transaction or standalone; outcome: ok or error).",
+    help:
+      "Time to append audit rows (mode: one row inside the caller's transaction, or one group-committed batch; " +
+      "outcome: ok or error).",
     labelNames: ["mode", "outcome"] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers,

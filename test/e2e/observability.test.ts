@@ -194,7 +194,7 @@ describe("/metrics after traffic", () => {
     expect(value(text, "memoric_auth_lockouts_total", { scope: "account" })).toBe(1);
     expect(value(text, "memoric_rate_limit_rejections_total", { scope: "login_account" })).toBe(1);
     expect(value(text, "memoric_rate_limit_rejections_total", { scope: "rpc_anonymous" })).toBeGreaterThanOrEqual(1);
-    for (const mode of ["transaction", "standalone"]) {
+    for (const mode of ["transaction", "batch"]) {
       expect(value(text, "memoric_audit_append_seconds_count", { mode, outcome: "ok" })).toBeGreaterThan(0);
     }
     expect(value(text, "memoric_policy_runs_total", { outcome: "dry_run" })).toBe(1);
