@@ -97,7 +97,7 @@ describe.skipIf(missing !== undefined && !interopRequired)("the Python client", 
     const { stdout } = await run(PYTHON, ["-c", probe], { env: childEnv({ PYTHONPATH: PACKAGE }) });
     expect(stdout.trim()).toBe("memoric.v1.Memory");
     const tops = fs.readdirSync(path.join(PACKAGE, "memoric/_proto"));
-    expect(tops.sort()).toEqual(["__init__.py", "google", "memoric"]);
+    expect(tops.sort()).toEqual(["__init__.py", "_services.py", "google", "memoric"]);
   });
 
   it("builds a wheel offline that, installed into a fresh directory, runs the example", async () => {

@@ -12,8 +12,9 @@ import random
 import re
 import time
 import uuid
+import weakref
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Tuple, cast
 from urllib.parse import urlparse
 
 import grpc
@@ -30,6 +31,18 @@ from memoric._proto.memoric.v1 import (
 )
 from memoric._session import EndUserTokenSource, Session
 from memoric.errors import MemoricError
+
+if TYPE_CHECKING:  # typed signatures of every RPC, generated from the contract
+    from memoric._proto._services import (
+        AuditServiceMethods,
+        AuthServiceMethods,
+        EndUserServiceMethods,
+        MemoryServiceMethods,
+    )
+
+    class MemoriesApi(MemoryServiceMethods):
+        def list_all(self, **fields: Any) -> Iterator[memory_pb2.Memory]: ...
+        def export_all(self, **fields: Any) -> Iterator[memory_pb2.ExportMemoriesResponse]: ...
 
 # Not safe to send twice: a retry could spend a credential or create a second account or key.
 _NEVER_RETRIED = {"Register", "Refresh", "ChangePassword", "CreateApiKey", "CreateServiceAccount"}
@@ -99,7 +112,8 @@ class EndUser:
     def __init__(self, client: "MemoricClient", end_user_id: str):
         self.end_user_id = end_user_id
         self._client = client
-        self.memories = Memories(client, memory_pb2, client._memory_stub, "MemoryService", {"end_user_id": end_user_id})
+        memories = Memories(client, memory_pb2, client._memory_stub, "MemoryService", {"end_user_id": end_user_id})
+        self.memories = cast("MemoriesApi", memories)
 
     def ensure(self) -> end_users_pb2.EndUser:
         """Creates the end user if unknown (idempotent)."""
@@ -148,6 +162,9 @@ class MemoricClient:
         else:
             channel = grpc.insecure_channel(target, options=options)
         self._channel = channel
+        # Closed at the latest when the interpreter exits: an open channel whose connectivity was
+        # polled can otherwise hang grpcio's Channel.__del__ during the final garbage collection.
+        self._closer = weakref.finalize(self, channel.close)
         if interceptors:
             channel = grpc.intercept_channel(channel, *interceptors)
         self._timeout, self._retry = timeout, retry
@@ -163,16 +180,18 @@ class MemoricClient:
             expires_in=expires_in,
             end_user_token=end_user_token,
         )
-        self.auth = _Service(self, auth_pb2, self._auth_stub, "AuthService")
-        self.memories = Memories(self, memory_pb2, self._memory_stub, "MemoryService")
-        self.end_users = _Service(self, end_users_pb2, end_users_pb2_grpc.EndUserServiceStub(channel), "EndUserService")
-        self.audit = _Service(self, audit_pb2, audit_pb2_grpc.AuditServiceStub(channel), "AuditService")
+        self.auth = cast("AuthServiceMethods", _Service(self, auth_pb2, self._auth_stub, "AuthService"))
+        self.memories = cast("MemoriesApi", Memories(self, memory_pb2, self._memory_stub, "MemoryService"))
+        end_users_stub = end_users_pb2_grpc.EndUserServiceStub(channel)
+        self.end_users = cast("EndUserServiceMethods", _Service(self, end_users_pb2, end_users_stub, "EndUserService"))
+        audit_stub = audit_pb2_grpc.AuditServiceStub(channel)
+        self.audit = cast("AuditServiceMethods", _Service(self, audit_pb2, audit_stub, "AuditService"))
 
     def end_user(self, end_user_id: str) -> EndUser:
         return EndUser(self, end_user_id)
 
     def close(self) -> None:
-        self._channel.close()
+        self._closer()
 
     def __enter__(self) -> "MemoricClient":
         return self
@@ -288,6 +307,7 @@ _END = object()
 
 def _ignore(_state) -> None:
     pass
+
 
 
 class _PublicAuth:
