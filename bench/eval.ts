@@ -57,12 +57,19 @@ async function run(label: string, env: Record<string, string>, set: EvalSet): Pr
     const misses: string[] = [];
     for (const { q, answers } of set.questions) {
       const wanted = new Set(answers.map((a) => ids[a]));
-      const res = await client.searchMemories({ query: q, topK: TOP_K });
+      const res = await client.searchMemories({ query: q, topK: TOP_K, explain: true });
       const ranked = res.results.map((r) => r.memory!.id);
       const first = ranked.findIndex((id) => wanted.has(id));
       if (first === 0) hit1++;
       if (first >= 0 && first < 5) hit5++;
       if (first >= 0) rr += 1 / (first + 1);
+      if (process.env.EVAL_VERBOSE && first !== 0)
+        process.stderr.write(
+          `${q} -> ${res.results
+            .slice(0, 3)
+            .map((r) => `[${ids.indexOf(r.memory!.id)}] ${r.explanation?.relevance.toFixed(2)}`)
+            .join(" ")}\n`,
+        );
       if (ranked.length === 0) empty.push(q);
       else if (first < 0 || first >= 5) misses.push(q);
       const ctx = await client.getContext({ query: q });
