@@ -37,7 +37,7 @@ export interface IndexedTerms {
   docLen: number;
 }
 
-function indexTerms(indexKey: Uint8Array, content: string): IndexedTerms {
+export function indexTerms(indexKey: Uint8Array, content: string): IndexedTerms {
   const { terms, length } = analyze(content);
   const blind = blindTerms(indexKey, terms);
   return { hashes: blind.map((t) => t.hash.toString()), tfs: blind.map((t) => t.tf), docLen: length };
