@@ -40,7 +40,7 @@ export function recencyScore(ageHours: number, halfLifeHours: number): number {
  * Pseudo-documents added to every corpus for idf: the term is assumed absent from them. It keeps idf
  * meaningful for tiny corpora (a user's first memories) and is the prior of the calibration below.
  */
-export const IDF_PRIOR_DOCS = 10;
+export const IDF_PRIOR_DOCS = 3;
 
 /**
  * Calibrated relevance in [0, 1], comparable across queries and users: the memory's weighted BM25
@@ -48,7 +48,9 @@ export const IDF_PRIOR_DOCS = 10;
  * attain at best, i.e. every query word matched once, with the largest idf possible (that of a term
  * in no other memory), in a memory of average length. So a memory matching all words, each rare, scores
  * near 1; one matching a single word of three scores at most ~1/3; one matching only a word that
- * many memories share scores low, whatever the other results are.
+ * many memories share scores low, whatever the other results are. Each word's BM25 term frequency
+ * part is capped at its value for one occurrence in an average-length memory (1), so repeating a
+ * word, or being very short, cannot lift a memory above that reference.
  */
 export function calibratedRelevance(bm25: number, queryWords: number, docCount: number): number {
   const attainable = queryWords * bm25Idf(docCount, 0);

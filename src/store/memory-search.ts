@@ -123,8 +123,8 @@ export async function searchMemories(
       per_word as (
         select p.memory_id, q.grp, max(q.weight
           * ln(1 + (s.n + ${IDF_PRIOR_DOCS}::float8 - p.df + 0.5) / (p.df + 0.5))
-          * (p.tf * (${k1}::float8 + 1))
-            / (p.tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * p.doc_len / s.avgdl))) as best
+          * least((p.tf * (${k1}::float8 + 1))
+            / (p.tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * p.doc_len / s.avgdl)), 1)) as best
         from postings p join qterms q on q.term_hash = p.term_hash cross join stats s
         group by p.memory_id, q.grp
       ),

@@ -32,6 +32,7 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     v.query(req.query, app.config.memory);
     const threadId = v.identifier(req.threadId, "thread_id").trim();
     v.identifier(req.agentId, "agent_id");
+    const minRelevance = v.minScore(req.minScore);
     const owner = await callOwner(app, ctx, req.endUserId);
     assertThreadAllowed(owner, threadId);
     const out = await withReadTx(
@@ -43,7 +44,7 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
           ? (await listMemories(app, tx, owner, { threadId }, CONTEXT_THREAD_MEMORIES, undefined)).memories.reverse()
           : [];
         const excludeIds = thread.map((m) => m.id);
-        const search = { query: req.query, filter: {}, topK: CONTEXT_RELEVANT_MEMORIES, excludeIds };
+        const search = { query: req.query, filter: {}, topK: CONTEXT_RELEVANT_MEMORIES, excludeIds, minRelevance };
         const relevant = await searchMemories(app, tx, owner, search);
         const items = relevant.map((r) => contextItem(r.memory));
         return renderContext(thread.map(contextItem), items, format, maxChars);

@@ -71,6 +71,8 @@ export function toScored(r: ScoredRecord, withExplanation: boolean, endUserId: s
             weightedRelevance: e.weightedRelevance,
             weightedRecency: e.weightedRecency,
             weightedImportance: e.weightedImportance,
+            bm25: e.bm25,
+            bm25Attainable: e.bm25Attainable,
           }),
         }
       : {}),

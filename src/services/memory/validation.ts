@@ -252,7 +252,14 @@ export function search(req: SearchMemoriesRequest, cfg: Config["memory"]): Searc
     default:
       throw invalid("scope", "unknown value");
   }
-  return { query: req.query, filter: f, boostThreadId: threadId, boostTopic: topic, topK };
+  const minRelevance = minScore(req.minScore);
+  return { query: req.query, filter: f, boostThreadId: threadId, boostTopic: topic, topK, minRelevance };
+}
+
+/** min_score: a relevance floor in [0, 1] (0 = none). */
+export function minScore(value: number): number {
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw invalid("min_score", "between 0 and 1");
+  return value;
 }
 
 /** A free-text query: bounded like content. */
