@@ -81,7 +81,9 @@ export async function searchMemories(
   const threadId = input.boostThreadId || null;
   const topicHash = input.boostTopic ? labelHash(indexKey, "topic", input.boostTopic) : null;
   const exclude = input.excludeIds?.length ? tx`and m.id <> all(${input.excludeIds}::uuid[])` : tx``;
-  const where = tx`${threadPin(tx, owner)} ${filterSql(tx, indexKey, input.filter)} ${exclude}`;
+  // Superseded memories never come back from search (nor, through it, from GetContext).
+  const live = { ...input.filter, live: true };
+  const where = tx`${threadPin(tx, owner)} ${filterSql(tx, indexKey, live)} ${exclude}`;
   const unfiltered = isEmptyFilter(input.filter);
 
   const parts = tx`

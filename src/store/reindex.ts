@@ -1,5 +1,6 @@
 /**
- * `memoric index rebuild`: brings every memory's blind-index postings (memory_terms, doc_len) in
+ * `memoric index rebuild`: brings every memory's blind-index postings (memory_terms, doc_len, the
+ * term-set fingerprint terms_hash) in
  * line with the current text analysis (domain/text.ts), after a change of the analysis or of the
  * Unicode segmentation Node ships. Like `keys rewrap`, it works in small committed batches while
  * servers keep reading and writing, and can be interrupted and re-run: each memory's postings are
@@ -92,6 +93,7 @@ interface Row {
   content_ct: Uint8Array;
   encrypted: boolean;
   doc_len: number;
+  terms_hash: Uint8Array | null;
   postings: string[] | null;
 }
 
@@ -111,7 +113,7 @@ async function reindexBatch(
   result: ReindexResult,
 ): Promise<string | undefined> {
   const rows = await tx<Row[]>`
-    select m.id, m.version, m.content_ct, m.encrypted, m.doc_len,
+    select m.id, m.version, m.content_ct, m.encrypted, m.doc_len, m.terms_hash,
            (select array_agg(t.term_hash::text || ':' || t.tf) from memory_terms t
             where t.owner_id = ${owner.ownerId} and t.memory_id = m.id) as postings
     from memories m where m.owner_id = ${owner.ownerId} and m.id > ${after}::uuid
@@ -121,7 +123,9 @@ async function reindexBatch(
     const content = await unseal(key, r.encrypted, r.content_ct, contentAd(owner.ownerId, r.id, r.version, "content"));
     const terms = indexTerms(key.blindIndexKey(), content);
     const current = (r.postings ?? []).sort().join(",");
-    if (terms.docLen !== r.doc_len || signature(terms.hashes, terms.tfs) !== current) stale.push([r.id, terms]);
+    const sameFingerprint = Buffer.from(r.terms_hash ?? []).equals(terms.fingerprint ?? Buffer.alloc(0));
+    if (terms.docLen !== r.doc_len || !sameFingerprint || signature(terms.hashes, terms.tfs) !== current)
+      stale.push([r.id, terms]);
   }
   result.memoriesChecked += rows.length;
   if (stale.length > 0) {
@@ -129,13 +133,14 @@ async function reindexBatch(
     await tx`delete from memory_terms where owner_id = ${owner.ownerId} and memory_id = any(${ids}::uuid[])`;
     await insertTerms(tx, owner, stale);
     const lens = stale.map(([, t]) => t.docLen);
+    const fingerprints = stale.map(([, t]) => t.fingerprint?.toString("hex") ?? null);
     // The BM25 counters move by the change of length, in the same statement (memory-stats.ts).
     await tx`
       with old as (
         select id, doc_len from memories where owner_id = ${owner.ownerId} and id = any(${ids}::uuid[])
       ), upd as (
-        update memories m set doc_len = u.len
-        from unnest(${ids}::uuid[], ${lens}::int[]) as u(id, len)
+        update memories m set doc_len = u.len, terms_hash = decode(u.fp, 'hex')
+        from unnest(${ids}::uuid[], ${lens}::int[], ${fingerprints}::text[]) as u(id, len, fp)
         where m.owner_id = ${owner.ownerId} and m.id = u.id
         returning m.id, m.doc_len
       ), stats as (

@@ -5,7 +5,6 @@ import {
   ContextFormat,
   ContextMessageSchema,
   GetContextResponseSchema,
-  Importance,
   type ChatRole,
   type MemoryService,
 } from "../../../gen/memoric/v1/memory_pb.js";
@@ -21,9 +20,9 @@ import { pageSize } from "../../domain/validation.js";
 
 const CONTEXT_THREAD_MEMORIES = 20;
 const CONTEXT_RELEVANT_MEMORIES = 20;
-/** Core memories (the profile) shown at most; CRITICAL importance makes a memory core. */
+/** Core memories (the profile) shown at most; pinned or CRITICAL importance makes a memory core. */
 const CONTEXT_CORE_MEMORIES = 20;
-const CORE_FILTER: MemoryFilterInput = { minImportance: Importance.CRITICAL };
+const CORE_FILTER: MemoryFilterInput = { core: true };
 
 function contextItem(m: MemoryRecord): ContextItem {
   const { id, content, role, topic, category, importance, createdAt } = m;
@@ -46,7 +45,9 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
       async (tx) => {
         // Recent thread memories (newest first from the list, shown oldest first).
         const thread = threadId
-          ? (await listMemories(app, tx, owner, { threadId }, CONTEXT_THREAD_MEMORIES, undefined)).memories.reverse()
+          ? (
+              await listMemories(app, tx, owner, { threadId, live: true }, CONTEXT_THREAD_MEMORIES, undefined)
+            ).memories.reverse()
           : [];
         const find = async (query: string, filter: MemoryFilterInput, topK: number, excludeIds: string[]) => {
           const input = { query, filter, topK, excludeIds, minRelevance: query ? minRelevance : 0 };

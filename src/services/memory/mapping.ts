@@ -38,6 +38,8 @@ export function toMemory(m: MemoryRecord, endUserId: string): Memory {
     entities: m.entities,
     summarized: m.summarized,
     isSummary: m.isSummary,
+    pinned: m.pinned,
+    supersededBy: m.supersededBy ?? "",
     version: m.version,
     createdAt: timestampFromDate(m.createdAt),
     updatedAt: timestampFromDate(m.updatedAt),
