@@ -36,7 +36,10 @@ const STOP_WORDS = new Set(
     "my myself no nor not now of off on once only or other our ours ourselves out over own same she " +
     "should so some such than that the their theirs them themselves then there these they this those " +
     "through to too under until up very was we were what when where which while who whom why will with " +
-    "would you your yours yourself yourselves also may might must shall yet via per etc"
+    "would you your yours yourself yourselves also may might must shall yet via per etc " +
+    // contractions, as they come out of the apostrophe rule below ("I'm" -> "im", "can't" -> "cant")
+    "im ive youre youve weve theyre hes shes thats theres whats lets dont cant wont isnt arent doesnt didnt " +
+    "wasnt werent hasnt havent couldnt shouldnt wouldnt"
   ).split(" "),
 );
 
