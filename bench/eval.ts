@@ -4,8 +4,8 @@
  * account, stores the set's memories with CreateMemory (memory 0 as CRITICAL, the others with the
  * importance the service derives), asks every question with SearchMemories and prints hit@1, hit@5
  * and MRR (first relevant result within the top 10), plus the questions that found nothing at all
- * and, for each question, whether GetContext included memory 0. Lexical only, and hybrid as well
- * when an embedding provider is configured (MEMORIC_EMBEDDINGS_URL).
+ * and, for each question, whether GetContext included memory 0. Lexical only: the service has no
+ * semantic (embedding) search yet. EVAL_VERBOSE=1 prints the top 3 of every question not hit at 1.
  *
  * The set: { memories: string[], questions: { q: string, answers: number[] }[] }. The default is
  * the shared development set; held-out sets are measured the same way by passing their path.
@@ -90,6 +90,5 @@ async function run(label: string, env: Record<string, string>, set: EvalSet): Pr
 const file = findSet();
 const set = JSON.parse(fs.readFileSync(file, "utf8")) as EvalSet;
 process.stdout.write(`evaluation set: ${file}\n`);
-await run("lexical", { MEMORIC_EMBEDDINGS_URL: "" }, set);
-if (process.env.MEMORIC_EMBEDDINGS_URL) await run("hybrid", {}, set);
+await run("lexical", {}, set);
 process.exit(0);
