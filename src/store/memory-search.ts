@@ -118,9 +118,14 @@ export async function searchMemories(
                              ${terms.map((t) => t.weight)}::float8[]) as q(term_hash, grp, weight)
       ),
       postings as (
+        -- One index probe per query hash (owner_id, term_hash), however many hashes expansion adds.
         select t.memory_id, t.term_hash, t.tf::float8 as tf, t.doc_len::float8 as doc_len,
                (count(*) over (partition by t.term_hash))::float8 as df
-        from memory_terms t where t.owner_id = ${owner.ownerId} and t.term_hash = any(${hashes}::bigint[])
+        from unnest(${hashes}::bigint[]) as h(term_hash)
+        cross join lateral (
+          select l.memory_id, l.term_hash, l.tf, l.doc_len from memory_terms l
+          where l.owner_id = ${owner.ownerId} and l.term_hash = h.term_hash
+        ) t
       ),
       per_word as (
         select p.memory_id, q.grp, max(q.weight
