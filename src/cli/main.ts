@@ -12,6 +12,7 @@ import type { Config } from "../config.js";
 import { resolveSecrets } from "../security/deployment-secrets.js";
 import { DataDirLockedError } from "../store/data-dir-lock.js";
 import { auditVerifyCommand } from "./audit.js";
+import { indexRebuild } from "./index-rebuild.js";
 import { keysAdd, keysDisable, keysGenerate, keysList, keysPromote, keysRewrap } from "./keys.js";
 import { usersCreateCommand, usersCreateServiceAccountCommand } from "./users.js";
 
@@ -31,6 +32,8 @@ const USAGE = `usage: memoric <command> [options]     (memoric --help, memoric <
                                          rewrap every data key under the primary key and re-encrypt
                                          outdated or plaintext rows (batched, resumable)
   Keysets are printed, never stored: put the printed keyset in MEMORIC_KEYSET (or its file).
+  memoric index rebuild [--batch-size N] re-index memories whose search index is outdated after an
+                                         upgrade of the text analysis (batched, resumable)
 
 Environment: the server's (DATABASE_URL or MEMORIC_DATA_DIR, MEMORIC_KEYSET, MEMORIC_JWT_SECRET, ...).
 Without DATABASE_URL, commands that open the embedded database refuse while a server (or another
@@ -144,7 +147,30 @@ const COMMANDS: Record<string, readonly string[]> = {
   users: ["create", "create-service-account"],
   audit: ["verify"],
   keys: ["generate", "list", "add", "promote", "disable", "rewrap"],
+  index: ["rebuild"],
 };
+
+async function indexCommand(rest: string[]): Promise<number> {
+  const { values } = parseOptions({ args: rest, options: { "batch-size": { type: "string" } }, strict: true });
+  const batchSize = values["batch-size"] === undefined ? undefined : Number(values["batch-size"]);
+  if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000))
+    throw new UsageError("--batch-size: an integer between 1 and 10000");
+  const config = loadConfig();
+  const deps = await openCore(config, createLogger("warn"));
+  try {
+    const result = await indexRebuild({
+      sql: deps.db.sql,
+      keysetBase64: await currentKeyset(config),
+      batchSize,
+      logger: deps.logger,
+      audit: deps.audit,
+    });
+    print(result);
+    return result.failedOwners.length === 0 ? EXIT.ok : EXIT.failure;
+  } finally {
+    await deps.db.close();
+  }
+}
 
 export async function run(argv: string[]): Promise<number> {
   const [group, command, ...rest] = argv;
@@ -159,6 +185,7 @@ export async function run(argv: string[]): Promise<number> {
   if (command === undefined) throw new UsageError(`missing command after ${group}`);
   if (!known.includes(command)) throw new UsageError(`unknown command: ${group} ${command}`);
   if (group === "keys") return keysCommand(command, rest);
+  if (group === "index") return indexCommand(rest);
   if (group === "audit") {
     const { values } = parseOptions({
       args: rest,

@@ -89,6 +89,11 @@ export const AUDIT_EVENTS = {
     defaultSeverity: "warning",
     description: "A signing or encryption key was rotated",
   },
+  "system.index.rebuilt": {
+    category: "system",
+    defaultSeverity: "info",
+    description: "The blind search index was rebuilt for the current text analysis",
+  },
   "security.rate_limit.exceeded": {
     category: "security",
     defaultSeverity: "warning",

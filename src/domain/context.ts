@@ -1,6 +1,9 @@
-// GetContext rendering: the current thread's recent memories in chronological order, then the most
-// relevant other memories, as one block within a character budget. Budget is measured in code points
-// of the rendered `context` string, so what is returned always fits.
+// GetContext rendering: the end user's core memories (their profile: CRITICAL or pinned), the current
+// thread's recent memories in chronological order, then the most relevant other memories (or, when
+// nothing matches the query, the most recent and important ones), as one block within a character
+// budget. The budget goes to core memories first, then the thread, then the rest: a safety fact
+// ("allergic to peanuts") is never crowded out by chat history. Budget is measured in code points of
+// the rendered `context` string, so what is returned always fits.
 import { ChatRole, Importance } from "../../gen/memoric/v1/memory_pb.js";
 import { cutAtWord } from "./policies.js";
 
@@ -37,6 +40,18 @@ interface ContextMessageOut {
   content: string;
 }
 
+/** What GetContext found, before the budget. */
+export interface ContextParts {
+  /** Core memories (CRITICAL importance or pinned), most important and recent first. */
+  core: ContextItem[];
+  /** The thread's recent memories, chronological. */
+  thread: ContextItem[];
+  /** Other memories, best first. */
+  relevant: ContextItem[];
+  /** True when `relevant` is the recency + importance fallback (nothing matched the query). */
+  fallback?: boolean;
+}
+
 export interface RenderedContext {
   context: string;
   messages: ContextMessageOut[];
@@ -47,20 +62,28 @@ export interface RenderedContext {
 const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
 const length = (s: string) => [...s].length;
 
-function render(
-  thread: ContextItem[],
-  relevant: ContextItem[],
-  format: ContextFormatName,
-): Omit<RenderedContext, "truncated"> {
-  const memoryIds = [...thread, ...relevant].map((m) => m.id);
+function meta(m: ContextItem): string {
+  return [
+    m.topic && `topic: ${m.topic}`,
+    m.category && `category: ${m.category}`,
+    `importance: ${IMPORTANCE_NAMES[m.importance] ?? "medium"}`,
+    m.createdAt.toISOString().slice(0, 10),
+  ]
+    .filter(Boolean)
+    .join("; ");
+}
+
+function render(p: ContextParts, format: ContextFormatName): Omit<RenderedContext, "truncated"> {
+  const { core, thread, relevant } = p;
+  const memoryIds = [...core, ...thread, ...relevant].map((m) => m.id);
+  const others = p.fallback ? "Recent memories" : "Relevant memories";
   if (format === "chat") {
-    // Chat APIs expect system context first: the relevant memories open, the conversation follows.
+    // Chat APIs expect system context first: the profile and other memories open, the conversation follows.
     const messages: ContextMessageOut[] = [];
-    if (relevant.length)
-      messages.push({
-        role: ChatRole.SYSTEM,
-        content: "Relevant memories:\n" + relevant.map((m) => `- ${oneLine(m.content)}`).join("\n"),
-      });
+    const blocks: string[] = [];
+    if (core.length) blocks.push("Profile:\n" + core.map((m) => `- ${oneLine(m.content)}`).join("\n"));
+    if (relevant.length) blocks.push(`${others}:\n` + relevant.map((m) => `- ${oneLine(m.content)}`).join("\n"));
+    if (blocks.length) messages.push({ role: ChatRole.SYSTEM, content: blocks.join("\n") });
     for (const m of thread)
       messages.push({ role: m.role === ChatRole.UNSPECIFIED ? ChatRole.USER : m.role, content: m.content });
     return {
@@ -71,26 +94,18 @@ function render(
   }
   if (format === "structured") {
     const sections: string[] = [];
+    if (core.length) sections.push("## Profile\n" + core.map((m) => `- ${oneLine(m.content)} (${meta(m)})`).join("\n"));
     if (thread.length)
       sections.push(
         "## Current conversation\n" +
           thread.map((m) => `- [${ROLE_NAMES[m.role] ?? "user"}] ${oneLine(m.content)}`).join("\n"),
       );
-    if (relevant.length) {
-      const meta = (m: ContextItem) =>
-        [
-          m.topic && `topic: ${m.topic}`,
-          m.category && `category: ${m.category}`,
-          `importance: ${IMPORTANCE_NAMES[m.importance] ?? "medium"}`,
-          m.createdAt.toISOString().slice(0, 10),
-        ]
-          .filter(Boolean)
-          .join("; ");
-      sections.push("## Relevant memories\n" + relevant.map((m) => `- ${oneLine(m.content)} (${meta(m)})`).join("\n"));
-    }
+    if (relevant.length)
+      sections.push(`## ${others}\n` + relevant.map((m) => `- ${oneLine(m.content)} (${meta(m)})`).join("\n"));
     return { messages: [], memoryIds, context: sections.join("\n\n") };
   }
   const lines = [
+    ...core.map((m) => oneLine(m.content)),
     ...thread.map((m) => (m.role ? `${ROLE_NAMES[m.role]}: ` : "") + oneLine(m.content)),
     ...relevant.map((m) => oneLine(m.content)),
   ];
@@ -98,45 +113,43 @@ function render(
 }
 
 /**
- * thread: the thread's recent memories, chronological. relevant: others, best first. Thread
- * memories are taken newest first until one does not fit (older ones would leave a gap), relevant
- * ones in rank order skipping any that do not fit. If not even one memory fits, the first is cut.
+ * Core memories are taken in order, skipping any that do not fit; then thread memories newest first
+ * until one does not fit (older ones would leave a gap); then the others in rank order, skipping any
+ * that do not fit. If not even one memory fits, the first (core, else thread, else other) is cut.
  */
-export function renderContext(
-  thread: ContextItem[],
-  relevant: ContextItem[],
-  format: ContextFormatName,
-  maxChars: number,
-): RenderedContext {
-  const keptThread: ContextItem[] = [];
-  const keptRelevant: ContextItem[] = [];
+export function renderContext(parts: ContextParts, format: ContextFormatName, maxChars: number): RenderedContext {
+  const kept: ContextParts = { core: [], thread: [], relevant: [], fallback: parts.fallback };
   let truncated = false;
-  const fits = () => length(render(keptThread, keptRelevant, format).context) <= maxChars;
-  for (let i = thread.length - 1; i >= 0; i--) {
-    keptThread.unshift(thread[i]!);
+  const fits = () => length(render(kept, format).context) <= maxChars;
+  const takeEach = (from: ContextItem[], into: ContextItem[]) => {
+    for (const m of from) {
+      into.push(m);
+      if (!fits()) {
+        into.pop();
+        truncated = true;
+      }
+    }
+  };
+  takeEach(parts.core, kept.core);
+  for (let i = parts.thread.length - 1; i >= 0; i--) {
+    kept.thread.unshift(parts.thread[i]!);
     if (!fits()) {
-      keptThread.shift();
+      kept.thread.shift();
       truncated = true;
       break;
     }
   }
-  for (const m of relevant) {
-    keptRelevant.push(m);
-    if (!fits()) {
-      keptRelevant.pop();
-      truncated = true;
-    }
-  }
-  if (keptThread.length === 0 && keptRelevant.length === 0) {
-    const inThread = thread.length > 0;
-    const first = inThread ? thread[thread.length - 1] : relevant[0];
-    if (first) {
+  takeEach(parts.relevant, kept.relevant);
+  if (kept.core.length + kept.thread.length + kept.relevant.length === 0) {
+    const section = (["core", "thread", "relevant"] as const).find((k) => parts[k].length > 0);
+    if (section) {
+      const list = parts[section];
+      const first = section === "thread" ? list[list.length - 1]! : list[0]!;
       // Shrink the content until the whole block, decoration included, fits.
-      const place = (m: ContextItem) => (inThread ? render([m], [], format) : render([], [m], format));
+      const place = (m: ContextItem) => render({ core: [], thread: [], relevant: [], [section]: [m] }, format);
       const room = maxChars - length(place({ ...first, content: "" }).context);
-      if (room >= 8)
-        (inThread ? keptThread : keptRelevant).push({ ...first, content: cutAtWord(oneLine(first.content), room) });
+      if (room >= 8) kept[section].push({ ...first, content: cutAtWord(oneLine(first.content), room) });
     }
   }
-  return { ...render(keptThread, keptRelevant, format), truncated };
+  return { ...render(kept, format), truncated };
 }

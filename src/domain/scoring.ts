@@ -10,6 +10,9 @@ export type ScoreWeights = Omit<Config["memory"]["search"], "bm25K1" | "bm25B">;
 /** Raw parts, each in [0, 1] except the boosts, which are the applied boost amounts. */
 export interface ScoreParts {
   relevance: number;
+  /** What relevance was computed from: the memory's weighted BM25 and the query's attainable BM25. */
+  bm25: number;
+  bm25Attainable: number;
   recency: number;
   importance: number;
   threadBoost: number;
@@ -33,9 +36,25 @@ export function recencyScore(ageHours: number, halfLifeHours: number): number {
   return Math.exp((-Math.LN2 * Math.max(ageHours, 0)) / halfLifeHours);
 }
 
-/** BM25 normalized by the best BM25 among the compared memories, so the top match has 1. */
-export function normalizeRelevance(bm25: number, maxBm25: number): number {
-  return maxBm25 > 0 ? Math.min(bm25 / maxBm25, 1) : 0;
+/**
+ * Pseudo-documents added to every corpus for idf: the term is assumed absent from them. It keeps idf
+ * meaningful for tiny corpora (a user's first memories) and is the prior of the calibration below.
+ */
+export const IDF_PRIOR_DOCS = 3;
+
+/**
+ * Calibrated relevance in [0, 1], comparable across queries and users: the memory's weighted BM25
+ * (per query word, its best-matching term times that term's weight) divided by what the query could
+ * attain at best, i.e. every query word matched once, with the largest idf possible (that of a term
+ * in no other memory), in a memory of average length. So a memory matching all words, each rare, scores
+ * near 1; one matching a single word of three scores at most ~1/3; one matching only a word that
+ * many memories share scores low, whatever the other results are. Each word's BM25 term frequency
+ * part is capped at its value for one occurrence in an average-length memory (1), so repeating a
+ * word, or being very short, cannot lift a memory above that reference.
+ */
+export function calibratedRelevance(bm25: number, queryWords: number, docCount: number): number {
+  const attainable = queryWords * bm25Idf(docCount, 0);
+  return attainable > 0 ? Math.min(Math.max(bm25 / attainable, 0), 1) : 0;
 }
 
 export function explain(parts: ScoreParts, w: ScoreWeights): Explanation {
@@ -51,9 +70,9 @@ export function explain(parts: ScoreParts, w: ScoreWeights): Explanation {
   };
 }
 
-/** Okapi BM25 idf with the +1 that keeps it positive for terms in more than half the documents. */
+/** Okapi BM25 idf (with the +1 that keeps it positive), over the corpus plus IDF_PRIOR_DOCS. */
 export function bm25Idf(docCount: number, df: number): number {
-  return Math.log(1 + (docCount - df + 0.5) / (df + 0.5));
+  return Math.log(1 + (docCount + IDF_PRIOR_DOCS - df + 0.5) / (df + 0.5));
 }
 
 /** One term's BM25 contribution (reference for the SQL; used by tests). */

@@ -1,17 +1,33 @@
 // Text analysis for the blind index (DESIGN.md §5/§6). Documents and queries MUST go through the
 // same pipeline, because only HMACs of the resulting terms are stored: any difference between
-// indexing and querying is an unfindable memory. Changing this pipeline means reindexing, so keep
-// it deterministic and boring (no locale-dependent calls, no dictionaries).
+// indexing and querying is an unfindable memory. Changing what analyze() emits means re-indexing:
+// `memoric index rebuild` (store/reindex.ts) recomputes every memory's postings and rewrites the
+// ones that differ.
+//
+// Pipeline: NFKC + lower case -> Unicode word segmentation (Intl.Segmenter: dictionary-based for
+// Chinese, Japanese, Thai, Khmer...) -> inner apostrophes and separators dropped -> diacritics folded
+// in Latin and Greek script ("Käsespätzle" = "kasespatzle", "café" = "cafe") -> stop words out ->
+// irregular forms (WordNet exception lists: ran -> run, children -> child, mice -> mouse) -> a
+// Snowball stemmer chosen by script (Porter2 for Latin script, Russian for Cyrillic, Greek, Arabic).
+// The segmentation comes from the ICU shipped with Node: a Node upgrade that changes it calls for a
+// re-index of CJK/Thai memories (the same job).
+import { stemmer as arabicStem } from "@orama/stemmers/arabic";
+import { stemmer as greekStem } from "@orama/stemmers/greek";
+import { stemmer as russianStem } from "@orama/stemmers/russian";
+import { createRequire } from "node:module";
 
 export interface Analysis {
   /** term -> frequency in the text */
   terms: Map<string, number>;
-  /** number of tokens kept (after stop words and 1-char tokens), i.e. BM25 document length */
+  /** number of words kept (after stop words and 1-char words), i.e. BM25 document length */
   length: number;
 }
 
+const require = createRequire(import.meta.url);
+const porter2 = require("wink-porter2-stemmer") as (word: string) => string;
+
 // Common English function words: they match almost every memory, so they only add noise to BM25
-// and leak little information worth hiding. Checked before stemming.
+// and leak little information worth hiding. Checked before stemming, on the folded word.
 const STOP_WORDS = new Set(
   (
     "a about above after again against all am an and any are as at be because been before being below " +
@@ -20,84 +36,113 @@ const STOP_WORDS = new Set(
     "my myself no nor not now of off on once only or other our ours ourselves out over own same she " +
     "should so some such than that the their theirs them themselves then there these they this those " +
     "through to too under until up very was we were what when where which while who whom why will with " +
-    "would you your yours yourself yourselves also may might must shall yet via per etc"
+    "would you your yours yourself yourselves also may might must shall yet via per etc " +
+    // contractions, as they come out of the apostrophe rule below ("I'm" -> "im", "can't" -> "cant")
+    "im ive youre youve weve theyre hes shes thats theres whats lets dont cant wont isnt arent doesnt didnt " +
+    "wasnt werent hasnt havent couldnt shouldnt wouldnt"
   ).split(" "),
 );
 
-// Letters (incl. combining marks, which many scripts need inside words) and digits form tokens;
-// everything else separates them.
-const SEPARATOR = /[^\p{L}\p{M}\p{N}]+/u;
-// Apostrophes inside words are dropped rather than split on ("don't" -> "dont", "user's" ->
-// "users" -> "user"), otherwise contractions would produce meaningless 1-char tokens.
-const INNER_APOSTROPHE = /(?<=[\p{L}\p{N}])['\u2019](?=[\p{L}\p{N}])/gu;
+const SEGMENTER = new Intl.Segmenter("und", { granularity: "word" });
+// Inside one segment: apostrophes are dropped ("don't" -> "dont", "user's" -> "users"), other
+// non-word characters too ("12,000" -> "12000").
+const NOT_WORD_CHAR = /[^\p{L}\p{M}\p{N}]/gu;
+const LATIN_OR_GREEK = /^[\p{Script=Latin}\p{Script=Greek}\p{M}\p{N}]+$/u;
+const LETTER_FOLDS: Record<string, string> = { ß: "ss", æ: "ae", œ: "oe", ø: "o", đ: "d", ł: "l", þ: "th", ı: "i" };
+const HAN = /^\p{Script=Han}+$/u;
+// "user's" -> "user", "children's" -> "children" (then child); "_" separates like a space.
+const POSSESSIVE = /(\p{L})['\u2019]s(?![\p{L}\p{N}])/gu;
 
-const VOWEL = /[aeiouy]/;
-const UNDOUBLE = /(bb|dd|gg|mm|nn|pp|rr|tt)$/;
-
-/**
- * A deliberately small English suffix stripper (not Porter): one plural rule OR one of
- * -ing/-ed/-ly, then undoubling and a final -e strip so that "make/making/makes" and
- * "store/stored/storing/stores" meet. Examples (documented in tests):
- *   allergies -> allergy, allergy -> allergy, allergic -> allergic (no -ic rule: not merged)
- *   running -> run, stopped -> stop, quickly -> quick, boxes -> box, classes -> class
- * Known misses: cookies -> cooky vs cookie -> cooki; agree/agreed; use/used/using (stem too short).
- * Only applied to letter-only tokens (never to numbers or identifiers with digits).
- */
-export function stem(word: string): string {
-  if (word.length <= 3 || /\p{N}/u.test(word)) return word;
-  let w = word;
-  let stripped = false;
-  if (w.endsWith("ies") && w.length >= 5) {
-    w = w.slice(0, -3) + "y";
-  } else if (w.endsWith("sses")) {
-    w = w.slice(0, -2);
-  } else if (/(x|ch|sh|zz)es$/.test(w)) {
-    w = w.slice(0, -2);
-  } else if (w.endsWith("s") && !/(ss|us|is)$/.test(w)) {
-    w = w.slice(0, -1);
-  } else {
-    // -ing/-ed/-ly only when a real stem (>= 3 chars, has a vowel) remains: keeps "thing",
-    // "bring", "need", "early", "reply" intact. "-eed" words (speed, agreed) are left alone.
-    const m = /^(.*?)(ing|ed|ly)$/.exec(w);
-    if (m && m[1] !== undefined && m[1].length >= 3 && VOWEL.test(m[1])) {
-      const [, base, suffix] = m;
-      // -ly needs a 4-char stem ("early") and skips y-words whose plural is -ies (family, reply,
-      // assembly, butterfly), so singular and plural still meet.
-      const blocked =
-        (suffix === "ed" && base.endsWith("e")) || (suffix === "ly" && (base.length < 4 || /[ipbf]$/.test(base)));
-      if (!blocked) {
-        w = base;
-        stripped = true;
-      }
-    }
-  }
-  if (stripped && w.length > 3 && UNDOUBLE.test(w)) w = w.slice(0, -1); // runn -> run, but add stays
-  if (w.endsWith("e") && w.length >= 4) w = w.slice(0, -1); // make/making -> mak, horse/horses -> hors
-  return w;
+function fold(word: string): string {
+  if (!LATIN_OR_GREEK.test(word)) return word;
+  return word
+    .normalize("NFD")
+    .replace(/\p{M}/gu, "")
+    .replace(/[ßæœøđłþı]/g, (c) => LETTER_FOLDS[c] ?? c)
+    .normalize("NFC");
 }
 
-/** Splits, filters and stems; returns the terms in text order (with repeats). */
-function tokens(text: string): string[] {
-  const normalized = text.normalize("NFKC").toLowerCase().replace(INNER_APOSTROPHE, "");
+/**
+ * The words of a text as the index sees them: segmented, normalized and folded, without stop
+ * words and 1-character words (except a Han ideograph, which is a word on its own), in order.
+ */
+export function words(text: string): string[] {
   const out: string[] = [];
-  for (const raw of normalized.split(SEPARATOR)) {
-    // Length in code points, so one astral character (e.g. a CJK ideograph) counts as one.
-    if ([...raw].length < 2 || STOP_WORDS.has(raw)) continue;
-    const term = stem(raw);
-    if ([...term].length >= 2) out.push(term);
+  const normalized = text.normalize("NFKC").toLowerCase().replace(POSSESSIVE, "$1").replaceAll("_", " ");
+  for (const s of SEGMENTER.segment(normalized)) {
+    if (!s.isWordLike) continue;
+    const w = fold(s.segment.replace(NOT_WORD_CHAR, ""));
+    const chars = [...w].length;
+    if (chars === 0 || (chars === 1 && !HAN.test(w)) || STOP_WORDS.has(w)) continue;
+    out.push(w);
   }
   return out;
+}
+
+type Exceptions = Record<string, string>;
+let irregular: Exceptions[] | undefined;
+
+/** WordNet's exception lists (noun, verb, adjective), as shipped by wink-lexicon. */
+function exceptionLists(): Exceptions[] {
+  irregular ??= ["noun", "verb", "adjective"].map(
+    (p) => require(`wink-lexicon/src/wn-${p}-exceptions.js`) as Exceptions,
+  );
+  return irregular;
+}
+
+const IRREGULAR_POS = ["noun", "verb", "adjective"] as const;
+
+/** The base form WordNet lists for an irregular word as one part of speech ("ran" as a verb: "run"). */
+export function irregularBase(word: string, pos: (typeof IRREGULAR_POS)[number]): string | undefined {
+  const list = exceptionLists()[IRREGULAR_POS.indexOf(pos)]!;
+  const base = Object.hasOwn(list, word) ? list[word] : undefined;
+  return base !== word ? base : undefined;
+}
+
+/** The base forms WordNet lists for an irregular word (e.g. "ran" -> ["run"]), in noun, verb, adjective order. */
+export function irregularBases(word: string): string[] {
+  const bases: string[] = [];
+  for (const pos of IRREGULAR_POS) {
+    const base = irregularBase(word, pos);
+    if (base && !bases.includes(base)) bases.push(base);
+  }
+  return bases;
+}
+
+const CYRILLIC = /\p{Script=Cyrillic}/u;
+const GREEK = /\p{Script=Greek}/u;
+const ARABIC = /\p{Script=Arabic}/u;
+const LATIN_LETTERS = /^[a-z]+$/;
+
+/** The Snowball stemmer for the word's script; words with digits and other scripts are kept whole. */
+export function stem(word: string): string {
+  if (/\p{N}/u.test(word)) return word;
+  if (LATIN_LETTERS.test(word)) return word.length <= 2 ? word : porter2(word);
+  if (CYRILLIC.test(word)) return russianStem(word);
+  if (GREEK.test(word)) return greekStem(word);
+  if (ARABIC.test(word)) return arabicStem(word);
+  return word;
+}
+
+/**
+ * The index terms of one word: its stem, plus the stems of its irregular base forms, so "ran"
+ * meets "run" and "running" whichever side of the index it is on, and an ambiguous form ("leaves":
+ * leaf or leave) meets both.
+ */
+export function wordTerms(word: string): string[] {
+  const terms = [stem(word)];
+  if (LATIN_LETTERS.test(word))
+    for (const base of irregularBases(word)) {
+      const t = stem(base);
+      if (!terms.includes(t)) terms.push(t);
+    }
+  return terms.filter((t) => [...t].length >= 2 || HAN.test(t));
 }
 
 /** Term frequencies and document length of a memory's text. */
 export function analyze(text: string): Analysis {
   const terms = new Map<string, number>();
-  const list = tokens(text);
-  for (const t of list) terms.set(t, (terms.get(t) ?? 0) + 1);
+  const list = words(text);
+  for (const w of list) for (const t of wordTerms(w)) terms.set(t, (terms.get(t) ?? 0) + 1);
   return { terms, length: list.length };
-}
-
-/** Unique query terms, in first-occurrence order, through exactly the same pipeline. */
-export function queryTerms(query: string): string[] {
-  return [...new Set(tokens(query))];
 }

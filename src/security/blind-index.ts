@@ -21,6 +21,20 @@ export function blindTerm(key: Uint8Array, term: string): bigint {
 }
 
 /**
+ * A keyed fingerprint of a document's SET of terms (16 bytes), equal for two documents of one owner
+ * exactly when they have the same terms: how near-exact duplicates are recognised without plaintext.
+ * Null for a document without terms. The "terms:" domain keeps it apart from every term hash.
+ */
+export function blindFingerprint(key: Uint8Array, terms: Iterable<string>): Buffer | null {
+  const sorted = [...new Set(terms)].sort();
+  if (sorted.length === 0) return null;
+  return createHmac("sha256", key)
+    .update(`terms:${sorted.join("\u0000")}`, "utf8")
+    .digest()
+    .subarray(0, 16);
+}
+
+/**
  * Hashes a document's term frequencies. Should two terms ever collide, their frequencies are
  * summed so hashes stay unique (memory_terms is keyed by memory id + hash).
  */

@@ -96,6 +96,8 @@ export async function insertMemories(
         tier: 1,
         summarized: false,
         isSummary: false,
+        pinned: p.input.pinned ?? false,
+        supersededBy: null,
         version: 1,
         createdAt: ts.created_at,
         updatedAt: ts.updated_at,

@@ -21,6 +21,10 @@ export interface MemoryFilterInput {
   metadata?: JsonObject;
   /** 1-4; 0/undefined = any. */
   minImportance?: number;
+  /** Only memories no newer memory superseded (search and context always ask for it). */
+  live?: boolean;
+  /** Only core memories: pinned or CRITICAL. */
+  core?: boolean;
 }
 
 export function isEmptyFilter(f: MemoryFilterInput): boolean {
@@ -34,6 +38,7 @@ export function isEmptyFilter(f: MemoryFilterInput): boolean {
     !f.createdAfter &&
     !f.createdBefore &&
     !f.minImportance &&
+    !f.core &&
     (f.metadata === undefined || Object.keys(f.metadata).length === 0)
   );
 }
@@ -48,6 +53,8 @@ export function filterSql(tx: Tx, indexKey: Uint8Array | undefined, f: MemoryFil
   if (f.namespace) parts.push(tx`and m.namespace = ${f.namespace}`);
   if (f.tier) parts.push(tx`and m.tier = ${f.tier}`);
   if (f.minImportance) parts.push(tx`and m.importance >= ${f.minImportance}`);
+  if (f.live) parts.push(tx`and m.superseded_by is null`);
+  if (f.core) parts.push(tx`and (m.pinned or m.importance = 4)`);
   if (f.createdAfter) parts.push(tx`and m.created_at >= ${f.createdAfter}`);
   if (f.createdBefore) parts.push(tx`and m.created_at < ${f.createdBefore}`);
   const labels: [string | undefined, "topic" | "category"][] = [

@@ -39,6 +39,10 @@ export interface MemoryRecord extends MemoryDoc {
   tier: number;
   summarized: boolean;
   isSummary: boolean;
+  /** A core memory, always in GetContext. */
+  pinned: boolean;
+  /** The newer memory that replaced this one, or null while it is live. */
+  supersededBy: string | null;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -60,6 +64,8 @@ export interface MemoryRow {
   encrypted: boolean;
   summarized: boolean;
   is_summary: boolean;
+  pinned: boolean;
+  superseded_by: string | null;
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -69,7 +75,8 @@ export interface MemoryRow {
 /** Columns for MemoryRow, qualified with alias m (use `from memories m`). */
 export function memoryColumns(tx: Tx) {
   return tx`m.id, m.owner_id, m.namespace, m.agent_id, m.thread_id, m.role, m.importance, m.tier, m.content_ct,
-    m.metadata_ct, m.encrypted, m.summarized, m.is_summary, m.version, m.created_at, m.updated_at, m.expires_at`;
+    m.metadata_ct, m.encrypted, m.summarized, m.is_summary, m.pinned, m.superseded_by, m.version, m.created_at,
+    m.updated_at, m.expires_at`;
 }
 
 /** RFC 9562 UUIDv7: time-ordered, so new rows append to the primary key index. */
@@ -162,6 +169,8 @@ export async function openRow(key: DataKey | undefined, row: MemoryRow): Promise
     tier: row.tier,
     summarized: row.summarized,
     isSummary: row.is_summary,
+    pinned: row.pinned,
+    supersededBy: row.superseded_by,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

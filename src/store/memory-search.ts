@@ -16,8 +16,8 @@
  *   and decreasing in age, so the exact top_k is among the top_k most recent of each class: at most
  *   16 index range scans of top_k rows each.
  */
-import { queryTerms } from "../domain/text.js";
-import { explain, type Explanation, type ScoreWeights } from "../domain/scoring.js";
+import { queryTerms } from "../domain/query-terms.js";
+import { explain, IDF_PRIOR_DOCS, type Explanation, type ScoreWeights } from "../domain/scoring.js";
 import { blindTerm } from "../security/blind-index.js";
 import type { MemoryStoreDeps } from "./memory-deps.js";
 import { filterSql, isEmptyFilter, type MemoryFilterInput } from "./memory-filters.js";
@@ -26,8 +26,6 @@ import type { Tx } from "./tx.js";
 import { threadPin, type Owner } from "./owner.js";
 
 export const CANDIDATE_CAP = 200;
-/** Query terms beyond this are ignored (bounded work per query). */
-const MAX_QUERY_TERMS = 32;
 
 export interface SearchInput {
   query: string;
@@ -39,6 +37,8 @@ export interface SearchInput {
   topK: number;
   /** Never return these (GetContext excludes the thread memories it already shows). */
   excludeIds?: string[];
+  /** Only memories whose calibrated relevance reaches this (0: no floor). */
+  minRelevance?: number;
 }
 
 export interface ScoredRecord {
@@ -49,6 +49,8 @@ export interface ScoredRecord {
 
 interface RankedRow extends MemoryRow {
   relevance: number;
+  bm25: number;
+  attainable: number;
   recency: number;
   imp: number;
   tb: number;
@@ -71,13 +73,17 @@ export async function searchMemories(
   const key = await deps.keys.load(tx, owner.ownerId);
   if (!key) return []; // never wrote: nothing to find
   const indexKey = key.blindIndexKey();
-  const hashes = queryTerms(input.query)
-    .slice(0, MAX_QUERY_TERMS)
-    .map((t) => blindTerm(indexKey, t).toString());
+  // Weighted, grouped terms (domain/query-terms.ts): hashed here, so SQL sees only HMACs.
+  const terms = queryTerms(input.query);
+  const hashes = terms.map((t) => blindTerm(indexKey, t.term).toString());
+  const groupCount = new Set(terms.map((t) => t.group)).size;
+  const minRelevance = input.minRelevance ?? 0;
   const threadId = input.boostThreadId || null;
   const topicHash = input.boostTopic ? labelHash(indexKey, "topic", input.boostTopic) : null;
   const exclude = input.excludeIds?.length ? tx`and m.id <> all(${input.excludeIds}::uuid[])` : tx``;
-  const where = tx`${threadPin(tx, owner)} ${filterSql(tx, indexKey, input.filter)} ${exclude}`;
+  // Superseded memories never come back from search (nor, through it, from GetContext).
+  const live = { ...input.filter, live: true };
+  const where = tx`${threadPin(tx, owner)} ${filterSql(tx, indexKey, live)} ${exclude}`;
   const unfiltered = isEmptyFilter(input.filter);
 
   const parts = tx`
@@ -107,17 +113,31 @@ export async function searchMemories(
                greatest(coalesce(sum(total_len), 0)::float8 / greatest(coalesce(sum(doc_count), 0), 1), 1) as avgdl
         from memory_stats where owner_id = ${owner.ownerId}
       ),
-      postings as (
-        select t.memory_id, t.tf::float8 as tf, t.doc_len::float8 as doc_len,
-               (count(*) over (partition by t.term_hash))::float8 as df
-        from memory_terms t where t.owner_id = ${owner.ownerId} and t.term_hash = any(${hashes}::bigint[])
+      qterms as (
+        select * from unnest(${hashes}::bigint[], ${terms.map((t) => t.group)}::int[],
+                             ${terms.map((t) => t.weight)}::float8[]) as q(term_hash, grp, weight)
       ),
-      bm as (
-        select memory_id, sum(
-          ln(1 + (s.n - df + 0.5) / (df + 0.5))
-          * (tf * (${k1}::float8 + 1)) / (tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * doc_len / s.avgdl))
-        ) as bm25
-        from postings cross join stats s group by memory_id
+      postings as (
+        -- One index probe per query hash (owner_id, term_hash), however many hashes expansion adds.
+        select t.memory_id, t.term_hash, t.tf::float8 as tf, t.doc_len::float8 as doc_len,
+               (count(*) over (partition by t.term_hash))::float8 as df
+        from unnest(${hashes}::bigint[]) as h(term_hash)
+        cross join lateral (
+          select l.memory_id, l.term_hash, l.tf, l.doc_len from memory_terms l
+          where l.owner_id = ${owner.ownerId} and l.term_hash = h.term_hash
+        ) t
+      ),
+      per_word as (
+        select p.memory_id, q.grp, max(q.weight
+          * ln(1 + (s.n + ${IDF_PRIOR_DOCS}::float8 - p.df + 0.5) / (p.df + 0.5))
+          * least((p.tf * (${k1}::float8 + 1))
+            / (p.tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * p.doc_len / s.avgdl)), 1)) as best
+        from postings p join qterms q on q.term_hash = p.term_hash cross join stats s
+        group by p.memory_id, q.grp
+      ),
+      bm as (select memory_id, sum(best) as bm25 from per_word group by memory_id),
+      attainable as (
+        select ${groupCount}::float8 * ln(1 + (s.n + ${IDF_PRIOR_DOCS}::float8 + 0.5) / 0.5) as a from stats s
       ),
       candidates as (${pick}),
       scored as (
@@ -126,8 +146,12 @@ export async function searchMemories(
         where m.owner_id = ${owner.ownerId} ${where}
       ),
       normalized as (
-        select s.*, coalesce(s.bm25 / nullif(max(s.bm25) over (), 0), 0)::float8 as relevance from scored s
+        select s.*, a.a as attainable, least(coalesce(s.bm25 / nullif(a.a, 0), 0), 1)::float8 as relevance
+        from scored s cross join attainable a
+        where least(coalesce(s.bm25 / nullif(a.a, 0), 0), 1) >= ${minRelevance}::float8
       )`;
+  } else if (minRelevance > 0) {
+    return []; // no query words: nothing is relevant
   } else {
     const classes: Fragment[] = [];
     const threadClasses = threadId ? [tx`and m.thread_id = ${threadId}`, tx`and m.thread_id <> ${threadId}`] : [tx``];
@@ -144,7 +168,7 @@ export async function searchMemories(
     candidates = tx`
       ids as (select id from (${union}) u),
       normalized as (
-        select m.id, m.updated_at, 0::float8 as relevance, ${parts}
+        select m.id, m.updated_at, 0::float8 as relevance, 0::float8 as bm25, 0::float8 as attainable, ${parts}
         from ids join memories m on m.id = ids.id where m.owner_id = ${owner.ownerId}
       )`;
   }
@@ -152,7 +176,7 @@ export async function searchMemories(
     with ${candidates},
     ranked as (select *, ${score} as score from normalized
                order by score desc, updated_at desc, id desc limit ${input.topK})
-    select ${memoryColumns(tx)}, r.relevance, r.recency, r.imp, r.tb, r.pb
+    select ${memoryColumns(tx)}, r.relevance, r.bm25, r.attainable, r.recency, r.imp, r.tb, r.pb
     from ranked r join memories m on m.owner_id = ${owner.ownerId} and m.id = r.id
     order by r.score desc, r.updated_at desc, r.id desc`;
   const memories = await withDataKey(tx, deps.keys, deps.logger, owner.ownerId, "memory", (k) =>
@@ -160,7 +184,15 @@ export async function searchMemories(
   );
   return rows.map((r, i) => {
     const explanation = explain(
-      { relevance: r.relevance, recency: r.recency, importance: r.imp, threadBoost: r.tb, topicBoost: r.pb },
+      {
+        relevance: r.relevance,
+        bm25: r.bm25,
+        bm25Attainable: r.attainable,
+        recency: r.recency,
+        importance: r.imp,
+        threadBoost: r.tb,
+        topicBoost: r.pb,
+      },
       w,
     );
     return { memory: memories[i]!, score: explanation.score, explanation };

@@ -35,6 +35,7 @@ export interface MemoryPatch {
   /** "" = derive. */
   category?: string;
   expiresAt?: Date | null;
+  pinned?: boolean;
 }
 
 export interface VersionRecord {
@@ -126,7 +127,7 @@ export async function rewriteMemory(
       thread_id = ${patch.threadId ?? cur.threadId}, agent_id = ${patch.agentId ?? cur.agentId},
       namespace = ${patch.namespace ?? cur.namespace},
       expires_at = ${patch.expiresAt === undefined ? cur.expiresAt : patch.expiresAt},
-      summarized = ${summarized},
+      summarized = ${summarized}, pinned = ${patch.pinned ?? cur.pinned}, terms_hash = ${state.terms_hash},
       version = ${version}, updated_at = now()
     where owner_id = ${owner.ownerId} and id = ${id}
     returning id, doc_len, updated_at
@@ -148,6 +149,8 @@ export async function rewriteMemory(
     tier: cur.tier,
     summarized,
     isSummary: cur.isSummary,
+    pinned: patch.pinned ?? cur.pinned,
+    supersededBy: cur.supersededBy,
     version,
     createdAt: cur.createdAt,
     updatedAt: updated!.updated_at,

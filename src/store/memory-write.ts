@@ -5,7 +5,7 @@
  */
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { DataKey } from "../security/crypto.js";
-import { blindTerms } from "../security/blind-index.js";
+import { blindFingerprint, blindTerms } from "../security/blind-index.js";
 import { analyze } from "../domain/text.js";
 import { deriveMetadata } from "../domain/metadata.js";
 import type { Tx } from "./tx.js";
@@ -29,18 +29,27 @@ export interface NewMemory {
   expiresAt: Date | null;
   /** "" = none. */
   idempotencyKey: string;
+  /** A core memory (always in GetContext); default false. */
+  pinned?: boolean;
 }
 
 export interface IndexedTerms {
   hashes: string[];
   tfs: number[];
   docLen: number;
+  /** Keyed fingerprint of the term set (duplicate detection), null without terms. */
+  fingerprint: Buffer | null;
 }
 
-function indexTerms(indexKey: Uint8Array, content: string): IndexedTerms {
+export function indexTerms(indexKey: Uint8Array, content: string): IndexedTerms {
   const { terms, length } = analyze(content);
   const blind = blindTerms(indexKey, terms);
-  return { hashes: blind.map((t) => t.hash.toString()), tfs: blind.map((t) => t.tf), docLen: length };
+  return {
+    hashes: blind.map((t) => t.hash.toString()),
+    tfs: blind.map((t) => t.tf),
+    docLen: length,
+    fingerprint: blindFingerprint(indexKey, terms.keys()),
+  };
 }
 
 /** The content-dependent columns of a memories row at a given version. */
@@ -54,6 +63,7 @@ export interface SealedState {
   meta_hashes: string[];
   content_chars: number;
   doc_len: number;
+  terms_hash: Buffer | null;
 }
 
 export async function sealState(
@@ -83,6 +93,7 @@ export async function sealState(
       meta_hashes: metaHashes(indexKey, doc.metadata),
       content_chars: [...content].length,
       doc_len: terms.docLen,
+      terms_hash: terms.fingerprint,
     },
   };
 }
@@ -140,6 +151,7 @@ export async function prepareMemory(
       summarized: extra.summarized ?? false,
       expires_at: input.expiresAt,
       idempotency_key_hash: idem,
+      pinned: input.pinned ?? false,
       ...state,
     },
   };
@@ -168,6 +180,8 @@ const INSERT_COLUMNS = [
   "meta_hashes",
   "content_chars",
   "doc_len",
+  "terms_hash",
+  "pinned",
 ] as const;
 
 /** Flattens per-memory terms into parallel arrays for one unnest() insert. */

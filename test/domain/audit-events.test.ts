@@ -57,6 +57,7 @@ const EXPECTED = [
   "system.shutdown",
   "system.error",
   "system.key.rotated",
+  "system.index.rebuilt",
   "security.rate_limit.exceeded",
   "security.account.locked",
   "security.breach.attempt",

@@ -1,6 +1,7 @@
 /**
  * Spec: GetContext's block. Thread memories first in chronological order, then relevant ones in
- * rank order; the whole rendered string stays within the budget; what is dropped is reported.
+ * rank order; the whole rendered string stays within the budget; what is dropped is reported. Core
+ * memories (the profile) get the budget first and open the block; a fallback is labelled as such.
  */
 import { describe, expect, it } from "vitest";
 import { renderContext, type ContextItem } from "../../src/domain/context.js";
@@ -28,7 +29,7 @@ const relevant = [
 
 describe("renderContext", () => {
   it("text: one memory per line, thread first (oldest first), then relevant", () => {
-    const out = renderContext(thread, relevant, "text", 4000);
+    const out = renderContext({ core: [], thread, relevant }, "text", 4000);
     expect(out.context).toBe(
       "user: hello there\nassistant: hi, how can I help?\nuser: book a table for two\nprefers window seats\nvegetarian",
     );
@@ -37,7 +38,7 @@ describe("renderContext", () => {
   });
 
   it("structured: headed sections with metadata", () => {
-    const out = renderContext(thread, relevant, "structured", 4000);
+    const out = renderContext({ core: [], thread, relevant }, "structured", 4000);
     expect(out.context).toContain("## Current conversation\n- [user] hello there");
     expect(out.context).toContain(
       "## Relevant memories\n- prefers window seats (topic: dining; category: preferences; importance: high; " +
@@ -46,7 +47,7 @@ describe("renderContext", () => {
   });
 
   it("chat: messages with roles, relevant memories as a system message", () => {
-    const out = renderContext(thread, relevant, "chat", 4000);
+    const out = renderContext({ core: [], thread, relevant }, "chat", 4000);
     expect(out.messages.map((m) => m.role)).toEqual([3, 1, 2, 1]);
     expect(out.messages[0]!.content).toBe("Relevant memories:\n- prefers window seats\n- vegetarian");
     expect(out.context.split("\n")[0]).toBe("system: Relevant memories:");
@@ -54,9 +55,9 @@ describe("renderContext", () => {
 
   it("keeps the newest thread memories and the best relevant ones within the budget", () => {
     for (const format of ["text", "structured", "chat"] as const) {
-      const full = [...renderContext(thread, relevant, format, 1_000_000).context].length;
+      const full = [...renderContext({ core: [], thread, relevant }, format, 1_000_000).context].length;
       for (const budget of [10, 30, 60, 90, 120, full - 1].filter((b) => b < full)) {
-        const out = renderContext(thread, relevant, format, budget);
+        const out = renderContext({ core: [], thread, relevant }, format, budget);
         expect([...out.context].length, `${format}/${budget}`).toBeLessThanOrEqual(budget);
         expect(out.truncated).toBe(true);
         const kept = out.memoryIds.filter((id) => id.startsWith("t"));
@@ -67,7 +68,11 @@ describe("renderContext", () => {
   });
 
   it("cuts the first memory when nothing fits whole", () => {
-    const out = renderContext([], [item("r", "a very long memory ".repeat(20))], "text", 40);
+    const out = renderContext(
+      { core: [], thread: [], relevant: [item("r", "a very long memory ".repeat(20))] },
+      "text",
+      40,
+    );
     expect([...out.context].length).toBeLessThanOrEqual(40);
     expect(out.context.endsWith("…")).toBe(true);
     expect(out.memoryIds).toEqual(["r"]);
@@ -75,6 +80,42 @@ describe("renderContext", () => {
   });
 
   it("renders nothing for nothing", () => {
-    expect(renderContext([], [], "text", 100)).toEqual({ context: "", messages: [], memoryIds: [], truncated: false });
+    expect(renderContext({ core: [], thread: [], relevant: [] }, "text", 100)).toEqual({
+      context: "",
+      messages: [],
+      memoryIds: [],
+      truncated: false,
+    });
+  });
+
+  const core = [item("c1", "severely allergic to peanuts", { importance: 4 })];
+
+  it("profile: core memories open every format and are headed Profile in the structured one", () => {
+    const all = { core, thread, relevant };
+    expect(renderContext(all, "text", 4000).context.split("\n")[0]).toBe("severely allergic to peanuts");
+    expect(renderContext(all, "text", 4000).memoryIds).toEqual(["c1", "t1", "t2", "t3", "r1", "r2"]);
+    const structured = renderContext(all, "structured", 4000).context;
+    expect(structured.startsWith("## Profile\n- severely allergic to peanuts (importance: critical; 2024-05-01)")).toBe(
+      true,
+    );
+    expect(structured.indexOf("## Profile")).toBeLessThan(structured.indexOf("## Current conversation"));
+    const chat = renderContext(all, "chat", 4000);
+    expect(chat.messages[0]!.content).toBe(
+      "Profile:\n- severely allergic to peanuts\nRelevant memories:\n- prefers window seats\n- vegetarian",
+    );
+  });
+
+  it("gives the budget to core memories before the thread and the query matches", () => {
+    for (const format of ["text", "structured", "chat"] as const) {
+      const alone = [...renderContext({ core, thread: [], relevant: [] }, format, 4000).context].length;
+      const out = renderContext({ core, thread, relevant }, format, alone + 5);
+      expect(out.memoryIds, format).toEqual(["c1"]);
+      expect(out.truncated).toBe(true);
+    }
+  });
+
+  it("labels the recency fallback", () => {
+    const out = renderContext({ core: [], thread: [], relevant, fallback: true }, "structured", 4000);
+    expect(out.context.startsWith("## Recent memories\n")).toBe(true);
   });
 });

@@ -5,7 +5,7 @@ import {
   bm25Term,
   explain,
   importanceScore,
-  normalizeRelevance,
+  calibratedRelevance,
   recencyScore,
 } from "../../src/domain/scoring.js";
 
@@ -29,10 +29,18 @@ describe("parts", () => {
     expect(recencyScore(144, 72)).toBeCloseTo(0.25, 12);
     expect(recencyScore(-5, 72)).toBe(1);
   });
-  it("normalizes relevance by the best match", () => {
-    expect(normalizeRelevance(2, 4)).toBe(0.5);
-    expect(normalizeRelevance(4, 4)).toBe(1);
-    expect(normalizeRelevance(1, 0)).toBe(0);
+  it("calibrates relevance against what the query could attain at best", () => {
+    const n = 20;
+    const rare = bm25Idf(n, 1);
+    const best = bm25Idf(n, 0);
+    expect(calibratedRelevance(best, 1, n)).toBe(1);
+    expect(calibratedRelevance(rare, 1, n)).toBeGreaterThan(0.7); // one rare word, fully matched
+    // a word half the memories share, as the only query word: low
+    expect(calibratedRelevance(bm25Idf(n, n / 2), 1, n)).toBeLessThan(0.3);
+    // one rare word of a three-word query
+    expect(calibratedRelevance(rare, 3, n)).toBeLessThan(0.34);
+    expect(calibratedRelevance(5 * best, 1, n)).toBe(1);
+    expect(calibratedRelevance(1, 0, n)).toBe(0);
   });
   it("follows Okapi BM25: rarer terms and higher tf score more, longer documents less", () => {
     expect(bm25Idf(100, 1)).toBeGreaterThan(bm25Idf(100, 50));
@@ -45,7 +53,18 @@ describe("parts", () => {
 
 describe("explain", () => {
   it("returns weighted parts that add up to the score", () => {
-    const e = explain({ relevance: 0.8, recency: 0.5, importance: 2 / 3, threadBoost: 0.1, topicBoost: 0 }, w);
+    const e = explain(
+      {
+        relevance: 0.8,
+        bm25: 2,
+        bm25Attainable: 2.5,
+        recency: 0.5,
+        importance: 2 / 3,
+        threadBoost: 0.1,
+        topicBoost: 0,
+      },
+      w,
+    );
     expect(e.weightedRelevance).toBeCloseTo(0.48, 12);
     expect(e.weightedRecency).toBeCloseTo(0.125, 12);
     expect(e.weightedImportance).toBeCloseTo(0.1, 12);

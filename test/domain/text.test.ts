@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { analyze, queryTerms, stem } from "../../src/domain/text.js";
+import { queryTerms } from "../../src/domain/query-terms.js";
+import { analyze, irregularBases, stem, words, wordTerms } from "../../src/domain/text.js";
+
+/** The words' own terms of a query (no expansion). */
+const own = (q: string) => queryTerms(q, { expand: false }).map((t) => t.term);
 
 describe("analyze", () => {
   it("lower-cases, drops stop words and 1-char tokens, counts frequencies", () => {
@@ -13,75 +17,85 @@ describe("analyze", () => {
     expect(analyze("  the of and a  ... !!")).toEqual({ terms: new Map(), length: 0 });
   });
 
-  it("NFKC-normalizes (compatibility forms and composed accents)", () => {
-    // full-width letters, the "ﬁ" ligature, decomposed e + combining acute
-    expect(queryTerms("ＡＢＣ ﬁle cafe\u0301")).toEqual(queryTerms("abc file café"));
-    expect(queryTerms("ＡＢＣ")).toEqual(["abc"]);
+  it("NFKC-normalizes and folds diacritics in Latin and Greek script", () => {
+    expect(own("ＡＢＣ ﬁle cafe\u0301")).toEqual(own("abc file cafe"));
+    expect(own("Käsespätzle Straße Ærø")).toEqual(own("kasespatzle strasse aero"));
+    expect(words("Москва й")).toEqual(["москва"]); // Cyrillic is not folded (й is a letter of its own)
   });
 
-  it("splits on any non-letter/non-digit and keeps digits and other scripts", () => {
-    expect(queryTerms("user_id=42;room-101 été 東京 Москва")).toEqual([
-      "user",
-      "id",
-      "42",
-      "room",
-      "101",
-      "été",
-      "東京",
-      "москва",
-    ]);
+  it("segments words with Unicode rules, including Chinese, Japanese and Thai", () => {
+    expect(words("来月、京都へ出張します。")).toEqual(["来月", "京都", "出張", "ます"]);
+    expect(words("我喜欢吃北京烤鸭")).toContain("北京");
+    expect(words("ฉันชอบกินข้าวผัด")).toEqual(["ฉัน", "ชอบ", "กิน", "ข้าว", "ผัด"]);
+    expect(words("猫")).toEqual(["猫"]); // one ideograph is a word
+    expect(words("user_id=42;room-101 12,000")).toEqual(["user", "id", "42", "room", "101", "12000"]);
   });
 
-  it("joins apostrophes inside words instead of splitting them", () => {
-    expect(queryTerms("don't user's users’ ")).toEqual(["dont", "user"]);
+  it("joins apostrophes inside words and drops the possessive", () => {
+    expect(own("won't-stop user's users’ children's")).toEqual(["stop", "user", "children", "child"]);
+    expect(own("I’m sure I've said it: don't")).toEqual(["sure", "said", "say"]); // contractions are stop words
   });
 
   it("is deterministic and identical for query and document", () => {
-    const text = "Running quickly, the users stored their allergies in boxes.";
-    expect([...analyze(text).terms.keys()]).toEqual(queryTerms(text));
+    const text = "Running quickly, the users stored their allergies in boxes; the children ran.";
+    expect([...analyze(text).terms.keys()]).toEqual(own(text));
     expect(analyze(text)).toEqual(analyze(text));
   });
 
-  it("queryTerms is unique and in first-occurrence order", () => {
-    expect(queryTerms("peanut peanuts Peanut allergy")).toEqual(["peanut", "allergy"]);
+  it("query terms are unique, in first-occurrence order, one group per word", () => {
+    const q = queryTerms("peanut peanuts Peanut allergy", { expand: false });
+    expect(q).toEqual([
+      { term: "peanut", group: 0, weight: 1 },
+      { term: "allergi", group: 2, weight: 1 },
+    ]);
   });
 });
 
-describe("stem (documented behaviour)", () => {
-  const same = (words: string[]) => new Set(words.map(stem)).size;
+describe("stem and irregular forms", () => {
+  const same = (list: string[]) => new Set(list.flatMap((w) => wordTerms(w).slice(-1))).size;
 
-  it("merges plural forms", () => {
-    expect(stem("allergies")).toBe("allergy");
-    expect(stem("allergy")).toBe("allergy");
-    expect(stem("boxes")).toBe("box");
-    expect(stem("classes")).toBe("class");
-    expect(stem("matches")).toBe("match");
-    expect(stem("users")).toBe("user");
-    expect(same(["horse", "horses"])).toBe(1);
-    expect(same(["cache", "caches"])).toBe(1);
-  });
-
-  it("merges -ing / -ed / -ly forms", () => {
-    expect(same(["run", "running"])).toBe(1);
-    expect(same(["stop", "stopped", "stopping", "stops"])).toBe(1);
+  it("uses Porter2 for Latin script", () => {
+    expect(same(["allergy", "allergies"])).toBe(1);
+    expect(same(["run", "running", "runs"])).toBe(1);
     expect(same(["store", "stored", "storing", "stores"])).toBe(1);
-    expect(same(["make", "making", "makes"])).toBe(1);
-    expect(same(["need", "needed", "needs"])).toBe(1);
-    expect(same(["quick", "quickly"])).toBe(1);
-    expect(same(["fall", "falling"])).toBe(1);
-    expect(same(["add", "added", "adding"])).toBe(1);
+    expect(same(["cookie", "cookies"])).toBe(1);
+    expect(same(["use", "used", "using"])).toBe(1);
+    expect(same(["agree", "agreed"])).toBe(1);
+    expect(stem("v2s")).toBe("v2s"); // words with digits are kept whole
   });
 
-  it("keeps adjective forms apart: allergic is NOT merged with allergy", () => {
-    expect(stem("allergic")).toBe("allergic");
-    expect(stem("allergic")).not.toBe(stem("allergies"));
+  it("uses the script's Snowball stemmer elsewhere", () => {
+    expect(stem("книги")).toBe(stem("книга"));
+    expect(stem("東京")).toBe("東京");
   });
 
-  it("leaves short words, words without a real stem and words with digits alone", () => {
-    for (const w of ["thing", "bring", "string", "status", "analysis", "speed", "early", "bus", "v2s", "mp3s"]) {
-      expect(stem(w), w).toBe(w);
-    }
-    expect(same(["family", "families"])).toBe(1);
-    expect(same(["reply", "replies"])).toBe(1);
+  it("maps irregular forms to their base, keeping the form itself too", () => {
+    expect(irregularBases("ran")).toEqual(["run"]);
+    expect(wordTerms("ran")).toEqual(["ran", "run"]);
+    expect(wordTerms("children")).toEqual(["children", "child"]);
+    expect(wordTerms("mice")).toContain("mous");
+    expect(wordTerms("leaves")).toEqual(expect.arrayContaining(["leav", "leaf"]));
+  });
+});
+
+describe("query expansion", () => {
+  const expansion = (q: string, term: string) => queryTerms(q).find((t) => t.term === term);
+
+  it("adds derivations, synonyms and more specific words with weights below 1, in the word's group", () => {
+    expect(expansion("allergy", "allerg")?.weight).toBeGreaterThan(0);
+    expect(expansion("allergy", "allerg")!.weight).toBeLessThan(1);
+    expect(expansion("what language am I studying", "learn")).toMatchObject({ group: 1 });
+    expect(expansion("car", "sedan")!.weight).toBeLessThan(expansion("car", "automobil")!.weight);
+    expect(expansion("which city", "rotterdam")).toBeDefined(); // named instances of a class
+  });
+
+  it("never expands a word's own terms below weight 1 and stays bounded", () => {
+    const q = queryTerms("dog city car house music");
+    expect(q.filter((t) => t.weight === 1).map((t) => t.term)).toEqual(["dog", "citi", "car", "hous", "music"]);
+    expect(q.length).toBeLessThanOrEqual(1600);
+  });
+
+  it("expands only Latin-script words", () => {
+    expect(queryTerms("京都")).toEqual([{ term: "京都", group: 0, weight: 1 }]);
   });
 });

@@ -12,6 +12,7 @@ import { AuthService, Role } from "../../gen/memoric/v1/auth_pb.js";
 import { EndUserService } from "../../gen/memoric/v1/end_users_pb.js";
 import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
 import { AUDIT_EVENT_TYPES, type AuditEventType } from "../../src/domain/audit-events.js";
+import { indexRebuild } from "../../src/cli/index-rebuild.js";
 import { keysAdd, keysPromote, keysRewrap } from "../../src/cli/keys.js";
 import { runRetention } from "../../src/jobs/audit-jobs.js";
 import { writeCheckpoint } from "../../src/store/audit-checkpoints.js";
@@ -202,6 +203,15 @@ const SCENARIOS: Partial<Record<AuditEventType, () => Promise<unknown>>> = {
     // Rotate back so the running server (which only knows its original keyset) reads every key again.
     const back = await keysPromote(promoted.keyset, secrets.keyring!.primaryKeyId);
     await keysRewrap({ sql: server.db.sql, keysetBase64: back.keyset });
+  },
+  "system.index.rebuilt": async () => {
+    await withMemory();
+    const result = await indexRebuild({
+      sql: server.db.sql,
+      keysetBase64: secrets.keyring!.toBase64(),
+      audit: createAuditWriter({ sql: server.db.sql, config: server.config.audit }),
+    });
+    expect(result.failedOwners).toEqual([]);
   },
   "authz.access.granted": () => auth(root).getCurrentUser({}), // MEMORIC_AUDIT_LOG_GRANTED=on for this server
   "authz.access.denied": async () => attempt((await registerAndLogin(server)).client(AuditService).listEventTypes({})),

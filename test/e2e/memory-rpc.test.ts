@@ -150,8 +150,10 @@ describe("retrieval over gRPC", () => {
       format: ContextFormat.STRUCTURED,
       maxChars: 500,
     });
+    // The allergy is a core memory (derived CRITICAL): it opens the block, as the profile.
+    expect(ctx.context.startsWith("## Profile\n- Allergic to shellfish")).toBe(true);
+    expect(ctx.context.indexOf("shellfish")).toBeLessThan(ctx.context.indexOf("Dolomites"));
     expect(ctx.context.indexOf("Dolomites")).toBeLessThan(ctx.context.indexOf("Cortina"));
-    expect(ctx.context.indexOf("Cortina")).toBeLessThan(ctx.context.indexOf("shellfish"));
     expect([...ctx.context].length).toBeLessThanOrEqual(500);
     const chat = await c.getContext({ query: "", threadId: "chat-1", format: ContextFormat.CHAT });
     expect(chat.messages.length).toBeGreaterThan(0);

@@ -3,27 +3,34 @@ import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { CreateMemoryResponseSchema, type MemoryService } from "../../../gen/memoric/v1/memory_pb.js";
 import type { AppContext } from "../../app-context.js";
-import { insertMemories, prepareMemories } from "../../store/memories.js";
+import { prepareMemories } from "../../store/memories.js";
+import { createMemoryWithOptions } from "../../store/memory-supersede.js";
 import { withAuditedTx } from "../audited-tx.js";
-import { callOwner, writeKey } from "../owners.js";
+import { callOwner, ownerScope, writeKey } from "../owners.js";
 import { inThread } from "./thread-pin.js";
-import { createdOutcome, toMemory } from "./mapping.js";
+import { created, toMemory } from "./mapping.js";
 import * as v from "./validation.js";
 
 export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => ({
   async createMemory(req, ctx) {
     const owner = await callOwner(app, ctx, req.endUserId);
     const input = inThread(owner, v.newMemory(req, app.config.memory));
+    const opts = v.createOptions(req);
     const prepared = await prepareMemories(app, await writeKey(app, ctx, owner), owner, [input]);
-    const { memories, replayed } = await withAuditedTx(
+    const r = await withAuditedTx(
       app,
       ctx,
-      (tx) => insertMemories(app, tx, owner, prepared),
-      ...createdOutcome(prepared, owner),
+      (tx) => createMemoryWithOptions(app, tx, owner, prepared[0]!, opts),
+      // Described from the result: the duplicate look-up runs before the insert, so the row cannot ride
+      // right behind a single statement (createdOutcome's fast path), and a merge names another memory.
+      (r) => ({ ...created(r), details: { ...created(r).details, merged: r.merged, superseded: r.superseded } }),
+      ownerScope(owner),
     );
     return create(CreateMemoryResponseSchema, {
-      memory: toMemory(memories[0]!, owner.externalId),
-      replayed: replayed[0]!,
+      memory: toMemory(r.memories[0]!, owner.externalId),
+      replayed: r.replayed[0]!,
+      duplicateOf: r.duplicateOf ?? "",
+      merged: r.merged,
     });
   },
 });

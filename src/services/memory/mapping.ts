@@ -41,6 +41,8 @@ export function toMemory(m: MemoryRecord, endUserId: string): Memory {
     entities: m.entities,
     summarized: m.summarized,
     isSummary: m.isSummary,
+    pinned: m.pinned,
+    supersededBy: m.supersededBy ?? "",
     version: m.version,
     createdAt: timestampFromDate(m.createdAt),
     updatedAt: timestampFromDate(m.updatedAt),
@@ -74,6 +76,8 @@ export function toScored(r: ScoredRecord, withExplanation: boolean, endUserId: s
             weightedRelevance: e.weightedRelevance,
             weightedRecency: e.weightedRecency,
             weightedImportance: e.weightedImportance,
+            bm25: e.bm25,
+            bm25Attainable: e.bm25Attainable,
           }),
         }
       : {}),
@@ -92,7 +96,7 @@ export function toCluster(c: ClusterRecord): Cluster {
 }
 
 /** CreateMemory / BatchCreateMemories' audit row: one id when a single memory, counts of written and replayed. */
-function created(r: CreateResult): AuditedOutcome {
+export function created(r: CreateResult): AuditedOutcome {
   const written = r.replayed.filter((x) => !x).length;
   return {
     resourceType: "memory",

@@ -23,7 +23,7 @@ import type { SearchInput } from "../../store/memory-search.js";
 import type { MemoryFilterInput } from "../../store/memory-filters.js";
 import type { ListCursor, MemoryPatch, NewMemory } from "../../store/memories.js";
 import { FieldViolations, invalidField } from "../../domain/field-violations.js";
-import { decodePageToken, enumValue, encodePageToken, isUuid, pageSize } from "../../domain/validation.js";
+import { decodePageToken, enumValue, encodePageToken, isUuid, pageSize, requireUuid } from "../../domain/validation.js";
 
 export function invalid(field: string, why: string): ConnectError {
   return invalidField(field, why);
@@ -109,7 +109,23 @@ function collectNewMemory(
     role: v.check(() => optionalEnum(ChatRoleSchema, req.role, f("role"))),
     expiresAt: v.check(() => expiresAt(req.expiresAt, f("expires_at"))),
     idempotencyKey: key,
+    pinned: req.pinned,
   };
+}
+
+const MAX_SUPERSEDES = 100;
+
+/** CreateMemory's supersedes and dedupe (one memory at a time: a batch refuses them). */
+export function createOptions(req: CreateMemoryRequest): { supersedes: string[]; dedupe: boolean } {
+  const v = new FieldViolations();
+  if (req.supersedes.length > MAX_SUPERSEDES) v.add("supersedes", `at most ${MAX_SUPERSEDES} ids`);
+  const supersedes = [
+    ...new Set(
+      req.supersedes.slice(0, MAX_SUPERSEDES).map((id, i) => v.check(() => requireUuid(`supersedes[${i}]`, id))),
+    ),
+  ];
+  v.throwIfAny();
+  return { supersedes, dedupe: req.dedupe };
 }
 
 export function newMemory(req: CreateMemoryRequest, cfg: Config["memory"], prefix = ""): NewMemory {
@@ -125,6 +141,10 @@ export function batch(reqs: CreateMemoryRequest[], cfg: Config["memory"]): NewMe
     throw invalid("memories", `at most ${cfg.maxBatchSize} per batch (got ${reqs.length})`);
   const v = new FieldViolations();
   const out = reqs.map((r, i) => collectNewMemory(v, r, cfg, `memories[${i}].`));
+  reqs.forEach((r, i) => {
+    if (r.supersedes.length > 0) v.add(`memories[${i}].supersedes`, "only CreateMemory supersedes");
+    if (r.dedupe) v.add(`memories[${i}].dedupe`, "only CreateMemory de-duplicates");
+  });
   v.throwIfAny();
   return out;
 }
@@ -175,6 +195,7 @@ const MASK_PATHS = [
   "topic",
   "category",
   "expires_at",
+  "pinned",
 ] as const;
 const CAMEL: Record<string, (typeof MASK_PATHS)[number]> = {
   threadId: "thread_id",
@@ -217,6 +238,9 @@ export function patch(req: UpdateMemoryRequest, cfg: Config["memory"]): MemoryPa
       case "expires_at":
         out.expiresAt = v.check(() => expiresAt(req.expiresAt, "expires_at"));
         break;
+      case "pinned":
+        out.pinned = req.pinned;
+        break;
       default:
         v.add("update_mask", `unknown path "${raw.slice(0, 64)}"; allowed: ${MASK_PATHS.join(", ")}`);
     }
@@ -252,7 +276,14 @@ export function search(req: SearchMemoriesRequest, cfg: Config["memory"]): Searc
     default:
       throw invalid("scope", "unknown value");
   }
-  return { query: req.query, filter: f, boostThreadId: threadId, boostTopic: topic, topK };
+  const minRelevance = minScore(req.minScore);
+  return { query: req.query, filter: f, boostThreadId: threadId, boostTopic: topic, topK, minRelevance };
+}
+
+/** min_score: a relevance floor in [0, 1] (0 = none). */
+export function minScore(value: number): number {
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw invalid("min_score", "between 0 and 1");
+  return value;
 }
 
 /** A free-text query: bounded like content. */

@@ -1,0 +1,80 @@
+/**
+ * CreateMemory's supersession and de-duplication, without a model: a new memory may name the older
+ * memories it replaces (they get superseded_by and leave search and context; history, listing and
+ * export keep them), and a new memory with the same set of index terms as a live one (compared by
+ * their keyed fingerprints, memories.terms_hash) is reported as its duplicate and, when asked,
+ * merged into it instead of being stored twice.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { MemoryStoreDeps } from "./memory-deps.js";
+import { getMemory, insertMemories, type CreateResult } from "./memories.js";
+import type { PreparedMemory } from "./memory-write.js";
+import { threadPin, type Owner } from "./owner.js";
+import type { Tx } from "./tx.js";
+
+export interface CreateOptions {
+  /** Ids of the owner's memories the new one replaces. */
+  supersedes: string[];
+  /** Merge into a live duplicate instead of storing a second memory. */
+  dedupe: boolean;
+}
+
+export interface CreateOneResult extends CreateResult {
+  /** A live memory with the same terms, if any. */
+  duplicateOf: string | undefined;
+  /** True when the new memory was merged into duplicateOf (nothing new stored). */
+  merged: boolean;
+  superseded: number;
+}
+
+/** The most recent live memory of the owner with this term fingerprint, other than `exclude`. */
+async function findDuplicate(
+  tx: Tx,
+  owner: Owner,
+  fingerprint: Buffer,
+  exclude: string[],
+): Promise<string | undefined> {
+  const rows = await tx<{ id: string }[]>`
+    select m.id from memories m
+    where m.owner_id = ${owner.ownerId} and m.terms_hash = ${fingerprint} and m.superseded_by is null
+      and m.id <> all(${exclude}::uuid[]) ${threadPin(tx, owner)}
+    order by m.updated_at desc, m.id desc limit 1`;
+  return rows[0]?.id;
+}
+
+/** Marks `ids` superseded by `by`; NotFound (and nothing written, the caller's transaction fails) unless all exist. */
+async function supersede(tx: Tx, owner: Owner, by: string, ids: string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  if (ids.includes(by)) throw new ConnectError("a memory cannot supersede itself", Code.InvalidArgument);
+  const rows = await tx<{ id: string }[]>`
+    update memories m set superseded_by = ${by}
+    where m.owner_id = ${owner.ownerId} and m.id = any(${ids}::uuid[]) ${threadPin(tx, owner)}
+    returning m.id`;
+  if (rows.length !== ids.length) throw new ConnectError("a superseded memory was not found", Code.NotFound);
+  return rows.length;
+}
+
+/** Creates one memory with CreateMemory's options, inside tx. */
+export async function createMemoryWithOptions(
+  deps: MemoryStoreDeps,
+  tx: Tx,
+  owner: Owner,
+  prepared: PreparedMemory,
+  opts: CreateOptions,
+): Promise<CreateOneResult> {
+  const fingerprint = prepared.terms.fingerprint;
+  const duplicateOf = fingerprint ? await findDuplicate(tx, owner, fingerprint, opts.supersedes) : undefined;
+  if (duplicateOf && opts.dedupe) {
+    // Merge: the existing memory stays; it becomes as important (and pinned) as either, and recent.
+    await tx`
+      update memories set importance = greatest(importance, ${prepared.importance}),
+        pinned = pinned or ${prepared.input.pinned ?? false}, updated_at = now()
+      where owner_id = ${owner.ownerId} and id = ${duplicateOf}`;
+    const superseded = await supersede(tx, owner, duplicateOf, opts.supersedes);
+    const memory = await getMemory(deps, tx, owner, duplicateOf);
+    return { memories: [memory], replayed: [false], duplicateOf, merged: true, superseded };
+  }
+  const result = await insertMemories(deps, tx, owner, [prepared]);
+  const superseded = result.replayed[0] ? 0 : await supersede(tx, owner, result.memories[0]!.id, opts.supersedes);
+  return { ...result, duplicateOf, merged: false, superseded };
+}
