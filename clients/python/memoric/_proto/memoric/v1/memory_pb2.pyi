@@ -73,40 +73,50 @@ class ContextMessage(_message.Message):
     def __init__(self, role: _Optional[_Union[ChatRole, str]] = ..., content: _Optional[str] = ...) -> None: ...
 
 class CreateMemoryRequest(_message.Message):
-    __slots__ = ["agent_id", "category", "content", "end_user_id", "expires_at", "idempotency_key", "importance", "metadata", "namespace", "role", "thread_id", "topic"]
+    __slots__ = ["agent_id", "category", "content", "dedupe", "end_user_id", "expires_at", "idempotency_key", "importance", "metadata", "namespace", "pinned", "role", "supersedes", "thread_id", "topic"]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     CONTENT_FIELD_NUMBER: _ClassVar[int]
+    DEDUPE_FIELD_NUMBER: _ClassVar[int]
     END_USER_ID_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     IMPORTANCE_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    PINNED_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
+    SUPERSEDES_FIELD_NUMBER: _ClassVar[int]
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     TOPIC_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     category: str
     content: str
+    dedupe: bool
     end_user_id: str
     expires_at: _timestamp_pb2.Timestamp
     idempotency_key: str
     importance: Importance
     metadata: _struct_pb2.Struct
     namespace: str
+    pinned: bool
     role: ChatRole
+    supersedes: _containers.RepeatedScalarFieldContainer[str]
     thread_id: str
     topic: str
-    def __init__(self, content: _Optional[str] = ..., thread_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., namespace: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., importance: _Optional[_Union[Importance, str]] = ..., topic: _Optional[str] = ..., category: _Optional[str] = ..., role: _Optional[_Union[ChatRole, str]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., end_user_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, content: _Optional[str] = ..., thread_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., namespace: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., importance: _Optional[_Union[Importance, str]] = ..., topic: _Optional[str] = ..., category: _Optional[str] = ..., role: _Optional[_Union[ChatRole, str]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., end_user_id: _Optional[str] = ..., pinned: bool = ..., supersedes: _Optional[_Iterable[str]] = ..., dedupe: bool = ...) -> None: ...
 
 class CreateMemoryResponse(_message.Message):
-    __slots__ = ["memory", "replayed"]
+    __slots__ = ["duplicate_of", "memory", "merged", "replayed"]
+    DUPLICATE_OF_FIELD_NUMBER: _ClassVar[int]
     MEMORY_FIELD_NUMBER: _ClassVar[int]
+    MERGED_FIELD_NUMBER: _ClassVar[int]
     REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    duplicate_of: str
     memory: Memory
+    merged: bool
     replayed: bool
-    def __init__(self, memory: _Optional[_Union[Memory, _Mapping]] = ..., replayed: bool = ...) -> None: ...
+    def __init__(self, memory: _Optional[_Union[Memory, _Mapping]] = ..., replayed: bool = ..., duplicate_of: _Optional[str] = ..., merged: bool = ...) -> None: ...
 
 class DeleteMemoriesRequest(_message.Message):
     __slots__ = ["all", "end_user_id", "filter"]
@@ -155,20 +165,22 @@ class ExportMemoriesResponse(_message.Message):
     def __init__(self, memory: _Optional[_Union[Memory, _Mapping]] = ..., versions: _Optional[_Iterable[_Union[MemoryVersion, _Mapping]]] = ...) -> None: ...
 
 class GetContextRequest(_message.Message):
-    __slots__ = ["agent_id", "end_user_id", "format", "max_chars", "query", "thread_id"]
+    __slots__ = ["agent_id", "end_user_id", "format", "max_chars", "min_score", "query", "thread_id"]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     END_USER_ID_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     MAX_CHARS_FIELD_NUMBER: _ClassVar[int]
+    MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
     QUERY_FIELD_NUMBER: _ClassVar[int]
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     end_user_id: str
     format: ContextFormat
     max_chars: int
+    min_score: float
     query: str
     thread_id: str
-    def __init__(self, query: _Optional[str] = ..., thread_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., format: _Optional[_Union[ContextFormat, str]] = ..., max_chars: _Optional[int] = ..., end_user_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, query: _Optional[str] = ..., thread_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., format: _Optional[_Union[ContextFormat, str]] = ..., max_chars: _Optional[int] = ..., end_user_id: _Optional[str] = ..., min_score: _Optional[float] = ...) -> None: ...
 
 class GetContextResponse(_message.Message):
     __slots__ = ["context", "format", "memory_ids", "messages", "truncated"]
@@ -249,7 +261,7 @@ class ListMemoriesResponse(_message.Message):
     def __init__(self, memories: _Optional[_Iterable[_Union[Memory, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class Memory(_message.Message):
-    __slots__ = ["agent_id", "category", "content", "created_at", "end_user_id", "entities", "expires_at", "id", "importance", "is_summary", "metadata", "namespace", "role", "summarized", "thread_id", "tier", "topic", "updated_at", "version"]
+    __slots__ = ["agent_id", "category", "content", "created_at", "end_user_id", "entities", "expires_at", "id", "importance", "is_summary", "metadata", "namespace", "pinned", "role", "summarized", "superseded_by", "thread_id", "tier", "topic", "updated_at", "version"]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     CONTENT_FIELD_NUMBER: _ClassVar[int]
@@ -262,8 +274,10 @@ class Memory(_message.Message):
     IS_SUMMARY_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    PINNED_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     SUMMARIZED_FIELD_NUMBER: _ClassVar[int]
+    SUPERSEDED_BY_FIELD_NUMBER: _ClassVar[int]
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
     TOPIC_FIELD_NUMBER: _ClassVar[int]
@@ -281,14 +295,16 @@ class Memory(_message.Message):
     is_summary: bool
     metadata: _struct_pb2.Struct
     namespace: str
+    pinned: bool
     role: ChatRole
     summarized: bool
+    superseded_by: str
     thread_id: str
     tier: MemoryTier
     topic: str
     updated_at: _timestamp_pb2.Timestamp
     version: int
-    def __init__(self, id: _Optional[str] = ..., content: _Optional[str] = ..., thread_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., namespace: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., importance: _Optional[_Union[Importance, str]] = ..., topic: _Optional[str] = ..., category: _Optional[str] = ..., role: _Optional[_Union[ChatRole, str]] = ..., tier: _Optional[_Union[MemoryTier, str]] = ..., entities: _Optional[_Iterable[str]] = ..., summarized: bool = ..., is_summary: bool = ..., version: _Optional[int] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_user_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., content: _Optional[str] = ..., thread_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., namespace: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., importance: _Optional[_Union[Importance, str]] = ..., topic: _Optional[str] = ..., category: _Optional[str] = ..., role: _Optional[_Union[ChatRole, str]] = ..., tier: _Optional[_Union[MemoryTier, str]] = ..., entities: _Optional[_Iterable[str]] = ..., summarized: bool = ..., is_summary: bool = ..., version: _Optional[int] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_user_id: _Optional[str] = ..., pinned: bool = ..., superseded_by: _Optional[str] = ...) -> None: ...
 
 class MemoryFilter(_message.Message):
     __slots__ = ["agent_id", "category", "created_after", "created_before", "metadata", "min_importance", "namespace", "thread_id", "tier", "topic"]
@@ -367,7 +383,9 @@ class RunPoliciesResponse(_message.Message):
     def __init__(self, dry_run: bool = ..., counts: _Optional[_Iterable[_Union[PolicyActionCount, _Mapping]]] = ..., duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class ScoreExplanation(_message.Message):
-    __slots__ = ["importance", "recency", "relevance", "thread_boost", "topic_boost", "weighted_importance", "weighted_recency", "weighted_relevance"]
+    __slots__ = ["bm25", "bm25_attainable", "importance", "recency", "relevance", "thread_boost", "topic_boost", "weighted_importance", "weighted_recency", "weighted_relevance"]
+    BM25_ATTAINABLE_FIELD_NUMBER: _ClassVar[int]
+    BM25_FIELD_NUMBER: _ClassVar[int]
     IMPORTANCE_FIELD_NUMBER: _ClassVar[int]
     RECENCY_FIELD_NUMBER: _ClassVar[int]
     RELEVANCE_FIELD_NUMBER: _ClassVar[int]
@@ -376,6 +394,8 @@ class ScoreExplanation(_message.Message):
     WEIGHTED_IMPORTANCE_FIELD_NUMBER: _ClassVar[int]
     WEIGHTED_RECENCY_FIELD_NUMBER: _ClassVar[int]
     WEIGHTED_RELEVANCE_FIELD_NUMBER: _ClassVar[int]
+    bm25: float
+    bm25_attainable: float
     importance: float
     recency: float
     relevance: float
@@ -384,7 +404,7 @@ class ScoreExplanation(_message.Message):
     weighted_importance: float
     weighted_recency: float
     weighted_relevance: float
-    def __init__(self, relevance: _Optional[float] = ..., recency: _Optional[float] = ..., importance: _Optional[float] = ..., thread_boost: _Optional[float] = ..., topic_boost: _Optional[float] = ..., weighted_relevance: _Optional[float] = ..., weighted_recency: _Optional[float] = ..., weighted_importance: _Optional[float] = ...) -> None: ...
+    def __init__(self, relevance: _Optional[float] = ..., recency: _Optional[float] = ..., importance: _Optional[float] = ..., thread_boost: _Optional[float] = ..., topic_boost: _Optional[float] = ..., weighted_relevance: _Optional[float] = ..., weighted_recency: _Optional[float] = ..., weighted_importance: _Optional[float] = ..., bm25: _Optional[float] = ..., bm25_attainable: _Optional[float] = ...) -> None: ...
 
 class ScoredMemory(_message.Message):
     __slots__ = ["explanation", "memory", "score"]
@@ -397,11 +417,12 @@ class ScoredMemory(_message.Message):
     def __init__(self, memory: _Optional[_Union[Memory, _Mapping]] = ..., score: _Optional[float] = ..., explanation: _Optional[_Union[ScoreExplanation, _Mapping]] = ...) -> None: ...
 
 class SearchMemoriesRequest(_message.Message):
-    __slots__ = ["agent_id", "end_user_id", "explain", "filter", "query", "scope", "thread_id", "top_k", "topic"]
+    __slots__ = ["agent_id", "end_user_id", "explain", "filter", "min_score", "query", "scope", "thread_id", "top_k", "topic"]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     END_USER_ID_FIELD_NUMBER: _ClassVar[int]
     EXPLAIN_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
+    MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
     QUERY_FIELD_NUMBER: _ClassVar[int]
     SCOPE_FIELD_NUMBER: _ClassVar[int]
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
@@ -411,12 +432,13 @@ class SearchMemoriesRequest(_message.Message):
     end_user_id: str
     explain: bool
     filter: MemoryFilter
+    min_score: float
     query: str
     scope: SearchScope
     thread_id: str
     top_k: int
     topic: str
-    def __init__(self, query: _Optional[str] = ..., scope: _Optional[_Union[SearchScope, str]] = ..., thread_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., topic: _Optional[str] = ..., filter: _Optional[_Union[MemoryFilter, _Mapping]] = ..., top_k: _Optional[int] = ..., explain: bool = ..., end_user_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, query: _Optional[str] = ..., scope: _Optional[_Union[SearchScope, str]] = ..., thread_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., topic: _Optional[str] = ..., filter: _Optional[_Union[MemoryFilter, _Mapping]] = ..., top_k: _Optional[int] = ..., explain: bool = ..., end_user_id: _Optional[str] = ..., min_score: _Optional[float] = ...) -> None: ...
 
 class SearchMemoriesResponse(_message.Message):
     __slots__ = ["results"]
@@ -425,7 +447,7 @@ class SearchMemoriesResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[ScoredMemory, _Mapping]]] = ...) -> None: ...
 
 class UpdateMemoryRequest(_message.Message):
-    __slots__ = ["agent_id", "category", "content", "end_user_id", "expires_at", "id", "importance", "metadata", "namespace", "thread_id", "topic", "update_mask"]
+    __slots__ = ["agent_id", "category", "content", "end_user_id", "expires_at", "id", "importance", "metadata", "namespace", "pinned", "thread_id", "topic", "update_mask"]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     CONTENT_FIELD_NUMBER: _ClassVar[int]
@@ -435,6 +457,7 @@ class UpdateMemoryRequest(_message.Message):
     IMPORTANCE_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    PINNED_FIELD_NUMBER: _ClassVar[int]
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     TOPIC_FIELD_NUMBER: _ClassVar[int]
     UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
@@ -447,10 +470,11 @@ class UpdateMemoryRequest(_message.Message):
     importance: Importance
     metadata: _struct_pb2.Struct
     namespace: str
+    pinned: bool
     thread_id: str
     topic: str
     update_mask: _field_mask_pb2.FieldMask
-    def __init__(self, id: _Optional[str] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., content: _Optional[str] = ..., thread_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., namespace: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., importance: _Optional[_Union[Importance, str]] = ..., topic: _Optional[str] = ..., category: _Optional[str] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_user_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., content: _Optional[str] = ..., thread_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., namespace: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., importance: _Optional[_Union[Importance, str]] = ..., topic: _Optional[str] = ..., category: _Optional[str] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_user_id: _Optional[str] = ..., pinned: bool = ...) -> None: ...
 
 class UpdateMemoryResponse(_message.Message):
     __slots__ = ["memory"]
