@@ -25,6 +25,7 @@ import { insertPrepared, prepareMemory } from "./memory-write.js";
 import { moveStats } from "./memory-stats.js";
 import type { Owner } from "./owner.js";
 import { inTx, SYSTEM, type Tx, type TxOptions } from "./tx.js";
+import { keyedOwners } from "./keyed-owners.js";
 
 const LEASE_SECONDS = 300;
 /** Per user and run, so one transaction stays bounded; the rest waits for the next run. */
@@ -82,22 +83,9 @@ async function runPoliciesOnce(deps: PolicyRunDeps, actor: Actor, opts: RunOptio
   const counts = new PolicyCounts();
   let users = 0;
   try {
-    let after = "00000000-0000-0000-0000-000000000000";
-    for (;;) {
-      const page = await inTx(
-        deps.db.sql,
-        SYSTEM,
-        (tx) => tx<{ id: string; account_id: string }[]>`
-        select id, account_id from owners
-        where id > ${after}::uuid and wrapped_key is not null order by id limit ${USER_PAGE}`,
-        opts.txOptions,
-      );
-      for (const { id, account_id } of page) {
-        counts.merge(await runForUser(deps, actor, me, { accountId: account_id, ownerId: id }, opts));
-        users++;
-      }
-      if (page.length < USER_PAGE) break;
-      after = page[page.length - 1]!.id;
+    for await (const row of keyedOwners(deps.db.sql, USER_PAGE, opts.txOptions)) {
+      counts.merge(await runForUser(deps, actor, me, { accountId: row.account_id, ownerId: row.owner_id }, opts));
+      users++;
     }
   } catch (err) {
     if (err instanceof LeaseLost) throw policyBusy();

@@ -17,6 +17,7 @@ import { indexTerms, insertTerms, type IndexedTerms } from "./memory-write.js";
 import type { Owner } from "./owner.js";
 import { OwnerKeys } from "./owner-keys.js";
 import { inTx, SYSTEM, type Tx } from "./tx.js";
+import { keyedOwners } from "./keyed-owners.js";
 import type { DataKey } from "../security/crypto.js";
 
 export interface ReindexOptions {
@@ -37,46 +38,27 @@ export interface ReindexResult {
 
 const ACTOR = { system: "index-rebuild" };
 
-interface KeyRow {
-  owner_id: string;
-  account_id: string;
-  wrapped_key: Uint8Array;
-  master_key_id: string | null;
-}
-
 export async function reindexAll(opts: ReindexOptions): Promise<ReindexResult> {
   const batch = opts.batchSize ?? 200;
   const keys = new OwnerKeys(opts.keyring);
   const result: ReindexResult = { memoriesChecked: 0, memoriesReindexed: 0, failedOwners: [] };
-  let after = "00000000-0000-0000-0000-000000000000";
-  for (;;) {
-    const page = await inTx(
-      opts.sql,
-      SYSTEM,
-      (tx) => tx<KeyRow[]>`
-      select id as owner_id, account_id, wrapped_key, master_key_id from owners
-      where id > ${after}::uuid and wrapped_key is not null order by id limit ${batch}`,
-    );
-    for (const row of page) {
-      try {
-        const owner: Owner = { accountId: row.account_id, ownerId: row.owner_id };
-        const key = await keys.unwrap(row.owner_id, row.wrapped_key, row.master_key_id);
-        let cursor = "00000000-0000-0000-0000-000000000000";
-        for (;;) {
-          const seen = await inTx(opts.sql, SYSTEM, (tx) => reindexBatch(tx, owner, key, cursor, batch, result));
-          if (!seen) break;
-          cursor = seen;
-        }
-      } catch (err) {
-        result.failedOwners.push(row.owner_id);
-        opts.logger?.error(
-          { ownerId: row.owner_id, err: err instanceof Error ? err.message : "error" },
-          "index rebuild failed for owner",
-        );
+  for await (const row of keyedOwners(opts.sql, batch)) {
+    try {
+      const owner: Owner = { accountId: row.account_id, ownerId: row.owner_id };
+      const key = await keys.unwrap(row.owner_id, row.wrapped_key, row.master_key_id);
+      let cursor = "00000000-0000-0000-0000-000000000000";
+      for (;;) {
+        const seen = await inTx(opts.sql, SYSTEM, (tx) => reindexBatch(tx, owner, key, cursor, batch, result));
+        if (!seen) break;
+        cursor = seen;
       }
+    } catch (err) {
+      result.failedOwners.push(row.owner_id);
+      opts.logger?.error(
+        { ownerId: row.owner_id, err: err instanceof Error ? err.message : "error" },
+        "index rebuild failed for owner",
+      );
     }
-    if (page.length < batch) break;
-    after = page[page.length - 1]!.owner_id;
   }
   await opts.audit?.recordStandalone(ACTOR, {
     type: "system.index.rebuilt",

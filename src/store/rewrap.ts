@@ -17,6 +17,7 @@ import type { AuditWriter } from "./audit-log.js";
 import type { Sql } from "./database.js";
 import { contentAd, seal, unseal } from "./memory-rows.js";
 import { inTx, SYSTEM, type Tx } from "./tx.js";
+import { keyedOwners, type KeyedOwner } from "./keyed-owners.js";
 import { OwnerKeys } from "./owner-keys.js";
 
 export interface RewrapOptions {
@@ -39,12 +40,6 @@ export interface RewrapResult {
   failedUsers: string[];
 }
 
-interface KeyRow {
-  owner_id: string;
-  wrapped_key: Uint8Array;
-  master_key_id: string | null;
-}
-
 const ACTOR = { system: "keys-rewrap" };
 
 export async function rewrapAll(opts: RewrapOptions): Promise<RewrapResult> {
@@ -58,28 +53,16 @@ export async function rewrapAll(opts: RewrapOptions): Promise<RewrapResult> {
     failedUsers: [],
   };
   const primary = String(opts.keyring.primaryKeyId);
-  let after = "00000000-0000-0000-0000-000000000000";
-  for (;;) {
-    const page = await inTx(
-      opts.sql,
-      SYSTEM,
-      (tx) => tx<KeyRow[]>`
-      select id as owner_id, wrapped_key, master_key_id from owners
-      where id > ${after}::uuid and wrapped_key is not null order by id limit ${batch}`,
-    );
-    for (const row of page) {
-      try {
-        await rewrapUser(opts, keys, row, primary, batch, result);
-      } catch (err) {
-        result.failedUsers.push(row.owner_id);
-        opts.logger?.error(
-          { ownerId: row.owner_id, err: err instanceof Error ? err.message : "error" },
-          "rewrap failed for user",
-        );
-      }
+  for await (const row of keyedOwners(opts.sql, batch)) {
+    try {
+      await rewrapUser(opts, keys, row, primary, batch, result);
+    } catch (err) {
+      result.failedUsers.push(row.owner_id);
+      opts.logger?.error(
+        { ownerId: row.owner_id, err: err instanceof Error ? err.message : "error" },
+        "rewrap failed for user",
+      );
     }
-    if (page.length < batch) break;
-    after = page[page.length - 1]!.owner_id;
   }
   await opts.audit?.recordStandalone(ACTOR, {
     type: "system.key.rotated",
@@ -93,7 +76,7 @@ export async function rewrapAll(opts: RewrapOptions): Promise<RewrapResult> {
 async function rewrapUser(
   opts: RewrapOptions,
   keys: OwnerKeys,
-  row: KeyRow,
+  row: KeyedOwner,
   primary: string,
   batch: number,
   result: RewrapResult,
