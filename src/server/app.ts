@@ -25,6 +25,8 @@ import { rateLimitInterceptor } from "../interceptors/rate-limit.js";
 import { clientAddressKey, requestIdFrom, requestIdKey, userAgentKey } from "../interceptors/request-context.js";
 import type { Logger } from "../logger.js";
 import { createMetrics, type Metrics } from "../metrics/metrics.js";
+import { OpenAiEmbeddings } from "../embeddings/provider.js";
+import { VectorCache } from "../store/memory-vectors.js";
 import { clientAddress } from "../security/client-address.js";
 import { resolveSecrets } from "../security/deployment-secrets.js";
 import { createTokenService } from "../security/tokens.js";
@@ -101,7 +103,10 @@ export async function openCore(
   const audit = createAuditWriter({ sql: db.sql, config: config.audit, logger, metrics });
   const keys = new OwnerKeys(secrets.keyring, metrics);
   const revocations = new RevocationCache(config.auth.revocationCacheMs);
-  return { config, logger, db, secrets, tokens, audit, metrics, keys, revocations };
+  const e = config.memory.embeddings;
+  const embedder = e.url ? new OpenAiEmbeddings({ ...e, url: e.url }, { metrics }) : undefined;
+  const vectors = e.dimensions > 0 ? new VectorCache(e.cacheBytes) : undefined;
+  return { config, logger, db, secrets, tokens, audit, metrics, keys, revocations, embedder, vectors };
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
