@@ -26,6 +26,7 @@ import { clientAddressKey, requestIdFrom, requestIdKey, userAgentKey } from "../
 import type { Logger } from "../logger.js";
 import { createMetrics, type Metrics } from "../metrics/metrics.js";
 import { OpenAiEmbeddings } from "../embeddings/provider.js";
+import { startEmbeddingBackfill } from "../jobs/embedding-backfill.js";
 import { VectorCache } from "../store/memory-vectors.js";
 import { clientAddress } from "../security/client-address.js";
 import { resolveSecrets } from "../security/deployment-secrets.js";
@@ -119,7 +120,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await db.close();
     throw err;
   }
-  const jobs: BackgroundJob[] = [startPolicyScheduler(deps), startAuditJobs(deps)];
+  const jobs: BackgroundJob[] = [startPolicyScheduler(deps), startAuditJobs(deps), startEmbeddingBackfill(deps)];
 
   const registry = new HealthRegistry();
   const servedNames = [...APPLICATION_SERVICES, Health].map((s) => s.typeName);

@@ -73,11 +73,12 @@ export async function planVector(
   return settings.provider ? { ...base, state: "pending", ct: null } : undefined;
 }
 
-/** Moves the owner's vector version (use as a data-modifying CTE, or alone). */
-export function bumpVectorVersion(tx: Tx, owner: Owner): Fragment {
+/** Moves the owner's vector version (a data-modifying CTE); with `when`, only if that query yields a row. */
+export function bumpVectorVersion(tx: Tx, owner: Owner, when?: Fragment): Fragment {
   return tx`
     insert into memory_vector_versions (owner_id, account_id, version)
-    values (${owner.ownerId}, ${owner.accountId}, nextval('memory_vector_version_seq'))
+    select ${owner.ownerId}::uuid, ${owner.accountId}::uuid, nextval('memory_vector_version_seq')
+    ${when ? tx`where exists (${when})` : tx``}
     on conflict (owner_id) do update set version = excluded.version`;
 }
 
