@@ -104,10 +104,16 @@ export async function openCore(
   const audit = createAuditWriter({ sql: db.sql, config: config.audit, logger, metrics });
   const keys = new OwnerKeys(secrets.keyring, metrics);
   const revocations = new RevocationCache(config.auth.revocationCacheMs);
+  return { config, logger, db, secrets, tokens, audit, metrics, keys, revocations, ...embeddingParts(config, metrics) };
+}
+
+/** The embedding provider (when a URL is configured) and the vector cache (when vectors are on). */
+export function embeddingParts(config: Config, metrics: Metrics): Pick<AppContext, "embedder" | "vectors"> {
   const e = config.memory.embeddings;
-  const embedder = e.url ? new OpenAiEmbeddings({ ...e, url: e.url }, { metrics }) : undefined;
-  const vectors = e.dimensions > 0 ? new VectorCache(e.cacheBytes) : undefined;
-  return { config, logger, db, secrets, tokens, audit, metrics, keys, revocations, embedder, vectors };
+  return {
+    embedder: e.url ? new OpenAiEmbeddings({ ...e, url: e.url }, { metrics }) : undefined,
+    vectors: e.dimensions > 0 ? new VectorCache(e.cacheBytes) : undefined,
+  };
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
