@@ -47,8 +47,11 @@ function findSet(): string {
 /** Waits until the backfill job has embedded every memory (or given up on it). */
 async function backfilled(server: TestServer): Promise<void> {
   for (;;) {
-    const [r] = await asOwner(server, (sql) => sql<{ n: number }[]>`
-      select count(*)::int as n from memory_vectors where state = 'pending'`);
+    const [r] = await asOwner(
+      server,
+      (sql) => sql<{ n: number }[]>`
+      select count(*)::int as n from memory_vectors where state = 'pending'`,
+    );
     if (r!.n === 0) return;
     await new Promise((res) => setTimeout(res, 100));
   }

@@ -84,7 +84,10 @@ export async function benchVectors(
       await inTx(hybrid.db.sql, userContext(user.userId), (tx) => insertPrepared(tx, owner, items));
     }
     await hybrid.db.sql`analyze`.catch(() => undefined);
-    out[`seed ${memories / 1000}k memories with ${dims}-dim vectors (s)`] = round((performance.now() - started) / 1000, 1);
+    out[`seed ${memories / 1000}k memories with ${dims}-dim vectors (s)`] = round(
+      (performance.now() - started) / 1000,
+      1,
+    );
 
     const viaH = createClient(MemoryService, user.transport);
     const viaL = createClient(MemoryService, bearerTransport(lexical, user.token));

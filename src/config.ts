@@ -331,9 +331,16 @@ function embeddings(env: Source): EmbeddingsConfig {
   const url = embeddingsUrl(
     env,
     "MEMORIC_EMBEDDINGS_URL",
-    "OpenAI-compatible embeddings endpoint (base …/v1 or …/v1/embeddings); it sees memory content in clear. Unset: none.",
+    "OpenAI-compatible embeddings endpoint (…/v1 or …/v1/embeddings); it sees memory content in clear. Unset: none.",
   );
-  const model = str(env, "MEMORIC_EMBEDDINGS_MODEL", "", "a model name", "Embedding model (required with the URL).", "(unset)");
+  const model = str(
+    env,
+    "MEMORIC_EMBEDDINGS_MODEL",
+    "",
+    "a model name",
+    "Embedding model (required with the URL).",
+    "(unset)",
+  );
   const dimensions = int(
     env,
     "MEMORIC_EMBEDDINGS_DIMENSIONS",

@@ -33,7 +33,7 @@ export function vectorProblem(v: ArrayLike<number>, dims: number): string | unde
 }
 
 /** A unit-length float32 copy (cosine similarity is then a dot product). */
-export function normalized(v: ArrayLike<number>): Float32Array {
+function normalized(v: ArrayLike<number>): Float32Array {
   let norm = 0;
   for (let i = 0; i < v.length; i++) norm += v[i]! * v[i]!;
   const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
@@ -76,7 +76,8 @@ export function topK(index: VectorIndex, query: ArrayLike<number>, k: number): D
   if (q.length !== dims || k <= 0) return [];
   const heapS: number[] = [];
   const heapI: number[] = [];
-  const less = (a: number, b: number) => heapS[a]! < heapS[b]! || (heapS[a] === heapS[b] && ids[heapI[a]!]! < ids[heapI[b]!]!);
+  const less = (a: number, b: number) =>
+    heapS[a]! < heapS[b]! || (heapS[a] === heapS[b] && ids[heapI[a]!]! < ids[heapI[b]!]!);
   const swap = (a: number, b: number) => {
     [heapS[a], heapS[b]] = [heapS[b]!, heapS[a]!];
     [heapI[a], heapI[b]] = [heapI[b]!, heapI[a]!];

@@ -29,7 +29,7 @@ export type EmbeddingOutcome = "ok" | "timeout" | "network" | "rate_limited" | "
 /** A search with a query: hybrid (dense used), lexical (vectors off / none yet), degraded (embedder failed). */
 export type SearchMode = "hybrid" | "lexical" | "degraded";
 /** What the backfill did with one memory's vector. */
-export type BackfillOutcome = "ready" | "retry" | "failed" | "stale";
+type BackfillOutcome = "ready" | "retry" | "failed" | "stale";
 /** ok / dry_run: the run completed; busy: another runner held the lease; failed: it threw. */
 type PolicyRunOutcome = "ok" | "dry_run" | "busy" | "failed";
 

@@ -29,7 +29,7 @@ import { threadPin, type Owner } from "./owner.js";
 
 export const CANDIDATE_CAP = 200;
 /** Dense candidates per hybrid search: the best by cosine over the owner's whole index. */
-export const DENSE_CAP = 200;
+const DENSE_CAP = 200;
 
 export interface SearchInput {
   query: string;
@@ -95,12 +95,7 @@ async function denseHits(deps: VectorDeps, tx: Tx, owner: Owner, input: SearchIn
   return topK(index, input.queryVector, DENSE_CAP + (input.excludeIds?.length ?? 0));
 }
 
-export async function searchHybrid(
-  deps: VectorDeps,
-  tx: Tx,
-  owner: Owner,
-  input: SearchInput,
-): Promise<SearchResult> {
+export async function searchHybrid(deps: VectorDeps, tx: Tx, owner: Owner, input: SearchInput): Promise<SearchResult> {
   const w = weightsOf(deps);
   const key = await deps.keys.load(tx, owner.ownerId);
   if (!key) return { results: [], dense: false }; // never wrote: nothing to find

@@ -43,7 +43,7 @@ export interface VectorPlan {
   dims: number;
 }
 
-export function vectorAd(ownerId: string, memoryId: string, model: string): AssociatedData {
+function vectorAd(ownerId: string, memoryId: string, model: string): AssociatedData {
   return { table: "memory_vectors", column: `vector:${model}`, rowId: memoryId, ownerId };
 }
 

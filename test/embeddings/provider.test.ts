@@ -58,7 +58,9 @@ describe("OpenAI-compatible embeddings provider", () => {
     const texts = Array.from({ length: 10 }, (_, i) => `text number ${i}`);
     const vectors = await p.embed(texts);
     expect(server.batchSizes).toEqual([4, 4, 2]);
-    expect(vectors.map((v) => Array.from(v))).toEqual(texts.map((t) => Array.from(Float32Array.from(server.vectorOf(t)))));
+    expect(vectors.map((v) => Array.from(v))).toEqual(
+      texts.map((t) => Array.from(Float32Array.from(server.vectorOf(t)))),
+    );
     expect(new Set(server.authorizations)).toEqual(new Set([`Bearer ${API_KEY}`]));
   });
 

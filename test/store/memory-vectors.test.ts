@@ -60,9 +60,11 @@ describe("memory vectors", () => {
     expect(await code(f.service.createMemory({ content: "x", embedding: [1, 2, 3] }, ctx))).toBe(Code.InvalidArgument);
     const bad = Array.from({ length: DIMS }, () => Number.NaN);
     expect(await code(f.service.createMemory({ content: "x", embedding: bad }, ctx))).toBe(Code.InvalidArgument);
-    expect(await code(f.service.searchMemories({ query: "x", queryEmbedding: [1] }, f.ctx(user, ["USER"], "searchMemories")))).toBe(
-      Code.InvalidArgument,
-    );
+    expect(
+      await code(
+        f.service.searchMemories({ query: "x", queryEmbedding: [1] }, f.ctx(user, ["USER"], "searchMemories")),
+      ),
+    ).toBe(Code.InvalidArgument);
   });
 
   it("backfills a memory written without a vector; hybrid search explains the dense part", async () => {
@@ -121,7 +123,8 @@ describe("memory vectors", () => {
       where v.owner_id = ${user} and o.owner_id = ${user}
         and ((v.memory_id = ${a.memory!.id} and o.memory_id = ${b.memory!.id})
           or (v.memory_id = ${b.memory!.id} and o.memory_id = ${a.memory!.id}))`;
-    await f.sql`update memory_vector_versions set version = nextval('memory_vector_version_seq') where owner_id = ${user}`;
+    await f.sql`
+      update memory_vector_versions set version = nextval('memory_vector_version_seq') where owner_id = ${user}`;
     const search = f.service.searchMemories(
       { query: "", queryEmbedding: server.vectorOf("alpha") },
       f.ctx(user, ["USER"], "searchMemories"),

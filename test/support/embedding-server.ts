@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type EmbeddingMode = "ok" | "down" | "500" | "429" | "slow" | "wrong_dims" | "garbage";
+type EmbeddingMode = "ok" | "down" | "500" | "429" | "slow" | "wrong_dims" | "garbage";
 
 export interface EmbeddingServer {
   url: string;
@@ -29,11 +29,13 @@ export interface EmbeddingServer {
   close(): Promise<void>;
 }
 
-export function trigramVector(text: string, dims: number): number[] {
+function trigramVector(text: string, dims: number): number[] {
   const v = new Array<number>(dims).fill(0);
   const s = `  ${text.toLowerCase()}  `;
   for (let i = 0; i + 3 <= s.length; i++) {
-    const h = createHash("sha256").update(s.slice(i, i + 3)).digest();
+    const h = createHash("sha256")
+      .update(s.slice(i, i + 3))
+      .digest();
     v[h.readUInt32LE(0) % dims]! += h[4]! & 1 ? 1 : -1;
   }
   const norm = Math.hypot(...v) || 1;

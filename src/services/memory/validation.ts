@@ -116,7 +116,7 @@ function collectNewMemory(
 }
 
 /** A client's vector: empty (none), or exactly the configured dimension of finite numbers. */
-export function embedding(values: number[], cfg: Config["memory"], field: string): Float32Array | undefined {
+function embedding(values: number[], cfg: Config["memory"], field: string): Float32Array | undefined {
   if (values.length === 0) return undefined;
   const problem = vectorProblem(values, cfg.embeddings.dimensions);
   if (problem) throw invalid(field, problem);
