@@ -4,8 +4,12 @@
  * account, stores the set's memories with CreateMemory (memory 0 as CRITICAL, the others with the
  * importance the service derives), asks every question with SearchMemories and prints hit@1, hit@5
  * and MRR (first relevant result within the top 10), plus the questions that found nothing at all
- * and, for each question, whether GetContext included memory 0. Lexical only: the service has no
- * semantic (embedding) search yet. EVAL_VERBOSE=1 prints the top 3 of every question not hit at 1.
+ * and, for each question, whether GetContext included memory 0. EVAL_VERBOSE=1 prints the top 3 of
+ * every question not hit at 1.
+ *
+ * Rows: "lexical" always (embeddings off); "hybrid" when MEMORIC_EMBEDDINGS_URL (with _MODEL,
+ * _DIMENSIONS, _API_KEY) names a real provider; with --test-embedder, a hybrid row on the test
+ * embedding server (hashed trigrams: NO semantic quality, it only shows the hybrid path runs).
  *
  * The set: { memories: string[], questions: { q: string, answers: number[] }[] }. The default is
  * the shared development set; held-out sets are measured the same way by passing their path.
@@ -14,8 +18,9 @@ import { createClient } from "@connectrpc/connect";
 import fs from "node:fs";
 import path from "node:path";
 import { Importance, MemoryService } from "../gen/memoric/v1/memory_pb.js";
-import { registerAndLogin } from "../test/support/identity.js";
-import { startTestServer } from "../test/support/server.js";
+import { asOwner, registerAndLogin } from "../test/support/identity.js";
+import { startEmbeddingServer } from "../test/support/embedding-server.js";
+import { startTestServer, type TestServer } from "../test/support/server.js";
 import { round } from "./support.js";
 
 interface EvalSet {
@@ -26,7 +31,7 @@ interface EvalSet {
 const TOP_K = 10;
 
 function findSet(): string {
-  const given = process.argv[2] ?? process.env.MEMORIC_EVAL_SET;
+  const given = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? process.env.MEMORIC_EVAL_SET;
   const candidates = given
     ? [given]
     : [
@@ -39,6 +44,19 @@ function findSet(): string {
   return found;
 }
 
+/** Waits until the backfill job has embedded every memory (or given up on it). */
+async function backfilled(server: TestServer): Promise<void> {
+  for (;;) {
+    const [r] = await asOwner(
+      server,
+      (sql) => sql<{ n: number }[]>`
+      select count(*)::int as n from memory_vectors where state = 'pending'`,
+    );
+    if (r!.n === 0) return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
 async function run(label: string, env: Record<string, string>, set: EvalSet): Promise<void> {
   const server = await startTestServer({ LOG_LEVEL: "warn", ...env });
   try {
@@ -49,6 +67,7 @@ async function run(label: string, env: Record<string, string>, set: EvalSet): Pr
       const importance = i === 0 ? Importance.CRITICAL : Importance.UNSPECIFIED;
       ids.push((await client.createMemory({ content, importance })).memory!.id);
     }
+    if (env.MEMORIC_EMBEDDINGS_URL) await backfilled(server);
     let hit1 = 0;
     let hit5 = 0;
     let rr = 0;
@@ -90,5 +109,22 @@ async function run(label: string, env: Record<string, string>, set: EvalSet): Pr
 const file = findSet();
 const set = JSON.parse(fs.readFileSync(file, "utf8")) as EvalSet;
 process.stdout.write(`evaluation set: ${file}\n`);
-await run("lexical", {}, set);
+const OFF = { MEMORIC_EMBEDDINGS_URL: "", MEMORIC_EMBEDDINGS_DIMENSIONS: "0" };
+await run("lexical", OFF, set);
+const fast = { MEMORIC_EMBEDDINGS_POLL_MS: "50" };
+if (process.env.MEMORIC_EMBEDDINGS_URL) {
+  const keys = ["URL", "MODEL", "DIMENSIONS", "API_KEY"].map((k) => `MEMORIC_EMBEDDINGS_${k}`);
+  const env = Object.fromEntries(keys.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
+  await run(`hybrid (${process.env.MEMORIC_EMBEDDINGS_MODEL})`, { ...env, ...fast }, set);
+}
+if (process.argv.includes("--test-embedder")) {
+  const embedder = await startEmbeddingServer(256);
+  const env = {
+    MEMORIC_EMBEDDINGS_URL: embedder.url,
+    MEMORIC_EMBEDDINGS_MODEL: "trigram-test",
+    MEMORIC_EMBEDDINGS_DIMENSIONS: "256",
+  };
+  await run("hybrid on the TEST embedder (hashed trigrams, no semantic quality)", { ...env, ...fast }, set);
+  await embedder.close();
+}
 process.exit(0);

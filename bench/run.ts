@@ -3,7 +3,7 @@
  * h2load over raw gRPC and by a Node client, baselines measured in the same run), then the in-process
  * figures (store-level costs without transport). This machine is shared and noisy: absolute numbers
  * mean little, the ratios of one run more. `npm run bench -- goals` (or auth, memory, audit-store,
- * audit-rpc, end-users) runs one; `npm run bench -- --skip end-users` runs all but one (end-users
+ * audit-rpc, end-users, vectors) runs one; `npm run bench -- --skip end-users` runs all but one (end-users
  * seeds 100k end users first; its size is MEMORIC_BENCH_END_USERS). BENCH_SCALE=0.25 shortens every
  * load of the goal table.
  */
@@ -12,6 +12,7 @@ import { benchAuth } from "./auth.js";
 import { benchEndUsers } from "./end-users.js";
 import { benchGoals } from "./goals.js";
 import { benchMemory } from "./memory.js";
+import { benchVectors } from "./vectors.js";
 import type { Figures } from "./support.js";
 
 /** Flattens nested result objects into "a.b.c" figure rows. */
@@ -35,6 +36,7 @@ const BENCHES: Record<string, () => Promise<Figures | string>> = {
   "audit-store": async () => flatten(await benchAudit()),
   "audit-rpc": async () => flatten(await benchAuditRpc()),
   "end-users": benchEndUsers,
+  vectors: () => benchVectors(),
 };
 
 const args = process.argv.slice(2);

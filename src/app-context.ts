@@ -12,6 +12,8 @@ import type { TokenService } from "./security/tokens.js";
 import type { AuditWriter } from "./store/audit-log.js";
 import type { Database } from "./store/database.js";
 import type { OwnerKeys } from "./store/owner-keys.js";
+import type { EmbeddingProvider } from "./embeddings/provider.js";
+import type { VectorCache } from "./store/memory-vectors.js";
 
 export interface AppContext {
   config: Config;
@@ -26,4 +28,8 @@ export interface AppContext {
   keys: OwnerKeys;
   /** What authentication caches about credentials; invalidated by the replica that changes them. */
   revocations: RevocationCache;
+  /** The embedding provider (MEMORIC_EMBEDDINGS_URL), if any. */
+  embedder?: EmbeddingProvider | undefined;
+  /** Decrypted vector indexes (store/memory-vectors.ts); absent when vectors are off. */
+  vectors?: VectorCache | undefined;
 }

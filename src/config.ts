@@ -261,7 +261,11 @@ export interface Config {
       recencyHalfLifeHours: number;
       bm25K1: number;
       bm25B: number;
+      /** Share of dense (embedding) similarity in a hybrid search's relevance; the rest is lexical. */
+      denseWeight: number;
     };
+    /** Optional semantic search (DESIGN.md §6 "Vectors"); url undefined: no provider. */
+    embeddings: EmbeddingsConfig;
     policies: {
       intervalSeconds: number;
       midTermAfterDays: number;
@@ -284,6 +288,90 @@ export interface Config {
     /** Outcome rows of reads and failures are group-committed (store/audit-batch.ts). */
     batchBoundMs: number;
     batchMaxQueued: number;
+  };
+}
+
+export interface EmbeddingsConfig {
+  /** The OpenAI-compatible embeddings endpoint (…/v1/embeddings); undefined: no provider. */
+  url: string | undefined;
+  model: string;
+  /** Vector length; 0 = vectors off (neither a provider nor client vectors). */
+  dimensions: number;
+  apiKey: string | undefined;
+  /** Per HTTP request of the backfill job, and for a search's query (short: a search waits for it). */
+  timeoutMs: number;
+  queryTimeoutMs: number;
+  batchSize: number;
+  /** Backfill attempts per memory before its vector is marked failed. */
+  maxAttempts: number;
+  /** How often each replica looks for memories waiting for an embedding. */
+  pollMs: number;
+  /** Decrypted vector indexes kept per process (LRU by bytes). */
+  cacheBytes: number;
+}
+
+/** The embeddings endpoint: a base (…/v1) or the full …/embeddings URL. */
+function embeddingsUrl(env: Source, name: string, doc: string): string | undefined {
+  const expected = "an http(s) URL";
+  const raw = optional(env, name, expected, doc);
+  if (raw === undefined) return undefined;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(name, expected, raw);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new ConfigError(name, expected, raw);
+  const p = u.pathname.replace(/\/+$/, "");
+  if (!p.endsWith("/embeddings")) u.pathname = `${p.endsWith("/v1") ? p : `${p}/v1`}/embeddings`;
+  return u.toString();
+}
+
+function embeddings(env: Source): EmbeddingsConfig {
+  const url = embeddingsUrl(
+    env,
+    "MEMORIC_EMBEDDINGS_URL",
+    "OpenAI-compatible embeddings endpoint (…/v1 or …/v1/embeddings); it sees memory content in clear. Unset: none.",
+  );
+  const model = str(
+    env,
+    "MEMORIC_EMBEDDINGS_MODEL",
+    "",
+    "a model name",
+    "Embedding model (required with the URL).",
+    "(unset)",
+  );
+  const dimensions = int(
+    env,
+    "MEMORIC_EMBEDDINGS_DIMENSIONS",
+    0,
+    0,
+    8192,
+    "Vector length (required with the URL; also enables client-sent vectors); 0: vectors off.",
+  );
+  const apiKey = secret(env, "MEMORIC_EMBEDDINGS_API_KEY", "a string", "Bearer token for the provider.", "(unset)");
+  if (url !== undefined && model === "") throw new ConfigError("MEMORIC_EMBEDDINGS_MODEL", "a model name", "");
+  if (url !== undefined && dimensions === 0) throw new ConfigError("MEMORIC_EMBEDDINGS_DIMENSIONS", "1-8192", "0");
+  return {
+    url,
+    model,
+    dimensions,
+    apiKey,
+    timeoutMs: int(env, "MEMORIC_EMBEDDINGS_TIMEOUT_MS", 10_000, 100, 600_000, "Timeout of a backfill request."),
+    queryTimeoutMs: int(
+      env,
+      "MEMORIC_EMBEDDINGS_QUERY_TIMEOUT_MS",
+      2_000,
+      50,
+      60_000,
+      "Timeout for embedding a search query; past it the search is lexical only.",
+    ),
+    batchSize: int(env, "MEMORIC_EMBEDDINGS_BATCH_SIZE", 64, 1, 2048, "Most texts in one embeddings request."),
+    maxAttempts: int(env, "MEMORIC_EMBEDDINGS_MAX_ATTEMPTS", 8, 1, 100, "Backfill attempts before a vector fails."),
+    pollMs: int(env, "MEMORIC_EMBEDDINGS_POLL_MS", 1_000, 10, 3_600_000, "How often the backfill job looks for work."),
+    cacheBytes:
+      MIB *
+      int(env, "MEMORIC_VECTOR_CACHE_MB", 64, 0, 1_000_000, "Decrypted vector indexes kept in memory per process."),
   };
 }
 
@@ -702,7 +790,16 @@ function readConfig(env: Source): Config {
         ),
         bm25K1: float(env, "MEMORIC_SEARCH_BM25_K1", 1.2, 0, 10, "BM25 term-frequency saturation (k1)."),
         bm25B: float(env, "MEMORIC_SEARCH_BM25_B", 0.75, 0, 1, "BM25 document-length normalisation (b)."),
+        denseWeight: float(
+          env,
+          "MEMORIC_SEARCH_DENSE_WEIGHT",
+          0.5,
+          0,
+          1,
+          "Share of embedding similarity in a hybrid search's relevance (the rest is BM25 relevance).",
+        ),
       },
+      embeddings: embeddings(env),
       policies: {
         intervalSeconds: int(
           env,

@@ -31,14 +31,16 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   domain: ["config"],
   security: ["domain", "config", "logger"],
   metrics: ["domain", ...BASE],
+  // The embedding provider: an HTTP client, beside store/ (neither needs the other).
+  embeddings: [...LOWER],
   store: [...LOWER],
-  "app-context": ["store", ...LOWER],
-  jobs: ["app-context", "store", ...LOWER],
+  "app-context": ["store", "embeddings", ...LOWER],
+  jobs: ["app-context", "store", "embeddings", ...LOWER],
   interceptors: ["app-context", "store", ...LOWER],
-  services: ["interceptors", "app-context", "store", ...LOWER],
-  server: ["services", "interceptors", "jobs", "app-context", "store", ...LOWER],
+  services: ["interceptors", "app-context", "store", "embeddings", ...LOWER],
+  server: ["services", "interceptors", "jobs", "app-context", "store", "embeddings", ...LOWER],
   main: ["server", ...BASE],
-  cli: ["server", "services", "interceptors", "jobs", "app-context", "store", ...LOWER],
+  cli: ["server", "services", "interceptors", "jobs", "app-context", "store", "embeddings", ...LOWER],
 };
 
 /**

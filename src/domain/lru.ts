@@ -19,3 +19,39 @@ export class Lru<K, V> {
     this.map.delete(k);
   }
 }
+
+/** An LRU bounded by the summed weight (e.g. bytes) of its entries; an entry heavier than the budget is not kept. */
+export class WeightedLru<K, V> {
+  private readonly map = new Map<K, { v: V; w: number }>();
+  private total = 0;
+  constructor(private readonly budget: number) {}
+  get(k: K): V | undefined {
+    const e = this.map.get(k);
+    if (e === undefined) return undefined;
+    this.map.delete(k);
+    this.map.set(k, e);
+    return e.v;
+  }
+  /** False when the entry alone exceeds the budget (it is then not kept). */
+  set(k: K, v: V, weight: number): boolean {
+    this.delete(k);
+    if (weight > this.budget) return false;
+    this.map.set(k, { v, w: weight });
+    this.total += weight;
+    for (const [oldest, e] of this.map) {
+      if (this.total <= this.budget) break;
+      this.map.delete(oldest);
+      this.total -= e.w;
+    }
+    return true;
+  }
+  delete(k: K): void {
+    const e = this.map.get(k);
+    if (e === undefined) return;
+    this.map.delete(k);
+    this.total -= e.w;
+  }
+  get weight(): number {
+    return this.total;
+  }
+}

@@ -5,11 +5,16 @@
 import type { Config } from "../config.js";
 
 /** The configured search weights (config.ts is their one definition); BM25's own k1/b stay in SQL. */
-export type ScoreWeights = Omit<Config["memory"]["search"], "bm25K1" | "bm25B">;
+export type ScoreWeights = Omit<Config["memory"]["search"], "bm25K1" | "bm25B" | "denseWeight">;
 
 /** Raw parts, each in [0, 1] except the boosts, which are the applied boost amounts. */
 export interface ScoreParts {
+  /** The lexical relevance, or in a hybrid search its fusion with dense (domain/vectors.ts fusedRelevance). */
   relevance: number;
+  /** Calibrated lexical relevance (bm25 / bm25Attainable, capped at 1). */
+  lexical: number;
+  /** Cosine similarity of query and memory embeddings (0 when not among the dense candidates or lexical). */
+  dense: number;
   /** What relevance was computed from: the memory's weighted BM25 and the query's attainable BM25. */
   bm25: number;
   bm25Attainable: number;

@@ -23,7 +23,13 @@ type RateLimitScope =
   | "login_address"
   | "password_change";
 /** What failed to decrypt: a user's wrapped data key, or rows sealed with it. */
-export type DecryptionTarget = "data_key" | "memory" | "memory_version" | "memory_cluster";
+export type DecryptionTarget = "data_key" | "memory" | "memory_version" | "memory_cluster" | "memory_vector";
+/** One HTTP request to the embedding provider: ok, or why it failed. */
+export type EmbeddingOutcome = "ok" | "timeout" | "network" | "rate_limited" | "http_error" | "invalid_response";
+/** A search with a query: hybrid (dense used), lexical (vectors off / none yet), degraded (embedder failed). */
+export type SearchMode = "hybrid" | "lexical" | "degraded";
+/** What the backfill did with one memory's vector. */
+type BackfillOutcome = "ready" | "retry" | "failed" | "stale";
 /** ok / dry_run: the run completed; busy: another runner held the lease; failed: it threw. */
 type PolicyRunOutcome = "ok" | "dry_run" | "busy" | "failed";
 
@@ -50,6 +56,9 @@ export interface Metrics {
   decryptionFailed(what: DecryptionTarget): void;
   /** seconds: only for runs that held the lease (a busy run did no work). */
   policyRan(outcome: PolicyRunOutcome, seconds?: number): void;
+  embeddingRequested(outcome: EmbeddingOutcome, seconds: number): void;
+  searched(mode: SearchMode): void;
+  backfilled(outcome: BackfillOutcome, n: number): void;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -147,6 +156,26 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     registers,
   });
 
+  const embeddingSeconds = new Histogram({
+    name: "memoric_embedding_request_seconds",
+    help: "HTTP requests to the embedding provider, by outcome (ok, timeout, network, rate_limited, http_error, ...).",
+    labelNames: ["outcome"] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const searches = new Counter({
+    name: "memoric_search_mode_total",
+    help: "Searches with a query, by mode: hybrid, lexical, or degraded (the embedder failed: lexical only).",
+    labelNames: ["mode"] as const,
+    registers,
+  });
+  const backfills = new Counter({
+    name: "memoric_embedding_backfill_total",
+    help: "Memory vectors handled by the backfill job, by outcome (ready, retry, failed, stale).",
+    labelNames: ["outcome"] as const,
+    registers,
+  });
+
   return {
     registry,
     grpc,
@@ -159,5 +188,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       policyRuns.inc({ outcome });
       if (seconds !== undefined) policySeconds.observe(seconds);
     },
+    embeddingRequested: (outcome, seconds) => embeddingSeconds.observe({ outcome }, seconds),
+    searched: (mode) => searches.inc({ mode }),
+    backfilled: (outcome, n) => backfills.inc({ outcome }, n),
   };
 }

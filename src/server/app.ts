@@ -25,6 +25,9 @@ import { rateLimitInterceptor } from "../interceptors/rate-limit.js";
 import { clientAddressKey, requestIdFrom, requestIdKey, userAgentKey } from "../interceptors/request-context.js";
 import type { Logger } from "../logger.js";
 import { createMetrics, type Metrics } from "../metrics/metrics.js";
+import { OpenAiEmbeddings } from "../embeddings/provider.js";
+import { startEmbeddingBackfill } from "../jobs/embedding-backfill.js";
+import { VectorCache } from "../store/memory-vectors.js";
 import { clientAddress } from "../security/client-address.js";
 import { resolveSecrets } from "../security/deployment-secrets.js";
 import { createTokenService } from "../security/tokens.js";
@@ -101,7 +104,16 @@ export async function openCore(
   const audit = createAuditWriter({ sql: db.sql, config: config.audit, logger, metrics });
   const keys = new OwnerKeys(secrets.keyring, metrics);
   const revocations = new RevocationCache(config.auth.revocationCacheMs);
-  return { config, logger, db, secrets, tokens, audit, metrics, keys, revocations };
+  return { config, logger, db, secrets, tokens, audit, metrics, keys, revocations, ...embeddingParts(config, metrics) };
+}
+
+/** The embedding provider (when a URL is configured) and the vector cache (when vectors are on). */
+export function embeddingParts(config: Config, metrics: Metrics): Pick<AppContext, "embedder" | "vectors"> {
+  const e = config.memory.embeddings;
+  return {
+    embedder: e.url ? new OpenAiEmbeddings({ ...e, url: e.url }, { metrics }) : undefined,
+    vectors: e.dimensions > 0 ? new VectorCache(e.cacheBytes) : undefined,
+  };
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
@@ -114,7 +126,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await db.close();
     throw err;
   }
-  const jobs: BackgroundJob[] = [startPolicyScheduler(deps), startAuditJobs(deps)];
+  const jobs: BackgroundJob[] = [startPolicyScheduler(deps), startAuditJobs(deps), startEmbeddingBackfill(deps)];
 
   const registry = new HealthRegistry();
   const servedNames = [...APPLICATION_SERVICES, Health].map((s) => s.typeName);

@@ -12,6 +12,7 @@ import { openVersions, rewriteMemory, type MemoryPatch, type VersionRecord } fro
 import { insertPrepared, prepareMemory, type NewMemory, type PreparedMemory } from "./memory-write.js";
 import type { Tx } from "./tx.js";
 import { moveStats } from "./memory-stats.js";
+import { bumpIfVectors, planVector, vectorSettings } from "./memory-vectors.js";
 import { threadPin, type Owner } from "./owner.js";
 
 export type { MemoryStoreDeps } from "./memory-deps.js";
@@ -58,7 +59,14 @@ export async function prepareMemories(
   // Ids share the millisecond; sorted, they follow the batch order (list order = insertion order).
   const now = Date.now();
   const ids = items.map(() => uuidv7(now)).sort();
-  return Promise.all(items.map((item, i) => prepareMemory(key, deps.config.memory.encryption, owner, ids[i]!, item)));
+  const settings = vectorSettings(deps.config);
+  return Promise.all(
+    items.map(async (item, i) => {
+      const p = await prepareMemory(key, deps.config.memory.encryption, owner, ids[i]!, item);
+      p.vector = await planVector(settings, key, owner.ownerId, p.id, item.embedding);
+      return p;
+    }),
+  );
 }
 
 /** Inserts prepared memories inside tx: all or nothing; an idempotency key seen before replays its memory. */
@@ -196,7 +204,8 @@ export async function deleteMemory(tx: Tx, owner: Owner, id: string): Promise<vo
     with gone as (
       delete from memories m where m.owner_id = ${owner.ownerId} and m.id = ${id} ${threadPin(tx, owner)}
       returning m.id, m.doc_len
-    ), stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)})
+    ), stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)}),
+    vbump as (${bumpIfVectors(tx, owner, tx`select 1 from gone`)})
     select id from gone`;
   if (rows.length === 0) throw notFound();
 }
@@ -214,7 +223,8 @@ export async function deleteMemories(
       delete from memories m
       where m.owner_id = ${owner.ownerId} ${threadPin(tx, owner)} ${filterSql(tx, key?.blindIndexKey(), filter)}
       returning m.id, m.doc_len
-    ), stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)})
+    ), stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)}),
+    vbump as (${bumpIfVectors(tx, owner, tx`select 1 from gone`)})
     select count(*)::int as n from gone`;
   return row?.n ?? 0;
 }

@@ -20,12 +20,16 @@ import { queryTerms } from "../domain/query-terms.js";
 import { explain, IDF_PRIOR_DOCS, type Explanation, type ScoreWeights } from "../domain/scoring.js";
 import { blindTerm } from "../security/blind-index.js";
 import type { MemoryStoreDeps } from "./memory-deps.js";
+import { loadIndex, vectorSettings, type VectorDeps } from "./memory-vectors.js";
+import { topK, type DenseHit } from "../domain/vectors.js";
 import { filterSql, isEmptyFilter, type MemoryFilterInput } from "./memory-filters.js";
 import { labelHash, memoryColumns, openRow, withDataKey, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
 import type { Tx } from "./tx.js";
 import { threadPin, type Owner } from "./owner.js";
 
 export const CANDIDATE_CAP = 200;
+/** Dense candidates per hybrid search: the best by cosine over the owner's whole index. */
+const DENSE_CAP = 200;
 
 export interface SearchInput {
   query: string;
@@ -39,6 +43,14 @@ export interface SearchInput {
   excludeIds?: string[];
   /** Only memories whose calibrated relevance reaches this (0: no floor). */
   minRelevance?: number;
+  /** The query's embedding: hybrid ranking when the owner has vectors (memory-vectors.ts). */
+  queryVector?: Float32Array | undefined;
+}
+
+export interface SearchResult {
+  results: ScoredRecord[];
+  /** Dense similarity took part (the query had a vector and the owner vectors). */
+  dense: boolean;
 }
 
 export interface ScoredRecord {
@@ -49,6 +61,8 @@ export interface ScoredRecord {
 
 interface RankedRow extends MemoryRow {
   relevance: number;
+  lexical: number;
+  dense: number;
   bm25: number;
   attainable: number;
   recency: number;
@@ -64,14 +78,29 @@ function weightsOf(deps: MemoryStoreDeps): ScoreWeights {
 }
 
 export async function searchMemories(
-  deps: MemoryStoreDeps,
+  deps: VectorDeps,
   tx: Tx,
   owner: Owner,
   input: SearchInput,
 ): Promise<ScoredRecord[]> {
+  return (await searchHybrid(deps, tx, owner, input)).results;
+}
+
+/** The dense candidates: exact cosine top DENSE_CAP over the owner's index, or none. */
+async function denseHits(deps: VectorDeps, tx: Tx, owner: Owner, input: SearchInput): Promise<DenseHit[] | undefined> {
+  const settings = vectorSettings(deps.config);
+  if (!settings || !input.queryVector || input.queryVector.length !== settings.dims) return undefined;
+  const index = await loadIndex(deps, tx, owner, settings);
+  if (!index || index.ids.length === 0) return undefined;
+  return topK(index, input.queryVector, DENSE_CAP + (input.excludeIds?.length ?? 0));
+}
+
+export async function searchHybrid(deps: VectorDeps, tx: Tx, owner: Owner, input: SearchInput): Promise<SearchResult> {
   const w = weightsOf(deps);
   const key = await deps.keys.load(tx, owner.ownerId);
-  if (!key) return []; // never wrote: nothing to find
+  if (!key) return { results: [], dense: false }; // never wrote: nothing to find
+  const hits = await denseHits(deps, tx, owner, input);
+  const alpha = hits ? deps.config.memory.search.denseWeight : 0;
   const indexKey = key.blindIndexKey();
   // Weighted, grouped terms (domain/query-terms.ts): hashed here, so SQL sees only HMACs.
   const terms = queryTerms(input.query);
@@ -98,16 +127,31 @@ export async function searchMemories(
                     + ${w.importanceWeight}::float8 * imp + tb + pb)`;
 
   let candidates: Fragment;
-  if (hashes.length > 0) {
+  if (hashes.length > 0 || hits) {
     const { bm25K1: k1, bm25B: b } = deps.config.memory.search;
     const cap = CANDIDATE_CAP + (input.excludeIds?.length ?? 0);
     // Unfiltered: the best by BM25 and the newest matches (UUIDv7 ids are creation-ordered).
-    const pick = unfiltered
+    const lexicalPick = unfiltered
       ? tx`(select memory_id, bm25 from bm order by bm25 desc, memory_id desc limit ${cap})
            union (select memory_id, bm25 from bm order by memory_id desc limit ${cap})`
       : tx`select memory_id, bm25 from bm`;
+    // Hybrid: the dense candidates join the lexical ones (with their BM25 when they have one).
+    const pick = hits
+      ? tx`select memory_id, max(bm25) as bm25 from (
+             ${lexicalPick} union all select memory_id, 0::float8 from dense
+           ) u group by memory_id`
+      : lexicalPick;
+    const dense = hits
+      ? tx`dense as (select * from unnest(${hits.map((h) => h.id)}::uuid[], ${hits.map((h) => h.similarity)}::float8[])
+                     as d(memory_id, sim)),`
+      : tx``;
+    const denseSim = hits ? tx`greatest(least(coalesce(d.sim, 0), 1), 0)` : tx`0::float8`;
+    const denseJoin = hits ? tx`left join dense d on d.memory_id = c.memory_id` : tx``;
+    const lexical = tx`least(coalesce(s.bm25 / nullif(a.a, 0), 0), 1)`;
+    const fused = tx`((1 - ${alpha}::float8) * ${lexical} + ${alpha}::float8 * s.dense)`;
     // N and avgdl come from the counters the write path keeps, in the same statement (no extra round trip).
     candidates = tx`
+      ${dense}
       stats as (
         select greatest(coalesce(sum(doc_count), 0), 1)::float8 as n,
                greatest(coalesce(sum(total_len), 0)::float8 / greatest(coalesce(sum(doc_count), 0), 1), 1) as avgdl
@@ -141,17 +185,17 @@ export async function searchMemories(
       ),
       candidates as (${pick}),
       scored as (
-        select m.id, m.updated_at, c.bm25, ${parts}
-        from candidates c join memories m on m.id = c.memory_id
+        select m.id, m.updated_at, c.bm25, ${denseSim} as dense, ${parts}
+        from candidates c join memories m on m.id = c.memory_id ${denseJoin}
         where m.owner_id = ${owner.ownerId} ${where}
       ),
       normalized as (
-        select s.*, a.a as attainable, least(coalesce(s.bm25 / nullif(a.a, 0), 0), 1)::float8 as relevance
+        select s.*, a.a as attainable, ${lexical}::float8 as lexical, ${fused}::float8 as relevance
         from scored s cross join attainable a
-        where least(coalesce(s.bm25 / nullif(a.a, 0), 0), 1) >= ${minRelevance}::float8
+        where ${fused} >= ${minRelevance}::float8
       )`;
   } else if (minRelevance > 0) {
-    return []; // no query words: nothing is relevant
+    return { results: [], dense: false }; // no query words: nothing is relevant
   } else {
     const classes: Fragment[] = [];
     const threadClasses = threadId ? [tx`and m.thread_id = ${threadId}`, tx`and m.thread_id <> ${threadId}`] : [tx``];
@@ -168,7 +212,8 @@ export async function searchMemories(
     candidates = tx`
       ids as (select id from (${union}) u),
       normalized as (
-        select m.id, m.updated_at, 0::float8 as relevance, 0::float8 as bm25, 0::float8 as attainable, ${parts}
+        select m.id, m.updated_at, 0::float8 as relevance, 0::float8 as lexical, 0::float8 as dense,
+               0::float8 as bm25, 0::float8 as attainable, ${parts}
         from ids join memories m on m.id = ids.id where m.owner_id = ${owner.ownerId}
       )`;
   }
@@ -176,16 +221,18 @@ export async function searchMemories(
     with ${candidates},
     ranked as (select *, ${score} as score from normalized
                order by score desc, updated_at desc, id desc limit ${input.topK})
-    select ${memoryColumns(tx)}, r.relevance, r.bm25, r.attainable, r.recency, r.imp, r.tb, r.pb
+    select ${memoryColumns(tx)}, r.relevance, r.lexical, r.dense, r.bm25, r.attainable, r.recency, r.imp, r.tb, r.pb
     from ranked r join memories m on m.owner_id = ${owner.ownerId} and m.id = r.id
     order by r.score desc, r.updated_at desc, r.id desc`;
   const memories = await withDataKey(tx, deps.keys, deps.logger, owner.ownerId, "memory", (k) =>
     Promise.all(rows.map((r) => openRow(k, r))),
   );
-  return rows.map((r, i) => {
+  const results = rows.map((r, i) => {
     const explanation = explain(
       {
         relevance: r.relevance,
+        lexical: r.lexical,
+        dense: r.dense,
         bm25: r.bm25,
         bm25Attainable: r.attainable,
         recency: r.recency,
@@ -197,4 +244,5 @@ export async function searchMemories(
     );
     return { memory: memories[i]!, score: explanation.score, explanation };
   });
+  return { results, dense: hits !== undefined };
 }

@@ -20,6 +20,7 @@ import {
 import { insertTerms, sealState } from "./memory-write.js";
 import type { Tx } from "./tx.js";
 import { moveStats } from "./memory-stats.js";
+import { resetVector, vectorSettings } from "./memory-vectors.js";
 import { threadPin, type Owner } from "./owner.js";
 
 export interface MemoryPatch {
@@ -136,6 +137,7 @@ export async function rewriteMemory(
   if (content !== cur.content) {
     await tx`delete from memory_terms where owner_id = ${owner.ownerId} and memory_id = ${id}`;
     await insertTerms(tx, owner, [[id, terms]]);
+    await resetVector(tx, vectorSettings(deps.config), owner, id, version);
   }
   return {
     ...doc,

@@ -11,6 +11,7 @@ import { deriveMetadata } from "../domain/metadata.js";
 import type { Tx } from "./tx.js";
 import { moveStats } from "./memory-stats.js";
 import type { Owner } from "./owner.js";
+import { insertVectorsCte, type VectorPlan } from "./memory-vectors.js";
 import { contentAd, encodeDoc, idempotencyHash, labelHash, metaHashes, seal, type MemoryDoc } from "./memory-rows.js";
 
 export interface NewMemory {
@@ -31,6 +32,8 @@ export interface NewMemory {
   idempotencyKey: string;
   /** A core memory (always in GetContext); default false. */
   pinned?: boolean;
+  /** The client's own vector for it (validated: the configured length, finite). */
+  embedding?: Float32Array | undefined;
 }
 
 export interface IndexedTerms {
@@ -106,6 +109,8 @@ export interface PreparedMemory {
   row: Record<string, unknown>;
   terms: IndexedTerms;
   idempotencyHash: Buffer | null;
+  /** Its memory_vectors row, when vectors are on (store/memory-vectors.ts). */
+  vector?: VectorPlan | undefined;
 }
 
 export async function prepareMemory(
@@ -213,6 +218,8 @@ export async function insertPrepared(
 ): Promise<Map<string, { created_at: Date; updated_at: Date }>> {
   if (items.length === 0) return new Map();
   const t = termArrays(items.map((p) => [p.id, p.terms] as const));
+  const planned = items.flatMap((p) => (p.vector ? [[p.id, p.vector] as const] : []));
+  const vectors = planned.length > 0 ? insertVectorsCte(tx, owner, planned) : tx``;
   const inserted = await tx<{ id: string; created_at: Date; updated_at: Date }[]>`
     with m as (
       insert into memories ${tx(
@@ -226,7 +233,7 @@ export async function insertPrepared(
       select ${owner.ownerId}::uuid, t.id, ${owner.accountId}::uuid, t.h, t.tf, t.len
       from unnest(${t.ids}::uuid[], ${t.hashes}::bigint[], ${t.tfs}::int[], ${t.lens}::int[]) as t(id, h, tf, len)
       where t.id in (select id from m)
-    ), stats as (${moveStats(tx, owner, tx`select id, doc_len, 1 from m`)})
+    ), stats as (${moveStats(tx, owner, tx`select id, doc_len, 1 from m`)}) ${vectors}
     select id, created_at, updated_at from m`;
   return new Map(inserted.map((r) => [r.id, { created_at: r.created_at, updated_at: r.updated_at }]));
 }

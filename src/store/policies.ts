@@ -22,6 +22,7 @@ import type { MemoryStoreDeps, PolicyRunDeps } from "./memory-deps.js";
 import { memoryColumns, openRow, uuidv7, withDataKey, type MemoryRow } from "./memory-rows.js";
 import { rewriteMemory } from "./memory-update.js";
 import { insertPrepared, prepareMemory } from "./memory-write.js";
+import { planVector, vectorSettings } from "./memory-vectors.js";
 import { moveStats } from "./memory-stats.js";
 import type { Owner } from "./owner.js";
 import { inTx, SYSTEM, type Tx, type TxOptions } from "./tx.js";
@@ -254,6 +255,8 @@ async function summarize(
         },
         { tier: t.tier, isSummary: true },
       );
+      // A new summary waits for its embedding like any new memory (a rewritten one is reset by rewriteMemory).
+      prepared.vector = await planVector(vectorSettings(deps.config), key, owner.ownerId, prepared.id, undefined);
       await insertPrepared(tx, owner, [prepared]);
     }
     counts.add("summarize", t.tier);

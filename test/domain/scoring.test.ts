@@ -56,6 +56,8 @@ describe("explain", () => {
     const e = explain(
       {
         relevance: 0.8,
+        lexical: 0.8,
+        dense: 0,
         bm25: 2,
         bm25Attainable: 2.5,
         recency: 0.5,

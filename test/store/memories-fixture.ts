@@ -22,6 +22,7 @@ import type { AppContext } from "../../src/app-context.js";
 import { RevocationCache } from "../../src/security/revocation-cache.js";
 import { memoryService } from "../../src/services/memory/index.js";
 import { createMetrics } from "../../src/metrics/metrics.js";
+import { embeddingParts } from "../../src/server/app.js";
 import { createAuditWriter } from "../../src/store/audit-log.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import type { MemoryStoreDeps } from "../../src/store/memories.js";
@@ -110,6 +111,7 @@ export async function openStoreFixture(
       metrics,
       keys: new OwnerKeys(keyring, metrics),
       revocations: new RevocationCache(0),
+      ...embeddingParts(config, metrics),
     } satisfies AppContext;
     return { app, keyring, deps: app, service: typed(memoryService(app)) };
   };

@@ -219,6 +219,8 @@ describe("ties, weights, scopes, boosts", () => {
         s: explain(
           {
             relevance: 0,
+            lexical: 0,
+            dense: 0,
             bm25: 0,
             bm25Attainable: 0,
             recency: recencyScore(r.age, w.recencyHalfLifeHours),

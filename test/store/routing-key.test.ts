@@ -5,16 +5,29 @@
  * through RLS. The statements are captured from the driver (postgres.js `debug` hook) while a
  * scenario runs every MemoryService RPC for an end user and for the account itself, and the end-user
  * store functions (create, find, revoke, erase). Allowed exceptions, each named below: the account's
- * end-user listing (the management path's one per-account read), and paths this scenario does not
+ * end-user listing (the management path's one per-account read), the embedding backfill's claim of
+ * pending vectors across owners (then owner by owner), and paths this scenario does not
  * run by design — the policy job (store/policies.ts, walks every account by tier) and an account's
  * erasure (store/erase-user.ts, deletes by account_id across all its owners).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bumpTokenVersion, eraseOwner, findEndUser, listEndUsers } from "../../src/store/end-users.js";
 import { inTx, userContext } from "../../src/store/tx.js";
+import { backfillOnce } from "../../src/jobs/embedding-backfill.js";
+import { startEmbeddingServer, type EmbeddingServer } from "../support/embedding-server.js";
 import { openStoreFixture, type StoreFixture } from "./memories-fixture.js";
 
-const TENANT = /\b(memories|memory_terms|memory_versions|memory_stats|memory_clusters|owners)\b/;
+const TENANT_TABLES = [
+  "memories",
+  "memory_terms",
+  "memory_versions",
+  "memory_stats",
+  "memory_clusters",
+  "memory_vectors",
+  "memory_vector_versions",
+  "owners",
+];
+const TENANT = new RegExp(`\\b(${TENANT_TABLES.join("|")})\\b`);
 
 /** Statements allowed to read across the account's owners, each matched by a distinctive fragment. */
 const EXCEPTIONS: { why: string; match: RegExp }[] = [
@@ -24,9 +37,16 @@ const EXCEPTIONS: { why: string; match: RegExp }[] = [
       " for ListEndUsers and ExportMemories(all_end_users), which then reads owner by owner",
     match: /from owners o\s+where o\.account_id = \$1 and o\.external_id_ct is not null/,
   },
+  {
+    why:
+      "store/vector-backfill.ts claimPending: the embedding backfill's queue across owners" +
+      " (memory_vectors_pending_idx), which then works owner by owner",
+    match: /from memory_vectors where state = 'pending' and next_attempt_at <= now\(\)/,
+  },
 ];
 
 let f: StoreFixture;
+let embedder: EmbeddingServer;
 let account: string;
 const captured: string[] = [];
 
@@ -42,7 +62,13 @@ async function capture<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 beforeAll(async () => {
-  f = await openStoreFixture();
+  embedder = await startEmbeddingServer(8);
+  // Vectors on (provider and client vectors), so their statements are captured too.
+  f = await openStoreFixture({
+    MEMORIC_EMBEDDINGS_URL: embedder.url,
+    MEMORIC_EMBEDDINGS_MODEL: "trigram-test",
+    MEMORIC_EMBEDDINGS_DIMENSIONS: "8",
+  });
   account = await f.newUser("router");
   const s = f.service;
   await capture(async () => {
@@ -67,6 +93,10 @@ beforeAll(async () => {
         },
         ctx,
       );
+      await s.createMemory({ content: "Owns a bicycle", embedding: embedder.vectorOf("bicycle"), endUserId }, ctx);
+      await backfillOnce(f.app);
+      await s.searchMemories({ query: "bicycle milk", endUserId, explain: true }, ctx);
+      await s.searchMemories({ query: "", queryEmbedding: embedder.vectorOf("bike"), endUserId }, ctx);
       const id = m.memory!.id;
       await s.getMemory({ id, endUserId }, ctx);
       await s.listMemories({ pageSize: 1, endUserId }, ctx);
@@ -98,6 +128,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => {
   await f?.close();
+  await embedder?.close();
 });
 
 /** The scenario's one end user, through the listing (itself one of the captured statements). */
@@ -112,7 +143,7 @@ function statements(): string[] {
   return captured.flatMap((q) => q.split(/;\s*(?=\S)/)).map((q) => q.replace(/\s+/g, " ").trim());
 }
 
-const TABLES = "(memories|memory_terms|memory_versions|memory_stats|memory_clusters|owners)";
+const TABLES = `(${TENANT_TABLES.join("|")})`;
 const INSERT = new RegExp(`insert into "?${TABLES}"? \\(([^)]*)\\)`, "gi");
 const READ = new RegExp(`\\b(?:from|join|update|delete from) "?${TABLES}"?\\b`, "gi");
 

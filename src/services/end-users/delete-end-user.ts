@@ -28,6 +28,7 @@ export default (app: AppContext): Partial<ServiceImpl<typeof EndUserService>> =>
       ownerScope(owner),
     );
     app.keys.forget(owner.ownerId);
+    app.vectors?.forget(owner.ownerId); // its decrypted vectors leave this process too
     app.revocations.invalidateEndUser(owner.ownerId);
     return create(DeleteEndUserResponseSchema, {
       id: owner.ownerId,

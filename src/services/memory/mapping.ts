@@ -78,6 +78,8 @@ export function toScored(r: ScoredRecord, withExplanation: boolean, endUserId: s
             weightedImportance: e.weightedImportance,
             bm25: e.bm25,
             bm25Attainable: e.bm25Attainable,
+            lexicalRelevance: e.lexical,
+            dense: e.dense,
           }),
         }
       : {}),

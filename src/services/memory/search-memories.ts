@@ -1,27 +1,36 @@
-/** SearchMemories: BM25 over the blind index, with recency, importance and boosts (store/memory-search.ts). */
+/**
+ * SearchMemories: BM25 over the blind index, with recency, importance and boosts, fused with
+ * embedding similarity when vectors are on (store/memory-search.ts, store/memory-vectors.ts).
+ */
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { SearchMemoriesResponseSchema, type MemoryService } from "../../../gen/memoric/v1/memory_pb.js";
+import { SearchMemoriesResponseSchema, SearchMode, type MemoryService } from "../../../gen/memoric/v1/memory_pb.js";
 import type { AppContext } from "../../app-context.js";
-import { searchMemories } from "../../store/memory-search.js";
+import { searchHybrid } from "../../store/memory-search.js";
 import { withReadTx } from "../audited-tx.js";
 import { assertThreadAllowed, callOwner, ownerScope } from "../owners.js";
 import { toScored } from "./mapping.js";
+import { queryVector, searchMode } from "./query-vector.js";
 import * as v from "./validation.js";
+
+const MODES = { hybrid: SearchMode.HYBRID, lexical: SearchMode.LEXICAL, degraded: SearchMode.DEGRADED } as const;
 
 export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => ({
   async searchMemories(req, ctx) {
     const input = v.search(req, app.config.memory);
     const owner = await callOwner(app, ctx, req.endUserId);
     assertThreadAllowed(owner, req.threadId, input.filter.threadId ?? "");
-    const results = await withReadTx(
+    // Embedded before the transaction: no connection is held while the provider answers.
+    const q = await queryVector(app, input);
+    const r = await withReadTx(
       app,
       ctx,
-      (tx) => searchMemories(app, tx, owner, input),
-      (r) => ({ resourceType: "memory", details: { count: r.length, explain: req.explain } }),
+      (tx) => searchHybrid(app, tx, owner, { ...input, queryVector: q.vector }),
+      (r) => ({ resourceType: "memory", details: { count: r.results.length, explain: req.explain, dense: r.dense } }),
       ownerScope(owner),
     );
-    const scored = results.map((r) => toScored(r, req.explain, owner.externalId));
-    return create(SearchMemoriesResponseSchema, { results: scored });
+    const mode = searchMode(q, r.dense, input.query.trim() !== "" || q.vector !== undefined, app);
+    const scored = r.results.map((s) => toScored(s, req.explain, owner.externalId));
+    return create(SearchMemoriesResponseSchema, { results: scored, mode: MODES[mode] });
   },
 });

@@ -23,6 +23,7 @@ import type { SearchInput } from "../../store/memory-search.js";
 import type { MemoryFilterInput } from "../../store/memory-filters.js";
 import type { ListCursor, MemoryPatch, NewMemory } from "../../store/memories.js";
 import { FieldViolations, invalidField } from "../../domain/field-violations.js";
+import { vectorProblem } from "../../domain/vectors.js";
 import { decodePageToken, enumValue, encodePageToken, isUuid, pageSize, requireUuid } from "../../domain/validation.js";
 
 export function invalid(field: string, why: string): ConnectError {
@@ -110,7 +111,16 @@ function collectNewMemory(
     expiresAt: v.check(() => expiresAt(req.expiresAt, f("expires_at"))),
     idempotencyKey: key,
     pinned: req.pinned,
+    embedding: v.check(() => embedding(req.embedding, cfg, f("embedding"))),
   };
+}
+
+/** A client's vector: empty (none), or exactly the configured dimension of finite numbers. */
+function embedding(values: number[], cfg: Config["memory"], field: string): Float32Array | undefined {
+  if (values.length === 0) return undefined;
+  const problem = vectorProblem(values, cfg.embeddings.dimensions);
+  if (problem) throw invalid(field, problem);
+  return Float32Array.from(values);
 }
 
 const MAX_SUPERSEDES = 100;
@@ -277,7 +287,8 @@ export function search(req: SearchMemoriesRequest, cfg: Config["memory"]): Searc
       throw invalid("scope", "unknown value");
   }
   const minRelevance = minScore(req.minScore);
-  return { query: req.query, filter: f, boostThreadId: threadId, boostTopic: topic, topK, minRelevance };
+  const queryVector = embedding(req.queryEmbedding, cfg, "query_embedding");
+  return { query: req.query, filter: f, boostThreadId: threadId, boostTopic: topic, topK, minRelevance, queryVector };
 }
 
 /** min_score: a relevance floor in [0, 1] (0 = none). */

@@ -28,6 +28,10 @@ MEMORY_TIER_LONG_TERM: MemoryTier
 MEMORY_TIER_MID_TERM: MemoryTier
 MEMORY_TIER_SHORT_TERM: MemoryTier
 MEMORY_TIER_UNSPECIFIED: MemoryTier
+SEARCH_MODE_DEGRADED: SearchMode
+SEARCH_MODE_HYBRID: SearchMode
+SEARCH_MODE_LEXICAL: SearchMode
+SEARCH_MODE_UNSPECIFIED: SearchMode
 SEARCH_SCOPE_AGENT: SearchScope
 SEARCH_SCOPE_THREAD: SearchScope
 SEARCH_SCOPE_TOPIC: SearchScope
@@ -73,11 +77,12 @@ class ContextMessage(_message.Message):
     def __init__(self, role: _Optional[_Union[ChatRole, str]] = ..., content: _Optional[str] = ...) -> None: ...
 
 class CreateMemoryRequest(_message.Message):
-    __slots__ = ["agent_id", "category", "content", "dedupe", "end_user_id", "expires_at", "idempotency_key", "importance", "metadata", "namespace", "pinned", "role", "supersedes", "thread_id", "topic"]
+    __slots__ = ["agent_id", "category", "content", "dedupe", "embedding", "end_user_id", "expires_at", "idempotency_key", "importance", "metadata", "namespace", "pinned", "role", "supersedes", "thread_id", "topic"]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     CONTENT_FIELD_NUMBER: _ClassVar[int]
     DEDUPE_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_FIELD_NUMBER: _ClassVar[int]
     END_USER_ID_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
@@ -93,6 +98,7 @@ class CreateMemoryRequest(_message.Message):
     category: str
     content: str
     dedupe: bool
+    embedding: _containers.RepeatedScalarFieldContainer[float]
     end_user_id: str
     expires_at: _timestamp_pb2.Timestamp
     idempotency_key: str
@@ -104,7 +110,7 @@ class CreateMemoryRequest(_message.Message):
     supersedes: _containers.RepeatedScalarFieldContainer[str]
     thread_id: str
     topic: str
-    def __init__(self, content: _Optional[str] = ..., thread_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., namespace: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., importance: _Optional[_Union[Importance, str]] = ..., topic: _Optional[str] = ..., category: _Optional[str] = ..., role: _Optional[_Union[ChatRole, str]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., end_user_id: _Optional[str] = ..., pinned: bool = ..., supersedes: _Optional[_Iterable[str]] = ..., dedupe: bool = ...) -> None: ...
+    def __init__(self, content: _Optional[str] = ..., thread_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., namespace: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., importance: _Optional[_Union[Importance, str]] = ..., topic: _Optional[str] = ..., category: _Optional[str] = ..., role: _Optional[_Union[ChatRole, str]] = ..., expires_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., end_user_id: _Optional[str] = ..., pinned: bool = ..., supersedes: _Optional[_Iterable[str]] = ..., dedupe: bool = ..., embedding: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class CreateMemoryResponse(_message.Message):
     __slots__ = ["duplicate_of", "memory", "merged", "replayed"]
@@ -383,10 +389,12 @@ class RunPoliciesResponse(_message.Message):
     def __init__(self, dry_run: bool = ..., counts: _Optional[_Iterable[_Union[PolicyActionCount, _Mapping]]] = ..., duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class ScoreExplanation(_message.Message):
-    __slots__ = ["bm25", "bm25_attainable", "importance", "recency", "relevance", "thread_boost", "topic_boost", "weighted_importance", "weighted_recency", "weighted_relevance"]
+    __slots__ = ["bm25", "bm25_attainable", "dense", "importance", "lexical_relevance", "recency", "relevance", "thread_boost", "topic_boost", "weighted_importance", "weighted_recency", "weighted_relevance"]
     BM25_ATTAINABLE_FIELD_NUMBER: _ClassVar[int]
     BM25_FIELD_NUMBER: _ClassVar[int]
+    DENSE_FIELD_NUMBER: _ClassVar[int]
     IMPORTANCE_FIELD_NUMBER: _ClassVar[int]
+    LEXICAL_RELEVANCE_FIELD_NUMBER: _ClassVar[int]
     RECENCY_FIELD_NUMBER: _ClassVar[int]
     RELEVANCE_FIELD_NUMBER: _ClassVar[int]
     THREAD_BOOST_FIELD_NUMBER: _ClassVar[int]
@@ -396,7 +404,9 @@ class ScoreExplanation(_message.Message):
     WEIGHTED_RELEVANCE_FIELD_NUMBER: _ClassVar[int]
     bm25: float
     bm25_attainable: float
+    dense: float
     importance: float
+    lexical_relevance: float
     recency: float
     relevance: float
     thread_boost: float
@@ -404,7 +414,7 @@ class ScoreExplanation(_message.Message):
     weighted_importance: float
     weighted_recency: float
     weighted_relevance: float
-    def __init__(self, relevance: _Optional[float] = ..., recency: _Optional[float] = ..., importance: _Optional[float] = ..., thread_boost: _Optional[float] = ..., topic_boost: _Optional[float] = ..., weighted_relevance: _Optional[float] = ..., weighted_recency: _Optional[float] = ..., weighted_importance: _Optional[float] = ..., bm25: _Optional[float] = ..., bm25_attainable: _Optional[float] = ...) -> None: ...
+    def __init__(self, relevance: _Optional[float] = ..., recency: _Optional[float] = ..., importance: _Optional[float] = ..., thread_boost: _Optional[float] = ..., topic_boost: _Optional[float] = ..., weighted_relevance: _Optional[float] = ..., weighted_recency: _Optional[float] = ..., weighted_importance: _Optional[float] = ..., bm25: _Optional[float] = ..., bm25_attainable: _Optional[float] = ..., lexical_relevance: _Optional[float] = ..., dense: _Optional[float] = ...) -> None: ...
 
 class ScoredMemory(_message.Message):
     __slots__ = ["explanation", "memory", "score"]
@@ -417,12 +427,13 @@ class ScoredMemory(_message.Message):
     def __init__(self, memory: _Optional[_Union[Memory, _Mapping]] = ..., score: _Optional[float] = ..., explanation: _Optional[_Union[ScoreExplanation, _Mapping]] = ...) -> None: ...
 
 class SearchMemoriesRequest(_message.Message):
-    __slots__ = ["agent_id", "end_user_id", "explain", "filter", "min_score", "query", "scope", "thread_id", "top_k", "topic"]
+    __slots__ = ["agent_id", "end_user_id", "explain", "filter", "min_score", "query", "query_embedding", "scope", "thread_id", "top_k", "topic"]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     END_USER_ID_FIELD_NUMBER: _ClassVar[int]
     EXPLAIN_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
+    QUERY_EMBEDDING_FIELD_NUMBER: _ClassVar[int]
     QUERY_FIELD_NUMBER: _ClassVar[int]
     SCOPE_FIELD_NUMBER: _ClassVar[int]
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
@@ -434,17 +445,20 @@ class SearchMemoriesRequest(_message.Message):
     filter: MemoryFilter
     min_score: float
     query: str
+    query_embedding: _containers.RepeatedScalarFieldContainer[float]
     scope: SearchScope
     thread_id: str
     top_k: int
     topic: str
-    def __init__(self, query: _Optional[str] = ..., scope: _Optional[_Union[SearchScope, str]] = ..., thread_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., topic: _Optional[str] = ..., filter: _Optional[_Union[MemoryFilter, _Mapping]] = ..., top_k: _Optional[int] = ..., explain: bool = ..., end_user_id: _Optional[str] = ..., min_score: _Optional[float] = ...) -> None: ...
+    def __init__(self, query: _Optional[str] = ..., scope: _Optional[_Union[SearchScope, str]] = ..., thread_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., topic: _Optional[str] = ..., filter: _Optional[_Union[MemoryFilter, _Mapping]] = ..., top_k: _Optional[int] = ..., explain: bool = ..., end_user_id: _Optional[str] = ..., min_score: _Optional[float] = ..., query_embedding: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class SearchMemoriesResponse(_message.Message):
-    __slots__ = ["results"]
+    __slots__ = ["mode", "results"]
+    MODE_FIELD_NUMBER: _ClassVar[int]
     RESULTS_FIELD_NUMBER: _ClassVar[int]
+    mode: SearchMode
     results: _containers.RepeatedCompositeFieldContainer[ScoredMemory]
-    def __init__(self, results: _Optional[_Iterable[_Union[ScoredMemory, _Mapping]]] = ...) -> None: ...
+    def __init__(self, results: _Optional[_Iterable[_Union[ScoredMemory, _Mapping]]] = ..., mode: _Optional[_Union[SearchMode, str]] = ...) -> None: ...
 
 class UpdateMemoryRequest(_message.Message):
     __slots__ = ["agent_id", "category", "content", "end_user_id", "expires_at", "id", "importance", "metadata", "namespace", "pinned", "thread_id", "topic", "update_mask"]
@@ -495,4 +509,7 @@ class ChatRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ContextFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class SearchMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
