@@ -6,11 +6,14 @@
  * audit log to memory.created, sees the timeline drawn and the chain verified; a USER is offered no
  * admin view and the server denies the admin RPCs. No console error, page error or CSP violation is
  * allowed along the way. Screenshots of every view (1280×800, and the list at phone width) go to
- * test-results/console/ for review.
+ * test-results/console/ for review. Without MEMORIC_CORS_ORIGINS, a page on another origin calling the
+ * server gets a CORS failure in the browser, and the server logs the refused origin at debug level.
  */
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -281,5 +284,53 @@ describe.skipIf(skip)("the console in headless Chromium", () => {
     await denied(createClient(AuditService, transport).queryAuditLogs({}, { headers }));
     await denied(createClient(AuditService, transport).verifyAuditChain({}, { headers }));
     await denied(createClient(AuthService, transport).listUsers({}, { headers }));
+  }, 60_000);
+});
+
+describe.skipIf(skip)("a page on another origin, without MEMORIC_CORS_ORIGINS", () => {
+  let other: http.Server;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    other = http.createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><meta charset="utf-8"><p>elsewhere');
+    });
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((r) => other?.close(r));
+  });
+
+  it("gets a CORS failure, and the server logs the refused origin at debug", async () => {
+    const origin = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    const page = await browser.newPage();
+    const messages: string[] = [];
+    page.on("console", (m) => messages.push(m.text()));
+    await page.goto(origin, { waitUntil: "load" });
+    // What Connect-Web sends for a unary call: a JSON POST with its protocol header (so, a preflight).
+    const outcome = await page.evaluate(
+      (url) =>
+        fetch(`${url}/memoric.v1.AuthService/Login`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "connect-protocol-version": "1" },
+          body: "{}",
+        }).then(
+          (r) => `answered ${r.status}`,
+          (e: unknown) => String(e),
+        ),
+      server.url,
+    );
+    await page.close();
+    expect(outcome).toBe("TypeError: Failed to fetch");
+    expect(messages.some((m) => m.includes(`from origin '${origin}' has been blocked by CORS policy`))).toBe(true);
+    const refused = server.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === "CORS: preflight refused, origin not allowed");
+    expect(refused).toContainEqual(
+      expect.objectContaining({ level: 20, origin, method: "POST", path: "/memoric.v1.AuthService/Login" }),
+    );
   }, 60_000);
 });
