@@ -19,6 +19,8 @@ import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditService } from "../../gen/memoric/v1/audit_pb.js";
 import { AuthService } from "../../gen/memoric/v1/auth_pb.js";
+import { EndUserService } from "../../gen/memoric/v1/end_users_pb.js";
+import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
 import { CONSOLE_CSP } from "../../src/server/console.js";
 import { launchChromium, skipBrowser } from "../support/chromium.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -285,6 +287,71 @@ describe.skipIf(skip)("the console in headless Chromium", () => {
     await denied(createClient(AuditService, transport).verifyAuditChain({}, { headers }));
     await denied(createClient(AuthService, transport).listUsers({}, { headers }));
   }, 60_000);
+  it("creates and revokes an API key, previews context, exports, tails the audit log and erases an end user", async () => {
+    const transport = createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" });
+    const login = await createClient(AuthService, transport).login(ADMIN);
+    const headers = { authorization: `Bearer ${login.accessToken}` };
+    const memories = createClient(MemoryService, transport);
+    const endUserId = "customer-4711";
+    await createClient(EndUserService, transport).createEndUser({ endUserId }, { headers });
+    await memories.createMemory({ endUserId, content: "Prefers invoices by post" }, { headers });
+
+    const page = await openConsole(browser, problems);
+    await signIn(page, ADMIN);
+
+    await go(page, "#/keys", "#key-name");
+    await fill(page, "#key-name", "ci reader");
+    await page.click("#scope-memories-read");
+    await page.click("#create-key-submit");
+    await page.waitForSelector("#key-secret");
+    expect(await textOf(page, "#key-secret")).toMatch(/^mk_/);
+    await page.waitForFunction(() => document.querySelector("main table")?.textContent?.includes("ci reader"));
+    await page.click("::-p-text(Revoke)");
+    await page.click("::-p-text(Yes, revoke)");
+    await page.waitForFunction(() => document.querySelector("main tbody")?.textContent?.includes("revoked"));
+
+    await go(page, "#/context", "#ctx-query");
+    await fill(page, "#ctx-query", "Atlas reviewers");
+    await page.click("#ctx-submit");
+    await page.waitForSelector("#ctx-output");
+    expect(await textOf(page, "#ctx-output")).toContain("Atlas releases need two reviewers");
+    expect(await textOf(page, "label[for=ctx-meter]")).toMatch(/^\d+ of 4000 characters/);
+    await page.click("#export-download");
+    await page.waitForFunction(() => document.querySelector("main .status")?.textContent?.startsWith("Exported"));
+
+    await go(page, "#/audit", "#a-event");
+    await page.waitForFunction(() =>
+      [...(document.querySelector("#a-event") as HTMLSelectElement).options].some((o) => o.value === "memory.created"),
+    );
+    await page.select("#a-event", "memory.created");
+    await page.click("#audit-apply");
+    await page.waitForFunction(() => document.querySelector("#audit-total")?.textContent === "3");
+    await page.click("#a-tail");
+    await memories.createMemory({ content: "Tailed while watching" }, { headers });
+    await page.waitForFunction(() => document.querySelectorAll("#audit-table tbody tr").length === 4, {
+      timeout: 15_000,
+    });
+    await page.click("#a-tail");
+
+    await go(page, "#/end-users", `a[href="#/end-users/${endUserId}"]`);
+    expect(await textOf(page, "main tbody")).toContain("1"); // its memory count
+    await page.click(`a[href="#/end-users/${endUserId}"]`);
+    await page.waitForFunction(
+      () => document.querySelector("td.content a")?.textContent === "Prefers invoices by post",
+    );
+    await page.click("#issue-token button[type=submit]");
+    await page.waitForSelector("#issue-token .secret");
+    await page.click("::-p-text(Erase end user)");
+    const what = await textOf(page, ".confirm p");
+    expect(what).toContain(`"${endUserId}"`);
+    expect(what).toContain("1 memories");
+    await shot(page, "09-end-user-erase-confirmation");
+    await page.click("::-p-text(Yes, erase end user)");
+    await page.waitForSelector("main p.ok");
+    expect(await textOf(page, "main p.ok")).toMatch(/^Erased: 1 memories/);
+    await page.close();
+    expect(problems).toEqual([]);
+  }, 120_000);
 });
 
 describe.skipIf(skip)("a page on another origin, without MEMORIC_CORS_ORIGINS", () => {
