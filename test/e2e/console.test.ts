@@ -82,6 +82,8 @@ describe("serving /console/", () => {
     expect(missing.status).toBe(404);
     const post = await fetch(`${server.url}/console/`, { method: "POST", body: "x" });
     expect(post.status).toBe(405);
+    const info = (await (await fetch(`${server.url}/`)).json()) as Record<string, unknown>;
+    expect(info.console).toBe("/console/");
   });
 
   it("is not served with MEMORIC_CONSOLE=off", async () => {
@@ -91,6 +93,8 @@ describe("serving /console/", () => {
       expect(res.status).not.toBe(200);
       expect(res.headers.get("content-security-policy")).toBeNull();
       await res.arrayBuffer();
+      const info = (await (await fetch(`${off.url}/`)).json()) as Record<string, unknown>;
+      expect(info.console).toBeUndefined();
     } finally {
       await off.close();
     }
