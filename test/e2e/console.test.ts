@@ -291,7 +291,8 @@ describe.skipIf(skip)("the console in headless Chromium", () => {
     await denied(createClient(AuditService, transport).verifyAuditChain({}, { headers }));
     await denied(createClient(AuthService, transport).listUsers({}, { headers }));
   }, 60_000);
-  it("creates and revokes an API key, previews context, exports, tails the audit log and erases an end user", async () => {
+
+  it("creates and revokes a key, previews context, exports, tails the audit log, erases an end user", async () => {
     const transport = createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" });
     const login = await createClient(AuthService, transport).login(ADMIN);
     const headers = { authorization: `Bearer ${login.accessToken}` };
