@@ -218,3 +218,37 @@ export function download(name: string, text: string, type: string): void {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
+
+/** The set with `item` added (on) or removed (off), as a new set for state. */
+export function toggled<T>(set: ReadonlySet<T>, item: T, on: boolean): ReadonlySet<T> {
+  const next = new Set(set);
+  if (on) next.add(item);
+  else next.delete(item);
+  return next;
+}
+
+/** Cursor paging: the page tokens visited so far, the last one being the current page's. */
+export function usePages() {
+  const [pages, setPages] = useState<string[]>([""]);
+  return {
+    token: pages[pages.length - 1] ?? "",
+    number: pages.length,
+    reset: () => setPages([""]),
+    back: () => setPages(pages.slice(0, -1)),
+    forward: (token: string) => setPages([...pages, token]),
+  };
+}
+
+export function Pager(props: { pages: ReturnType<typeof usePages>; next: string; labels?: [string, string] }) {
+  const { pages, next, labels = ["Previous page", "Next page"] } = props;
+  return (
+    <div class="panel">
+      <button type="button" class="secondary" disabled={pages.number < 2} onClick={pages.back}>
+        {labels[0]}
+      </button>
+      <button type="button" class="secondary" disabled={!next} onClick={() => pages.forward(next)}>
+        {labels[1]}
+      </button>
+    </div>
+  );
+}

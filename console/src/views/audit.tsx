@@ -3,7 +3,20 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type AuditLog, type QueryAuditLogsRequest, Severity } from "@memoric/client";
 import { useEffect, useState } from "preact/hooks";
 import type { Session } from "../api.js";
-import { Check, enumName, enumOptions, ErrorNote, Field, fmtTime, Select, Status, TableWrap, useLoad } from "../ui.js";
+import {
+  Check,
+  enumName,
+  enumOptions,
+  ErrorNote,
+  Field,
+  fmtTime,
+  Select,
+  Status,
+  TableWrap,
+  useLoad,
+  usePages,
+  Pager,
+} from "../ui.js";
 
 /** Failures, warnings and above, and security.* events: what GetSecurityEvents returns too. */
 function isSecurityEvent(log: AuditLog): boolean {
@@ -94,21 +107,23 @@ export function AuditTable({ logs, label }: { logs: readonly AuditLog[]; label: 
 export function AuditLogView({ session }: { session: Session }) {
   const [draft, setDraft] = useState<Filter>(EMPTY);
   const [filter, setFilter] = useState<Filter>(EMPTY);
-  const [pages, setPages] = useState<string[]>([""]);
+  const pages = usePages();
   const [tail, setTail] = useState(false);
   const [tailed, setTailed] = useState<AuditLog[]>([]);
   const [tailError, setTailError] = useState<unknown>(undefined);
-  const token = pages[pages.length - 1] ?? "";
+  const token = pages.token;
   const types = useLoad(() => session.client.audit.listEventTypes({}), []);
   const page = useLoad(
     () => session.client.audit.queryAuditLogs({ ...toRequest(filter), pageToken: token }),
     [filter, token],
   );
+  // Tailed rows belong to the first page of one filter: moving away starts over.
+  useEffect(() => setTailed([]), [filter, token]);
   const shown = [...tailed, ...(page.data?.logs ?? [])];
   const newest = shown[0]?.time;
 
   useEffect(() => {
-    if (!tail || pages.length > 1) return;
+    if (!tail || pages.number > 1) return;
     const timer = setInterval(() => {
       const since = newest ? timestampDate(newest) : new Date(Date.now() - TAIL_INTERVAL_MS);
       session.client.audit
@@ -125,7 +140,7 @@ export function AuditLogView({ session }: { session: Session }) {
         );
     }, TAIL_INTERVAL_MS);
     return () => clearInterval(timer);
-  }, [tail, pages.length, newest, filter, page.data, session]);
+  }, [tail, pages.number, newest, filter, page.data, session]);
 
   const set = (k: keyof Filter) => (v: string) => setDraft({ ...draft, [k]: v });
   const typeOptions: [string, string][] = [
@@ -142,8 +157,7 @@ export function AuditLogView({ session }: { session: Session }) {
         onSubmit={(e) => {
           e.preventDefault();
           setFilter(draft);
-          setPages([""]);
-          setTailed([]);
+          pages.reset();
         }}
       >
         <Select
@@ -193,28 +207,11 @@ export function AuditLogView({ session }: { session: Session }) {
       {page.data && (
         <>
           <Status>
-            <span id="audit-total">{String(page.data.total)}</span> matching events; page {pages.length}
+            <span id="audit-total">{String(page.data.total)}</span> matching events; page {pages.number}
             {tailed.length > 0 && `, ${tailed.length} new since`}
           </Status>
           <AuditTable logs={shown} label="Audit events" />
-          <div class="panel">
-            <button
-              type="button"
-              class="secondary"
-              disabled={pages.length < 2}
-              onClick={() => (setPages(pages.slice(0, -1)), setTailed([]))}
-            >
-              Newer
-            </button>
-            <button
-              type="button"
-              class="secondary"
-              disabled={!page.data.nextPageToken}
-              onClick={() => page.data && (setPages([...pages, page.data.nextPageToken]), setTailed([]))}
-            >
-              Older
-            </button>
-          </div>
+          <Pager pages={pages} next={page.data.nextPageToken} labels={["Newer", "Older"]} />
         </>
       )}
     </section>

@@ -2,7 +2,20 @@
 import type { DeleteEndUserResponse, IssueEndUserTokenResponse } from "@memoric/client";
 import { useState } from "preact/hooks";
 import { can, type Session } from "../api.js";
-import { Check, Confirm, ErrorNote, Field, fmtTime, Status, TableWrap, useAction, useLoad } from "../ui.js";
+import {
+  Check,
+  Confirm,
+  ErrorNote,
+  Field,
+  fmtTime,
+  Status,
+  TableWrap,
+  useAction,
+  useLoad,
+  usePages,
+  Pager,
+  toggled,
+} from "../ui.js";
 import { MemoriesView } from "./memories.js";
 
 const DELEGABLE = ["memories:read", "memories:write", "memories:delete", "clusters:read", "clusters:write"];
@@ -12,8 +25,8 @@ function endUserHref(id: string): string {
 }
 
 export function EndUsersView({ session }: { session: Session }) {
-  const [pages, setPages] = useState<string[]>([""]);
-  const token = pages[pages.length - 1] ?? "";
+  const pages = usePages();
+  const token = pages.token;
   const list = useLoad(() => session.client.endUsers.listEndUsers({ pageSize: 50, pageToken: token }), [token]);
   return (
     <section aria-labelledby="eu-title">
@@ -45,24 +58,7 @@ export function EndUsersView({ session }: { session: Session }) {
             </table>
           </TableWrap>
           {list.data.endUsers.length === 0 && <Status>No end users yet.</Status>}
-          <div class="panel">
-            <button
-              type="button"
-              class="secondary"
-              disabled={pages.length < 2}
-              onClick={() => setPages(pages.slice(0, -1))}
-            >
-              Previous page
-            </button>
-            <button
-              type="button"
-              class="secondary"
-              disabled={!list.data.nextPageToken}
-              onClick={() => list.data && setPages([...pages, list.data.nextPageToken])}
-            >
-              Next page
-            </button>
-          </div>
+          <Pager pages={pages} next={list.data.nextPageToken} />
         </>
       )}
     </section>
@@ -103,12 +99,7 @@ function IssueToken({ session, endUserId }: { session: Session; endUserId: strin
             id={`tok-${p.replace(":", "-")}`}
             label={p}
             checked={perms.has(p)}
-            onChecked={(on) => {
-              const next = new Set(perms);
-              if (on) next.add(p);
-              else next.delete(p);
-              setPerms(next);
-            }}
+            onChecked={(on) => setPerms(toggled(perms, p, on))}
           />
         ))}
       </fieldset>

@@ -1,7 +1,7 @@
 /** API keys: list, create with scopes (the secret is shown once), revoke. */
 import { useState } from "preact/hooks";
 import type { Session } from "../api.js";
-import { Check, Confirm, ErrorNote, Field, fmtTime, Status, TableWrap, useAction, useLoad } from "../ui.js";
+import { Check, Confirm, ErrorNote, Field, fmtTime, Status, TableWrap, toggled, useAction, useLoad } from "../ui.js";
 
 function CreateKey({ session, onCreated }: { session: Session; onCreated: () => void }) {
   const [name, setName] = useState("");
@@ -9,12 +9,6 @@ function CreateKey({ session, onCreated }: { session: Session; onCreated: () => 
   const [scopes, setScopes] = useState<ReadonlySet<string>>(new Set());
   const [secret, setSecret] = useState("");
   const action = useAction();
-  const toggle = (p: string, on: boolean) => {
-    const next = new Set(scopes);
-    if (on) next.add(p);
-    else next.delete(p);
-    setScopes(next);
-  };
   return (
     <form
       id="create-key"
@@ -45,7 +39,7 @@ function CreateKey({ session, onCreated }: { session: Session; onCreated: () => 
             id={`scope-${p.replace(":", "-")}`}
             label={p}
             checked={scopes.has(p)}
-            onChecked={(on) => toggle(p, on)}
+            onChecked={(on) => setScopes(toggled(scopes, p, on))}
           />
         ))}
       </fieldset>

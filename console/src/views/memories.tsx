@@ -15,6 +15,8 @@ import {
   TextArea,
   useAction,
   useLoad,
+  usePages,
+  Pager,
 } from "../ui.js";
 
 export const IMPORTANCE_OPTIONS = enumOptions(Importance, "", "any");
@@ -139,8 +141,8 @@ function MemoryTable({ memories, label }: { memories: readonly Memory[]; label: 
 export function MemoriesView({ session, endUserId = "" }: { session: Session; endUserId?: string }) {
   const [draft, setDraft] = useState<Filter>(EMPTY);
   const [filter, setFilter] = useState<Filter>(EMPTY);
-  const [pages, setPages] = useState<string[]>([""]);
-  const token = pages[pages.length - 1] ?? "";
+  const pages = usePages();
+  const token = pages.token;
   const list = useLoad(
     () =>
       session.client.memories.listMemories({
@@ -172,7 +174,7 @@ export function MemoriesView({ session, endUserId = "" }: { session: Session; en
         onSubmit={(e) => {
           e.preventDefault();
           setFilter(draft);
-          setPages([""]);
+          pages.reset();
         }}
       >
         <Field id="f-thread" label="Thread" value={draft.threadId} onValue={set("threadId")} />
@@ -194,27 +196,10 @@ export function MemoriesView({ session, endUserId = "" }: { session: Session; en
       {list.data && (
         <>
           <Status>
-            Page {pages.length}: {list.data.memories.length} memories
+            Page {pages.number}: {list.data.memories.length} memories
           </Status>
           <MemoryTable memories={list.data.memories} label="Memories" />
-          <div class="panel">
-            <button
-              type="button"
-              class="secondary"
-              disabled={pages.length < 2}
-              onClick={() => setPages(pages.slice(0, -1))}
-            >
-              Previous page
-            </button>
-            <button
-              type="button"
-              class="secondary"
-              disabled={!list.data.nextPageToken}
-              onClick={() => list.data && setPages([...pages, list.data.nextPageToken])}
-            >
-              Next page
-            </button>
-          </div>
+          <Pager pages={pages} next={list.data.nextPageToken} />
         </>
       )}
     </section>

@@ -2,7 +2,19 @@
 import { Role, type User } from "@memoric/client";
 import { useState } from "preact/hooks";
 import type { Session } from "../api.js";
-import { Check, enumName, ErrorNote, fmtTime, Status, TableWrap, useAction, useLoad } from "../ui.js";
+import {
+  Check,
+  enumName,
+  ErrorNote,
+  fmtTime,
+  Status,
+  TableWrap,
+  useAction,
+  useLoad,
+  usePages,
+  Pager,
+  toggled,
+} from "../ui.js";
 
 const ROLES = [Role.ADMIN, Role.USER, Role.READ_ONLY];
 
@@ -27,12 +39,7 @@ function UserRow({ session, user, onChanged }: { session: Session; user: User; o
               id={`role-${user.id}-${r}`}
               label={enumName(Role, r, "").toLowerCase()}
               checked={roles.has(r)}
-              onChecked={(on) => {
-                const next = new Set(roles);
-                if (on) next.add(r);
-                else next.delete(r);
-                setRoles(next);
-              }}
+              onChecked={(on) => setRoles(toggled(roles, r, on))}
             />
           ))}
         </fieldset>
@@ -74,8 +81,8 @@ function UserRow({ session, user, onChanged }: { session: Session; user: User; o
 }
 
 export function UsersView({ session }: { session: Session }) {
-  const [pages, setPages] = useState<string[]>([""]);
-  const token = pages[pages.length - 1] ?? "";
+  const pages = usePages();
+  const token = pages.token;
   const list = useLoad(() => session.client.auth.listUsers({ pageSize: 50, pageToken: token }), [token]);
   return (
     <section aria-labelledby="users-title">
@@ -104,24 +111,7 @@ export function UsersView({ session }: { session: Session }) {
               </tbody>
             </table>
           </TableWrap>
-          <div class="panel">
-            <button
-              type="button"
-              class="secondary"
-              disabled={pages.length < 2}
-              onClick={() => setPages(pages.slice(0, -1))}
-            >
-              Previous page
-            </button>
-            <button
-              type="button"
-              class="secondary"
-              disabled={!list.data.nextPageToken}
-              onClick={() => list.data && setPages([...pages, list.data.nextPageToken])}
-            >
-              Next page
-            </button>
-          </div>
+          <Pager pages={pages} next={list.data.nextPageToken} />
         </>
       )}
     </section>
