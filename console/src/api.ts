@@ -36,6 +36,21 @@ export function describeError(err: unknown): string {
   return violations.length ? `${head} (${violations.join("; ")})` : head;
 }
 
+let onSessionLost: () => void = () => undefined;
+
+/** Called (by the app) with what to do when the server no longer accepts the session. */
+export function whenSessionLost(handler: () => void): void {
+  onSessionLost = handler;
+}
+
+/**
+ * A failed call's last word on the session: Unauthenticated after the client's own refresh failed
+ * (revoked, deactivated, expired refresh token) sends the user back to the sign-in form.
+ */
+export function noteFailure(err: unknown): void {
+  if (MemoricError.from(err).code === Code.Unauthenticated) onSessionLost();
+}
+
 export function can(session: Session, permission: string): boolean {
   return session.permissions.has(permission);
 }

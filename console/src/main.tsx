@@ -5,7 +5,7 @@
 import "./styles.css";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { can, type Session, signIn, signOut } from "./api.js";
+import { can, type Session, signIn, signOut, whenSessionLost } from "./api.js";
 import { ErrorNote, Field, useAction } from "./ui.js";
 import { AuditLogView } from "./views/audit.js";
 import { AuditOverview } from "./views/audit-overview.js";
@@ -123,6 +123,7 @@ function View({ session, route }: { session: Session; route: string[] }) {
 function App() {
   const [session, setSession] = useState<Session | undefined>(undefined);
   const route = useRoute();
+  useEffect(() => whenSessionLost(() => setSession(undefined)), []);
   if (!session) return <Login onSession={setSession} />;
   const head = route[0] ?? "memories";
   return (

@@ -2,7 +2,7 @@
 import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
-import { describeError } from "./api.js";
+import { describeError, noteFailure } from "./api.js";
 
 export function fmtTime(ts: Timestamp | undefined): string {
   if (!ts) return "—";
@@ -149,7 +149,10 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
     setState((s) => ({ ...s, loading: true }));
     load().then(
       (data) => live && setState({ data, loading: false }),
-      (error: unknown) => live && setState({ error, loading: false }),
+      (error: unknown) => {
+        noteFailure(error);
+        if (live) setState({ error, loading: false });
+      },
     );
     return () => {
       live = false;
@@ -169,6 +172,7 @@ export function useAction() {
     try {
       await fn();
     } catch (err) {
+      noteFailure(err);
       setError(err);
     } finally {
       setBusy(false);

@@ -37,6 +37,7 @@ beforeAll(async () => {
     MEMORIC_BOOTSTRAP_ADMIN_USERNAME: ADMIN.username,
     MEMORIC_BOOTSTRAP_ADMIN_EMAIL: "console-admin@example.com",
     MEMORIC_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    MEMORIC_REVOCATION_CACHE_MS: "0", // an ended session is refused at once (no waiting in the test)
   });
   const auth = createClient(AuthService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }));
   await auth.register({ username: USER.username, email: "console-user@example.com", password: USER.password });
@@ -260,7 +261,7 @@ describe.skipIf(skip)("the console in headless Chromium", () => {
     expect(problems).toEqual([]);
   }, 120_000);
 
-  it("offers a USER no admin view, and the server denies the admin RPCs", async () => {
+  it("offers a USER no admin view, the server denies admin RPCs, an ended session signs out", async () => {
     const page = await openConsole(browser, problems);
     await signIn(page, USER);
     expect(await page.$$eval("nav a", (as) => as.map((a) => a.id))).toEqual([
@@ -273,11 +274,22 @@ describe.skipIf(skip)("the console in headless Chromium", () => {
     await go(page, "#/audit", "main .error");
     expect(await textOf(page, "main .error")).toContain("audit:read");
     await shot(page, "08-user-denied-view");
-    await page.close();
     expect(problems).toEqual([]);
 
-    // The same credential, straight to the RPCs the console hides.
+    // Every session of the user ended elsewhere: the next call fails (refresh included) and the
+    // console returns to the sign-in form. The browser logs the refused calls (401), nothing else.
     const transport = createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" });
+    const other = await createClient(AuthService, transport).login(USER);
+    await createClient(AuthService, transport).logout(
+      { allSessions: true },
+      { headers: { authorization: `Bearer ${other.accessToken}` } },
+    );
+    await go(page, "#/keys", "#login-username");
+    await page.close();
+    const unexpected = problems.splice(0).filter((p) => !p.includes("status of 401"));
+    expect(unexpected).toEqual([]);
+
+    // The same credential, straight to the RPCs the console hides.
     const login = await createClient(AuthService, transport).login(USER);
     const headers = { authorization: `Bearer ${login.accessToken}` };
     const denied = async (call: Promise<unknown>) => {
