@@ -4,7 +4,7 @@
  * MEMORIC_CONSOLE=off — and driven in headless Chromium: the bootstrap admin signs in, creates two
  * memories, searches and sees the explain bars, opens the history of an edited memory, filters the
  * audit log to memory.created, sees the timeline drawn and the chain verified; a USER is offered no
- * admin view and the server denies the admin RPCs. No console error, page error or CSP violation is
+ * admin view (and moves between views by keyboard) and the server denies the admin RPCs. No console error, page error or CSP violation is
  * allowed along the way. Screenshots of every view (1280×800, and the list at phone width) go to
  * test-results/console/ for review. Without MEMORIC_CORS_ORIGINS, a page on another origin calling the
  * server gets a CORS failure in the browser, and the server logs the refused origin at debug level.
@@ -271,6 +271,17 @@ describe.skipIf(skip)("the console in headless Chromium", () => {
       "nav-keys",
       "nav-end-users",
     ]);
+    // Keyboard only: the skip button first, then the views in order; Enter opens one.
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    const focused = async () => page.evaluate(() => document.activeElement?.id || document.activeElement?.className);
+    await page.keyboard.press("Tab");
+    expect(await focused()).toBe("skip");
+    await page.keyboard.press("Tab");
+    expect(await focused()).toBe("nav-memories");
+    await page.keyboard.press("Tab");
+    expect(await focused()).toBe("nav-search");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#search-query");
     await go(page, "#/audit", "main .error");
     expect(await textOf(page, "main .error")).toContain("audit:read");
     await shot(page, "08-user-denied-view");
