@@ -4,10 +4,11 @@
  * MEMORIC_CONSOLE=off — and driven in headless Chromium: the bootstrap admin signs in, creates two
  * memories, searches and sees the explain bars, opens the history of an edited memory, filters the
  * audit log to memory.created, sees the timeline drawn and the chain verified; a USER is offered no
- * admin view (and moves between views by keyboard) and the server denies the admin RPCs. No console error, page error or CSP violation is
- * allowed along the way. Screenshots of every view (1280×800, and the list at phone width) go to
- * test-results/console/ for review. Without MEMORIC_CORS_ORIGINS, a page on another origin calling the
- * server gets a CORS failure in the browser, and the server logs the refused origin at debug level.
+ * admin view (and moves between views by keyboard) and the server denies the admin RPCs. No console
+ * error, page error or CSP violation is allowed along the way. Screenshots of every view (1280×800,
+ * and the list at phone width) go to test-results/console/ for review. Without MEMORIC_CORS_ORIGINS,
+ * a page on another origin calling the server gets a CORS failure in the browser, and the server logs
+ * the refused origin at debug level.
  */
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
