@@ -107,14 +107,23 @@ function Export({ session, endUserId }: { session: Session; endUserId: string })
   );
 }
 
-export function ContextView({ session, endUserId = "" }: { session: Session; endUserId?: string }) {
+export function ContextView({ session }: { session: Session }) {
+  const [endUserId, setEndUserId] = useState("");
   return (
     <section aria-labelledby="context-title">
       <h1 id="context-title">Context preview</h1>
       <p class="hint">What GetContext would hand the next LLM call, within its character budget.</p>
-      <ContextPreview session={session} endUserId={endUserId} />
+      <div class="panel">
+        <Field
+          id="ctx-end-user"
+          label="End user (empty: the account's own memories)"
+          value={endUserId}
+          onValue={setEndUserId}
+        />
+      </div>
+      <ContextPreview session={session} endUserId={endUserId.trim()} />
       <h2>Export</h2>
-      <Export session={session} endUserId={endUserId} />
+      <Export session={session} endUserId={endUserId.trim()} />
     </section>
   );
 }

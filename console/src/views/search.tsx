@@ -58,7 +58,8 @@ function ExplainLegend() {
   );
 }
 
-export function SearchView({ session, endUserId = "" }: { session: Session; endUserId?: string }) {
+export function SearchView({ session }: { session: Session }) {
+  const [endUserId, setEndUserId] = useState("");
   const [query, setQuery] = useState("");
   const [scope, setScope] = useState("0");
   const [threadId, setThreadId] = useState("");
@@ -88,7 +89,7 @@ export function SearchView({ session, endUserId = "" }: { session: Session; endU
               topK: Number(topK) || 10,
               minScore: Number(minScore) || 0,
               explain: true,
-              endUserId,
+              endUserId: endUserId.trim(),
             });
             setResults(res.results);
           });
@@ -107,6 +108,12 @@ export function SearchView({ session, endUserId = "" }: { session: Session; endU
         <Field id="search-topic" label="Topic (scope or boost)" value={topic} onValue={setTopic} />
         <Field id="search-topk" label="Results (1-100)" type="number" value={topK} onValue={setTopK} />
         <Field id="search-min" label="Minimum relevance (0-1)" type="number" value={minScore} onValue={setMinScore} />
+        <Field
+          id="search-end-user"
+          label="End user (empty: the account's own)"
+          value={endUserId}
+          onValue={setEndUserId}
+        />
         <button type="submit" id="search-submit" disabled={action.busy}>
           Search
         </button>
