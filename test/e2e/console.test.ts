@@ -19,7 +19,7 @@ import path from "node:path";
 import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditService } from "../../gen/memoric/v1/audit_pb.js";
-import { AuthService } from "../../gen/memoric/v1/auth_pb.js";
+import { AuthService, Role } from "../../gen/memoric/v1/auth_pb.js";
 import { EndUserService } from "../../gen/memoric/v1/end_users_pb.js";
 import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
 import { CONSOLE_CSP } from "../../src/server/console.js";
@@ -316,7 +316,7 @@ describe.skipIf(skip)("the console in headless Chromium", () => {
     await denied(createClient(AuthService, transport).listUsers({}, { headers }));
   }, 60_000);
 
-  it("creates and revokes a key, previews context, exports, tails the audit log, erases an end user", async () => {
+  it("keys, context, export, live tail, end-user erasure, and a user's roles and activation", async () => {
     const transport = createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" });
     const login = await createClient(AuthService, transport).login(ADMIN);
     const headers = { authorization: `Bearer ${login.accessToken}` };
@@ -378,6 +378,23 @@ describe.skipIf(skip)("the console in headless Chromium", () => {
     await page.click("::-p-text(Yes, erase end user)");
     await page.waitForSelector("main p.ok");
     expect(await textOf(page, "main p.ok")).toMatch(/^Erased: 1 memories/);
+
+    // Users: the USER becomes read-only, is deactivated, then activated again.
+    await go(page, "#/users", "#users-table");
+    const inRow = (what: string) => page.locator(`::-p-xpath(//tr[td[1][starts-with(., 'console-user')]]${what})`);
+    await inRow("//input[substring(@id, string-length(@id) - 1) = '-2']").click(); // USER off
+    await inRow("//input[substring(@id, string-length(@id) - 1) = '-3']").click(); // READ_ONLY on
+    await inRow("//button[normalize-space() = 'Save roles']").click();
+    const users = createClient(AuthService, transport);
+    const rolesOf = async () =>
+      (await users.listUsers({}, { headers })).users.find((u) => u.username === USER.username)?.roles;
+    await expect.poll(rolesOf).toEqual([Role.READ_ONLY]);
+    await go(page, "#/memories", "#memories-title");
+    await go(page, "#/users", "#users-table");
+    await inRow("//button[normalize-space() = 'Deactivate']").click();
+    await inRow("/td[normalize-space() = 'deactivated']").wait();
+    await inRow("//button[normalize-space() = 'Activate']").click();
+    await inRow("/td[normalize-space() = 'active']").wait();
     await page.close();
     expect(problems).toEqual([]);
   }, 120_000);
