@@ -145,7 +145,7 @@ function History({ versions }: { versions: readonly MemoryVersion[] }) {
           <li key={v.version}>
             <h3>
               Version {v.version} · {fmtTime(v.createdAt)}
-              {v.reason && <span class="tag">superseded by {v.reason}</span>}
+              {v.reason && <span class="tag">{v.reason === "current" ? "current" : `superseded by ${v.reason}`}</span>}
             </h3>
             {prev ? <Diff before={prev.content} after={v.content} /> : <div class="diff">{v.content}</div>}
           </li>
