@@ -36,6 +36,9 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY gen ./gen
 COPY src ./src
+# The browser console, bundled by the build with the TypeScript client's source into dist/public/console/.
+COPY console ./console
+COPY clients/typescript/src ./clients/typescript/src
 RUN npm run build
 
 # --- production dependencies only ---------------------------------------------------------------

@@ -1,12 +1,14 @@
 /**
  * `npm run build [-- OUT_DIR]`: compiles src/ and gen/ with tsconfig.build.json into OUT_DIR (default
  * dist/), copies the files read at run time next to their compiled modules (the SQL migrations, found
- * relative to migrate.js), and writes OUT_DIR/main.js, the production entry point (`node dist/main.js`).
+ * relative to migrate.js), builds the browser console into OUT_DIR/public/console/ (served from there by
+ * src/server/console.ts), and writes OUT_DIR/main.js, the production entry point (`node dist/main.js`).
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { buildConsole, writeConsole } from "../src/server/console-build.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const out = path.resolve(root, process.argv[2] ?? "dist");
@@ -25,6 +27,8 @@ for (const { from, pattern } of assets) {
     if (pattern.test(name)) fs.copyFileSync(path.join(root, from, name), path.join(target, name));
   }
 }
+
+writeConsole(await buildConsole(), path.join(out, "public/console"));
 
 const entry = `// Production entry point (written by scripts/build.ts).\nimport "./src/main.js";\n`;
 fs.writeFileSync(path.join(out, "main.js"), entry);

@@ -5,10 +5,10 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
 const MAX = 120;
-const roots = ["src", "test", "bench", "bin", "scripts", "clients/typescript/src", "*.config.ts"];
+const roots = ["src", "test", "bench", "bin", "scripts", "clients/typescript/src", "console/src", "*.config.ts"];
 const files = execFileSync("git", ["ls-files", "--", ...roots], { encoding: "utf8" })
   .split("\n")
-  .filter((f) => /\.(ts|js|mjs)$/.test(f) && !f.startsWith("clients/typescript/src/gen/"));
+  .filter((f) => /\.(ts|tsx|js|mjs|css)$/.test(f) && !f.startsWith("clients/typescript/src/gen/"));
 let long = 0;
 for (const file of files) {
   readFileSync(file, "utf8")

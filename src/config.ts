@@ -183,6 +183,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Print the listening address and a first call to try at start-up (always on a terminal). */
   printBanner: boolean;
+  /** Serve the browser console at /console/ on the public port. */
+  console: boolean;
   limits: {
     maxMessageBytes: number;
     headersTimeoutMs: number;
@@ -495,6 +497,7 @@ function readConfig(env: Source): Config {
       true,
       "At start-up, print where the server listens and a first call to try (always on a terminal).",
     ),
+    console: bool(env, "MEMORIC_CONSOLE", true, "Serve the browser console at /console/ on the public port."),
     limits: {
       maxMessageBytes: int(
         env,

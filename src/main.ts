@@ -21,7 +21,8 @@ async function main(): Promise<void> {
       `\nMemoric is listening on ${server.url} ` +
         `(gRPC, gRPC-Web and Connect on one port; database: ${server.db.mode})\n` +
         `Try: curl -s -X POST ${server.url}/grpc.health.v1.Health/Check ` +
-        `-H 'content-type: application/json' -d '{}'\n\n`,
+        `-H 'content-type: application/json' -d '{}'\n` +
+        (config.console ? `Console: ${server.url}/console/\n\n` : "\n"),
     );
   }
   let signalled = false;

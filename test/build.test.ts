@@ -1,7 +1,8 @@
 /**
  * Spec: production runs compiled JavaScript. `npm run build` compiles src/ and gen/ (with the SQL
- * migrations beside them) and `node <out>/main.js`, without tsx, starts on the embedded database,
- * answers health checks, and stops with exit 0 on SIGTERM. The compiled CLI runs too.
+ * migrations beside them) and the browser console, and `node <out>/main.js`, without tsx, starts on the
+ * embedded database, answers health checks, serves the console's built files, and stops with exit 0 on
+ * SIGTERM. The compiled CLI runs too.
  */
 import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -85,6 +86,16 @@ it("npm run build, then node main.js serves and stops on SIGTERM", { timeout: 24
     });
     expect(await check.json()).toEqual({ status: "SERVING" });
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    // The console from <out>/public/console/, as the build wrote it (no esbuild at run time).
+    const built = fs.readdirSync(path.join(out, "public/console/assets"));
+    const index = await fetch(`http://127.0.0.1:${port}/console/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get("content-security-policy")).toContain("script-src 'self'");
+    const html = await index.text();
+    for (const name of built) {
+      expect(html).toContain(`assets/${name}`);
+      expect((await fetch(`http://127.0.0.1:${port}/console/assets/${name}`)).status).toBe(200);
+    }
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(output).toContain('"msg":"memoric stopped"');

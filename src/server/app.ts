@@ -42,6 +42,7 @@ import { registerReflection } from "../services/reflection.js";
 import { openDatabase, type Database } from "../store/database.js";
 import { migrate } from "../store/migrate.js";
 import { startAdminListener, type AdminListener } from "./admin.js";
+import { createConsoleHandler } from "./console.js";
 import { createCorsHandler } from "./cors.js";
 import { DbMonitor } from "./db-monitor.js";
 import { createAdminRoutes, createHttpRoutes } from "./http-routes.js";
@@ -185,6 +186,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
 
   const handleCors = createCorsHandler(config.corsOrigins, logger);
+  const handleConsole = config.console ? createConsoleHandler(logger) : () => false;
   const routeDeps = {
     config,
     registry,
@@ -205,6 +207,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   ) => {
     if (handleCors(req, res)) return;
     if (handleHttpRoute(req, res)) return;
+    if (handleConsole(req, res)) return;
     rpcHandler(req, res);
   };
 

@@ -15,6 +15,7 @@ const ALLOW_METHODS = connectCors.allowedMethods.join(", ");
 const ALLOW_HEADERS = [...connectCors.allowedHeaders, "Authorization", "X-Request-Id"].join(", ");
 const EXPOSE_HEADERS = [...connectCors.exposedHeaders, "X-Request-Id", "Retry-After"].join(", ");
 const PREFLIGHT_MAX_AGE_SECONDS = "7200";
+const REFUSED = "CORS: this origin is not allowed to call the server (see MEMORIC_CORS_ORIGINS)\n";
 
 export function createCorsHandler(allowedOrigins: readonly string[], logger?: Logger) {
   const any = allowedOrigins.includes("*");
@@ -37,8 +38,10 @@ export function createCorsHandler(allowedOrigins: readonly string[], logger?: Lo
         const method = safeForLog(String(req.headers["access-control-request-method"]), 32);
         const fields = { origin: safeForLog(origin, 200), method, path: safeForLog(path, 200) };
         logger?.debug(fields, "CORS: preflight refused, origin not allowed");
+        // Scripts never see this body; a developer reading the refused preflight in the browser's tools does.
         res.statusCode = 403;
-        res.end();
+        res.setHeader("Content-Type", "text/plain; charset=utf-8");
+        res.end(REFUSED);
         return true;
       }
       return false;

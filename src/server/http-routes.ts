@@ -154,6 +154,7 @@ export function createHttpRoutes(deps: HttpRouteDeps) {
             protocols: ["grpc", "grpc-web", "connect"],
             health: "/healthz",
             readiness: "/readyz",
+            ...(deps.config.console ? { console: "/console/" } : {}),
           },
           req.method,
         ),

@@ -16,20 +16,16 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import * as esbuild from "esbuild";
-import puppeteer, { type Browser } from "puppeteer-core";
+import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ClientFixture, clientFixture, expiredSession, runTag } from "../support/client-harness.js";
-import { interopRequired } from "../support/foreign-client.js";
+import { launchChromium, skipBrowser } from "../support/chromium.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { checkScenarioReport, type ScenarioReport } from "./report.js";
 import type { ScenarioParams } from "./scenario.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium && !interopRequired) {
-  process.stderr.write(`\n[browser-client.test.ts] SKIPPED browser runs: no ${CHROMIUM} (apt-get install chromium)\n`);
-}
+const skip = skipBrowser("browser-client.test.ts");
 
 let out: string;
 let bundle: string;
@@ -82,7 +78,7 @@ describe("the browser bundle", () => {
   });
 });
 
-describe.skipIf(!hasChromium && !interopRequired)("the scenario in headless Chromium", () => {
+describe.skipIf(skip)("the scenario in headless Chromium", () => {
   let page: http.Server;
   let origin: string;
   let server: TestServer;
@@ -102,19 +98,7 @@ describe.skipIf(!hasChromium && !interopRequired)("the scenario in headless Chro
     origin = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
     server = await startTestServer({ MEMORIC_CORS_ORIGINS: origin });
     fx = await clientFixture(server);
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-extensions",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
