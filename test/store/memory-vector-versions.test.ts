@@ -88,7 +88,7 @@ describe("the owner's vector version moves on every change to its searchable vec
     expect(await other.ids(owner)).toEqual([]);
   });
 
-  it("supersession (plain and with a dedupe merge) drops the old memories; deleting the new one restores them", async () => {
+  it("supersession (plain or by a dedupe merge) drops old memories; deleting the new one restores them", async () => {
     const old = await write("I live in Portland");
     const older = await write("I live in Salem");
     const owner = await ownerOf(old.id);
