@@ -310,6 +310,8 @@ export interface EmbeddingsConfig {
   pollMs: number;
   /** Decrypted vector indexes kept per process (LRU by bytes). */
   cacheBytes: number;
+  /** Ask the provider for `dimensions`-long vectors (models that can shorten theirs, e.g. text-embedding-3). */
+  sendDimensions: boolean;
 }
 
 /** The embeddings endpoint: a base (…/v1) or the full …/embeddings URL. */
@@ -374,6 +376,13 @@ function embeddings(env: Source): EmbeddingsConfig {
     cacheBytes:
       MIB *
       int(env, "MEMORIC_VECTOR_CACHE_MB", 64, 0, 1_000_000, "Decrypted vector indexes kept in memory per process."),
+    sendDimensions: bool(
+      env,
+      "MEMORIC_EMBEDDINGS_SEND_DIMENSIONS",
+      false,
+      "Send `dimensions` in each request, for models that shorten their vectors (OpenAI text-embedding-3); " +
+        "off: the model's own length must equal MEMORIC_EMBEDDINGS_DIMENSIONS (some providers reject the field).",
+    ),
   };
 }
 

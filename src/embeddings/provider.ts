@@ -105,7 +105,13 @@ export class OpenAiEmbeddings implements EmbeddingProvider {
       res = await fetch(this.#url, {
         method: "POST",
         headers,
-        body: JSON.stringify({ model: this.model, input: batch, encoding_format: "float" }),
+        body: JSON.stringify({
+          model: this.model,
+          input: batch,
+          encoding_format: "float",
+          // Only when asked: providers whose models cannot shorten vectors ignore or reject the field.
+          ...(this.#cfg.sendDimensions ? { dimensions: this.dimensions } : {}),
+        }),
         signal: AbortSignal.timeout(timeoutMs),
       });
       if (res.status === 429) {

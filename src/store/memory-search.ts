@@ -20,7 +20,7 @@ import { queryTerms } from "../domain/query-terms.js";
 import { explain, IDF_PRIOR_DOCS, type Explanation, type ScoreWeights } from "../domain/scoring.js";
 import { blindTerm } from "../security/blind-index.js";
 import type { MemoryStoreDeps } from "./memory-deps.js";
-import { loadIndex, vectorSettings, type VectorDeps } from "./memory-vectors.js";
+import { loadIndex, vectorSettings, type VectorDeps, type VectorSettings } from "./memory-vectors.js";
 import { topK, type DenseHit } from "../domain/vectors.js";
 import { filterSql, isEmptyFilter, type MemoryFilterInput } from "./memory-filters.js";
 import { labelHash, memoryColumns, openRow, withDataKey, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
@@ -86,20 +86,26 @@ export async function searchMemories(
   return (await searchHybrid(deps, tx, owner, input)).results;
 }
 
+interface Dense {
+  hits: DenseHit[];
+  settings: VectorSettings;
+}
+
 /** The dense candidates: exact cosine top DENSE_CAP over the owner's index, or none. */
-async function denseHits(deps: VectorDeps, tx: Tx, owner: Owner, input: SearchInput): Promise<DenseHit[] | undefined> {
+async function denseHits(deps: VectorDeps, tx: Tx, owner: Owner, input: SearchInput): Promise<Dense | undefined> {
   const settings = vectorSettings(deps.config);
   if (!settings || !input.queryVector || input.queryVector.length !== settings.dims) return undefined;
   const index = await loadIndex(deps, tx, owner, settings);
   if (!index || index.ids.length === 0) return undefined;
-  return topK(index, input.queryVector, DENSE_CAP + (input.excludeIds?.length ?? 0));
+  return { hits: topK(index, input.queryVector, DENSE_CAP + (input.excludeIds?.length ?? 0)), settings };
 }
 
 export async function searchHybrid(deps: VectorDeps, tx: Tx, owner: Owner, input: SearchInput): Promise<SearchResult> {
   const w = weightsOf(deps);
   const key = await deps.keys.load(tx, owner.ownerId);
   if (!key) return { results: [], dense: false }; // never wrote: nothing to find
-  const hits = await denseHits(deps, tx, owner, input);
+  const dense = await denseHits(deps, tx, owner, input);
+  const hits = dense?.hits;
   const alpha = hits ? deps.config.memory.search.denseWeight : 0;
   const indexKey = key.blindIndexKey();
   // Weighted, grouped terms (domain/query-terms.ts): hashed here, so SQL sees only HMACs.
@@ -141,17 +147,27 @@ export async function searchHybrid(deps: VectorDeps, tx: Tx, owner: Owner, input
              ${lexicalPick} union all select memory_id, 0::float8 from dense
            ) u group by memory_id`
       : lexicalPick;
-    const dense = hits
+    const denseCte = hits
       ? tx`dense as (select * from unnest(${hits.map((h) => h.id)}::uuid[], ${hits.map((h) => h.similarity)}::float8[])
                      as d(memory_id, sim)),`
       : tx``;
     const denseSim = hits ? tx`greatest(least(coalesce(d.sim, 0), 1), 0)` : tx`0::float8`;
     const denseJoin = hits ? tx`left join dense d on d.memory_id = c.memory_id` : tx``;
+    // A memory without a ready vector (pending, failed, other model) is ranked by its lexical relevance
+    // alone: not being embedded yet is no evidence of dissimilarity. One primary-key probe per lexical
+    // candidate outside the dense hits (those have a vector by construction).
+    const vectored = dense
+      ? tx`case when d.sim is not null then true else exists (
+             select 1 from memory_vectors v
+             where v.owner_id = ${owner.ownerId} and v.memory_id = c.memory_id and v.state = 'ready'
+               and v.model = ${dense.settings.model} and v.dims = ${dense.settings.dims}) end`
+      : tx`false`;
     const lexical = tx`least(coalesce(s.bm25 / nullif(a.a, 0), 0), 1)`;
-    const fused = tx`((1 - ${alpha}::float8) * ${lexical} + ${alpha}::float8 * s.dense)`;
+    const fused = tx`(case when s.vectored then (1 - ${alpha}::float8) * ${lexical} + ${alpha}::float8 * s.dense
+                      else ${lexical} end)`;
     // N and avgdl come from the counters the write path keeps, in the same statement (no extra round trip).
     candidates = tx`
-      ${dense}
+      ${denseCte}
       stats as (
         select greatest(coalesce(sum(doc_count), 0), 1)::float8 as n,
                greatest(coalesce(sum(total_len), 0)::float8 / greatest(coalesce(sum(doc_count), 0), 1), 1) as avgdl
@@ -185,7 +201,7 @@ export async function searchHybrid(deps: VectorDeps, tx: Tx, owner: Owner, input
       ),
       candidates as (${pick}),
       scored as (
-        select m.id, m.updated_at, c.bm25, ${denseSim} as dense, ${parts}
+        select m.id, m.updated_at, c.bm25, ${denseSim} as dense, ${vectored} as vectored, ${parts}
         from candidates c join memories m on m.id = c.memory_id ${denseJoin}
         where m.owner_id = ${owner.ownerId} ${where}
       ),

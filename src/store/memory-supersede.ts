@@ -8,6 +8,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { MemoryStoreDeps } from "./memory-deps.js";
 import { getMemory, insertMemories, type CreateResult } from "./memories.js";
+import { bumpIfVectors } from "./memory-vectors.js";
 import type { PreparedMemory } from "./memory-write.js";
 import { threadPin, type Owner } from "./owner.js";
 import type { Tx } from "./tx.js";
@@ -46,10 +47,14 @@ async function findDuplicate(
 async function supersede(tx: Tx, owner: Owner, by: string, ids: string[]): Promise<number> {
   if (ids.length === 0) return 0;
   if (ids.includes(by)) throw new ConnectError("a memory cannot supersede itself", Code.InvalidArgument);
+  // The vector index holds live memories only: superseding moves the owner's vector version.
   const rows = await tx<{ id: string }[]>`
-    update memories m set superseded_by = ${by}
-    where m.owner_id = ${owner.ownerId} and m.id = any(${ids}::uuid[]) ${threadPin(tx, owner)}
-    returning m.id`;
+    with up as (
+      update memories m set superseded_by = ${by}
+      where m.owner_id = ${owner.ownerId} and m.id = any(${ids}::uuid[]) ${threadPin(tx, owner)}
+      returning m.id
+    ), vbump as (${bumpIfVectors(tx, owner, tx`select 1 from up`)})
+    select id from up`;
   if (rows.length !== ids.length) throw new ConnectError("a superseded memory was not found", Code.NotFound);
   return rows.length;
 }

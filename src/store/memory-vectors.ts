@@ -190,9 +190,14 @@ export async function loadIndex(
   }
   // Read after the version: a write committed in between makes the index newer than its version,
   // which only costs a reload at the next search (never a stale index kept as current).
+  // Live memories only (search never returns a superseded one): their slots among the dense candidates
+  // go to memories that can be returned.
   const rows = await tx<{ memory_id: string; ciphertext: Uint8Array }[]>`
-    select memory_id, ciphertext from memory_vectors
-    where owner_id = ${owner.ownerId} and state = 'ready' and model = ${settings.model} and dims = ${settings.dims}`;
+    select v.memory_id, v.ciphertext from memory_vectors v
+    where v.owner_id = ${owner.ownerId} and v.state = 'ready' and v.model = ${settings.model}
+      and v.dims = ${settings.dims}
+      and not exists (select 1 from memories m
+                      where m.owner_id = ${owner.ownerId} and m.id = v.memory_id and m.superseded_by is not null)`;
   const vectors = await withDataKey(tx, deps.keys, deps.logger, owner.ownerId, "memory_vector", async (key) => {
     if (!key) throw new DecryptionError();
     return Promise.all(

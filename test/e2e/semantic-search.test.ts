@@ -117,6 +117,10 @@ describe(`semantic search across two server processes (${testMode})`, () => {
     const first = await viaB.searchMemories({ query: "", queryEmbedding: alpha, explain: true });
     expect(first.mode).toBe(SearchMode.HYBRID);
     expect(first.results.map((r) => r.memory!.content)).toEqual(["alpha particle"]);
+    // GetContext takes the same query vector over the wire and ranks its matches the same way.
+    const context = await viaB.getContext({ query: "", queryEmbedding: alpha });
+    expect(context.mode).toBe(SearchMode.HYBRID);
+    expect(context.memoryIds).toEqual(first.results.map((r) => r.memory!.id));
 
     // B now holds alpha's index in its cache; a new vector through A must invalidate it.
     const beta = embedder.vectorOf("beta decay");

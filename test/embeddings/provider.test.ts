@@ -105,6 +105,17 @@ describe("OpenAI-compatible embeddings provider", () => {
     }
   });
 
+  it("sends `dimensions` only when MEMORIC_EMBEDDINGS_SEND_DIMENSIONS is on", async () => {
+    server.dimensionsAsked.length = 0;
+    // The model's own length (16) differs from the configured 8: without the field, refused.
+    const off = provider({ MEMORIC_EMBEDDINGS_DIMENSIONS: "8" }).p;
+    expect((await failure(off.embed(["hello"]))).outcome).toBe("invalid_response");
+    const on = provider({ MEMORIC_EMBEDDINGS_DIMENSIONS: "8", MEMORIC_EMBEDDINGS_SEND_DIMENSIONS: "on" }).p;
+    const [v] = await on.embed(["hello"]);
+    expect(v).toHaveLength(8);
+    expect(server.dimensionsAsked).toEqual([undefined, 8]);
+  });
+
   it("never puts the API key or the texts in an error", async () => {
     const { p } = provider();
     server.mode = "500";

@@ -4,10 +4,10 @@
  */
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { SearchMode } from "../../gen/memoric/v1/memory_pb.js";
+import { ContextFormat, SearchMode } from "../../gen/memoric/v1/memory_pb.js";
 import { encodeVector } from "../../src/domain/vectors.js";
 import { backfillOnce } from "../../src/jobs/embedding-backfill.js";
-import { code, dumpAllTables, openStoreFixture, type StoreFixture } from "./memories-fixture.js";
+import { code, counterValue, dumpAllTables, openStoreFixture, type StoreFixture } from "./memories-fixture.js";
 import { startEmbeddingServer, type EmbeddingServer } from "../support/embedding-server.js";
 
 let f: StoreFixture;
@@ -162,5 +162,50 @@ describe("memory vectors", () => {
     expect((await vectorRows(user))[0]).toMatchObject({ state: "failed" });
     const r = await f.service.searchMemories({ query: "embedded" }, f.ctx(user, ["USER"], "searchMemories"));
     expect(r.results).toHaveLength(1);
+  });
+
+  it("GetContext ranks its query matches like a hybrid search (provider or client query vector)", async () => {
+    const budget = await f.service.createMemory({ content: "quarterly budget spreadsheet" }, f.ctx(user));
+    await f.service.createMemory({ content: "walking the dog in the park" }, f.ctx(user));
+    await backfillOnce(f.app);
+    const ctx = f.ctx(user, ["USER"], "getContext");
+    // Misspelt: no index term in common, close in the test server's trigram space.
+    const query = "quarterlyy budgett spreadsheeet";
+    expect((await f.service.searchMemories({ query }, f.ctx(user, ["USER"], "searchMemories"))).mode).toBe(
+      SearchMode.HYBRID,
+    );
+    const searched = await f.service.searchMemories({ query, topK: 20 }, f.ctx(user, ["USER"], "searchMemories"));
+    const c = await f.service.getContext({ query, format: ContextFormat.STRUCTURED }, ctx);
+    expect(c.mode).toBe(SearchMode.HYBRID);
+    expect(c.memoryIds[0]).toBe(budget.memory!.id);
+    expect(c.memoryIds).toEqual(searched.results.map((r) => r.memory!.id));
+    expect(c.context).toMatch(/^## Relevant memories/);
+    // A client's own query vector, without query text, is used instead of the provider's.
+    const requests = server.requests;
+    const byVector = await f.service.getContext(
+      { query: "", queryEmbedding: server.vectorOf("quarterly budget spreadsheet") },
+      ctx,
+    );
+    expect(server.requests).toBe(requests);
+    expect(byVector.mode).toBe(SearchMode.HYBRID);
+    expect(byVector.memoryIds[0]).toBe(budget.memory!.id);
+    expect(await code(f.service.getContext({ query: "x", queryEmbedding: [1, 2] }, ctx))).toBe(Code.InvalidArgument);
+  });
+
+  it("GetContext degrades to lexical when the query cannot be embedded, with the metric and log line", async () => {
+    const m = await f.service.createMemory({ content: "the garage door code" }, f.ctx(user));
+    await backfillOnce(f.app);
+    server.mode = "down";
+    const before = (await counterValue(f, "memoric_search_mode_total", { mode: "degraded" })) ?? 0;
+    const logsBefore = f.logs.length;
+    const c = await f.service.getContext({ query: "garage door" }, f.ctx(user, ["USER"], "getContext"));
+    expect(c.mode).toBe(SearchMode.DEGRADED);
+    expect(c.memoryIds).toEqual([m.memory!.id]);
+    expect(f.logs.slice(logsBefore).join("\n")).toMatch(/search degraded to lexical/);
+    expect(await counterValue(f, "memoric_search_mode_total", { mode: "degraded" })).toBe(before + 1);
+    // Without a query nothing is embedded: lexical (recency and importance), not degraded.
+    const plain = await f.service.getContext({ query: "" }, f.ctx(user, ["USER"], "getContext"));
+    expect(plain.mode).toBe(SearchMode.LEXICAL);
+    expect(plain.memoryIds).toEqual([m.memory!.id]);
   });
 });

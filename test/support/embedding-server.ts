@@ -24,6 +24,8 @@ export interface EmbeddingServer {
   requests: number;
   batchSizes: number[];
   authorizations: (string | undefined)[];
+  /** The `dimensions` field of each request (undefined when absent); when set, vectors have that length. */
+  dimensionsAsked: (number | undefined)[];
   /** The vector this server answers for a text (what a client-side test can compare with). */
   vectorOf(text: string): number[];
   close(): Promise<void>;
@@ -56,6 +58,7 @@ export async function startEmbeddingServer(dims = 64, port = 0): Promise<Embeddi
     requests: 0,
     batchSizes: [] as number[],
     authorizations: [] as (string | undefined)[],
+    dimensionsAsked: [] as (number | undefined)[],
   };
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -66,7 +69,8 @@ export async function startEmbeddingServer(dims = 64, port = 0): Promise<Embeddi
       }
       state.requests++;
       state.authorizations.push(req.headers.authorization);
-      const input = (JSON.parse(body) as { input: string | string[] }).input;
+      const { input, dimensions } = JSON.parse(body) as { input: string | string[]; dimensions?: number };
+      state.dimensionsAsked.push(dimensions);
       const texts = Array.isArray(input) ? input : [input];
       state.batchSizes.push(texts.length);
       const failing = state.mode !== "ok" && state.failures > 0;
@@ -80,7 +84,7 @@ export async function startEmbeddingServer(dims = 64, port = 0): Promise<Embeddi
         state.failures--;
         await new Promise((r) => setTimeout(r, state.delayMs));
       }
-      const n = mode === "wrong_dims" ? dims + 1 : dims;
+      const n = (dimensions ?? dims) + (mode === "wrong_dims" ? 1 : 0);
       const data = texts.map((t, index) => ({ object: "embedding", index, embedding: trigramVector(t, n) }));
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ object: "list", data, model: "trigram-test", usage: { prompt_tokens: 0 } }));
@@ -117,6 +121,9 @@ export async function startEmbeddingServer(dims = 64, port = 0): Promise<Embeddi
     },
     get authorizations() {
       return state.authorizations;
+    },
+    get dimensionsAsked() {
+      return state.dimensionsAsked;
     },
     vectorOf: (text) => trigramVector(text, dims),
     close: () =>

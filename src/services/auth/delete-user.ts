@@ -21,7 +21,12 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuthServic
           if (!(await users.findUserById(tx, userId))) throw new ConnectError("user not found", Code.NotFound);
           // Crypto-shredding first (the wrapped data key, then the rows), then the account; sessions,
           // refresh tokens and API keys go with it (ON DELETE CASCADE). One transaction, audit row included.
-          const counts = await eraseUserData(tx, app.keys, userId);
+          // This replica forgets the erased owners' keys and decrypted vectors at once.
+          const forget = (id: string) => {
+            app.keys.forget(id);
+            app.vectors?.forget(id);
+          };
+          const counts = await eraseUserData(tx, { forget }, userId);
           await users.deleteUserRow(tx, userId);
           return counts;
         },

@@ -1,4 +1,9 @@
-/** GetContext: the thread's recent memories and the most relevant others, rendered for a prompt. */
+/**
+ * GetContext: the end user's core memories, the thread's recent memories and the most relevant
+ * others, rendered for a prompt. Query matches are ranked like SearchMemories: hybrid when vectors
+ * are on (the query embedded once, before the transaction, with the short query timeout), lexical
+ * otherwise or when the provider fails (degraded, with the same metric and log line).
+ */
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
@@ -12,9 +17,10 @@ import type { AppContext } from "../../app-context.js";
 import { renderContext, type ContextItem } from "../../domain/context.js";
 import { listMemories, type MemoryRecord } from "../../store/memories.js";
 import type { MemoryFilterInput } from "../../store/memory-filters.js";
-import { searchMemories } from "../../store/memory-search.js";
+import { searchHybrid } from "../../store/memory-search.js";
 import { withReadTx } from "../audited-tx.js";
 import { assertThreadAllowed, callOwner, ownerScope } from "../owners.js";
+import { queryVector, searchMode } from "./query-vector.js";
 import * as v from "./validation.js";
 import { pageSize } from "../../domain/validation.js";
 
@@ -37,8 +43,12 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     const threadId = v.identifier(req.threadId, "thread_id").trim();
     v.identifier(req.agentId, "agent_id");
     const minRelevance = v.minScore(req.minScore);
+    const clientVector = v.queryEmbedding(req.queryEmbedding, app.config.memory);
     const owner = await callOwner(app, ctx, req.endUserId);
     assertThreadAllowed(owner, threadId);
+    // Embedded before the transaction: no connection is held while the provider answers.
+    const q = await queryVector(app, { query: req.query, queryVector: clientVector });
+    const hasQuery = req.query.trim() !== "" || q.vector !== undefined;
     const out = await withReadTx(
       app,
       ctx,
@@ -49,25 +59,38 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
               await listMemories(app, tx, owner, { threadId, live: true }, CONTEXT_THREAD_MEMORIES, undefined)
             ).memories.reverse()
           : [];
-        const find = async (query: string, filter: MemoryFilterInput, topK: number, excludeIds: string[]) => {
-          const input = { query, filter, topK, excludeIds, minRelevance: query ? minRelevance : 0 };
-          return (await searchMemories(app, tx, owner, input)).map((r) => r.memory);
+        // Core memories and the fallback rank by recency and importance; the query matches like a search.
+        const find = async (filter: MemoryFilterInput, topK: number, excludeIds: string[], match = false) => {
+          const query = match ? req.query : "";
+          const input = match
+            ? { query, filter, topK, excludeIds, minRelevance, queryVector: q.vector }
+            : { query, filter, topK, excludeIds };
+          const r = await searchHybrid(app, tx, owner, input);
+          return { memories: r.results.map((s) => s.memory), dense: r.dense };
         };
         const shown = thread.map((m) => m.id);
-        const core = await find("", CORE_FILTER, CONTEXT_CORE_MEMORIES, shown);
+        const core = (await find(CORE_FILTER, CONTEXT_CORE_MEMORIES, shown)).memories;
         shown.push(...core.map((m) => m.id));
-        let relevant = req.query.trim() ? await find(req.query, {}, CONTEXT_RELEVANT_MEMORIES, shown) : [];
-        const fallback = relevant.length === 0;
-        // Nothing matched: the most recent and important memories, never an empty context.
-        if (fallback) relevant = await find("", {}, CONTEXT_RELEVANT_MEMORIES, shown);
+        const matches = hasQuery
+          ? await find({}, CONTEXT_RELEVANT_MEMORIES, shown, true)
+          : { memories: [], dense: false };
+        // Nothing matched: the most recent and important memories, never an empty context. (A client
+        // vector alone, for an owner without vectors, ranked by recency already: labelled as such.)
+        const relevant = matches.memories.length
+          ? matches.memories
+          : (await find({}, CONTEXT_RELEVANT_MEMORIES, shown)).memories;
+        const fallback = matches.memories.length === 0 || (!matches.dense && req.query.trim() === "");
         const parts = {
           core: core.map(contextItem),
           thread: thread.map(contextItem),
           relevant: relevant.map(contextItem),
         };
-        return renderContext({ ...parts, fallback }, format, maxChars);
+        return { ...renderContext({ ...parts, fallback }, format, maxChars), dense: matches.dense };
       },
-      (o) => ({ resourceType: "memory", details: { count: o.memoryIds.length, truncated: o.truncated } }),
+      (o) => ({
+        resourceType: "memory",
+        details: { count: o.memoryIds.length, truncated: o.truncated, dense: o.dense },
+      }),
       ownerScope(owner),
     );
     return create(GetContextResponseSchema, {
@@ -76,6 +99,7 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
       messages: out.messages.map((m) => create(ContextMessageSchema, { role: m.role as ChatRole, content: m.content })),
       memoryIds: out.memoryIds,
       truncated: out.truncated,
+      mode: searchMode(q, out.dense, hasQuery, app),
     });
   },
 });

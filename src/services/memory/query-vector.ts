@@ -1,11 +1,12 @@
 /**
- * A search's query embedding: the client's own, else the provider's within the short query timeout
- * (one attempt: a search does not wait for retries). A provider failure degrades the search to
- * lexical with a metric and one log line (the outcome only, never the query).
+ * The query embedding of a search or of GetContext: the client's own, else the provider's within the
+ * short query timeout (one attempt: a search does not wait for retries). A provider failure degrades
+ * the ranking to lexical with a metric and one log line (the outcome only, never the query).
  */
 import type { AppContext } from "../../app-context.js";
 import { EmbeddingError } from "../../embeddings/provider.js";
-import type { SearchMode } from "../../metrics/metrics.js";
+import { SearchMode } from "../../../gen/memoric/v1/memory_pb.js";
+import type { SearchMode as SearchModeName } from "../../metrics/metrics.js";
 import type { SearchInput } from "../../store/memory-search.js";
 
 export interface QueryVector {
@@ -14,7 +15,10 @@ export interface QueryVector {
   degraded: boolean;
 }
 
-export async function queryVector(app: AppContext, input: SearchInput): Promise<QueryVector> {
+export async function queryVector(
+  app: AppContext,
+  input: Pick<SearchInput, "query" | "queryVector">,
+): Promise<QueryVector> {
   if (input.queryVector) return { vector: input.queryVector, degraded: false };
   const embedder = app.embedder;
   if (!embedder || input.query.trim() === "") return { vector: undefined, degraded: false };
@@ -31,9 +35,11 @@ export async function queryVector(app: AppContext, input: SearchInput): Promise<
   }
 }
 
-/** The mode a search ran in (also counted in memoric_search_mode_total when it had a query). */
+const MODES = { hybrid: SearchMode.HYBRID, lexical: SearchMode.LEXICAL, degraded: SearchMode.DEGRADED } as const;
+
+/** The mode a ranking ran in (also counted in memoric_search_mode_total when it had a query). */
 export function searchMode(q: QueryVector, dense: boolean, hasQuery: boolean, app: AppContext): SearchMode {
-  const mode: SearchMode = dense ? "hybrid" : q.degraded ? "degraded" : "lexical";
+  const mode: SearchModeName = dense ? "hybrid" : q.degraded ? "degraded" : "lexical";
   if (hasQuery) app.metrics.searched(mode);
-  return mode;
+  return MODES[mode];
 }

@@ -4,7 +4,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { SearchMemoriesResponseSchema, SearchMode, type MemoryService } from "../../../gen/memoric/v1/memory_pb.js";
+import { SearchMemoriesResponseSchema, type MemoryService } from "../../../gen/memoric/v1/memory_pb.js";
 import type { AppContext } from "../../app-context.js";
 import { searchHybrid } from "../../store/memory-search.js";
 import { withReadTx } from "../audited-tx.js";
@@ -12,8 +12,6 @@ import { assertThreadAllowed, callOwner, ownerScope } from "../owners.js";
 import { toScored } from "./mapping.js";
 import { queryVector, searchMode } from "./query-vector.js";
 import * as v from "./validation.js";
-
-const MODES = { hybrid: SearchMode.HYBRID, lexical: SearchMode.LEXICAL, degraded: SearchMode.DEGRADED } as const;
 
 export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => ({
   async searchMemories(req, ctx) {
@@ -31,6 +29,6 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     );
     const mode = searchMode(q, r.dense, input.query.trim() !== "" || q.vector !== undefined, app);
     const scored = r.results.map((s) => toScored(s, req.explain, owner.externalId));
-    return create(SearchMemoriesResponseSchema, { results: scored, mode: MODES[mode] });
+    return create(SearchMemoriesResponseSchema, { results: scored, mode });
   },
 });

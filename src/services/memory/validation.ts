@@ -287,8 +287,13 @@ export function search(req: SearchMemoriesRequest, cfg: Config["memory"]): Searc
       throw invalid("scope", "unknown value");
   }
   const minRelevance = minScore(req.minScore);
-  const queryVector = embedding(req.queryEmbedding, cfg, "query_embedding");
+  const queryVector = queryEmbedding(req.queryEmbedding, cfg);
   return { query: req.query, filter: f, boostThreadId: threadId, boostTopic: topic, topK, minRelevance, queryVector };
+}
+
+/** A client's query_embedding (SearchMemories, GetContext): empty, or a vector of the configured length. */
+export function queryEmbedding(values: number[], cfg: Config["memory"]): Float32Array | undefined {
+  return embedding(values, cfg, "query_embedding");
 }
 
 /** min_score: a relevance floor in [0, 1] (0 = none). */

@@ -171,12 +171,13 @@ class ExportMemoriesResponse(_message.Message):
     def __init__(self, memory: _Optional[_Union[Memory, _Mapping]] = ..., versions: _Optional[_Iterable[_Union[MemoryVersion, _Mapping]]] = ...) -> None: ...
 
 class GetContextRequest(_message.Message):
-    __slots__ = ["agent_id", "end_user_id", "format", "max_chars", "min_score", "query", "thread_id"]
+    __slots__ = ["agent_id", "end_user_id", "format", "max_chars", "min_score", "query", "query_embedding", "thread_id"]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     END_USER_ID_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     MAX_CHARS_FIELD_NUMBER: _ClassVar[int]
     MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
+    QUERY_EMBEDDING_FIELD_NUMBER: _ClassVar[int]
     QUERY_FIELD_NUMBER: _ClassVar[int]
     THREAD_ID_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
@@ -185,22 +186,25 @@ class GetContextRequest(_message.Message):
     max_chars: int
     min_score: float
     query: str
+    query_embedding: _containers.RepeatedScalarFieldContainer[float]
     thread_id: str
-    def __init__(self, query: _Optional[str] = ..., thread_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., format: _Optional[_Union[ContextFormat, str]] = ..., max_chars: _Optional[int] = ..., end_user_id: _Optional[str] = ..., min_score: _Optional[float] = ...) -> None: ...
+    def __init__(self, query: _Optional[str] = ..., thread_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., format: _Optional[_Union[ContextFormat, str]] = ..., max_chars: _Optional[int] = ..., end_user_id: _Optional[str] = ..., min_score: _Optional[float] = ..., query_embedding: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class GetContextResponse(_message.Message):
-    __slots__ = ["context", "format", "memory_ids", "messages", "truncated"]
+    __slots__ = ["context", "format", "memory_ids", "messages", "mode", "truncated"]
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     MEMORY_IDS_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
     TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     context: str
     format: ContextFormat
     memory_ids: _containers.RepeatedScalarFieldContainer[str]
     messages: _containers.RepeatedCompositeFieldContainer[ContextMessage]
+    mode: SearchMode
     truncated: bool
-    def __init__(self, context: _Optional[str] = ..., format: _Optional[_Union[ContextFormat, str]] = ..., messages: _Optional[_Iterable[_Union[ContextMessage, _Mapping]]] = ..., memory_ids: _Optional[_Iterable[str]] = ..., truncated: bool = ...) -> None: ...
+    def __init__(self, context: _Optional[str] = ..., format: _Optional[_Union[ContextFormat, str]] = ..., messages: _Optional[_Iterable[_Union[ContextMessage, _Mapping]]] = ..., memory_ids: _Optional[_Iterable[str]] = ..., truncated: bool = ..., mode: _Optional[_Union[SearchMode, str]] = ...) -> None: ...
 
 class GetMemoryHistoryRequest(_message.Message):
     __slots__ = ["end_user_id", "id"]
