@@ -69,16 +69,27 @@ async function countsByOwner(tx: postgres.TransactionSql, table: string): Promis
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ MEMORIC_RATE_LIMIT_RPC: "100000" });
+  server = await startTestServer({ MEMORIC_RATE_LIMIT_RPC: "100000", MEMORIC_EMBEDDINGS_DIMENSIONS: "3" });
   const root = await admin(server);
   [backend, other] = await Promise.all([serviceAccount(server, root), serviceAccount(server, root)]);
-  // Rows for both end users in every owner table: memories, their terms and counters, history, clusters.
+  // Rows for both end users in every owner table: memories, their terms, counters, (client-sent) vectors and
+  // their version, history, clusters.
   for (const endUserId of ["rls-a", "rls-b"]) {
     const { memories } = await backend.memories.batchCreateMemories({
       endUserId,
       memories: [
-        { content: `${endUserId} likes hiking in the mountains`, topic: "hobbies", category: "outdoor" },
-        { content: `${endUserId} hikes every weekend`, topic: "hobbies", category: "outdoor" },
+        {
+          content: `${endUserId} likes hiking in the mountains`,
+          topic: "hobbies",
+          category: "outdoor",
+          embedding: [0.1, 0.2, 0.3],
+        },
+        {
+          content: `${endUserId} hikes every weekend`,
+          topic: "hobbies",
+          category: "outdoor",
+          embedding: [0.3, 0.2, 0.1],
+        },
       ],
     });
     await backend.memories.updateMemory({
