@@ -68,10 +68,17 @@ export async function queryAuditLogs(
   filter: AuditFilter,
   page: { size: number; after?: AuditCursor },
 ): Promise<AuditPage> {
-  // One extra row tells whether another page exists without a second query.
-  const rows = await tx<AuditRow[]>`select ${columns(tx)} from audit_log where ${where(tx, filter, page.after)}
-    order by time desc, id desc limit ${page.size + 1}`;
-  const [count] = await tx<{ n: string }[]>`select count(*) as n from audit_log where ${where(tx, filter)}`;
+  // One statement, so the page and the total see one snapshot (read audits commit between statements); one
+  // extra row tells whether another page exists. The left join keeps the total when the page is empty.
+  // (The column list comes first: postgres.js reads an earlier "in" as the context of a later helper.)
+  const joined = await tx<(AuditRow & { total_n: string })[]>`
+    select p.*, t.n as total_n from (select 1) one
+    left join lateral (select ${columns(tx)} from audit_log where ${where(tx, filter, page.after)}
+      order by time desc, id desc limit ${page.size + 1}) p on true
+    cross join (select count(*) as n from audit_log where ${where(tx, filter)}) t
+    order by p.time desc, p.id desc`;
+  const count = joined[0] && { n: joined[0].total_n };
+  const rows: AuditRow[] = joined.filter((r) => r.id !== null).map(({ total_n: _, ...row }) => row);
   const more = rows.length > page.size;
   const kept = more ? rows.slice(0, page.size) : rows;
   const last = kept[kept.length - 1];
