@@ -9,7 +9,7 @@ import type { MemoryStoreDeps } from "./memory-deps.js";
 import { filterSql, type MemoryFilterInput } from "./memory-filters.js";
 import { memoryColumns, openRow, uuidv7, withDataKey, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
 import { openVersions, rewriteMemory, type MemoryPatch, type VersionRecord } from "./memory-update.js";
-import { insertPrepared, prepareMemory, type NewMemory, type PreparedMemory } from "./memory-write.js";
+import { dropTerms, insertPrepared, prepareMemory, type NewMemory, type PreparedMemory } from "./memory-write.js";
 import type { Tx } from "./tx.js";
 import { moveStats } from "./memory-stats.js";
 import { threadPin, type Owner } from "./owner.js";
@@ -196,7 +196,8 @@ export async function deleteMemory(tx: Tx, owner: Owner, id: string): Promise<vo
     with gone as (
       delete from memories m where m.owner_id = ${owner.ownerId} and m.id = ${id} ${threadPin(tx, owner)}
       returning m.id, m.doc_len
-    ), stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)})
+    ), terms as (${dropTerms(tx, owner, tx`select id from gone`)}),
+    stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)})
     select id from gone`;
   if (rows.length === 0) throw notFound();
 }
@@ -214,7 +215,8 @@ export async function deleteMemories(
       delete from memories m
       where m.owner_id = ${owner.ownerId} ${threadPin(tx, owner)} ${filterSql(tx, key?.blindIndexKey(), filter)}
       returning m.id, m.doc_len
-    ), stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)})
+    ), terms as (${dropTerms(tx, owner, tx`select id from gone`)}),
+    stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)})
     select count(*)::int as n from gone`;
   return row?.n ?? 0;
 }

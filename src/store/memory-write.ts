@@ -243,3 +243,12 @@ export async function insertTerms(
     select ${owner.ownerId}::uuid, t.id, ${owner.accountId}::uuid, t.h, t.tf, t.len
     from unnest(${t.ids}::uuid[], ${t.hashes}::bigint[], ${t.tfs}::int[], ${t.lens}::int[]) as t(id, h, tf, len)`;
 }
+
+/**
+ * Deletes the terms of the memories a statement deletes: a data-modifying CTE over `gone` (a query
+ * yielding their ids), used by every statement deleting memories (memory_terms has no foreign key
+ * to cascade, 0009_hot_path.sql).
+ */
+export function dropTerms(tx: Tx, owner: Owner, gone: ReturnType<Tx>): ReturnType<Tx> {
+  return tx`delete from memory_terms t where t.owner_id = ${owner.ownerId} and t.memory_id in (${gone})`;
+}

@@ -1,0 +1,11 @@
+-- The hot write path (DESIGN.md §11).
+--
+-- memory_terms loses its foreign key to memories. PostgreSQL checks such a key once per inserted
+-- term row, with a query on memories; on a table under forced row-level security each check cost
+-- 50-90 us here and grew with the table (a batch of 100 memories, ~1,500 term rows: 55 ms of
+-- checks on an empty table, 141 ms after 1,000 rows; the same inserts without the key: 16 ms,
+-- flat). That was most of a BatchCreateMemories call and ~1 ms of every CreateMemory.
+-- Integrity is kept by the write path instead: terms are only inserted by the statement that
+-- inserts their memory (store/memory-write.ts: `where t.id in (select id from m)`), and every
+-- statement deleting memories deletes their terms with them (store/memory-write.ts dropTerms).
+alter table memory_terms drop constraint memory_terms_owner_id_memory_id_fkey;
