@@ -61,6 +61,18 @@ export async function prepareMemories(
   return Promise.all(items.map((item, i) => prepareMemory(key, deps.config.memory.encryption, owner, ids[i]!, item)));
 }
 
+/**
+ * The owner row is gone: an end user erased (by another replica) while this one still held its key.
+ * Forget the key, so the retry finds the end user absent (and creates it anew if allowed).
+ */
+export function ownerErased(deps: MemoryStoreDeps, owner: Owner): (err: unknown) => never {
+  return (err) => {
+    if ((err as { code?: string }).code !== "23503") throw err;
+    deps.keys.forget(owner.ownerId);
+    throw new ConnectError("the end user was erased meanwhile; retry", Code.Aborted);
+  };
+}
+
 /** Inserts prepared memories inside tx: all or nothing; an idempotency key seen before replays its memory. */
 export async function insertMemories(
   deps: MemoryStoreDeps,
@@ -68,13 +80,18 @@ export async function insertMemories(
   owner: Owner,
   prepared: PreparedMemory[],
 ): Promise<CreateResult> {
-  const inserted = await insertPrepared(tx, owner, prepared).catch((err: unknown) => {
-    // The owner row is gone: an end user erased (by another replica) while this one still held its
-    // key. Forget the key, so the retry finds the end user absent (and creates it anew if allowed).
-    if ((err as { code?: string }).code !== "23503") throw err;
-    deps.keys.forget(owner.ownerId);
-    throw new ConnectError("the end user was erased meanwhile; retry", Code.Aborted);
-  });
+  const inserted = await insertPrepared(tx, owner, prepared).catch(ownerErased(deps, owner));
+  return createdRecords(deps, tx, owner, prepared, inserted);
+}
+
+/** The records of prepared memories once inserted (`inserted`: the ids written) or replayed (read back). */
+export async function createdRecords(
+  deps: MemoryStoreDeps,
+  tx: Tx,
+  owner: Owner,
+  prepared: PreparedMemory[],
+  inserted: Map<string, { created_at: Date; updated_at: Date }>,
+): Promise<CreateResult> {
   const replayHashes = prepared.filter((p) => !inserted.has(p.id) && p.idempotencyHash).map((p) => p.idempotencyHash!);
   const earlier = replayHashes.length
     ? await readMemoriesWithIdem(deps, tx, owner, replayHashes)
