@@ -5,6 +5,7 @@
 // list, and no username/email. Deliberately NO composition rules (NIST says they hurt).
 import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
+import os from "node:os";
 import bcrypt from "bcrypt";
 
 const DEFAULT_MIN_PASSWORD_LENGTH = 12;
@@ -153,6 +154,29 @@ export function checkPasswordPolicy(
 
 // --- hashing ---------------------------------------------------------------------------------
 
+/**
+ * bcrypt is CPU-bound by design (cost 12: ~250 ms of one core) and runs on libuv's thread pool
+ * (4 threads): a storm of logins would take every core from the calls of everyone else. At most
+ * one core less than the machine has hashes at a time (one on a 2-core machine); the rest wait
+ * their turn, so a storm costs the stormers latency, not the other callers. Process-wide, like
+ * the cores it shares.
+ */
+const BCRYPT_SLOTS = Math.max(1, os.availableParallelism() - 1);
+let bcryptRunning = 0;
+const bcryptWaiting: (() => void)[] = [];
+
+async function hashing<T>(work: () => Promise<T>): Promise<T> {
+  if (bcryptRunning >= BCRYPT_SLOTS) await new Promise<void>((resolve) => bcryptWaiting.push(resolve));
+  else bcryptRunning++;
+  try {
+    return await work();
+  } finally {
+    const next = bcryptWaiting.shift();
+    if (next) next();
+    else bcryptRunning--;
+  }
+}
+
 function assertCost(cost: number): void {
   if (!Number.isInteger(cost) || cost < MIN_BCRYPT_COST || cost > MAX_BCRYPT_COST) {
     throw new RangeError(`bcrypt cost must be an integer between ${MIN_BCRYPT_COST} and ${MAX_BCRYPT_COST}`);
@@ -170,7 +194,7 @@ export async function hashPassword(password: string, cost: number): Promise<stri
   if (Buffer.byteLength(p, "utf8") > MAX_PASSWORD_BYTES) {
     throw new PasswordPolicyError("max_bytes", `Password must be at most ${MAX_PASSWORD_BYTES} bytes in UTF-8.`);
   }
-  return bcrypt.hash(p, cost);
+  return hashing(() => bcrypt.hash(p, cost));
 }
 
 // One dummy hash per cost, computed once (memoized promise) and reused for unknown users.
@@ -180,7 +204,7 @@ function dummyHash(cost: number): Promise<string> {
   let h = dummyHashes.get(cost);
   if (!h) {
     // The plaintext is irrelevant: it is random and discarded, so nothing can ever match it.
-    h = bcrypt.hash(randomUUID(), cost);
+    h = hashing(() => bcrypt.hash(randomUUID(), cost));
     h.catch(() => dummyHashes.delete(cost));
     dummyHashes.set(cost, h);
   }
@@ -214,14 +238,15 @@ export async function verifyPassword(
 
   if (!usablePassword || !usableHash) {
     try {
-      await bcrypt.compare(p, await dummyHash(dummyCost));
+      const dummy = await dummyHash(dummyCost);
+      await hashing(() => bcrypt.compare(p, dummy));
     } catch {
       // Timing equalisation only; the answer is false regardless.
     }
     return false;
   }
   try {
-    return await bcrypt.compare(p, hash);
+    return await hashing(() => bcrypt.compare(p, hash));
   } catch {
     return false;
   }
