@@ -9,3 +9,11 @@
 -- inserts their memory (store/memory-write.ts: `where t.id in (select id from m)`), and every
 -- statement deleting memories deletes their terms with them (store/memory-write.ts dropTerms).
 alter table memory_terms drop constraint memory_terms_owner_id_memory_id_fkey;
+
+-- Search's postings carry account_id too, so the row-level security filter (account_id =
+-- app_user_id()) is answered from the index: an index-only scan instead of one heap fetch per
+-- posting. EXPLAIN (ANALYZE, BUFFERS) at 100k memories for one owner, a 3-word query (2,540
+-- postings): Index Scan 3.3 ms, shared hit=2472 -> Index Only Scan 0.5 ms, Heap Fetches: 0
+-- (after vacuum; autovacuum keeps the visibility map of this insert-mostly table).
+drop index memory_terms_lookup_idx;
+create index memory_terms_lookup_idx on memory_terms (owner_id, term_hash) include (memory_id, tf, doc_len, account_id);
