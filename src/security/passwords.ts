@@ -5,8 +5,7 @@
 // list, and no username/email. Deliberately NO composition rules (NIST says they hurt).
 import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
-import os from "node:os";
-import bcrypt from "bcrypt";
+import { bcryptCompare, bcryptHash } from "./bcrypt-pool.js";
 
 const DEFAULT_MIN_PASSWORD_LENGTH = 12;
 const MIN_PASSWORD_LENGTH_FLOOR = 8;
@@ -154,29 +153,6 @@ export function checkPasswordPolicy(
 
 // --- hashing ---------------------------------------------------------------------------------
 
-/**
- * bcrypt is CPU-bound by design (cost 12: ~250 ms of one core) and runs on libuv's thread pool
- * (4 threads): a storm of logins would take every core from the calls of everyone else. At most
- * one core less than the machine has hashes at a time (one on a 2-core machine); the rest wait
- * their turn, so a storm costs the stormers latency, not the other callers. Process-wide, like
- * the cores it shares.
- */
-const BCRYPT_SLOTS = Math.max(1, os.availableParallelism() - 1);
-let bcryptRunning = 0;
-const bcryptWaiting: (() => void)[] = [];
-
-async function hashing<T>(work: () => Promise<T>): Promise<T> {
-  if (bcryptRunning >= BCRYPT_SLOTS) await new Promise<void>((resolve) => bcryptWaiting.push(resolve));
-  else bcryptRunning++;
-  try {
-    return await work();
-  } finally {
-    const next = bcryptWaiting.shift();
-    if (next) next();
-    else bcryptRunning--;
-  }
-}
-
 function assertCost(cost: number): void {
   if (!Number.isInteger(cost) || cost < MIN_BCRYPT_COST || cost > MAX_BCRYPT_COST) {
     throw new RangeError(`bcrypt cost must be an integer between ${MIN_BCRYPT_COST} and ${MAX_BCRYPT_COST}`);
@@ -184,8 +160,8 @@ function assertCost(cost: number): void {
 }
 
 /**
- * bcrypt-hashes the NFKC-normalized password with the async API (runs on libuv's thread pool,
- * off the event loop). Refuses > 72 bytes instead of letting bcrypt truncate.
+ * bcrypt-hashes the NFKC-normalized password off the event loop, on a low-priority thread
+ * (bcrypt-pool.ts). Refuses > 72 bytes instead of letting bcrypt truncate.
  */
 export async function hashPassword(password: string, cost: number): Promise<string> {
   assertCost(cost);
@@ -194,7 +170,7 @@ export async function hashPassword(password: string, cost: number): Promise<stri
   if (Buffer.byteLength(p, "utf8") > MAX_PASSWORD_BYTES) {
     throw new PasswordPolicyError("max_bytes", `Password must be at most ${MAX_PASSWORD_BYTES} bytes in UTF-8.`);
   }
-  return hashing(() => bcrypt.hash(p, cost));
+  return bcryptHash(p, cost);
 }
 
 // One dummy hash per cost, computed once (memoized promise) and reused for unknown users.
@@ -204,7 +180,7 @@ function dummyHash(cost: number): Promise<string> {
   let h = dummyHashes.get(cost);
   if (!h) {
     // The plaintext is irrelevant: it is random and discarded, so nothing can ever match it.
-    h = hashing(() => bcrypt.hash(randomUUID(), cost));
+    h = bcryptHash(randomUUID(), cost);
     h.catch(() => dummyHashes.delete(cost));
     dummyHashes.set(cost, h);
   }
@@ -239,14 +215,14 @@ export async function verifyPassword(
   if (!usablePassword || !usableHash) {
     try {
       const dummy = await dummyHash(dummyCost);
-      await hashing(() => bcrypt.compare(p, dummy));
+      await bcryptCompare(p, dummy);
     } catch {
       // Timing equalisation only; the answer is false regardless.
     }
     return false;
   }
   try {
-    return await hashing(() => bcrypt.compare(p, hash));
+    return await bcryptCompare(p, hash);
   } catch {
     return false;
   }
