@@ -198,6 +198,18 @@ export function chainHash(prevHash: string, record: AuditRecordFields): string {
   return createHash("sha256").update(Buffer.from(prevHash, "hex")).update(canonicalize(record)).digest("hex");
 }
 
+/**
+ * chainHash of a record whose canonical form is `head ‖ seq ‖ tail` (the append path splits it
+ * around seq, which only the database knows): the same hash without encoding the record again.
+ */
+export function chainHashSplit(prevHash: string, head: string, seq: number, tail: string): string {
+  if (!HEX64.test(prevHash)) throw new TypeError("prevHash must be 64 lowercase hex digits");
+  return createHash("sha256")
+    .update(Buffer.from(prevHash, "hex"))
+    .update(head + String(seq) + tail, "utf8")
+    .digest("hex");
+}
+
 /** Builds the next row of a shard (prev = that shard's current head, or null for an empty shard). */
 export function sealRecord(prev: ChainHead | null, fields: Omit<AuditRecordFields, "seq">): AuditRecord {
   if (prev && prev.shard !== fields.shard) throw new RangeError("head belongs to another shard");

@@ -50,6 +50,7 @@ const NOT_WORD_CHAR = /[^\p{L}\p{M}\p{N}]/gu;
 const LATIN_OR_GREEK = /^[\p{Script=Latin}\p{Script=Greek}\p{M}\p{N}]+$/u;
 const LETTER_FOLDS: Record<string, string> = { ß: "ss", æ: "ae", œ: "oe", ø: "o", đ: "d", ł: "l", þ: "th", ı: "i" };
 const HAN = /^\p{Script=Han}+$/u;
+const ASCII_WORD = /^[a-z0-9]+$/;
 // "user's" -> "user", "children's" -> "children" (then child); "_" separates like a space.
 const POSSESSIVE = /(\p{L})['\u2019]s(?![\p{L}\p{N}])/gu;
 
@@ -71,8 +72,10 @@ export function words(text: string): string[] {
   const normalized = text.normalize("NFKC").toLowerCase().replace(POSSESSIVE, "$1").replaceAll("_", " ");
   for (const s of SEGMENTER.segment(normalized)) {
     if (!s.isWordLike) continue;
-    const w = fold(s.segment.replace(NOT_WORD_CHAR, ""));
-    const chars = [...w].length;
+    // Plain ASCII letters and digits come out of the general path unchanged: skip it (most words).
+    const ascii = ASCII_WORD.test(s.segment);
+    const w = ascii ? s.segment : fold(s.segment.replace(NOT_WORD_CHAR, ""));
+    const chars = ascii ? w.length : [...w].length;
     if (chars === 0 || (chars === 1 && !HAN.test(w)) || STOP_WORDS.has(w)) continue;
     out.push(w);
   }

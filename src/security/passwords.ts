@@ -5,7 +5,7 @@
 // list, and no username/email. Deliberately NO composition rules (NIST says they hurt).
 import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
-import bcrypt from "bcrypt";
+import { bcryptCompare, bcryptHash } from "./bcrypt-pool.js";
 
 const DEFAULT_MIN_PASSWORD_LENGTH = 12;
 const MIN_PASSWORD_LENGTH_FLOOR = 8;
@@ -160,8 +160,8 @@ function assertCost(cost: number): void {
 }
 
 /**
- * bcrypt-hashes the NFKC-normalized password with the async API (runs on libuv's thread pool,
- * off the event loop). Refuses > 72 bytes instead of letting bcrypt truncate.
+ * bcrypt-hashes the NFKC-normalized password off the event loop, on a low-priority thread
+ * (bcrypt-pool.ts). Refuses > 72 bytes instead of letting bcrypt truncate.
  */
 export async function hashPassword(password: string, cost: number): Promise<string> {
   assertCost(cost);
@@ -170,7 +170,7 @@ export async function hashPassword(password: string, cost: number): Promise<stri
   if (Buffer.byteLength(p, "utf8") > MAX_PASSWORD_BYTES) {
     throw new PasswordPolicyError("max_bytes", `Password must be at most ${MAX_PASSWORD_BYTES} bytes in UTF-8.`);
   }
-  return bcrypt.hash(p, cost);
+  return bcryptHash(p, cost);
 }
 
 // One dummy hash per cost, computed once (memoized promise) and reused for unknown users.
@@ -180,7 +180,7 @@ function dummyHash(cost: number): Promise<string> {
   let h = dummyHashes.get(cost);
   if (!h) {
     // The plaintext is irrelevant: it is random and discarded, so nothing can ever match it.
-    h = bcrypt.hash(randomUUID(), cost);
+    h = bcryptHash(randomUUID(), cost);
     h.catch(() => dummyHashes.delete(cost));
     dummyHashes.set(cost, h);
   }
@@ -214,14 +214,15 @@ export async function verifyPassword(
 
   if (!usablePassword || !usableHash) {
     try {
-      await bcrypt.compare(p, await dummyHash(dummyCost));
+      const dummy = await dummyHash(dummyCost);
+      await bcryptCompare(p, dummy);
     } catch {
       // Timing equalisation only; the answer is false regardless.
     }
     return false;
   }
   try {
-    return await bcrypt.compare(p, hash);
+    return await bcryptCompare(p, hash);
   } catch {
     return false;
   }

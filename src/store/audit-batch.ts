@@ -14,7 +14,7 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type postgres from "postgres";
-import { chainHash, type AuditRecord, type AuditRecordFields } from "../domain/audit-chain.js";
+import { chainHashSplit, type AuditRecordFields } from "../domain/audit-chain.js";
 import type { Sql } from "./database.js";
 
 export type PendingRow = Omit<AuditRecordFields, "seq" | "shard">;
@@ -89,8 +89,9 @@ export class AuditBatcher {
     const started = performance.now();
     try {
       const rows = batch.map((e) => ({ ...e.row, shard }));
-      const json = rows.map((f) => {
-        const [head, tail] = this.split(f);
+      const split = rows.map((f) => this.split(f));
+      const json = rows.map((f, i) => {
+        const [head, tail] = split[i]!;
         return {
           id: f.id,
           time: f.time.toISOString(),
@@ -118,12 +119,12 @@ export class AuditBatcher {
       const result = await this.sql<{ seq: string; prev_hash: string; hash: string }[]>`
         select seq, prev_hash, hash from audit_append_batch(${shard}, ${this.sql.json(json as postgres.JSONValue)})`;
       if (result.length !== rows.length) throw new Error("audit batch: row count mismatch");
-      // Committed (autocommit). Re-check each hash with the verifier's own code: a mismatch means the
-      // chain would not verify, which must be loud (the rows are in; the calls are refused).
-      rows.forEach((f, i) => {
+      // Committed (autocommit). Re-check each hash over the canonical text the verifier derives from
+      // the row (head ‖ seq ‖ tail): a mismatch means the chain would not verify, which must be loud
+      // (the rows are in; the calls are refused).
+      split.forEach(([head, tail], i) => {
         const r = result[i]!;
-        const record: AuditRecord = { ...f, seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash };
-        if (chainHash(r.prev_hash, record) !== r.hash)
+        if (chainHashSplit(r.prev_hash, head, Number(r.seq), tail) !== r.hash)
           throw new Error("audit hash mismatch between database and verifier");
       });
       this.onBatch(true, (performance.now() - started) / 1000);

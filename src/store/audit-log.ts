@@ -5,8 +5,8 @@
  *
  * Append protocol (see 0003_audit.sql): one call to audit_append() locks the shard's head row,
  * numbers the row (seq = head + 1), hashes it (SHA-256(prev ‖ canonical), the canonical text built
- * here by audit-chain.ts), inserts it and moves the head; the result is re-checked in JS with the
- * verifier's own chainHash. The head lock is held until the caller commits: that is what makes
+ * here by audit-chain.ts), inserts it and moves the head; the result is re-checked in JS over the
+ * same canonical text (chainHashSplit). The head lock is held until the caller commits: that is what makes
  * the sequence gap-free, so callers should record() as the LAST statement of their transaction
  * (shorter lock, and no lock-order inversion with their own rows).
  */
@@ -22,7 +22,7 @@ import {
 import {
   canonicalize,
   canonicalJson,
-  chainHash,
+  chainHashSplit,
   DEFAULT_SHARDS,
   shardFor,
   shardKey,
@@ -232,7 +232,9 @@ async function appendRecord(tx: Tx | Sql, f: Omit<AuditRecordFields, "seq">): Pr
   const r: AuditRecord = { ...f, seq: Number(row!.seq), prevHash: row!.prev_hash, hash: row!.hash };
   // The database hashed the canonical text; re-check it here so a row that would not verify (e.g. a
   // non-UTF-8 database encoding) is never committed: the caller's transaction fails instead.
-  if (chainHash(r.prevHash, r) !== r.hash) throw new Error("audit hash mismatch between database and verifier");
+  if (chainHashSplit(r.prevHash, head, r.seq, tail) !== r.hash) {
+    throw new Error("audit hash mismatch between database and verifier");
+  }
   return r;
 }
 

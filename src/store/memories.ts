@@ -9,7 +9,7 @@ import type { MemoryStoreDeps } from "./memory-deps.js";
 import { filterSql, type MemoryFilterInput } from "./memory-filters.js";
 import { memoryColumns, openRow, uuidv7, withDataKey, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
 import { openVersions, rewriteMemory, type MemoryPatch, type VersionRecord } from "./memory-update.js";
-import { insertPrepared, prepareMemory, type NewMemory, type PreparedMemory } from "./memory-write.js";
+import { dropTerms, insertPrepared, prepareMemory, type NewMemory, type PreparedMemory } from "./memory-write.js";
 import type { Tx } from "./tx.js";
 import { moveStats } from "./memory-stats.js";
 import { bumpIfVectors, planVector, vectorSettings } from "./memory-vectors.js";
@@ -69,6 +69,18 @@ export async function prepareMemories(
   );
 }
 
+/**
+ * The owner row is gone: an end user erased (by another replica) while this one still held its key.
+ * Forget the key, so the retry finds the end user absent (and creates it anew if allowed).
+ */
+export function ownerErased(deps: MemoryStoreDeps, owner: Owner): (err: unknown) => never {
+  return (err) => {
+    if ((err as { code?: string }).code !== "23503") throw err;
+    deps.keys.forget(owner.ownerId);
+    throw new ConnectError("the end user was erased meanwhile; retry", Code.Aborted);
+  };
+}
+
 /** Inserts prepared memories inside tx: all or nothing; an idempotency key seen before replays its memory. */
 export async function insertMemories(
   deps: MemoryStoreDeps,
@@ -76,13 +88,18 @@ export async function insertMemories(
   owner: Owner,
   prepared: PreparedMemory[],
 ): Promise<CreateResult> {
-  const inserted = await insertPrepared(tx, owner, prepared).catch((err: unknown) => {
-    // The owner row is gone: an end user erased (by another replica) while this one still held its
-    // key. Forget the key, so the retry finds the end user absent (and creates it anew if allowed).
-    if ((err as { code?: string }).code !== "23503") throw err;
-    deps.keys.forget(owner.ownerId);
-    throw new ConnectError("the end user was erased meanwhile; retry", Code.Aborted);
-  });
+  const inserted = await insertPrepared(tx, owner, prepared).catch(ownerErased(deps, owner));
+  return createdRecords(deps, tx, owner, prepared, inserted);
+}
+
+/** The records of prepared memories once inserted (`inserted`: the ids written) or replayed (read back). */
+export async function createdRecords(
+  deps: MemoryStoreDeps,
+  tx: Tx,
+  owner: Owner,
+  prepared: PreparedMemory[],
+  inserted: Map<string, { created_at: Date; updated_at: Date }>,
+): Promise<CreateResult> {
   const replayHashes = prepared.filter((p) => !inserted.has(p.id) && p.idempotencyHash).map((p) => p.idempotencyHash!);
   const earlier = replayHashes.length
     ? await readMemoriesWithIdem(deps, tx, owner, replayHashes)
@@ -204,7 +221,8 @@ export async function deleteMemory(tx: Tx, owner: Owner, id: string): Promise<vo
     with gone as (
       delete from memories m where m.owner_id = ${owner.ownerId} and m.id = ${id} ${threadPin(tx, owner)}
       returning m.id, m.doc_len
-    ), stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)}),
+    ), terms as (${dropTerms(tx, owner, tx`select id from gone`)}),
+    stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)}),
     vbump as (${bumpIfVectors(tx, owner, tx`select 1 from gone`)})
     select id from gone`;
   if (rows.length === 0) throw notFound();
@@ -223,7 +241,8 @@ export async function deleteMemories(
       delete from memories m
       where m.owner_id = ${owner.ownerId} ${threadPin(tx, owner)} ${filterSql(tx, key?.blindIndexKey(), filter)}
       returning m.id, m.doc_len
-    ), stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)}),
+    ), terms as (${dropTerms(tx, owner, tx`select id from gone`)}),
+    stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)}),
     vbump as (${bumpIfVectors(tx, owner, tx`select 1 from gone`)})
     select count(*)::int as n from gone`;
   return row?.n ?? 0;

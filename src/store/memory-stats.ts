@@ -1,5 +1,5 @@
 /**
- * BM25 corpus counters per owner (memory_stats: document count and total length, in 8 shards by
+ * BM25 corpus counters per owner (memory_stats: document count and total length, in 64 shards by
  * memory id so concurrent writers of one owner rarely wait on one row). Kept by the write path, in
  * the same statement as the change (DESIGN.md §11: no statement-level triggers on hot tables).
  */

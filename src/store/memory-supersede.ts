@@ -7,9 +7,9 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { MemoryStoreDeps } from "./memory-deps.js";
-import { getMemory, insertMemories, type CreateResult } from "./memories.js";
+import { createdRecords, getMemory, ownerErased, type CreateResult } from "./memories.js";
 import { bumpIfVectors } from "./memory-vectors.js";
-import type { PreparedMemory } from "./memory-write.js";
+import { insertOne, type PreparedMemory } from "./memory-write.js";
 import { threadPin, type Owner } from "./owner.js";
 import type { Tx } from "./tx.js";
 
@@ -68,8 +68,9 @@ export async function createMemoryWithOptions(
   opts: CreateOptions,
 ): Promise<CreateOneResult> {
   const fingerprint = prepared.terms.fingerprint;
-  const duplicateOf = fingerprint ? await findDuplicate(tx, owner, fingerprint, opts.supersedes) : undefined;
-  if (duplicateOf && opts.dedupe) {
+  const duplicateOf =
+    opts.dedupe && fingerprint ? await findDuplicate(tx, owner, fingerprint, opts.supersedes) : undefined;
+  if (duplicateOf) {
     // Merge: the existing memory stays; it becomes as important (and pinned) as either, and recent.
     await tx`
       update memories set importance = greatest(importance, ${prepared.importance}),
@@ -79,7 +80,12 @@ export async function createMemoryWithOptions(
     const memory = await getMemory(deps, tx, owner, duplicateOf);
     return { memories: [memory], replayed: [false], duplicateOf, merged: true, superseded };
   }
-  const result = await insertMemories(deps, tx, owner, [prepared]);
-  const superseded = result.replayed[0] ? 0 : await supersede(tx, owner, result.memories[0]!.id, opts.supersedes);
-  return { ...result, duplicateOf, merged: false, superseded };
+  // One statement: the insert, the duplicate look-up and the supersession (without dedupe, the
+  // caller's audit row rides right behind it: createOutcome).
+  const one = await insertOne(tx, owner, prepared, opts.supersedes).catch(ownerErased(deps, owner));
+  if (one.inserted.size > 0 && one.superseded !== opts.supersedes.length) {
+    throw new ConnectError("a superseded memory was not found", Code.NotFound);
+  }
+  const result = await createdRecords(deps, tx, owner, [prepared], one.inserted);
+  return { ...result, duplicateOf: one.duplicateOf, merged: false, superseded: one.superseded };
 }

@@ -90,7 +90,7 @@ export function bumpIfVectors(tx: Tx, owner: Owner, gone: Fragment): Fragment {
 }
 
 /**
- * Inserts the vector rows of new memories (a CTE after `m`, the insert returning the new ids); their
+ * Inserts the vector rows of new memories (a CTE after `ins`, the insert returning the new ids); their
  * ready ones move the version. `items`: [memory id, plan].
  */
 export function insertVectorsCte(tx: Tx, owner: Owner, items: ReadonlyArray<readonly [string, VectorPlan]>): Fragment {
@@ -102,7 +102,7 @@ export function insertVectorsCte(tx: Tx, owner: Owner, items: ReadonlyArray<read
       select ${owner.ownerId}::uuid, v.id, ${owner.accountId}::uuid, 1, v.state, v.model, v.dims, decode(v.ct, 'hex')
       from unnest(${ids}::uuid[], ${items.map(([, p]) => p.state)}::text[], ${items.map(([, p]) => p.model)}::text[],
                   ${items.map(([, p]) => p.dims)}::int[], ${hex}::text[]) as v(id, state, model, dims, ct)
-      where v.id in (select id from m)
+      where v.id in (select id from ins)
     ) ${bump}`;
 }
 

@@ -10,8 +10,8 @@ import { analyze } from "../domain/text.js";
 import { deriveMetadata } from "../domain/metadata.js";
 import type { Tx } from "./tx.js";
 import { moveStats } from "./memory-stats.js";
-import type { Owner } from "./owner.js";
-import { insertVectorsCte, type VectorPlan } from "./memory-vectors.js";
+import { threadPin, type Owner } from "./owner.js";
+import { bumpIfVectors, insertVectorsCte, type VectorPlan } from "./memory-vectors.js";
 import { contentAd, encodeDoc, idempotencyHash, labelHash, metaHashes, seal, type MemoryDoc } from "./memory-rows.js";
 
 export interface NewMemory {
@@ -207,21 +207,15 @@ function termArrays(items: ReadonlyArray<readonly [string, IndexedTerms]>) {
 }
 
 /**
- * Inserts rows (skipping idempotency-key duplicates) and the terms of the rows actually inserted,
- * in ONE statement (one round trip; callers may pipeline their audit row right behind it).
- * Returns id -> {created_at, updated_at} of the inserted rows.
+ * The data-modifying CTEs `ins` (the rows, skipping idempotency-key duplicates; returns id, doc_len,
+ * created_at, updated_at), `terms` (the postings of the rows actually inserted) and `stats`.
  */
-export async function insertPrepared(
-  tx: Tx,
-  owner: Owner,
-  items: PreparedMemory[],
-): Promise<Map<string, { created_at: Date; updated_at: Date }>> {
-  if (items.length === 0) return new Map();
+function insertCtes(tx: Tx, owner: Owner, items: PreparedMemory[]): ReturnType<Tx> {
   const t = termArrays(items.map((p) => [p.id, p.terms] as const));
   const planned = items.flatMap((p) => (p.vector ? [[p.id, p.vector] as const] : []));
   const vectors = planned.length > 0 ? insertVectorsCte(tx, owner, planned) : tx``;
-  const inserted = await tx<{ id: string; created_at: Date; updated_at: Date }[]>`
-    with m as (
+  return tx`
+    ins as (
       insert into memories ${tx(
         items.map((p) => p.row),
         ...INSERT_COLUMNS,
@@ -232,10 +226,67 @@ export async function insertPrepared(
       insert into memory_terms (owner_id, memory_id, account_id, term_hash, tf, doc_len)
       select ${owner.ownerId}::uuid, t.id, ${owner.accountId}::uuid, t.h, t.tf, t.len
       from unnest(${t.ids}::uuid[], ${t.hashes}::bigint[], ${t.tfs}::int[], ${t.lens}::int[]) as t(id, h, tf, len)
-      where t.id in (select id from m)
-    ), stats as (${moveStats(tx, owner, tx`select id, doc_len, 1 from m`)}) ${vectors}
-    select id, created_at, updated_at from m`;
+      where t.id in (select id from ins)
+    ), stats as (${moveStats(tx, owner, tx`select id, doc_len, 1 from ins`)}) ${vectors}`;
+}
+
+type Inserted = Map<string, { created_at: Date; updated_at: Date }>;
+
+/**
+ * Inserts rows (skipping idempotency-key duplicates) and the terms of the rows actually inserted,
+ * in ONE statement (one round trip; callers may pipeline their audit row right behind it).
+ * Returns id -> {created_at, updated_at} of the inserted rows.
+ */
+export async function insertPrepared(tx: Tx, owner: Owner, items: PreparedMemory[]): Promise<Inserted> {
+  if (items.length === 0) return new Map();
+  const inserted = await tx<{ id: string; created_at: Date; updated_at: Date }[]>`
+    with ${insertCtes(tx, owner, items)}
+    select id, created_at, updated_at from ins`;
   return new Map(inserted.map((r) => [r.id, { created_at: r.created_at, updated_at: r.updated_at }]));
+}
+
+export interface InsertedOne {
+  inserted: Inserted;
+  /** The most recent live memory with the same term fingerprint (other than the superseded ones). */
+  duplicateOf: string | undefined;
+  /** How many of `supersedes` were marked superseded by the new memory. */
+  superseded: number;
+}
+
+/**
+ * CreateMemory's statement: inserts one memory as insertPrepared does and, in the same statement,
+ * looks up a live duplicate of it (same term fingerprint; read from the snapshot before the insert)
+ * and marks `supersedes` superseded by it. One round trip, whatever it finds.
+ */
+export async function insertOne(
+  tx: Tx,
+  owner: Owner,
+  item: PreparedMemory,
+  supersedes: string[],
+): Promise<InsertedOne> {
+  const pin = threadPin(tx, owner);
+  const fp = item.terms.fingerprint;
+  const rows = await tx<
+    { id: string | null; created_at: Date; updated_at: Date; duplicate_of: string | null; superseded: number }[]
+  >`
+    with ${insertCtes(tx, owner, [item])},
+    dup as (
+      select m.id from memories m
+      where m.owner_id = ${owner.ownerId} and m.terms_hash = ${fp}
+        and m.superseded_by is null and m.id <> all(${supersedes}::uuid[]) ${pin}
+      order by m.updated_at desc, m.id desc limit 1
+    ), sup as (
+      update memories m set superseded_by = ${item.id}
+      where m.owner_id = ${owner.ownerId} and m.id = any(${supersedes}::uuid[]) and exists (select from ins) ${pin}
+      returning m.id
+    ) ${supersedes.length > 0 ? tx`, supbump as (${bumpIfVectors(tx, owner, tx`select 1 from sup`)})` : tx``}
+    select i.id, i.created_at, i.updated_at, x.duplicate_of, x.superseded
+    from (select (select id from dup) as duplicate_of, (select count(*)::int from sup) as superseded) x
+    left join ins as i on true`;
+  const r = rows[0]!;
+  const inserted: Inserted = new Map();
+  if (r.id !== null) inserted.set(r.id, { created_at: r.created_at, updated_at: r.updated_at });
+  return { inserted, duplicateOf: r.duplicate_of ?? undefined, superseded: r.superseded };
 }
 
 export async function insertTerms(
@@ -249,4 +300,13 @@ export async function insertTerms(
     insert into memory_terms (owner_id, memory_id, account_id, term_hash, tf, doc_len)
     select ${owner.ownerId}::uuid, t.id, ${owner.accountId}::uuid, t.h, t.tf, t.len
     from unnest(${t.ids}::uuid[], ${t.hashes}::bigint[], ${t.tfs}::int[], ${t.lens}::int[]) as t(id, h, tf, len)`;
+}
+
+/**
+ * Deletes the terms of the memories a statement deletes: a data-modifying CTE over `gone` (a query
+ * yielding their ids), used by every statement deleting memories (memory_terms has no foreign key
+ * to cascade, 0009_hot_path.sql).
+ */
+export function dropTerms(tx: Tx, owner: Owner, gone: ReturnType<Tx>): ReturnType<Tx> {
+  return tx`delete from memory_terms t where t.owner_id = ${owner.ownerId} and t.memory_id in (${gone})`;
 }

@@ -21,7 +21,7 @@ import type { Actor } from "./audit-log.js";
 import type { MemoryStoreDeps, PolicyRunDeps } from "./memory-deps.js";
 import { memoryColumns, openRow, uuidv7, withDataKey, type MemoryRow } from "./memory-rows.js";
 import { rewriteMemory } from "./memory-update.js";
-import { insertPrepared, prepareMemory } from "./memory-write.js";
+import { dropTerms, insertPrepared, prepareMemory } from "./memory-write.js";
 import { bumpIfVectors, planVector, vectorSettings } from "./memory-vectors.js";
 import { moveStats } from "./memory-stats.js";
 import type { Owner } from "./owner.js";
@@ -159,7 +159,8 @@ async function expire(deps: MemoryStoreDeps, tx: Tx, owner: Owner, counts: Polic
         or (tier = 3 and ${p.longTermRetentionDays}::int > 0
             and created_at < now() - make_interval(days => ${p.longTermRetentionDays}))
       ) returning id, tier, doc_len
-    ), stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)}),
+    ), terms as (${dropTerms(tx, owner, tx`select id from gone`)}),
+    stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)}),
     vbump as (${bumpIfVectors(tx, owner, tx`select 1 from gone`)})
     select tier, count(*)::int as n from gone group by tier`;
   for (const r of rows) counts.add("expire", r.tier, r.n);

@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync, sign, verify } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
+  chainHashSplit,
   type AuditRecord,
   type AuditRecordFields,
   type Checkpoint,
@@ -348,5 +349,18 @@ describe("verifyChains", () => {
     }
     expect(verifyChains(gen(), [], KEY).firstBad).toMatchObject({ shard: 0, seq: 2, reason: "missing" });
     expect(pulled).toBeLessThan(t.length);
+  });
+});
+
+describe("chainHashSplit", () => {
+  it("equals chainHash over the canonical form split around seq, for any seq", () => {
+    for (const [i, seq] of [1, 9, 10, 123_456_789, Number.MAX_SAFE_INTEGER - 1].entries()) {
+      const f = { ...fields(3, i), errorMessage: "naïve \u2028 ✓", details: { k: "v", n: [1, "é"] } };
+      const text = canonicalize({ ...f, seq }).toString("utf8");
+      const at = text.indexOf(`,"seq":${seq},`) + ',"seq":'.length;
+      const [head, tail] = [text.slice(0, at), text.slice(at + String(seq).length)];
+      const prev = createHash("sha256").update(String(i)).digest("hex");
+      expect(chainHashSplit(prev, head, seq, tail)).toBe(chainHash(prev, { ...f, seq }));
+    }
   });
 });

@@ -39,6 +39,14 @@ it("mutations answer Unavailable and change nothing while the audit log cannot b
   await asOwner(server, forceAuditInsertFailure);
   try {
     expect(await codeOf(memories.createMemory({ content: "should not exist" }))).toBe(Code.Unavailable);
+    // The one-statement create (insert, duplicate look-up, supersession) with its row pipelined behind.
+    expect(await codeOf(memories.createMemory({ content: "original content", supersedes: [id] }))).toBe(
+      Code.Unavailable,
+    );
+    expect(await codeOf(memories.createMemory({ content: "deduplicated", dedupe: true }))).toBe(Code.Unavailable);
+    expect(await codeOf(memories.batchCreateMemories({ memories: [{ content: "a" }, { content: "b" }] }))).toBe(
+      Code.Unavailable,
+    );
     expect(await codeOf(memories.updateMemory({ id, updateMask: { paths: ["content"] }, content: "changed" }))).toBe(
       Code.Unavailable,
     );
@@ -58,7 +66,7 @@ it("mutations answer Unavailable and change nothing while the audit log cannot b
   }
 
   expect(await count()).toBe(1);
-  expect((await memories.getMemory({ id })).memory?.content).toBe("original content");
+  expect((await memories.getMemory({ id })).memory).toMatchObject({ content: "original content", supersededBy: "" });
   await expect(login(server, user)).resolves.toBeDefined(); // the old password still works
   // ...and with the audit log back, mutations work again.
   await memories.updateMemory({ id, updateMask: { paths: ["content"] }, content: "changed" });

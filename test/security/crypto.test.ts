@@ -8,6 +8,7 @@ import {
   MasterKeyring,
   type AssociatedData,
 } from "../../src/security/crypto.js";
+import { AeadKeyset } from "../../src/security/tink.js";
 
 const ad: AssociatedData = { table: "memories", column: "content", rowId: "row-1", ownerId: "user-1" };
 
@@ -220,5 +221,47 @@ describe("MasterKeyring", () => {
     await expect(MasterKeyring.fromBase64(bytes.toString("base64"))).rejects.toThrow(
       /MEMORIC_KEYSET.*TINK output prefix/,
     );
+  });
+});
+
+describe("the native AES-GCM primitive", () => {
+  const bytes = new TextEncoder().encode("the user is allergic to peanuts");
+  const aad = new TextEncoder().encode("memories|content|row-1|user-1");
+  const fails = (p: Promise<unknown>) => expect(p).rejects.toThrow();
+
+  it("writes exactly what Tink reads, and reads what Tink writes", async () => {
+    const added = await (await AeadKeyset.generate()).withNewKey();
+    for (const keyset of [await AeadKeyset.generate(), added.keyset.withPrimary(added.keyId)]) {
+      const [native, tink] = [await keyset.aead(), await keyset.tinkAead()];
+      const a = await native.encrypt(bytes, aad);
+      const b = await tink.encrypt(bytes, aad);
+      expect(a.length).toBe(b.length);
+      expect(a.subarray(0, 5)).toEqual(b.subarray(0, 5)); // same prefix: 0x01 + primary key id
+      expect(await tink.decrypt(a, aad)).toEqual(bytes);
+      expect(await native.decrypt(b, aad)).toEqual(bytes);
+      expect(await native.decrypt(a, aad)).toEqual(bytes);
+      await fails(native.decrypt(b, new TextEncoder().encode("other row")));
+      await fails(tink.decrypt(a, new TextEncoder().encode("other row")));
+    }
+  });
+
+  it("decrypts with a non-primary enabled key, never with a disabled one", async () => {
+    const first = await AeadKeyset.generate();
+    const old = await (await first.aead()).encrypt(bytes, aad);
+    const { keyset, keyId } = await first.withNewKey();
+    const rotated = keyset.withPrimary(keyId);
+    expect(await (await rotated.aead()).decrypt(old, aad)).toEqual(bytes);
+    const disabled = rotated.withDisabled(first.primaryKeyId);
+    await fails((await disabled.aead()).decrypt(old, aad));
+    await fails((await disabled.tinkAead()).decrypt(old, aad));
+  });
+
+  it("rejects truncated and unprefixed ciphertexts", async () => {
+    const keyset = await AeadKeyset.generate();
+    const native = await keyset.aead();
+    const ct = await native.encrypt(bytes, aad);
+    await fails(native.decrypt(ct.subarray(0, 20), aad));
+    await fails(native.decrypt(ct.subarray(5), aad));
+    await fails(native.decrypt(new Uint8Array(0), aad));
   });
 });

@@ -1,5 +1,6 @@
 import bcrypt from "bcrypt";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { bcryptCompare } from "../../src/security/bcrypt-pool.js";
 import {
   checkPasswordPolicy,
   commonPasswordCount,
@@ -11,6 +12,17 @@ import {
   verifyPassword,
   type PasswordRule,
 } from "../../src/security/passwords.js";
+
+// bcrypt runs on worker threads (bcrypt-pool.ts): count the compares at the pool's entry.
+vi.mock("../../src/security/bcrypt-pool.js", async (importOriginal) => {
+  const real = await importOriginal<typeof import("../../src/security/bcrypt-pool.js")>();
+  return { ...real, bcryptCompare: vi.fn(real.bcryptCompare) };
+});
+const compareCalls = () => {
+  const spy = vi.mocked(bcryptCompare);
+  spy.mockClear();
+  return spy;
+};
 
 // The minimum cost hashPassword allows; used wherever cost itself is not under test.
 const COST = 10;
@@ -196,7 +208,7 @@ describe("verifyPassword", () => {
   });
 
   it("for an unknown user (null hash) still runs bcrypt on a dummy hash of the same cost, and says false", async () => {
-    const spy = vi.spyOn(bcrypt, "compare");
+    const spy = compareCalls();
     expect(await verifyPassword(GOOD, null, { dummyCost: COST })).toBe(false);
     expect(spy).toHaveBeenCalledTimes(1);
     const dummy = spy.mock.calls[0]![1] as string;
@@ -204,7 +216,7 @@ describe("verifyPassword", () => {
   });
 
   it("treats an unusable stored hash like an unknown user", async () => {
-    const spy = vi.spyOn(bcrypt, "compare");
+    const spy = compareCalls();
     for (const bad of ["", "not-a-hash", "$2b$10$short", "$argon2id$v=19$m=65536$abc"]) {
       expect(await verifyPassword(GOOD, bad, { dummyCost: COST })).toBe(false);
     }
@@ -212,7 +224,7 @@ describe("verifyPassword", () => {
   });
 
   it("says false (after a dummy compare) for over-long or non-string passwords", async () => {
-    const spy = vi.spyOn(bcrypt, "compare");
+    const spy = compareCalls();
     expect(await verifyPassword("k".repeat(73), await storedP, { dummyCost: COST })).toBe(false);
     expect(await verifyPassword(undefined as unknown as string, await storedP, { dummyCost: COST })).toBe(false);
     expect(spy).toHaveBeenCalledTimes(2);

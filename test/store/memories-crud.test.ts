@@ -309,6 +309,33 @@ describe("list, filters, pagination, delete", () => {
     expect(res.deletedCount).toBe(3n);
     const all = await f.service.deleteMemories(create(DeleteMemoriesRequestSchema, { all: true }), f.ctx(u));
     expect(all.deletedCount).toBe(1n);
+    // No orphan postings (memory_terms has no foreign key to cascade), and the counters sum to zero.
+    const rest = await f.sql`
+      select (select count(*) from memory_terms where owner_id = ${u})::int as t,
+        (select coalesce(sum(doc_count), 0) from memory_stats where owner_id = ${u})::int as n,
+        (select coalesce(sum(total_len), 0) from memory_stats where owner_id = ${u})::int as len`;
+    expect(rest[0]).toEqual({ t: 0, n: 0, len: 0 });
+  });
+
+  it("keeps the BM25 counters equal to the rows, across creates, a batch, updates and deletes", async () => {
+    const u = await f.newUser("counter");
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push((await createAs(u, { content: `counted memory number ${i} words` })).id);
+    await f.service.batchCreateMemories(
+      { memories: Array.from({ length: 5 }, (_, i) => ({ content: `batched ${i} with several more words` })) },
+      f.ctx(u),
+    );
+    await f.service.updateMemory(
+      { id: ids[0]!, content: "now much shorter", updateMask: { paths: ["content"] } },
+      f.ctx(u),
+    );
+    for (const id of ids.slice(5)) await f.service.deleteMemory({ id }, f.ctx(u));
+    const [row] = await f.sql`
+      select (select count(*) from memories where owner_id = ${u})::int as rows,
+        (select coalesce(sum(doc_len), 0) from memories where owner_id = ${u})::int as len,
+        (select sum(doc_count) from memory_stats where owner_id = ${u})::int as n,
+        (select sum(total_len) from memory_stats where owner_id = ${u})::int as total`;
+    expect(row).toEqual({ rows: 10, len: row!.total, n: 10, total: row!.len });
   });
 });
 

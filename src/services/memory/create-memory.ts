@@ -6,9 +6,9 @@ import type { AppContext } from "../../app-context.js";
 import { prepareMemories } from "../../store/memories.js";
 import { createMemoryWithOptions } from "../../store/memory-supersede.js";
 import { withAuditedTx } from "../audited-tx.js";
-import { callOwner, ownerScope, writeKey } from "../owners.js";
+import { callOwner, writeKey } from "../owners.js";
 import { inThread } from "./thread-pin.js";
-import { created, toMemory } from "./mapping.js";
+import { createOutcome, toMemory } from "./mapping.js";
 import * as v from "./validation.js";
 
 export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => ({
@@ -21,10 +21,7 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
       app,
       ctx,
       (tx) => createMemoryWithOptions(app, tx, owner, prepared[0]!, opts),
-      // Described from the result: the duplicate look-up runs before the insert, so the row cannot ride
-      // right behind a single statement (createdOutcome's fast path), and a merge names another memory.
-      (r) => ({ ...created(r), details: { ...created(r).details, merged: r.merged, superseded: r.superseded } }),
-      ownerScope(owner),
+      ...createOutcome(prepared[0]!, opts, owner),
     );
     return create(CreateMemoryResponseSchema, {
       memory: toMemory(r.memories[0]!, owner.externalId),

@@ -17,6 +17,7 @@ import {
 } from "../../../gen/memoric/v1/memory_pb.js";
 import type { ClusterRecord } from "../../store/clusters.js";
 import type { CreateResult, MemoryRecord, VersionRecord } from "../../store/memories.js";
+import type { CreateOneResult, CreateOptions } from "../../store/memory-supersede.js";
 import type { AuditedOutcome, Described, TxScope } from "../audited-tx.js";
 import type { PreparedMemory } from "../../store/memory-write.js";
 import type { Owner } from "../../store/owner.js";
@@ -98,7 +99,7 @@ export function toCluster(c: ClusterRecord): Cluster {
 }
 
 /** CreateMemory / BatchCreateMemories' audit row: one id when a single memory, counts of written and replayed. */
-export function created(r: CreateResult): AuditedOutcome {
+function created(r: CreateResult): AuditedOutcome {
   const written = r.replayed.filter((x) => !x).length;
   return {
     resourceType: "memory",
@@ -124,4 +125,30 @@ export function createdOutcome(
     details: { count: prepared.length, replayed: 0 },
   };
   return [outcome, { ...scope, singleStatement: true }];
+}
+
+/**
+ * CreateMemory's outcome and scope. Without dedupe and idempotency key the store runs ONE statement
+ * (insert, duplicate look-up, supersession; a missing superseded id fails the transaction), so the
+ * row is known up front and rides right behind it; otherwise it is described from the result (a
+ * replay, or a merge naming another memory).
+ */
+export function createOutcome(
+  prepared: PreparedMemory,
+  opts: CreateOptions,
+  owner: Owner,
+): [Described<AuditedOutcome, CreateOneResult>, TxScope] {
+  const scope = ownerScope(owner);
+  if (opts.dedupe || prepared.idempotencyHash !== null) {
+    const describe = (r: CreateOneResult) => ({
+      ...created(r),
+      details: { ...created(r).details, merged: r.merged, superseded: r.superseded },
+    });
+    return [describe, scope];
+  }
+  const details = { count: 1, replayed: 0, merged: false, superseded: opts.supersedes.length };
+  return [
+    { resourceType: "memory", resourceId: prepared.id, details },
+    { ...scope, singleStatement: true },
+  ];
 }
