@@ -91,12 +91,20 @@ export function bumpIfVectors(tx: Tx, owner: Owner, gone: Fragment): Fragment {
 
 /**
  * Inserts the vector rows of new memories (a CTE after `ins`, the insert returning the new ids); their
- * ready ones move the version. `items`: [memory id, plan].
+ * ready ones (or `alsoSupersedes`) move the version. `items`: [memory id, plan].
  */
-export function insertVectorsCte(tx: Tx, owner: Owner, items: ReadonlyArray<readonly [string, VectorPlan]>): Fragment {
+export function insertVectorsCte(
+  tx: Tx,
+  owner: Owner,
+  items: ReadonlyArray<readonly [string, VectorPlan]>,
+  alsoSupersedes = false,
+): Fragment {
   const ids = items.map(([id]) => id);
   const hex = items.map(([, p]) => (p.ct ? Buffer.from(p.ct).toString("hex") : null));
-  const bump = items.some(([, p]) => p.state === "ready") ? tx`, vbump as (${bumpVectorVersion(tx, owner)})` : tx``;
+  // One bump per statement (a row may not be updated twice by one statement): new ready vectors, or
+  // memories this statement supersedes, leaving the index.
+  const moves = alsoSupersedes || items.some(([, p]) => p.state === "ready");
+  const bump = moves ? tx`, vbump as (${bumpVectorVersion(tx, owner)})` : tx``;
   return tx`, vectors as (
       insert into memory_vectors (owner_id, memory_id, account_id, memory_version, state, model, dims, ciphertext)
       select ${owner.ownerId}::uuid, v.id, ${owner.accountId}::uuid, 1, v.state, v.model, v.dims, decode(v.ct, 'hex')

@@ -210,10 +210,10 @@ function termArrays(items: ReadonlyArray<readonly [string, IndexedTerms]>) {
  * The data-modifying CTEs `ins` (the rows, skipping idempotency-key duplicates; returns id, doc_len,
  * created_at, updated_at), `terms` (the postings of the rows actually inserted) and `stats`.
  */
-function insertCtes(tx: Tx, owner: Owner, items: PreparedMemory[]): ReturnType<Tx> {
+function insertCtes(tx: Tx, owner: Owner, items: PreparedMemory[], supersedes = false): ReturnType<Tx> {
   const t = termArrays(items.map((p) => [p.id, p.terms] as const));
   const planned = items.flatMap((p) => (p.vector ? [[p.id, p.vector] as const] : []));
-  const vectors = planned.length > 0 ? insertVectorsCte(tx, owner, planned) : tx``;
+  const vectors = planned.length > 0 ? insertVectorsCte(tx, owner, planned, supersedes) : tx``;
   return tx`
     ins as (
       insert into memories ${tx(
@@ -269,7 +269,7 @@ export async function insertOne(
   const rows = await tx<
     { id: string | null; created_at: Date; updated_at: Date; duplicate_of: string | null; superseded: number }[]
   >`
-    with ${insertCtes(tx, owner, [item])},
+    with ${insertCtes(tx, owner, [item], supersedes.length > 0)},
     dup as (
       select m.id from memories m
       where m.owner_id = ${owner.ownerId} and m.terms_hash = ${fp}
@@ -279,7 +279,7 @@ export async function insertOne(
       update memories m set superseded_by = ${item.id}
       where m.owner_id = ${owner.ownerId} and m.id = any(${supersedes}::uuid[]) and exists (select from ins) ${pin}
       returning m.id
-    ) ${supersedes.length > 0 ? tx`, supbump as (${bumpIfVectors(tx, owner, tx`select 1 from sup`)})` : tx``}
+    ) ${supersedes.length > 0 && !item.vector ? tx`, supbump as (${bumpIfVectors(tx, owner, tx`select 1 from sup`)})` : tx``}
     select i.id, i.created_at, i.updated_at, x.duplicate_of, x.superseded
     from (select (select id from dup) as duplicate_of, (select count(*)::int from sup) as superseded) x
     left join ins as i on true`;
