@@ -266,6 +266,11 @@ export async function insertOne(
 ): Promise<InsertedOne> {
   const pin = threadPin(tx, owner);
   const fp = item.terms.fingerprint;
+  // Superseded memories leave the vector index; with a vector row the insert's CTE already bumps the version.
+  const supBump =
+    supersedes.length > 0 && !item.vector
+      ? tx`, supbump as (${bumpIfVectors(tx, owner, tx`select 1 from sup`)})`
+      : tx``;
   const rows = await tx<
     { id: string | null; created_at: Date; updated_at: Date; duplicate_of: string | null; superseded: number }[]
   >`
@@ -279,7 +284,7 @@ export async function insertOne(
       update memories m set superseded_by = ${item.id}
       where m.owner_id = ${owner.ownerId} and m.id = any(${supersedes}::uuid[]) and exists (select from ins) ${pin}
       returning m.id
-    ) ${supersedes.length > 0 && !item.vector ? tx`, supbump as (${bumpIfVectors(tx, owner, tx`select 1 from sup`)})` : tx``}
+    ) ${supBump}
     select i.id, i.created_at, i.updated_at, x.duplicate_of, x.superseded
     from (select (select id from dup) as duplicate_of, (select count(*)::int from sup) as superseded) x
     left join ins as i on true`;
