@@ -141,12 +141,16 @@ describe(`semantic search across two server processes (${testMode})`, () => {
     const degraded = await viaA.searchMemories({ query: "gamma ray" });
     expect(degraded.mode).toBe(SearchMode.DEGRADED);
     expect(degraded.results.map((r) => r.memory!.id)).toContain(m.memory!.id);
+    // In a transaction: the embedded shared PGlite keeps a transaction on its connection, while a lone
+    // statement could interleave with the other server's backfill polling (`portal "" does not exist`).
     const state = () =>
-      asOwner(a, async (sql) => {
-        const [row] = await sql<{ state: string; attempts: number }[]>`
-          select state, attempts from memory_vectors where memory_id = ${m.memory!.id}`;
-        return row;
-      });
+      asOwner(a, (sql) =>
+        sql.begin(async (tx) => {
+          const [row] = await tx<{ state: string; attempts: number }[]>`
+            select state, attempts from memory_vectors where memory_id = ${m.memory!.id}`;
+          return row;
+        }),
+      );
     await poll(async () => ((await state())?.attempts ?? 0) >= 1, "a backfill attempt while down");
     embedder.mode = "ok";
     await poll(async () => (await state())?.state === "ready", "the vector backfilled");
