@@ -27,7 +27,8 @@ import { labelHash, memoryColumns, openRow, withDataKey, type MemoryRecord, type
 import type { Tx } from "./tx.js";
 import { threadPin, type Owner } from "./owner.js";
 
-export const CANDIDATE_CAP = 200;
+/** At least the largest top_k (100), so the best-by-BM25 half alone can fill any page. */
+export const CANDIDATE_CAP = 100;
 /** Dense candidates per hybrid search: the best by cosine over the owner's whole index. */
 const DENSE_CAP = 200;
 
