@@ -27,7 +27,8 @@ import { labelHash, memoryColumns, openRow, withDataKey, type MemoryRecord, type
 import type { Tx } from "./tx.js";
 import { threadPin, type Owner } from "./owner.js";
 
-export const CANDIDATE_CAP = 200;
+/** At least the largest top_k (100), so the best-by-BM25 half alone can fill any page. */
+export const CANDIDATE_CAP = 100;
 /** Dense candidates per hybrid search: the best by cosine over the owner's whole index. */
 const DENSE_CAP = 200;
 
@@ -174,26 +175,27 @@ export async function searchHybrid(deps: VectorDeps, tx: Tx, owner: Owner, input
         from memory_stats where owner_id = ${owner.ownerId}
       ),
       qterms as (
-        select * from unnest(${hashes}::bigint[], ${terms.map((t) => t.group)}::int[],
-                             ${terms.map((t) => t.weight)}::float8[]) as q(term_hash, grp, weight)
-      ),
-      postings as (
-        -- One index probe per query hash (owner_id, term_hash), however many hashes expansion adds.
-        select t.memory_id, t.term_hash, t.tf::float8 as tf, t.doc_len::float8 as doc_len,
-               (count(*) over (partition by t.term_hash))::float8 as df
-        from unnest(${hashes}::bigint[]) as h(term_hash)
+        -- The query's terms are distinct (domain/query-terms.ts), so df is one count per term: an
+        -- index-only count, instead of a sort and a window over every posting of every term.
+        select q.term_hash, q.grp, q.weight, df.n::float8 as df
+        from unnest(${hashes}::bigint[], ${terms.map((t) => t.group)}::int[],
+                    ${terms.map((t) => t.weight)}::float8[]) as q(term_hash, grp, weight)
         cross join lateral (
-          select l.memory_id, l.term_hash, l.tf, l.doc_len from memory_terms l
-          where l.owner_id = ${owner.ownerId} and l.term_hash = h.term_hash
-        ) t
+          select count(*) as n from memory_terms l where l.owner_id = ${owner.ownerId} and l.term_hash = q.term_hash
+        ) df
       ),
       per_word as (
-        select p.memory_id, q.grp, max(q.weight
-          * ln(1 + (s.n + ${IDF_PRIOR_DOCS}::float8 - p.df + 0.5) / (p.df + 0.5))
-          * least((p.tf * (${k1}::float8 + 1))
-            / (p.tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * p.doc_len / s.avgdl)), 1)) as best
-        from postings p join qterms q on q.term_hash = p.term_hash cross join stats s
-        group by p.memory_id, q.grp
+        -- One index probe per query hash (owner_id, term_hash), however many hashes expansion adds.
+        select t.memory_id, q.grp, max(q.weight
+          * ln(1 + (s.n + ${IDF_PRIOR_DOCS}::float8 - q.df + 0.5) / (q.df + 0.5))
+          * least((t.tf * (${k1}::float8 + 1))
+            / (t.tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * t.doc_len / s.avgdl)), 1)) as best
+        from qterms q cross join stats s
+        cross join lateral (
+          select l.memory_id, l.tf::float8 as tf, l.doc_len::float8 as doc_len from memory_terms l
+          where l.owner_id = ${owner.ownerId} and l.term_hash = q.term_hash
+        ) t
+        group by t.memory_id, q.grp
       ),
       bm as (select memory_id, sum(best) as bm25 from per_word group by memory_id),
       attainable as (
