@@ -39,6 +39,9 @@ const BENCHES: Record<string, () => Promise<Figures | string>> = {
   vectors: () => benchVectors(),
 };
 
+/** Benches whose servers run in child processes (the rest drive an in-process server). */
+const OUT_OF_PROCESS = new Set(["goals", "vectors"]);
+
 const args = process.argv.slice(2);
 const skip = args.flatMap((a, i) => (args[i - 1] === "--skip" ? [a] : a.startsWith("--skip=") ? [a.slice(7)] : []));
 const only = args.filter((a, i) => !a.startsWith("--skip") && args[i - 1] !== "--skip");
@@ -46,7 +49,7 @@ for (const name of [...skip, ...only]) if (!(name in BENCHES)) throw new Error(`
 for (const [name, run] of Object.entries(BENCHES)) {
   if ((only.length > 0 && !only.includes(name)) || skip.includes(name)) continue;
   const where = process.env.DATABASE_URL ? "PostgreSQL" : "embedded PGlite";
-  const what = name === "goals" ? "out of process" : "in process";
+  const what = OUT_OF_PROCESS.has(name) ? "out of process" : "in process";
   process.stdout.write(`\n## ${name} (${where}, ${what})\n`);
   const figures = await run();
   if (typeof figures === "string") {

@@ -50,8 +50,13 @@ async function waitReady(url: string, child: ChildProcess, stderr: () => string)
 }
 
 /** `profileDir`: run under --cpu-prof, the profile written there when the server stops. */
-export async function startServerProcess(env: Record<string, string>, profileDir?: string): Promise<ServerProcess> {
-  const db = await createTestDatabase();
+/** Starts a server on a fresh database, or on `shared` (a replica: the caller drops it, not stop()). */
+export async function startServerProcess(
+  env: Record<string, string>,
+  profileDir?: string,
+  shared?: TestDatabase,
+): Promise<ServerProcess> {
+  const db = shared ?? (await createTestDatabase());
   const [port, adminPort] = [await freePort(), await freePort()];
   const fullEnv: Record<string, string> = {
     PORT: String(port),
@@ -97,7 +102,7 @@ export async function startServerProcess(env: Record<string, string>, profileDir
         await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
         if (child.exitCode === null) child.kill("SIGKILL");
       }
-      await db.drop();
+      if (!shared) await db.drop();
     },
   };
 }

@@ -1,28 +1,20 @@
 /**
- * `npm run bench -- vectors`: SearchMemories p95 for one end user holding 10k memories WITH vectors,
- * hybrid vs lexical, in the same run, on one database: server L has no embeddings configured
- * (lexical), server H uses the test embedding server (test/support/embedding-server.ts: hashed
- * trigrams, no semantic quality — this measures cost only). Queries alternate between the two in
- * rounds so the machine's noise hits both alike. Goal (issue 12): hybrid p95 ≤ 2× lexical p95.
- * Reported: hybrid with the provider embedding each query over HTTP, hybrid with the client's own
- * query vector, and the first hybrid search's cost (decrypting the owner's vectors into the index).
+ * `npm run bench -- vectors`: SearchMemories p95 for one account holding 10k memories WITH vectors,
+ * hybrid vs lexical, in the same run, on one database, out of process: two server processes on that
+ * database (replicas), H with the test embedding server as provider (test/support/embedding-server.ts:
+ * hashed trigrams, no semantic quality — this measures cost only) and L without embeddings (lexical).
+ * The memories and their vectors go in through H's BatchCreateMemories (client-sent vectors). Queries
+ * alternate between the two in rounds so the machine's noise hits both alike. Goal: hybrid p95 ≤ 2×
+ * lexical p95. Reported: hybrid with the provider embedding each query over HTTP, hybrid with the
+ * client's own query vector, and the first hybrid search's cost (decrypting the vectors into the index).
  */
-import { createClient } from "@connectrpc/connect";
+import { createClient, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { AuthService } from "../gen/memoric/v1/auth_pb.js";
 import { MemoryService } from "../gen/memoric/v1/memory_pb.js";
-import { MasterKeyring } from "../src/security/crypto.js";
-import type { MemoryStoreDeps } from "../src/store/memories.js";
-import { uuidv7 } from "../src/store/memory-rows.js";
-import { planVector, vectorSettings } from "../src/store/memory-vectors.js";
-import { insertPrepared, prepareMemory } from "../src/store/memory-write.js";
-import { selfOwner } from "../src/store/owner.js";
-import { OwnerKeys } from "../src/store/owner-keys.js";
-import { inTx, userContext } from "../src/store/tx.js";
-import { createLogger } from "../src/logger.js";
 import { startEmbeddingServer } from "../test/support/embedding-server.js";
-import { bearerTransport, registerAndLogin } from "../test/support/identity.js";
-import { startTestServer } from "../test/support/server.js";
-import { createSharedDatabase } from "../test/support/shared-database.js";
 import { corpus } from "./memory.js";
+import { startServerProcess } from "./server-process.js";
 import { round, summarize, type Figures } from "./support.js";
 
 const ENV = {
@@ -30,6 +22,17 @@ const ENV = {
   MEMORIC_RATE_LIMIT_RPC: "1000000",
   MEMORIC_POLICY_INTERVAL_SECONDS: "0",
 };
+const PASSWORD = "bench vectors passphrase 42";
+/** Per BatchCreateMemories call: the most a batch may hold. */
+const SEED_BATCH = 100;
+
+function memoryClient(url: string, token: string) {
+  const auth: Interceptor = (next) => (req) => {
+    req.header.set("authorization", `Bearer ${token}`);
+    return next(req);
+  };
+  return createClient(MemoryService, createGrpcTransport({ baseUrl: url, interceptors: [auth] }));
+}
 
 export async function benchVectors(
   opts: { memories?: number; queries?: number; dims?: number; rounds?: number } = {},
@@ -39,60 +42,44 @@ export async function benchVectors(
   const dims = opts.dims ?? 384;
   const rounds = opts.rounds ?? 6;
   const embedder = await startEmbeddingServer(dims);
-  const shared = await createSharedDatabase(2);
   const vectorEnv = {
     MEMORIC_EMBEDDINGS_URL: embedder.url,
     MEMORIC_EMBEDDINGS_MODEL: "trigram-test",
     MEMORIC_EMBEDDINGS_DIMENSIONS: String(dims),
     MEMORIC_EMBEDDINGS_POLL_MS: "3600000",
   };
-  const hybrid = await startTestServer({ ...ENV, ...shared.env, ...vectorEnv }, shared.database);
-  const lexical = await startTestServer({ ...ENV, ...shared.env }, shared.database);
+  const hybrid = await startServerProcess({ ...ENV, ...vectorEnv });
+  // The replica shares the database and secrets, not the ports or the embeddings settings.
+  const replicaEnv = Object.fromEntries(
+    Object.entries(hybrid.env).filter(([k]) => !/^(PORT|MEMORIC_ADMIN_PORT|MEMORIC_EMBEDDINGS_.*)$/.test(k)),
+  );
+  const lexical = await startServerProcess(replicaEnv, undefined, hybrid.db);
   const out: Figures = {};
   try {
-    const user = await registerAndLogin(hybrid);
-    const keyring = await MasterKeyring.fromBase64(hybrid.config.secrets.keysetBase64!);
-    const deps: MemoryStoreDeps = { keys: new OwnerKeys(keyring), config: hybrid.config, logger: createLogger("warn") };
-    const settings = vectorSettings(hybrid.config)!;
-    const owner = selfOwner(user.userId);
-    const key = await deps.keys.ensure(hybrid.db.sql, user.userId);
+    const auth = createClient(AuthService, createGrpcTransport({ baseUrl: hybrid.url }));
+    const username = `bench${Date.now()}`;
+    await auth.register({ username, email: `${username}@example.com`, password: PASSWORD, fullName: username });
+    const { accessToken } = await auth.login({ username, password: PASSWORD });
+    const viaH = memoryClient(hybrid.url, accessToken);
+    const viaL = memoryClient(lexical.url, accessToken);
     const c = corpus(23);
     const started = performance.now();
-    for (let done = 0; done < memories; done += 1000) {
-      const n = Math.min(1000, memories - done);
-      const base = Date.now() - (memories - done) * 60_000;
-      const items = await Promise.all(
-        Array.from({ length: n }, async (_, i) => {
+    for (let done = 0; done < memories; done += SEED_BATCH) {
+      const n = Math.min(SEED_BATCH, memories - done);
+      await viaH.batchCreateMemories({
+        memories: Array.from({ length: n }, (_, i) => {
           const content = c.text();
-          const p = await prepareMemory(key, true, owner, uuidv7(base + i * 60_000), {
-            content,
-            threadId: `t${(done + i) % 200}`,
-            agentId: "",
-            namespace: "",
-            metadata: {},
-            importance: 0,
-            topic: "",
-            category: "",
-            role: 0,
-            expiresAt: null,
-            idempotencyKey: "",
-          });
-          p.vector = await planVector(settings, key, owner.ownerId, p.id, embedder.vectorOf(content));
-          return p;
+          return { content, threadId: `t${(done + i) % 200}`, embedding: Array.from(embedder.vectorOf(content)) };
         }),
-      );
-      await inTx(hybrid.db.sql, userContext(user.userId), (tx) => insertPrepared(tx, owner, items));
+      });
     }
-    await hybrid.db.sql`analyze`.catch(() => undefined);
-    out[`seed ${memories / 1000}k memories with ${dims}-dim vectors (s)`] = round(
+    out[`seed ${memories / 1000}k memories with ${dims}-dim vectors through the API (s)`] = round(
       (performance.now() - started) / 1000,
       1,
     );
 
-    const viaH = createClient(MemoryService, user.transport);
-    const viaL = createClient(MemoryService, bearerTransport(lexical, user.token));
     const qs = Array.from({ length: queries }, c.query);
-    const qv = qs.map((q) => embedder.vectorOf(q));
+    const qv = qs.map((q) => Array.from(embedder.vectorOf(q)));
     const t0 = performance.now();
     const first = await viaH.searchMemories({ query: qs[0]!, topK: 10 });
     out["first hybrid search, index decrypted and built (ms)"] = round(performance.now() - t0, 0);
@@ -126,9 +113,8 @@ export async function benchVectors(
     out["hybrid / lexical p95 (goal ≤ 2)"] = round(h.p95 / l.p95);
     out["hybrid (client vector) / lexical p95"] = round(v.p95 / l.p95);
   } finally {
-    await lexical.close();
-    await hybrid.close();
-    await shared.database.drop();
+    await lexical.stop();
+    await hybrid.stop();
     await embedder.close();
   }
   return out;
