@@ -142,10 +142,20 @@ export function wordTerms(word: string): string[] {
   return terms.filter((t) => [...t].length >= 2 || HAN.test(t));
 }
 
-/** Term frequencies and document length of a memory's text. */
-export function analyze(text: string): Analysis {
+/**
+ * Term frequencies and document length of a memory's text. `memo` (word -> its terms) may be shared
+ * by the texts of one call, a batch whose texts repeat most words: stemming is the costly part.
+ */
+export function analyze(text: string, memo?: Map<string, string[]>): Analysis {
   const terms = new Map<string, number>();
   const list = words(text);
-  for (const w of list) for (const t of wordTerms(w)) terms.set(t, (terms.get(t) ?? 0) + 1);
+  for (const w of list) {
+    let forms = memo?.get(w);
+    if (forms === undefined) {
+      forms = wordTerms(w);
+      memo?.set(w, forms);
+    }
+    for (const t of forms) terms.set(t, (terms.get(t) ?? 0) + 1);
+  }
   return { terms, length: list.length };
 }

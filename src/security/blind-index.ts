@@ -36,12 +36,17 @@ export function blindFingerprint(key: Uint8Array, terms: Iterable<string>): Buff
 
 /**
  * Hashes a document's term frequencies. Should two terms ever collide, their frequencies are
- * summed so hashes stay unique (memory_terms is keyed by memory id + hash).
+ * summed so hashes stay unique (memory_terms is keyed by memory id + hash). `memo` (term -> hash)
+ * may be shared by documents hashed under the same key within one call.
  */
-export function blindTerms(key: Uint8Array, terms: Map<string, number>): BlindTerm[] {
+export function blindTerms(key: Uint8Array, terms: Map<string, number>, memo?: Map<string, bigint>): BlindTerm[] {
   const byHash = new Map<bigint, number>();
   for (const [term, tf] of terms) {
-    const hash = blindTerm(key, term);
+    let hash = memo?.get(term);
+    if (hash === undefined) {
+      hash = blindTerm(key, term);
+      memo?.set(term, hash);
+    }
     byHash.set(hash, (byHash.get(hash) ?? 0) + tf);
   }
   return [...byHash].map(([hash, tf]) => ({ hash, tf }));

@@ -7,7 +7,8 @@
 // KeysetManager, so add/promote/disable are implemented below on the jspb Keyset objects that
 // KeysetHandle.getKeyset() exposes (the proto classes themselves are not exported).
 import "./tink-shim.js"; // must stay first: defines globalThis.self before the bundle evaluates
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv } from "node:crypto";
+import { randomBytesPooled } from "./random-pool.js";
 import { aead, binaryInsecure, generateNewKeysetHandle, KeysetHandle } from "tink-crypto";
 
 // Registers the AES-GCM and AES-CTR-HMAC key managers in Tink's global registry (once per process).
@@ -271,7 +272,7 @@ function nativeAead(keyset: PbKeyset): AeadPrimitive {
   prefix.writeUInt32BE(primaryId >>> 0, 1);
   return {
     async encrypt(plaintext, associatedData) {
-      const iv = randomBytes(GCM_IV_SIZE);
+      const iv = randomBytesPooled(GCM_IV_SIZE);
       const cipher = createCipheriv("aes-256-gcm", primary, iv, { authTagLength: GCM_TAG_SIZE });
       cipher.setAAD(associatedData);
       const body = cipher.update(plaintext);

@@ -9,7 +9,14 @@ import type { MemoryStoreDeps } from "./memory-deps.js";
 import { filterSql, type MemoryFilterInput } from "./memory-filters.js";
 import { memoryColumns, openRow, uuidv7, withDataKey, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
 import { openVersions, rewriteMemory, type MemoryPatch, type VersionRecord } from "./memory-update.js";
-import { dropTerms, insertPrepared, prepareMemory, type NewMemory, type PreparedMemory } from "./memory-write.js";
+import {
+  dropTerms,
+  insertPrepared,
+  prepareMemory,
+  TermIndexer,
+  type NewMemory,
+  type PreparedMemory,
+} from "./memory-write.js";
 import type { Tx } from "./tx.js";
 import { moveStats } from "./memory-stats.js";
 import { bumpIfVectors, planVector, vectorSettings } from "./memory-vectors.js";
@@ -60,9 +67,10 @@ export async function prepareMemories(
   const now = Date.now();
   const ids = items.map(() => uuidv7(now)).sort();
   const settings = vectorSettings(deps.config);
+  const indexer = new TermIndexer(key.blindIndexKey());
   return Promise.all(
     items.map(async (item, i) => {
-      const p = await prepareMemory(key, deps.config.memory.encryption, owner, ids[i]!, item);
+      const p = await prepareMemory(key, deps.config.memory.encryption, owner, ids[i]!, item, { indexer });
       p.vector = await planVector(settings, key, owner.ownerId, p.id, item.embedding);
       return p;
     }),

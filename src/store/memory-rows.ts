@@ -8,7 +8,8 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac } from "node:crypto";
+import { randomBytesPooled } from "../security/random-pool.js";
 import type { Logger } from "../logger.js";
 import type { DecryptionTarget } from "../metrics/metrics.js";
 import { ciphertextKeyId, type DataKey, DecryptionError, type AssociatedData } from "../security/crypto.js";
@@ -81,7 +82,7 @@ export function memoryColumns(tx: Tx) {
 
 /** RFC 9562 UUIDv7: time-ordered, so new rows append to the primary key index. */
 export function uuidv7(now = Date.now()): string {
-  const b = randomBytes(16);
+  const b = randomBytesPooled(16);
   b.writeUIntBE(now, 0, 6);
   b[6] = (b[6]! & 0x0f) | 0x70;
   b[8] = (b[8]! & 0x3f) | 0x80;

@@ -44,16 +44,33 @@ export interface IndexedTerms {
   fingerprint: Buffer | null;
 }
 
-export function indexTerms(indexKey: Uint8Array, content: string): IndexedTerms {
-  const { terms, length } = analyze(content);
-  const blind = blindTerms(indexKey, terms);
-  return {
-    hashes: blind.map((t) => t.hash.toString()),
-    tfs: blind.map((t) => t.tf),
-    docLen: length,
-    fingerprint: blindFingerprint(indexKey, terms.keys()),
-  };
+/**
+ * Indexes texts under one owner's blind index key. One indexer serves one call (a batch, a
+ * policy run): it remembers each word's terms and each term's hash, which a batch repeats, and is
+ * dropped with the call, so no plaintext vocabulary outlives the request that brought it.
+ */
+export class TermIndexer {
+  private readonly wordTerms = new Map<string, string[]>();
+  private readonly hashes = new Map<string, bigint>();
+
+  constructor(readonly indexKey: Uint8Array) {}
+
+  index(content: string): IndexedTerms {
+    // A bound for pathological batches (every word distinct): forget and go on.
+    if (this.wordTerms.size > MEMO_LIMIT) this.wordTerms.clear();
+    if (this.hashes.size > MEMO_LIMIT) this.hashes.clear();
+    const { terms, length } = analyze(content, this.wordTerms);
+    const blind = blindTerms(this.indexKey, terms, this.hashes);
+    return {
+      hashes: blind.map((t) => t.hash.toString()),
+      tfs: blind.map((t) => t.tf),
+      docLen: length,
+      fingerprint: blindFingerprint(this.indexKey, terms.keys()),
+    };
+  }
 }
+
+const MEMO_LIMIT = 100_000;
 
 /** The content-dependent columns of a memories row at a given version. */
 export interface SealedState {
@@ -77,13 +94,14 @@ export async function sealState(
   version: number,
   content: string,
   doc: MemoryDoc,
+  indexer?: TermIndexer,
 ): Promise<{ state: SealedState; terms: IndexedTerms }> {
-  const indexKey = key.blindIndexKey();
+  const indexKey = indexer?.indexKey ?? key.blindIndexKey();
   const [c, m] = await Promise.all([
     seal(key, encrypt, content, contentAd(owner.ownerId, id, version, "content")),
     seal(key, encrypt, encodeDoc(doc), contentAd(owner.ownerId, id, version, "metadata")),
   ]);
-  const terms = indexTerms(indexKey, content);
+  const terms = (indexer ?? new TermIndexer(indexKey)).index(content);
   return {
     terms,
     state: {
@@ -119,7 +137,7 @@ export async function prepareMemory(
   owner: Owner,
   id: string,
   input: NewMemory,
-  extra: { tier?: number; isSummary?: boolean; summarized?: boolean } = {},
+  extra: { tier?: number; isSummary?: boolean; summarized?: boolean; indexer?: TermIndexer } = {},
 ): Promise<PreparedMemory> {
   const d = deriveMetadata(input.content, {
     topic: input.topic,
@@ -133,7 +151,7 @@ export async function prepareMemory(
     entities: d.entities,
     derived: d.derived,
   };
-  const { state, terms } = await sealState(key, encrypt, owner, id, 1, input.content, doc);
+  const { state, terms } = await sealState(key, encrypt, owner, id, 1, input.content, doc, extra.indexer);
   const idem = input.idempotencyKey ? idempotencyHash(key.blindIndexKey(), input.idempotencyKey) : null;
   return {
     id,

@@ -13,7 +13,7 @@ import type { AuditWriter } from "./audit-log.js";
 import type { Sql } from "./database.js";
 import { contentAd, unseal } from "./memory-rows.js";
 import { moveStats } from "./memory-stats.js";
-import { indexTerms, insertTerms, type IndexedTerms } from "./memory-write.js";
+import { insertTerms, TermIndexer, type IndexedTerms } from "./memory-write.js";
 import type { Owner } from "./owner.js";
 import { OwnerKeys } from "./owner-keys.js";
 import { inTx, SYSTEM, type Tx } from "./tx.js";
@@ -101,9 +101,10 @@ async function reindexBatch(
     from memories m where m.owner_id = ${owner.ownerId} and m.id > ${after}::uuid
     order by m.id limit ${batch} for update`;
   const stale: [string, IndexedTerms][] = [];
+  const indexer = new TermIndexer(key.blindIndexKey());
   for (const r of rows) {
     const content = await unseal(key, r.encrypted, r.content_ct, contentAd(owner.ownerId, r.id, r.version, "content"));
-    const terms = indexTerms(key.blindIndexKey(), content);
+    const terms = indexer.index(content);
     const current = (r.postings ?? []).sort().join(",");
     const sameFingerprint = Buffer.from(r.terms_hash ?? []).equals(terms.fingerprint ?? Buffer.alloc(0));
     if (terms.docLen !== r.doc_len || !sameFingerprint || signature(terms.hashes, terms.tfs) !== current)
