@@ -88,7 +88,10 @@ export function authnInterceptor(deps: AppContext, cache: RevocationCache = deps
     const key = `${claims.sub}:${claims.sid}`;
     let auth = cache.jwt.get(key);
     if (auth === undefined) {
-      const row = await inTx(deps.db.sql, SYSTEM, (tx) => loadAuthState(tx, claims.sub, claims.sid), call);
+      const row = await inTx(deps.db.sql, SYSTEM, (tx) => loadAuthState(tx, claims.sub, claims.sid), {
+        ...call,
+        oneStatement: true,
+      });
       auth = row
         ? {
             username: row.username,
@@ -127,7 +130,10 @@ export function authnInterceptor(deps: AppContext, cache: RevocationCache = deps
     const key = `${claims.eu}:${claims.crd}`;
     let state = cache.endUsers.get(key);
     if (state === undefined) {
-      const row = await inTx(deps.db.sql, SYSTEM, (tx) => loadDelegationState(tx, claims.sub, claims.eu, issuer), call);
+      const row = await inTx(deps.db.sql, SYSTEM, (tx) => loadDelegationState(tx, claims.sub, claims.eu, issuer), {
+        ...call,
+        oneStatement: true,
+      });
       state = row
         ? {
             username: row.username,

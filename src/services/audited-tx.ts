@@ -52,9 +52,10 @@ export interface TxScope {
    */
   sideEffect?: boolean;
   /**
-   * fn runs exactly ONE statement and the outcome does not depend on its result: the audit row is
-   * sent right behind that statement without waiting for it (one round trip less). Only for such fns:
-   * with more statements the head lock would be taken before their row locks.
+   * fn runs exactly ONE statement. For a mutation whose outcome does not depend on its result, the
+   * audit row is sent right behind that statement without waiting for it; for a read, the COMMIT
+   * (one round trip less either way). Only for such fns: with more statements the head lock would be
+   * taken before their row locks, and a read's second statement fails the call.
    */
   singleStatement?: boolean;
 }
@@ -142,7 +143,10 @@ export async function withReadTx<T>(
   describe: Described<ReadOutcome, T>,
   scope?: TxScope,
 ): Promise<T> {
-  const result = await inTx(app.db.sql, scopeOf(ctx, scope), fn, txOptions(ctx));
+  const result = await inTx(app.db.sql, scopeOf(ctx, scope), fn, {
+    ...txOptions(ctx),
+    oneStatement: scope?.singleStatement,
+  });
   ctx.values.set(readOutcomeKey, typeof describe === "function" ? () => describe(result) : () => describe);
   return result;
 }

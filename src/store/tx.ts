@@ -12,6 +12,18 @@ import { assertDatabaseUp } from "./db-gate.js";
 
 export type Tx = postgres.TransactionSql;
 
+/** Our postgres.js patch: the transaction's n-th statement is its last, COMMIT is written behind it. */
+type CommitAhead = Tx & { commitAfter(n: number): void };
+
+export interface InTxOptions extends TxOptions {
+  /**
+   * fn runs exactly one statement (a read, or a write whose result fn does not need to decide
+   * anything else): COMMIT is written right behind it instead of after its answer, one round trip
+   * less. A second statement fails the call; it never runs outside the transaction.
+   */
+  oneStatement?: boolean | undefined;
+}
+
 /** Whose data a transaction may touch. */
 export type DbContext =
   /**
@@ -66,7 +78,7 @@ export const SYSTEM: DbContext = { kind: "system" };
 export type { TxOptions } from "./admission.js";
 
 /** Runs fn in one transaction under ctx. Connection failures become Unavailable. */
-export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<T>, opts?: TxOptions): Promise<T> {
+export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<T>, opts?: InTxOptions): Promise<T> {
   assertDatabaseUp(sql);
   // The call's deadline becomes the transaction's statement_timeout, so Postgres cancels the SQL of
   // a call whose client has stopped waiting; the configured default bounds calls without one (the
@@ -92,6 +104,7 @@ export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<
           // round trip per request); postgres.js queries are lazy, hence execute(). unsafe() without
           // parameters is one simple-protocol query, never a prepared statement per account.
           const context = tx.unsafe(contextStatements(ctx, timeoutMs)).execute();
+          if (opts?.oneStatement) (tx as CommitAhead).commitAfter(2); // the context, then fn's statement
           try {
             const result = await fn(tx);
             await context;

@@ -10,7 +10,7 @@ import { userToProto } from "./mapping.js";
 export default (app: AppContext): Partial<ServiceImpl<typeof AuthService>> => ({
   async getCurrentUser(_req, ctx) {
     const principal = requirePrincipal(ctx);
-    const user = await withReadTx(app, ctx, (tx) => findUserById(tx, principal.userId), {});
+    const user = await withReadTx(app, ctx, (tx) => findUserById(tx, principal.userId), {}, { singleStatement: true });
     if (!user) throw new ConnectError("account not found", Code.NotFound);
     return {
       user: userToProto(user),
