@@ -20,7 +20,7 @@ import type { AppContext } from "../app-context.js";
 import type { AuditEventType } from "../domain/audit-events.js";
 import { auditWrittenKey, readOutcomeKey, type ReadOutcome } from "../domain/call.js";
 import type { AuditEventInput } from "../store/audit-log.js";
-import { inTx, userContext, type DbContext, type Tx, type TxOptions } from "../store/tx.js";
+import { inTx, isAfterFinalStatement, userContext, type DbContext, type Tx, type TxOptions } from "../store/tx.js";
 import { RPCS } from "../domain/access-rules.js";
 import { callInfo, requirePrincipal, txOptionsOf, type Principal } from "../interceptors/call-context.js";
 
@@ -143,10 +143,17 @@ export async function withReadTx<T>(
   describe: Described<ReadOutcome, T>,
   scope?: TxScope,
 ): Promise<T> {
-  const result = await inTx(app.db.sql, scopeOf(ctx, scope), fn, {
-    ...txOptions(ctx),
-    oneStatement: scope?.singleStatement,
-  });
+  const as = scopeOf(ctx, scope);
+  let result: T;
+  try {
+    result = await inTx(app.db.sql, as, fn, { ...txOptions(ctx), oneStatement: scope?.singleStatement });
+  } catch (err) {
+    if (!isAfterFinalStatement(err)) throw err;
+    // The read needed a second statement after all (a cached key found stale, or evicted meanwhile):
+    // its first transaction committed without running it; run the read again as an ordinary one.
+    app.logger.warn({ procedure: `${ctx.service.typeName}/${ctx.method.name}` }, "one-statement read re-run");
+    result = await inTx(app.db.sql, as, fn, txOptions(ctx));
+  }
   ctx.values.set(readOutcomeKey, typeof describe === "function" ? () => describe(result) : () => describe);
   return result;
 }

@@ -38,12 +38,19 @@ async function readMemories(
   owner: Owner,
   where: ReturnType<Tx>,
   tail: ReturnType<Tx> = tx``,
+  known?: DataKey,
 ): Promise<MemoryRecord[]> {
   const rows = await tx<MemoryRow[]>`select ${memoryColumns(tx)} from memories m
     where m.owner_id = ${owner.ownerId} ${threadPin(tx, owner)} ${where} ${tail}`;
   if (rows.length === 0) return [];
-  return withDataKey(tx, deps.keys, deps.logger, owner.ownerId, "memory", (key) =>
-    Promise.all(rows.map((r) => openRow(key, r))),
+  return withDataKey(
+    tx,
+    deps.keys,
+    deps.logger,
+    owner.ownerId,
+    "memory",
+    (key) => Promise.all(rows.map((r) => openRow(key, r))),
+    known,
   );
 }
 
@@ -166,8 +173,18 @@ async function readMemoriesWithIdem(
   return out;
 }
 
-export async function getMemory(deps: MemoryStoreDeps, tx: Tx, owner: Owner, id: string): Promise<MemoryRecord> {
-  const [m] = await readMemories(deps, tx, owner, tx`and m.id = ${id}`);
+/**
+ * One memory by id. Given the owner's key (`known`, taken from the cache), it runs exactly one
+ * statement, so the read may commit right behind it (InTxOptions.oneStatement).
+ */
+export async function getMemory(
+  deps: MemoryStoreDeps,
+  tx: Tx,
+  owner: Owner,
+  id: string,
+  known?: DataKey,
+): Promise<MemoryRecord> {
+  const [m] = await readMemories(deps, tx, owner, tx`and m.id = ${id}`, tx``, known);
   if (!m) throw notFound();
   return m;
 }

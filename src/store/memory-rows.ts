@@ -191,8 +191,10 @@ export async function withDataKey<T>(
   ownerId: string,
   what: DecryptionTarget,
   fn: (key: DataKey | undefined) => Promise<T>,
+  /** The key as the caller took it from the cache before the transaction (a one-statement read). */
+  known?: DataKey,
 ): Promise<T> {
-  let key = await keys.load(tx, ownerId);
+  let key = known ?? (await keys.load(tx, ownerId));
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn(key);

@@ -153,6 +153,11 @@ export function toConnectError(err: unknown): unknown {
   return err;
 }
 
+/** The statement came after the final one of a one-statement transaction (InTxOptions.oneStatement). */
+export function isAfterFinalStatement(err: unknown): boolean {
+  return (err as { code?: string }).code === "COMMITTED_AHEAD";
+}
+
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const e = err as { code?: string; constraint_name?: string };
   return e.code === "23505" && (constraint === undefined || e.constraint_name === constraint);

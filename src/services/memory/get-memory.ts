@@ -14,7 +14,10 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     const id = v.memoryId(req.id);
     const owner = await callOwner(app, ctx, req.endUserId);
     const described = { resourceType: "memory", resourceId: id };
-    const m = await withReadTx(app, ctx, (tx) => getMemory(app, tx, owner, id), described, ownerScope(owner));
+    // With the owner's key in hand the read is one statement, and its COMMIT rides right behind it.
+    const key = app.keys.cached(owner.ownerId);
+    const scope = { ...ownerScope(owner), singleStatement: key !== undefined };
+    const m = await withReadTx(app, ctx, (tx) => getMemory(app, tx, owner, id, key), described, scope);
     return create(GetMemoryResponseSchema, { memory: toMemory(m, owner.externalId) });
   },
 });
