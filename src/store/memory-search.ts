@@ -23,6 +23,7 @@ import type { MemoryStoreDeps } from "./memory-deps.js";
 import { loadIndex, vectorSettings, type VectorDeps, type VectorSettings } from "./memory-vectors.js";
 import { topK, type DenseHit } from "../domain/vectors.js";
 import { filterSql, isEmptyFilter, type MemoryFilterInput } from "./memory-filters.js";
+import type { DataKey } from "../security/crypto.js";
 import { labelHash, memoryColumns, openRow, withDataKey, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
 import type { Tx } from "./tx.js";
 import { threadPin, type Owner } from "./owner.js";
@@ -93,17 +94,38 @@ interface Dense {
 }
 
 /** The dense candidates: exact cosine top DENSE_CAP over the owner's index, or none. */
-async function denseHits(deps: VectorDeps, tx: Tx, owner: Owner, input: SearchInput): Promise<Dense | undefined> {
+/** The vector settings when this search consults the owner's dense index, else undefined. */
+function denseSettings(deps: VectorDeps, input: SearchInput) {
   const settings = vectorSettings(deps.config);
-  if (!settings || !input.queryVector || input.queryVector.length !== settings.dims) return undefined;
+  return settings && input.queryVector?.length === settings.dims ? settings : undefined;
+}
+
+/**
+ * Whether searchHybrid runs exactly one statement, so the read may commit right behind it
+ * (InTxOptions.oneStatement): the owner's key is known and no dense index is consulted.
+ */
+export function searchIsOneStatement(deps: VectorDeps, input: SearchInput, known: DataKey | undefined): boolean {
+  return known !== undefined && denseSettings(deps, input) === undefined;
+}
+
+async function denseHits(deps: VectorDeps, tx: Tx, owner: Owner, input: SearchInput): Promise<Dense | undefined> {
+  const settings = denseSettings(deps, input);
+  if (!settings || !input.queryVector) return undefined;
   const index = await loadIndex(deps, tx, owner, settings);
   if (!index || index.ids.length === 0) return undefined;
   return { hits: topK(index, input.queryVector, DENSE_CAP + (input.excludeIds?.length ?? 0)), settings };
 }
 
-export async function searchHybrid(deps: VectorDeps, tx: Tx, owner: Owner, input: SearchInput): Promise<SearchResult> {
+/** `known`: the owner's key as the caller took it from the cache (see searchIsOneStatement). */
+export async function searchHybrid(
+  deps: VectorDeps,
+  tx: Tx,
+  owner: Owner,
+  input: SearchInput,
+  known?: DataKey,
+): Promise<SearchResult> {
   const w = weightsOf(deps);
-  const key = await deps.keys.load(tx, owner.ownerId);
+  const key = known ?? (await deps.keys.load(tx, owner.ownerId));
   if (!key) return { results: [], dense: false }; // never wrote: nothing to find
   const dense = await denseHits(deps, tx, owner, input);
   const hits = dense?.hits;
@@ -242,8 +264,14 @@ export async function searchHybrid(deps: VectorDeps, tx: Tx, owner: Owner, input
     select ${memoryColumns(tx)}, r.relevance, r.lexical, r.dense, r.bm25, r.attainable, r.recency, r.imp, r.tb, r.pb
     from ranked r join memories m on m.owner_id = ${owner.ownerId} and m.id = r.id
     order by r.score desc, r.updated_at desc, r.id desc`;
-  const memories = await withDataKey(tx, deps.keys, deps.logger, owner.ownerId, "memory", (k) =>
-    Promise.all(rows.map((r) => openRow(k, r))),
+  const memories = await withDataKey(
+    tx,
+    deps.keys,
+    deps.logger,
+    owner.ownerId,
+    "memory",
+    (k) => Promise.all(rows.map((r) => openRow(k, r))),
+    key,
   );
   const results = rows.map((r, i) => {
     const explanation = explain(

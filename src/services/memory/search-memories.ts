@@ -6,7 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { SearchMemoriesResponseSchema, type MemoryService } from "../../../gen/memoric/v1/memory_pb.js";
 import type { AppContext } from "../../app-context.js";
-import { searchHybrid } from "../../store/memory-search.js";
+import { searchHybrid, searchIsOneStatement } from "../../store/memory-search.js";
 import { withReadTx } from "../audited-tx.js";
 import { assertThreadAllowed, callOwner, ownerScope } from "../owners.js";
 import { toScored } from "./mapping.js";
@@ -20,12 +20,15 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     assertThreadAllowed(owner, req.threadId, input.filter.threadId ?? "");
     // Embedded before the transaction: no connection is held while the provider answers.
     const q = await queryVector(app, input);
+    const query = { ...input, queryVector: q.vector };
+    // With the owner's key in hand and no dense index to consult, the search is one statement.
+    const key = app.keys.cached(owner.ownerId);
     const r = await withReadTx(
       app,
       ctx,
-      (tx) => searchHybrid(app, tx, owner, { ...input, queryVector: q.vector }),
+      (tx) => searchHybrid(app, tx, owner, query, key),
       (r) => ({ resourceType: "memory", details: { count: r.results.length, explain: req.explain, dense: r.dense } }),
-      ownerScope(owner),
+      { ...ownerScope(owner), singleStatement: searchIsOneStatement(app, query, key) },
     );
     const mode = searchMode(q, r.dense, input.query.trim() !== "" || q.vector !== undefined, app);
     const scored = r.results.map((s) => toScored(s, req.explain, owner.externalId));
