@@ -163,9 +163,20 @@ describe("per-user data key rotation", () => {
     expect(r).toMatchObject({ dataKeysRotated: 1, rowsReencrypted: 1 });
     const [after] = await f.sql<{ key_id: string }[]>`select key_id::text from memories where id = ${m.id}`;
     expect(after!.key_id).not.toBe(before!.key_id);
-    // This process still caches the old keyset: reads recover by re-reading the key.
+    // This process still caches the old keyset: reads recover by re-reading the key (a one-statement
+    // read, committed before it could, runs again as an ordinary transaction).
     expect(await read(f, u, m.id)).toBe("kiwi smoothie recipe");
     expect((await f.service.searchMemories({ query: "kiwi" }, f.ctx(u))).results[0]!.memory!.id).toBe(m.id);
+  });
+
+  it("a search that meets a stale cached key first recovers the same way", async () => {
+    f = await openStoreFixture();
+    const u = await f.newUser();
+    const m = await write(f, u, "mango lassi recipe");
+    await keysRewrap({ sql: f.sql, keysetBase64: f.config.secrets.keysetBase64!, rotateDataKeys: true });
+    const found = await f.service.searchMemories({ query: "mango" }, f.ctx(u));
+    expect(found.results.map((r) => [r.memory!.id, r.memory!.content])).toEqual([[m.id, "mango lassi recipe"]]);
+    expect(await read(f, u, m.id)).toBe("mango lassi recipe");
   });
 });
 
