@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { createClient, type Client } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryService, SearchMode } from "../../gen/memoric/v1/memory_pb.js";
@@ -80,20 +80,34 @@ beforeAll(async () => {
   a = await startTestServer({ ...shared.env, ...embeddingEnv() }, shared.database);
   childUrl = await startChild();
   user = await registerAndLogin(a);
-  viaA = user.client(MemoryService);
-  viaB = createClient(
-    MemoryService,
-    createGrpcTransport({
-      baseUrl: childUrl,
-      interceptors: [
-        (next) => (req) => {
-          req.header.set("authorization", `Bearer ${user.token}`);
-          return next(req);
-        },
-      ],
-    }),
-  );
+  viaA = clientOf(a.url);
+  viaB = clientOf(childUrl);
 }, 90_000);
+
+/**
+ * On the shared embedded database both servers are multiplexed onto PGlite's one session, where a
+ * statement of one can collide with the other's (support/shared-database.ts): the call then answers
+ * Unavailable, which a client retries, as these do. Never on PostgreSQL, where each connection has
+ * its own session.
+ */
+const retryUnavailableOnPglite: Interceptor = (next) => async (req) => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await next(req);
+    } catch (err) {
+      const retry = testMode === "embedded" && attempt < 3 && ConnectError.from(err).code === Code.Unavailable;
+      if (!retry) throw err;
+    }
+  }
+};
+
+function clientOf(baseUrl: string): Client<typeof MemoryService> {
+  const auth: Interceptor = (next) => (req) => {
+    req.header.set("authorization", `Bearer ${user.token}`);
+    return next(req);
+  };
+  return createClient(MemoryService, createGrpcTransport({ baseUrl, interceptors: [retryUnavailableOnPglite, auth] }));
+}
 
 afterAll(async () => {
   if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
