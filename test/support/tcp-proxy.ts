@@ -9,6 +9,7 @@
  * - restore(): back to forwarding; held bytes are delivered, held connections are connected.
  * cut() is refuse({ closeExisting: true }).
  */
+import { readFile } from "node:fs/promises";
 import net from "node:net";
 
 type ProxyMode = "forward" | "refuse" | "reset" | "blackhole";
@@ -36,6 +37,20 @@ interface Pair {
   toClient: Buffer[];
 }
 
+/** Lowest port the proxy picks from; below it sit well-known services (PostgreSQL's 5432...). */
+const PRIVATE_PORT_LOW = 20_000;
+
+async function firstEphemeralPort(): Promise<number> {
+  try {
+    const range = await readFile("/proc/sys/net/ipv4/ip_local_port_range", "utf8");
+    const low = Number(range.trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > PRIVATE_PORT_LOW + 1000) return low;
+  } catch {
+    // Not Linux: fall back to the IANA dynamic range's start, which BSD and macOS use.
+  }
+  return 49_152;
+}
+
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   let mode: ProxyMode = "forward";
   let delayMs = 0;
@@ -43,8 +58,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   let accepted = 0;
   const pairs = new Set<Pair>();
   const server = net.createServer(accept);
-  await listen(0);
-  const port = (server.address() as net.AddressInfo).port;
+  const port = await listenOutsideEphemeralRange();
 
   function listen(p: number): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -54,6 +68,23 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         resolve();
       });
     });
+  }
+
+  // refuse() releases the port and restore() takes it back. A port from the kernel's ephemeral range
+  // could meanwhile be handed to any other process listening on port 0 (a parallel test's server),
+  // and the clients under test would then talk to it. Ports below that range are only ever bound
+  // by explicit choice, so another proxy is the only possible taker, and both pick at random.
+  async function listenOutsideEphemeralRange(): Promise<number> {
+    const ephemeralLow = await firstEphemeralPort();
+    for (let attempt = 0; ; attempt++) {
+      const candidate = PRIVATE_PORT_LOW + Math.floor(Math.random() * (ephemeralLow - PRIVATE_PORT_LOW));
+      try {
+        await listen(candidate);
+        return candidate;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt >= 50) throw err;
+      }
+    }
   }
 
   function accept(client: net.Socket): void {
