@@ -103,6 +103,29 @@ describe("duplicates", () => {
     expect(merged.memory!.importance).toBe(Importance.CRITICAL);
     expect(await count(u)).toBe(before);
   });
+
+  it("finds the most recent copy of a text saved again and again by reading one index entry", async () => {
+    const u = await f.newUser();
+    let previous = "";
+    for (let i = 0; i < 30; i++) {
+      const saved = await write(u, "The user prefers dark mode");
+      expect(saved.duplicateOf).toBe(previous);
+      previous = saved.memory!.id;
+    }
+    const [row] = await f.sql<{ fp: Buffer }[]>`
+      select terms_hash as fp from memories where owner_id = ${u} and id = ${previous}`;
+    // The lookup as CreateMemory runs it; seq scans off so the tiny test table plans like a large one.
+    const plan = await f.sql.begin(async (tx) => {
+      await tx`set local enable_seqscan = off`;
+      return tx<{ "QUERY PLAN": string }[]>`
+        explain (analyze, costs off) select m.id from memories m
+        where m.owner_id = ${u} and m.terms_hash = ${row!.fp} and m.superseded_by is null and m.id <> all('{}'::uuid[])
+        order by m.updated_at desc, m.id desc limit 1`;
+    });
+    const text = plan.map((r) => r["QUERY PLAN"]).join("\n");
+    expect(text).not.toMatch(/Sort/);
+    expect(text).toMatch(/Index (Only )?Scan using memories_owner_terms_hash_idx .*rows=1(\.00)? loops=1/);
+  });
 });
 
 describe("pinned", () => {
