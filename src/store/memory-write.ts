@@ -289,6 +289,15 @@ export async function insertOne(
     supersedes.length > 0 && !item.vector
       ? tx`, supbump as (${bumpIfVectors(tx, owner, tx`select 1 from sup`)})`
       : tx``;
+  // Without ids to supersede there is no update at all: a prepared statement's generic plan for
+  // `id = any('{}')` scanned every memory of the owner (rows removed by filter: all of them).
+  const sup =
+    supersedes.length > 0
+      ? tx`
+      update memories m set superseded_by = ${item.id}
+      where m.owner_id = ${owner.ownerId} and m.id = any(${supersedes}::uuid[]) and exists (select from ins) ${pin}
+      returning m.id`
+      : tx`select null::uuid as id where false`;
   const rows = await tx<
     { id: string | null; created_at: Date; updated_at: Date; duplicate_of: string | null; superseded: number }[]
   >`
@@ -298,11 +307,7 @@ export async function insertOne(
       where m.owner_id = ${owner.ownerId} and m.terms_hash = ${fp}
         and m.superseded_by is null and m.id <> all(${supersedes}::uuid[]) ${pin}
       order by m.updated_at desc, m.id desc limit 1
-    ), sup as (
-      update memories m set superseded_by = ${item.id}
-      where m.owner_id = ${owner.ownerId} and m.id = any(${supersedes}::uuid[]) and exists (select from ins) ${pin}
-      returning m.id
-    ) ${supBump}
+    ), sup as (${sup}) ${supBump}
     select i.id, i.created_at, i.updated_at, x.duplicate_of, x.superseded
     from (select (select id from dup) as duplicate_of, (select count(*)::int from sup) as superseded) x
     left join ins as i on true`;
