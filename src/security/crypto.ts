@@ -37,15 +37,18 @@ const AD_VERSION = utf8.encode("memoric/ad/v1");
  * length prefixes no choice of strings (e.g. table "a|b" vs column "b") can produce the same bytes.
  */
 export function encodeAssociatedData(ad: AssociatedData): Uint8Array {
-  const parts = [ad.table, ad.column, ad.rowId, ad.ownerId].map((s) => utf8.encode(s));
-  const out = new Uint8Array(AD_VERSION.length + parts.reduce((n, p) => n + 4 + p.length, 0));
-  const view = new DataView(out.buffer);
+  // Every ciphertext read or written encodes one: sized first, then written once into one buffer
+  // (Buffer.write encodes UTF-8 exactly as TextEncoder does, lone surrogates included).
+  const parts = [ad.table, ad.column, ad.rowId, ad.ownerId];
+  let size = AD_VERSION.length;
+  for (const p of parts) size += 4 + Buffer.byteLength(p, "utf8");
+  const out = Buffer.allocUnsafe(size);
   out.set(AD_VERSION, 0);
   let off = AD_VERSION.length;
   for (const p of parts) {
-    view.setUint32(off, p.length, false);
-    out.set(p, off + 4);
-    off += 4 + p.length;
+    const n = out.write(p, off + 4, "utf8");
+    out.writeUInt32BE(n, off);
+    off += 4 + n;
   }
   return out;
 }

@@ -77,6 +77,21 @@ describe("DataKey", () => {
     expect(new Set(all).size).toBe(4);
   });
 
+  it("keeps the associated data's byte format (stored ciphertexts are bound to it)", () => {
+    const owner = "\u00fcn\u00efc\u00f8d\u00e9 \ud800 owner"; // non-ASCII, and a lone surrogate (U+FFFD)
+    const bytes = encodeAssociatedData({
+      table: "memories",
+      column: "content",
+      rowId: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+      ownerId: owner,
+    });
+    expect(Buffer.from(bytes).toString("hex")).toBe(
+      "6d656d6f7269632f61642f7631000000086d656d6f7269657300000007636f6e74656e7400000024" +
+        "30313930613162322d633364342d376535662d386139622d306331643265336634613562" +
+        "00000015c3bc6ec3af63c3b864c3a920efbfbd206f776e6572",
+    );
+  });
+
   it("another user's data key cannot decrypt", async () => {
     const mine = await DataKey.generate();
     const theirs = await DataKey.generate();
