@@ -136,7 +136,10 @@ function wrap(
     async ping(timeoutMs) {
       const started = performance.now();
       let timer: NodeJS.Timeout | undefined;
-      const query = sql`select 1`;
+      let answered = false;
+      const query = sql`select 1`.then(() => {
+        answered = true;
+      });
       try {
         await Promise.race([
           query,
@@ -144,7 +147,12 @@ function wrap(
             // No query.cancel(): it opens a second connection, which PGlite's single slot never frees.
             // The `select 1` finishes or fails with its connection; the monitor never stacks probes.
             timer = setTimeout(() => {
-              reject(new DatabaseUnavailableError(`database did not answer within ${timeoutMs} ms`));
+              // Timers run before socket reads in a loop turn: after the event loop was busy (a batch
+              // of 1,000 being sealed), the answer may be waiting unread. One more turn reads it, so
+              // a busy process is not taken for an unreachable database.
+              setImmediate(() => {
+                if (!answered) reject(new DatabaseUnavailableError(`database did not answer within ${timeoutMs} ms`));
+              });
             }, timeoutMs);
           }),
         ]);
