@@ -68,6 +68,12 @@ function fold(word: string): string {
  * words and 1-character words (except a Han ideograph, which is a word on its own), in order.
  */
 export function words(text: string): string[] {
+  if (ASCII_TEXT.test(text)) return asciiWords(text);
+  return segmentedWords(text);
+}
+
+/** The general path: Unicode normalization and UAX #29 word segmentation (ICU). */
+export function segmentedWords(text: string): string[] {
   const out: string[] = [];
   const normalized = text.normalize("NFKC").toLowerCase().replace(POSSESSIVE, "$1").replaceAll("_", " ");
   for (const s of SEGMENTER.segment(normalized)) {
@@ -77,6 +83,28 @@ export function words(text: string): string[] {
     const w = ascii ? s.segment : fold(s.segment.replace(NOT_WORD_CHAR, ""));
     const chars = ascii ? w.length : [...w].length;
     if (chars === 0 || (chars === 1 && !HAN.test(w)) || STOP_WORDS.has(w)) continue;
+    out.push(w);
+  }
+  return out;
+}
+
+const ASCII_TEXT = /^[\x00-\x7f]*$/;
+// UAX #29 restricted to ASCII, where NFKC changes nothing: letters and digits join each other
+// (WB8-10); ' . : join two letters (WB6/7) and ' . , ; two digits (WB11/12). Anything else breaks.
+const ASCII_SEGMENT = /[a-z0-9]+(?:(?:(?<=[a-z])['.:](?=[a-z])|(?<=[0-9])['.,;](?=[0-9]))[a-z0-9]+)*/g;
+const ASCII_JOINERS = /['.:,;]/g;
+
+/**
+ * words() for ASCII text (most memories), without ICU's segmenter: the same words, in a fraction of
+ * the time (segmenting was the largest single cost of indexing a batch). A spec checks it against
+ * segmentedWords on random text built from every character class the rules above distinguish.
+ */
+export function asciiWords(text: string): string[] {
+  const out: string[] = [];
+  const lower = text.toLowerCase().replace(POSSESSIVE, "$1");
+  for (const [segment] of lower.matchAll(ASCII_SEGMENT)) {
+    const w = segment.replace(ASCII_JOINERS, "");
+    if (w.length < 2 || STOP_WORDS.has(w)) continue;
     out.push(w);
   }
   return out;

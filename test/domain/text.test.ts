@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { queryTerms } from "../../src/domain/query-terms.js";
-import { analyze, irregularBases, stem, words, wordTerms } from "../../src/domain/text.js";
+import { analyze, asciiWords, irregularBases, segmentedWords, stem, words, wordTerms } from "../../src/domain/text.js";
 
 /** The words' own terms of a query (no expansion). */
 const own = (q: string) => queryTerms(q, { expand: false }).map((t) => t.term);
@@ -34,6 +34,40 @@ describe("analyze", () => {
   it("joins apostrophes inside words and drops the possessive", () => {
     expect(own("won't-stop user's users’ children's")).toEqual(["stop", "user", "children", "child"]);
     expect(own("I’m sure I've said it: don't")).toEqual(["sure", "said", "say"]); // contractions are stop words
+  });
+
+  it("finds the same words in ASCII text without the Unicode segmenter", () => {
+    // Every class the segmentation rules tell apart: letters, digits, the joiners ' . : , ;, the
+    // underscore, other punctuation and spaces, upper case, and "s" for possessives.
+    const alphabet = "abisSXz019 .'.:,;_-!?\"()/\t\n@#$%&*+=<>[]{}|\\^`~";
+    let seed = 20261130;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let i = 0; i < 20_000; i++) {
+      let text = "";
+      for (let n = 1 + Math.floor(random() * 14); n > 0; n--) text += alphabet[Math.floor(random() * alphabet.length)];
+      expect(asciiWords(text), JSON.stringify(text)).toEqual(segmentedWords(text));
+    }
+    const examples = "e.g. 3.5 kg, 12,000 users; it's Bob's dog:cat a1b2 1.a x'y 08:30 v2.0_beta";
+    expect(asciiWords(examples)).toEqual(segmentedWords(examples));
+    // "it's" is a stop word; ":" joins letters ("dogcat"), "." digits ("v20"), never a letter to a digit.
+    expect(words(examples)).toEqual([
+      "eg",
+      "35",
+      "kg",
+      "12000",
+      "users",
+      "bob",
+      "dogcat",
+      "a1b2",
+      "xy",
+      "08",
+      "30",
+      "v20",
+      "beta",
+    ]);
   });
 
   it("is deterministic and identical for query and document", () => {
