@@ -20,6 +20,7 @@ import {
   GetMemoryRequestSchema,
   MemoryService,
 } from "../gen/memoric/v1/memory_pb.js";
+import { formatCpu, meanCpu, perCall, readCpu, type CpuPerCall } from "./cpu.js";
 import { grpcFrame, h2load, type H2Result } from "./h2load.js";
 import { corpus } from "./memory.js";
 import { pgbenchInsert } from "./pgbench.js";
@@ -106,11 +107,20 @@ class Row {
   get rssMb() {
     return Math.max(0, ...this.runs.map((r) => r.rssMb));
   }
+  get cpu() {
+    return meanCpu(this.runs.map((r) => r.cpu));
+  }
 }
 
-async function nodeLoad(total: number, concurrency: number, fn: (i: number) => Promise<unknown>) {
+async function nodeLoad(
+  server: ServerProcess,
+  total: number,
+  concurrency: number,
+  fn: (i: number) => Promise<unknown>,
+) {
   const samples: number[] = [];
   let next = 0;
+  const cpuBefore = readCpu(server.pid);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -122,7 +132,8 @@ async function nodeLoad(total: number, concurrency: number, fn: (i: number) => P
       }
     }),
   );
-  return { ...summarize(samples), perSecond: total / ((performance.now() - started) / 1000) };
+  const perSecond = total / ((performance.now() - started) / 1000);
+  return { ...summarize(samples), perSecond, cpu: perCall(cpuBefore, readCpu(server.pid), total) };
 }
 
 export interface GoalOptions {
@@ -134,7 +145,18 @@ export interface GoalOptions {
 
 const DEFAULTS: GoalOptions = { rounds: 2, scale: 1, searchMemories: 100_000 };
 
-type Line = [call: string, rate: string, ratio: string, latency: string, goal: string, met: boolean | undefined];
+const perMemory = (c: CpuPerCall | undefined, n: number): CpuPerCall | undefined =>
+  c && { serverUs: c.serverUs / n, postgresUs: c.postgresUs / n, clientUs: c.clientUs / n };
+
+type Line = [
+  call: string,
+  rate: string,
+  ratio: string,
+  latency: string,
+  goal: string,
+  met: boolean | undefined,
+  cpu?: CpuPerCall | undefined,
+];
 
 export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<string> {
   const o = { ...DEFAULTS, ...options };
@@ -232,9 +254,9 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
     const seeded = await seedEndUser(main, a.userId, END_USER, o.searchMemories, corpus(17).text);
     const queries = Array.from({ length: 2000 }, corpus(17).query);
     const search = (i: number) => memories.searchMemories({ query: queries[i % queries.length]!, endUserId: END_USER });
-    await nodeLoad(50, 1, search);
-    const one = await nodeLoad(n(300), 1, (i) => search(100 + i));
-    const sixteen = await nodeLoad(n(1000), 16, (i) => search(500 + i));
+    await nodeLoad(main, 50, 1, search);
+    const one = await nodeLoad(main, n(300), 1, (i) => search(100 + i));
+    const sixteen = await nodeLoad(main, n(1000), 16, (i) => search(500 + i));
 
     const h = rows.health.perSecond;
     const lat = (r: { p50: number; p99: number }) => `p50 ${round(r.p50, 1)} / p99 ${round(r.p99, 1)} ms`;
@@ -244,7 +266,7 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
     const cost = (on: number, off: number) => round(1 - on / off);
     lines.push(
       ["pgbench single-row INSERT @pool (baseline)", rate(pgbench), "", "", "", undefined],
-      ["Health/Check @64 (baseline)", rate(h), "1", lat(rows.health), "", undefined],
+      ["Health/Check @64 (baseline)", rate(h), "1", lat(rows.health), "", undefined, rows.health.cpu],
       [
         "GetCurrentUser @64",
         rate(rows.gcu.perSecond),
@@ -252,6 +274,7 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
         lat(rows.gcu),
         "≥ 0.7×",
         rows.gcu.perSecond / h >= 0.7,
+        rows.gcu.cpu,
       ],
       [
         "GetMemory @64",
@@ -260,6 +283,7 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
         lat(rows.get),
         "≥ 0.7×",
         rows.get.perSecond / h >= 0.7,
+        rows.get.cpu,
       ],
       [
         "CreateMemory @64",
@@ -268,6 +292,7 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
         lat(rows.create),
         "≥ 0.5×, p99 ≤ 100 ms",
         rows.create.perSecond / h >= 0.5 && rows.create.p99 <= 100,
+        rows.create.cpu,
       ],
       [
         `SearchMemories @${seeded / 1000}k, 1 end user, one at a time`,
@@ -276,6 +301,7 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
         `p50 ${round(one.p50, 1)} / p95 ${round(one.p95, 1)} / p99 ${round(one.p99, 1)} ms`,
         "p95 ≤ 10 ms",
         one.p95 <= 10,
+        one.cpu,
       ],
       [
         `SearchMemories @${seeded / 1000}k, 16 streams`,
@@ -284,6 +310,7 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
         `p95 ${round(sixteen.p95, 1)} ms`,
         "≥ 400/s",
         sixteen.perSecond >= 400,
+        sixteen.cpu,
       ],
       [
         "BatchCreateMemories 100/call @4",
@@ -292,6 +319,7 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
         lat(rows.batch100),
         "≥ 5,000/s",
         rows.batch100.perSecond * 100 >= 5000,
+        perMemory(rows.batch100.cpu, 100),
       ],
       [
         "BatchCreateMemories 1000/call @4",
@@ -300,6 +328,7 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
         lat(rows.batch1000),
         "≥ 10,000/s",
         rows.batch1000.perSecond * 1000 >= 10_000,
+        perMemory(rows.batch1000.cpu, 1000),
       ],
       [
         "GetCurrentUser @4 during 50 logins (cost 12)",
@@ -340,9 +369,9 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
     await Promise.allSettled([main.stop(), plain.stop(), noAudit.stop()]);
   }
   if (failures.length) lines.push(...failures.map((f): Line => [f, "", "", "", "", false]));
-  const head: Line = ["call", "rate", "ratio", "latency", "goal", undefined];
-  const cells = (l: Line) => [...l.slice(0, 5), l[5] === undefined ? "" : l[5] ? "met" : "NOT met"] as string[];
-  const table = [head, ...lines].map(cells);
+  const head = ["call", "rate", "ratio", "latency", "goal", "", "CPU per call (per memory for batches)"];
+  const cells = (l: Line) => [...l.slice(0, 5), l[5] === undefined ? "" : l[5] ? "met" : "NOT met", formatCpu(l[6])];
+  const table = [head, ...lines.map(cells)] as string[][];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
   const out = [fmt(table[0]!), fmt(widths.map((w) => "-".repeat(w))), ...table.slice(1).map(fmt)].join("\n");

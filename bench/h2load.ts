@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { perCall, readCpu, type CpuPerCall } from "./cpu.js";
 import { handledByCode, type ServerProcess } from "./server-process.js";
 import { summarize } from "./support.js";
 
@@ -43,6 +44,8 @@ export interface H2Result {
   p99: number;
   /** Largest RSS of the server seen while the load ran (MB). */
   rssMb: number;
+  /** CPU per call: server, PostgreSQL, h2load (cpu.ts). */
+  cpu: CpuPerCall;
 }
 
 /** Runs one h2load load against `server` and checks every counted call really succeeded. */
@@ -58,6 +61,7 @@ export async function h2load(server: ServerProcess, o: H2Options): Promise<H2Res
     rssMb = Math.max(rssMb, server.rssMb());
   }, 100);
   let stdout: string;
+  const cpuBefore = readCpu(server.pid);
   try {
     const args = [
       "-n",
@@ -83,6 +87,7 @@ export async function h2load(server: ServerProcess, o: H2Options): Promise<H2Res
   } finally {
     clearInterval(poll);
   }
+  const cpu = perCall(cpuBefore, readCpu(server.pid), o.requests);
   const after = await handledByCode(server, service, method);
   const delta = new Map<string, number>();
   for (const [code, n] of after) {
@@ -104,5 +109,5 @@ export async function h2load(server: ServerProcess, o: H2Options): Promise<H2Res
     .map((line) => Number(line.split("\t")[2]) / 1000);
   fs.rmSync(dir, { recursive: true, force: true });
   const s = summarize(micros);
-  return { perSecond: Number(finished[1]), p50: s.p50, p95: s.p95, p99: s.p99, rssMb };
+  return { perSecond: Number(finished[1]), p50: s.p50, p95: s.p95, p99: s.p99, rssMb, cpu };
 }

@@ -1,0 +1,95 @@
+/**
+ * Where a row's CPU went, per call: the server process, the local PostgreSQL (every process named
+ * postgres: backends, WAL writer, checkpointer, autovacuum) and the load generator (h2load, a
+ * waited-for child of this process, or this process itself for the Node-driven rows). Every one
+ * of them shares this machine's cores, so a row's rate is bounded by their sum: the column tells
+ * which side a goal waits on. Linux /proc only; elsewhere, or with a remote or embedded database
+ * (inside the server process then), the missing parts read as zero.
+ */
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+
+export interface CpuReading {
+  server: number;
+  postgres: number;
+  client: number;
+}
+
+export interface CpuPerCall {
+  serverUs: number;
+  postgresUs: number;
+  clientUs: number;
+}
+
+let ticksPerSecond: number | undefined;
+function hz(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** utime, stime, cutime, cstime of /proc/<pid>/stat (fields 14-17), in ticks; the name may hold spaces. */
+function times(pid: number | "self"): { comm: string; own: number; children: number } | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const close = stat.lastIndexOf(")");
+    const f = stat.slice(close + 2).split(" ");
+    const comm = stat.slice(stat.indexOf("(") + 1, close);
+    return { comm, own: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) };
+  } catch {
+    return undefined;
+  }
+}
+
+function postgresTicks(): number {
+  let total = 0;
+  let entries: string[];
+  try {
+    entries = fs.readdirSync("/proc");
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const t = times(Number(entry));
+    if (t?.comm === "postgres") total += t.own;
+  }
+  return total;
+}
+
+/** CPU seconds so far. The client part counts this process and its finished children (h2load). */
+export function readCpu(serverPid: number): CpuReading {
+  const self = times("self");
+  return {
+    server: (times(serverPid)?.own ?? 0) / hz(),
+    postgres: postgresTicks() / hz(),
+    client: self ? (self.own + self.children) / hz() : 0,
+  };
+}
+
+export function perCall(before: CpuReading, after: CpuReading, calls: number): CpuPerCall {
+  const us = (s: number) => (s * 1e6) / Math.max(1, calls);
+  return {
+    serverUs: us(after.server - before.server),
+    postgresUs: us(after.postgres - before.postgres),
+    clientUs: us(after.client - before.client),
+  };
+}
+
+export function formatCpu(c: CpuPerCall | undefined): string {
+  if (!c) return "";
+  const n = (us: number) => Math.round(us).toLocaleString("en-US");
+  return `server ${n(c.serverUs)} + PG ${n(c.postgresUs)} + load ${n(c.clientUs)} µs`;
+}
+
+/** The mean of several rounds' figures. */
+export function meanCpu(list: CpuPerCall[]): CpuPerCall | undefined {
+  if (list.length === 0) return undefined;
+  const mean = (k: keyof CpuPerCall) => list.reduce((s, c) => s + c[k], 0) / list.length;
+  return { serverUs: mean("serverUs"), postgresUs: mean("postgresUs"), clientUs: mean("clientUs") };
+}
