@@ -1,8 +1,9 @@
 /**
  * The goal table: what a client sees, out of process. The server runs in a child process
  * (server-process.ts); the fixed-message rows are driven by h2load over raw gRPC/h2c (h2load.ts,
- * every call checked against the server's own per-code counts); search and the login storm need
- * varied requests and come from this Node process, a client like any other. The baselines
+ * every call checked against the server's own per-code counts); searches vary, so they come from
+ * grpc-load.ts (frames encoded beforehand, sent from a process of its own, checked the same way);
+ * the login storm comes from this Node process, a client like any other. The baselines
  * (Health/Check on the same server, pgbench's single-row INSERT at the server's pool size) are
  * measured in the same run, interleaved with the rows they divide, so read the ratios.
  */
@@ -19,15 +20,17 @@ import {
   CreateMemoryRequestSchema,
   GetMemoryRequestSchema,
   MemoryService,
+  SearchMemoriesRequestSchema,
 } from "../gen/memoric/v1/memory_pb.js";
-import { formatCpu, meanCpu, perCall, readCpu, type CpuPerCall } from "./cpu.js";
+import { formatCpu, meanCpu, type CpuPerCall } from "./cpu.js";
+import { grpcLoad } from "./grpc-load.js";
 import { grpcFrame, h2load, type H2Result } from "./h2load.js";
 import { corpus } from "./memory.js";
 import { pgbenchInsert } from "./pgbench.js";
 import { summarizeProfiles } from "./profile.js";
 import { seedEndUser } from "./seed.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
-import { round, summarize } from "./support.js";
+import { round } from "./support.js";
 
 const SERVER_ENV = {
   MEMORIC_RATE_LIMIT_RPC: "1000000",
@@ -110,30 +113,6 @@ class Row {
   get cpu() {
     return meanCpu(this.runs.map((r) => r.cpu));
   }
-}
-
-async function nodeLoad(
-  server: ServerProcess,
-  total: number,
-  concurrency: number,
-  fn: (i: number) => Promise<unknown>,
-) {
-  const samples: number[] = [];
-  let next = 0;
-  const cpuBefore = readCpu(server.pid);
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t = performance.now();
-        await fn(i);
-        samples.push(performance.now() - t);
-      }
-    }),
-  );
-  const perSecond = total / ((performance.now() - started) / 1000);
-  return { ...summarize(samples), perSecond, cpu: perCall(cpuBefore, readCpu(server.pid), total) };
 }
 
 export interface GoalOptions {
@@ -253,10 +232,16 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
     // Search: one end user holding searchMemories memories (seeded by the store's bulk path).
     const seeded = await seedEndUser(main, a.userId, END_USER, o.searchMemories, corpus(17).text);
     const queries = Array.from({ length: 2000 }, corpus(17).query);
-    const search = (i: number) => memories.searchMemories({ query: queries[i % queries.length]!, endUserId: END_USER });
-    await nodeLoad(main, 50, 1, search);
-    const one = await nodeLoad(main, n(300), 1, (i) => search(100 + i));
-    const sixteen = await nodeLoad(main, n(1000), 16, (i) => search(500 + i));
+    const searches = (from: number) =>
+      queries
+        .slice(from)
+        .map((query) =>
+          grpcFrame(SearchMemoriesRequestSchema, create(SearchMemoriesRequestSchema, { query, endUserId: END_USER })),
+        );
+    const search = { procedure: "memoric.v1.MemoryService/SearchMemories", token: a.token };
+    await grpcLoad(main, { ...search, frames: searches(0), requests: 50, concurrency: 1 });
+    const one = await grpcLoad(main, { ...search, frames: searches(100), requests: n(300), concurrency: 1 });
+    const sixteen = await grpcLoad(main, { ...search, frames: searches(500), requests: n(1000), concurrency: 16 });
 
     const h = rows.health.perSecond;
     const lat = (r: { p50: number; p99: number }) => `p50 ${round(r.p50, 1)} / p99 ${round(r.p99, 1)} ms`;
