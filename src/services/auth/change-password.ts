@@ -14,7 +14,7 @@ import * as sessions from "../../store/identity/sessions.js";
 import { refundLoginAttempt, reserveLoginAttempt, settleLoginFailure } from "../../store/identity/throttle.js";
 import * as users from "../../store/identity/users.js";
 import { toConnectError } from "../../store/tx.js";
-import { txOptions, withAuditedTx, withReadTx } from "../audited-tx.js";
+import { withAuditedTx, withReadTx } from "../audited-tx.js";
 import { checkPassword } from "./accounts.js";
 import { loginLimits, sessionFactory } from "./sessions.js";
 
@@ -31,18 +31,16 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuthServic
       if (!user) throw new ConnectError("account not found", Code.NotFound);
       // The old password is a guessable secret like a login's: same account budget, same lock.
       const accountKey = `login:acct:${user.id}`;
-      const reservation = await reserveLoginAttempt(db.sql, accountKey, accountLimits, txOptions(ctx)).catch(
-        (e: unknown) => {
-          throw toConnectError(e);
-        },
-      );
+      const reservation = await reserveLoginAttempt(db.sql, accountKey, accountLimits).catch((e: unknown) => {
+        throw toConnectError(e);
+      });
       if (!reservation.allowed) {
         metrics.rateLimited("password_change");
         const err = rateLimited(reservation.retryAfterSeconds, "too many failed password attempts");
         throw withAuditEvent(err, "security.rate_limit.exceeded");
       }
       if (!(await verifyPassword(req.oldPassword, user.password_hash, { dummyCost: config.auth.bcryptCost }))) {
-        const settled = await settleLoginFailure(db.sql, accountKey, accountLimits, txOptions(ctx));
+        const settled = await settleLoginFailure(db.sql, accountKey, accountLimits);
         if (settled.lockedForSeconds !== null) metrics.lockedOut("account");
         throw invalidField("old_password", "is incorrect");
       }

@@ -17,7 +17,7 @@ import { prepareDummyHash, verifyPassword } from "../../security/passwords.js";
 import { refundLoginAttempt, reserveLoginAttempt, settleLoginFailure } from "../../store/identity/throttle.js";
 import * as users from "../../store/identity/users.js";
 import { SYSTEM, toConnectError } from "../../store/tx.js";
-import { describeRead, txOptions, withAuditedTx, withReadTx, type AuditedOutcome } from "../audited-tx.js";
+import { describeRead, withAuditedTx, withReadTx, type AuditedOutcome } from "../audited-tx.js";
 import { userToProto } from "./mapping.js";
 import { loginLimits, sessionFactory } from "./sessions.js";
 
@@ -46,12 +46,11 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuthServic
       // Keyed by user id when the account exists (username and email share one budget), else by the identifier.
       const accountKey = `login:acct:${user?.id ?? identifierHmac}`;
       const addressKey = `login:addr:${ctx.values.get(clientAddressKey)}`;
-      const call = txOptions(ctx);
       // Each attempt is claimed before bcrypt runs, so parallel guesses cannot outrun the limit.
       const reservation = await (async () => {
-        const byAddress = await reserveLoginAttempt(db.sql, addressKey, addressLimits, call);
+        const byAddress = await reserveLoginAttempt(db.sql, addressKey, addressLimits);
         if (!byAddress.allowed) return { ...byAddress, scope: "login_address" as const };
-        const byAccount = await reserveLoginAttempt(db.sql, accountKey, accountLimits, call);
+        const byAccount = await reserveLoginAttempt(db.sql, accountKey, accountLimits);
         // No password was tried: the address gets its claim back (its budget counts failed passwords).
         if (!byAccount.allowed) await refundLoginAttempt(db.sql, addressKey, false);
         return { ...byAccount, scope: "login_account" as const };
@@ -72,8 +71,8 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuthServic
       });
       if (!user || !passwordOk || !user.active) {
         const [acct, addr] = await Promise.all([
-          settleLoginFailure(db.sql, accountKey, accountLimits, call),
-          settleLoginFailure(db.sql, addressKey, addressLimits, call),
+          settleLoginFailure(db.sql, accountKey, accountLimits),
+          settleLoginFailure(db.sql, addressKey, addressLimits),
         ]);
         metrics.loginFailed(!user ? "unknown_user" : !passwordOk ? "wrong_password" : "inactive_account");
         if (acct.lockedForSeconds !== null) metrics.lockedOut("account");

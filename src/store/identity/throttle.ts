@@ -1,9 +1,11 @@
 /**
- * Limiter state in Postgres, so limits hold across replicas. Both statements are single
- * autocommit upserts on non-tenant tables (no RLS context needed): one round trip per check.
+ * Limiter state in Postgres, so limits hold across replicas. Every check is one autocommit statement
+ * on a non-tenant table (no RLS context needed): one round trip, and a row lock held only while the
+ * statement runs. That is what keeps a storm of logins for one account cheap for everyone else: as
+ * transactions (lock, decide, update: three round trips), fifty concurrent claims queued on the one
+ * row while holding transaction slots, and other callers' transactions waited behind them.
  */
 import type { Sql } from "../database.js";
-import { admitted, type TxOptions } from "../admission.js";
 
 export interface WindowHit {
   hits: number;
@@ -40,31 +42,27 @@ export type Reservation = { allowed: true } | { allowed: false; retryAfterSecond
  * their bcrypt compares run: of any number of concurrent attempts at most maxFailures are let
  * through per window. A success refunds its claim (refundLoginAttempt).
  */
-export async function reserveLoginAttempt(
-  sql: Sql,
-  key: string,
-  p: LoginLimits,
-  opts?: TxOptions,
-): Promise<Reservation> {
-  return (await admitted(sql, undefined, opts, () =>
-    sql.begin(async (tx) => {
-      await tx`insert into login_throttle (key) values (${key}) on conflict (key) do nothing`;
-      const [row] = await tx<{ failures: number; window_expired: boolean; locked_left: number | null }[]>`
-      select failures, window_start <= now() - make_interval(secs => ${p.windowSeconds}) as window_expired,
-        case when locked_until > now() then extract(epoch from (locked_until - now()))::float8 end as locked_left
-      from login_throttle where key = ${key} for update`;
-      if (row!.locked_left !== null)
-        return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(row!.locked_left)) };
-      const failures = row!.window_expired ? 0 : row!.failures;
-      // The budget is spent by attempts still in flight: they settle (and lock) within a second or so.
-      if (failures >= p.maxFailures) return { allowed: false, retryAfterSeconds: 1 };
-      await tx`
-      update login_throttle set failures = ${failures + 1},
-        window_start = case when ${row!.window_expired} then now() else window_start end
-      where key = ${key}`;
-      return { allowed: true };
-    }),
-  )) as Reservation;
+export async function reserveLoginAttempt(sql: Sql, key: string, p: LoginLimits): Promise<Reservation> {
+  // One statement: the claim is decided under the row lock the upsert takes and releases at once.
+  const [claimed] = await sql<{ claimed: boolean }[]>`
+    insert into login_throttle as t (key, failures, window_start) values (${key}, 1, now())
+    on conflict (key) do update set
+      failures = case when t.window_start <= now() - make_interval(secs => ${p.windowSeconds})
+                      then 1 else t.failures + 1 end,
+      window_start = case when t.window_start <= now() - make_interval(secs => ${p.windowSeconds})
+                          then now() else t.window_start end
+    where coalesce(t.locked_until <= now(), true)
+      and (case when t.window_start <= now() - make_interval(secs => ${p.windowSeconds})
+                then 0 else t.failures end) < ${p.maxFailures}
+    returning true as claimed`;
+  if (claimed) return { allowed: true };
+  // Refused (locked, or the budget is spent by attempts still in flight, which settle within a
+  // second or so): a second read only for the retry hint; the refusal itself was atomic.
+  const [row] = await sql<{ locked_left: number | null }[]>`
+    select case when locked_until > now() then extract(epoch from (locked_until - now()))::float8 end as locked_left
+    from login_throttle where key = ${key}`;
+  const lockedLeft = row?.locked_left ?? null;
+  return { allowed: false, retryAfterSeconds: lockedLeft === null ? 1 : Math.max(1, Math.ceil(lockedLeft)) };
 }
 
 export interface FailureOutcome {
@@ -77,26 +75,15 @@ export interface FailureOutcome {
  * within the window the key is locked for lockoutSeconds * 2^(previous locks), capped: growing
  * back-off for persistent guessing.
  */
-export async function settleLoginFailure(
-  sql: Sql,
-  key: string,
-  p: LoginLimits,
-  opts?: TxOptions,
-): Promise<FailureOutcome> {
-  return (await admitted(sql, undefined, opts, () =>
-    sql.begin(async (tx) => {
-      const [row] = await tx<{ failures: number; lockouts: number; locked: boolean }[]>`
-      select failures, lockouts, coalesce(locked_until > now(), false) as locked
-      from login_throttle where key = ${key} for update`;
-      if (!row || row.locked || row.failures < p.maxFailures) return { lockedForSeconds: null };
-      const lockSeconds = Math.min(p.maxLockoutSeconds, p.lockoutSeconds * 2 ** row.lockouts);
-      await tx`
-      update login_throttle set failures = 0, lockouts = lockouts + 1, window_start = now(),
-        locked_until = now() + make_interval(secs => ${lockSeconds})
-      where key = ${key}`;
-      return { lockedForSeconds: lockSeconds };
-    }),
-  )) as FailureOutcome;
+export async function settleLoginFailure(sql: Sql, key: string, p: LoginLimits): Promise<FailureOutcome> {
+  const [row] = await sql<{ lockouts: number }[]>`
+    update login_throttle set failures = 0, lockouts = lockouts + 1, window_start = now(),
+      locked_until = now() + make_interval(secs => least(${p.maxLockoutSeconds}::float8,
+                                                         ${p.lockoutSeconds}::float8 * power(2, lockouts)))
+    where key = ${key} and coalesce(locked_until <= now(), true) and failures >= ${p.maxFailures}
+    returning lockouts`;
+  if (!row) return { lockedForSeconds: null };
+  return { lockedForSeconds: Math.min(p.maxLockoutSeconds, p.lockoutSeconds * 2 ** (row.lockouts - 1)) };
 }
 
 /**
