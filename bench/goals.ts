@@ -30,7 +30,7 @@ import { pgbenchInsert } from "./pgbench.js";
 import { summarizeProfiles } from "./profile.js";
 import { seedEndUser } from "./seed.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
-import { round } from "./support.js";
+import { round, summarize } from "./support.js";
 
 const SERVER_ENV = {
   MEMORIC_RATE_LIMIT_RPC: "1000000",
@@ -216,18 +216,37 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
     await plain.stop();
     await noAudit.stop();
 
-    // Login storm: GetCurrentUser at 4 streams, idle, then while 50 logins (bcrypt cost 12) run.
-    const victim = { procedure: GCU, frame: gcu, token: a.token, requests: n(1500), clients: 1, streams: 4 };
-    const idle = await h2load(main, victim);
+    // Login storm: GetCurrentUser at 4 streams, idle, then for as long as 50 logins (bcrypt cost 12)
+    // run; p99 over every call of each phase. The first run of the storm phase (its burst of 50
+    // arrivals) is reported on its own too.
+    const victim = { procedure: GCU, frame: gcu, token: a.token, requests: 500, clients: 1, streams: 4 };
+    let victimRssMb = 0;
+    const victimRun = async () => {
+      const r = await h2load(main, victim);
+      victimRssMb = Math.max(victimRssMb, r.rssMb);
+      return r.samplesMs;
+    };
+    const idle: number[] = [];
+    while (idle.length < n(6000, 500)) idle.push(...(await victimRun()));
     const anon = createClient(AuthService, transport(main));
     const stormStart = performance.now();
+    let stormOver = false;
     const storm = Promise.all(
       Array.from({ length: 50 }, () => anon.login({ username: a.username, password: PASSWORD })),
-    );
-    const during = await h2load(main, victim);
-    const victimDone = performance.now() - stormStart;
+    ).finally(() => {
+      stormOver = true;
+    });
+    const burst = await victimRun();
+    const burstMs = performance.now() - stormStart;
+    const during = [...burst];
+    while (!stormOver) during.push(...(await victimRun()));
     await storm;
     const stormMs = performance.now() - stormStart;
+    const [idleP99, duringP99, burstP99] = [idle, during, burst].map((x) => summarize(x).p99) as [
+      number,
+      number,
+      number,
+    ];
 
     // Search: one end user holding searchMemories memories (seeded by the store's bulk path).
     const seeded = await seedEndUser(main, a.userId, END_USER, o.searchMemories, corpus(17).text);
@@ -247,7 +266,7 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
     const lat = (r: { p50: number; p99: number }) => `p50 ${round(r.p50, 1)} / p99 ${round(r.p99, 1)} ms`;
     const rate = (x: number) => `${round(x, 0)}/s`;
     const ratio = (x: number) => `${round(x / h)}× health`;
-    const rss = Math.max(...Object.values(rows).map((r) => r.rssMb), idle.rssMb, during.rssMb, main.rssMb());
+    const rss = Math.max(...Object.values(rows).map((r) => r.rssMb), victimRssMb, main.rssMb());
     const cost = (on: number, off: number) => round(1 - on / off);
     lines.push(
       ["pgbench single-row INSERT @pool (baseline)", rate(pgbench), "", "", "", undefined],
@@ -318,11 +337,12 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
       [
         "GetCurrentUser @4 during 50 logins (cost 12)",
         "",
-        `p99 ${round(during.p99 / idle.p99)}× idle`,
-        `idle p99 ${round(idle.p99, 1)}, storm p99 ${round(during.p99, 1)} ms ` +
-          `(load ${round(victimDone, 0)} of storm ${round(stormMs, 0)} ms)`,
+        `p99 ${round(duringP99 / idleP99)}× idle`,
+        `idle p99 ${round(idleP99, 1)} ms (${idle.length} calls), storm p99 ${round(duringP99, 1)} ms ` +
+          `(${during.length} calls over ${round(stormMs, 0)} ms; its first ${round(burstMs, 0)} ms: ` +
+          `p99 ${round(burstP99, 1)} ms, ${round(burstP99 / idleP99)}×)`,
         "< 2×",
-        during.p99 / idle.p99 < 2,
+        duringP99 / idleP99 < 2,
       ],
       ["Server RSS under load (PostgreSQL)", `${round(rss, 0)} MB`, "", "", "< 300 MB", rss < 300],
       [

@@ -75,5 +75,13 @@ export async function grpcLoad(server: ServerProcess, o: GrpcLoadOptions): Promi
     );
   }
   const s = summarize(result.latenciesMs);
-  return { perSecond: o.requests / result.seconds, p50: s.p50, p95: s.p95, p99: s.p99, rssMb: server.rssMb(), cpu };
+  return {
+    perSecond: o.requests / result.seconds,
+    p50: s.p50,
+    p95: s.p95,
+    p99: s.p99,
+    rssMb: server.rssMb(),
+    cpu,
+    samplesMs: result.latenciesMs,
+  };
 }

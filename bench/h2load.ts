@@ -46,6 +46,8 @@ export interface H2Result {
   rssMb: number;
   /** CPU per call: server, PostgreSQL, h2load (cpu.ts). */
   cpu: CpuPerCall;
+  /** Every call's latency (ms), for percentiles over several runs. */
+  samplesMs: number[];
 }
 
 /** Runs one h2load load against `server` and checks every counted call really succeeded. */
@@ -109,5 +111,5 @@ export async function h2load(server: ServerProcess, o: H2Options): Promise<H2Res
     .map((line) => Number(line.split("\t")[2]) / 1000);
   fs.rmSync(dir, { recursive: true, force: true });
   const s = summarize(micros);
-  return { perSecond: Number(finished[1]), p50: s.p50, p95: s.p95, p99: s.p99, rssMb, cpu };
+  return { perSecond: Number(finished[1]), p50: s.p50, p95: s.p95, p99: s.p99, rssMb, cpu, samplesMs: micros };
 }
