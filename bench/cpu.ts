@@ -3,7 +3,8 @@
  * postgres: backends, WAL writer, checkpointer, autovacuum) and the load generator (h2load, a
  * waited-for child of this process, or this process itself for the Node-driven rows). Every one
  * of them shares this machine's cores, so a row's rate is bounded by their sum: the column tells
- * which side a goal waits on. Linux /proc only; elsewhere, or with a remote or embedded database
+ * which side a goal waits on; the server's main thread is named apart, since one core is all it
+ * can use (a row whose main thread is near 1 s per second is bound by it). Linux /proc only; elsewhere, or with a remote or embedded database
  * (inside the server process then), the missing parts read as zero.
  */
 import { execFileSync } from "node:child_process";
@@ -11,12 +12,15 @@ import fs from "node:fs";
 
 export interface CpuReading {
   server: number;
+  /** The server's main (event-loop) thread alone: JavaScript runs there, GC helpers and libuv do not. */
+  serverMain: number;
   postgres: number;
   client: number;
 }
 
 export interface CpuPerCall {
   serverUs: number;
+  serverMainUs: number;
   postgresUs: number;
   clientUs: number;
 }
@@ -34,7 +38,7 @@ function hz(): number {
 }
 
 /** utime, stime, cutime, cstime of /proc/<pid>/stat (fields 14-17), in ticks; the name may hold spaces. */
-function times(pid: number | "self"): { comm: string; own: number; children: number } | undefined {
+function times(pid: number | string): { comm: string; own: number; children: number } | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     const close = stat.lastIndexOf(")");
@@ -67,6 +71,7 @@ export function readCpu(serverPid: number): CpuReading {
   const self = times("self");
   return {
     server: (times(serverPid)?.own ?? 0) / hz(),
+    serverMain: (times(`${serverPid}/task/${serverPid}`)?.own ?? 0) / hz(),
     postgres: postgresTicks() / hz(),
     client: self ? (self.own + self.children) / hz() : 0,
   };
@@ -76,6 +81,7 @@ export function perCall(before: CpuReading, after: CpuReading, calls: number): C
   const us = (s: number) => (s * 1e6) / Math.max(1, calls);
   return {
     serverUs: us(after.server - before.server),
+    serverMainUs: us(after.serverMain - before.serverMain),
     postgresUs: us(after.postgres - before.postgres),
     clientUs: us(after.client - before.client),
   };
@@ -84,12 +90,17 @@ export function perCall(before: CpuReading, after: CpuReading, calls: number): C
 export function formatCpu(c: CpuPerCall | undefined): string {
   if (!c) return "";
   const n = (us: number) => Math.round(us).toLocaleString("en-US");
-  return `server ${n(c.serverUs)} + PG ${n(c.postgresUs)} + load ${n(c.clientUs)} µs`;
+  return `server ${n(c.serverUs)} (main thread ${n(c.serverMainUs)}) + PG ${n(c.postgresUs)} + load ${n(c.clientUs)} µs`;
 }
 
 /** The mean of several rounds' figures. */
 export function meanCpu(list: CpuPerCall[]): CpuPerCall | undefined {
   if (list.length === 0) return undefined;
   const mean = (k: keyof CpuPerCall) => list.reduce((s, c) => s + c[k], 0) / list.length;
-  return { serverUs: mean("serverUs"), postgresUs: mean("postgresUs"), clientUs: mean("clientUs") };
+  return {
+    serverUs: mean("serverUs"),
+    serverMainUs: mean("serverMainUs"),
+    postgresUs: mean("postgresUs"),
+    clientUs: mean("clientUs"),
+  };
 }

@@ -125,7 +125,12 @@ export interface GoalOptions {
 const DEFAULTS: GoalOptions = { rounds: 2, scale: 1, searchMemories: 100_000 };
 
 const perMemory = (c: CpuPerCall | undefined, n: number): CpuPerCall | undefined =>
-  c && { serverUs: c.serverUs / n, postgresUs: c.postgresUs / n, clientUs: c.clientUs / n };
+  c && {
+    serverUs: c.serverUs / n,
+    serverMainUs: c.serverMainUs / n,
+    postgresUs: c.postgresUs / n,
+    clientUs: c.clientUs / n,
+  };
 
 type Line = [
   call: string,
@@ -379,6 +384,10 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
   const table = [head, ...lines.map(cells)] as string[][];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-  const out = [fmt(table[0]!), fmt(widths.map((w) => "-".repeat(w))), ...table.slice(1).map(fmt)].join("\n");
+  const rows = [fmt(table[0]!), fmt(widths.map((w) => "-".repeat(w))), ...table.slice(1).map(fmt)].join("\n");
+  const cores = os.availableParallelism();
+  const out =
+    `${rows}\n\nThe server, PostgreSQL and the load generator share ${cores} cores: a row's rate is at most ` +
+    `${cores} s / (server + PG + load) per call, and at most 1 s / (main thread) while its JavaScript runs on one thread.`;
   return profileDir ? `${out}\n\n${summarizeProfiles(profileDir)}` : out;
 }
