@@ -4,8 +4,9 @@
  * waited-for child of this process, or this process itself for the Node-driven rows). Every one
  * of them shares this machine's cores, so a row's rate is bounded by their sum: the column tells
  * which side a goal waits on; the server's main thread is named apart, since one core is all it
- * can use (a row whose main thread is near 1 s per second is bound by it). Linux /proc only; elsewhere, or with a remote or embedded database
- * (inside the server process then), the missing parts read as zero.
+ * can use (a row whose main thread is near 1 s per second is bound by it). Linux /proc only;
+ * elsewhere, or with a remote or embedded database (inside the server process then), the missing
+ * parts read as zero.
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -90,7 +91,8 @@ export function perCall(before: CpuReading, after: CpuReading, calls: number): C
 export function formatCpu(c: CpuPerCall | undefined): string {
   if (!c) return "";
   const n = (us: number) => Math.round(us).toLocaleString("en-US");
-  return `server ${n(c.serverUs)} (main thread ${n(c.serverMainUs)}) + PG ${n(c.postgresUs)} + load ${n(c.clientUs)} µs`;
+  const server = `server ${n(c.serverUs)} (main thread ${n(c.serverMainUs)})`;
+  return `${server} + PG ${n(c.postgresUs)} + load ${n(c.clientUs)} µs`;
 }
 
 /** The mean of several rounds' figures. */

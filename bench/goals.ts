@@ -388,6 +388,6 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
   const cores = os.availableParallelism();
   const out =
     `${rows}\n\nThe server, PostgreSQL and the load generator share ${cores} cores: a row's rate is at most ` +
-    `${cores} s / (server + PG + load) per call, and at most 1 s / (main thread) while its JavaScript runs on one thread.`;
+    `${cores} s / (server + PG + load) per call, and at most 1 s / (main thread), where its JavaScript runs.`;
   return profileDir ? `${out}\n\n${summarizeProfiles(profileDir)}` : out;
 }
