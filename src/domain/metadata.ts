@@ -85,8 +85,12 @@ function singular(w: string): string {
  * occurrence. Empty when nothing qualifies (e.g. "ok thanks").
  */
 export function deriveTopic(text: string): string {
+  return topicOf(words(text));
+}
+
+function topicOf(ws: string[]): string {
   const stats = new Map<string, { n: number; first: number }>();
-  words(text).forEach((w, i) => {
+  ws.forEach((w, i) => {
     if (w.length < 3 || NON_TOPIC.has(w) || /^\p{N}+$/u.test(w)) return;
     const s = singular(w);
     const cur = stats.get(s);
@@ -111,7 +115,11 @@ export function deriveTopic(text: string): string {
 
 /** First category (in table order) with the most cue hits; "general" when none. */
 export function deriveCategory(text: string): string {
-  const present = new Set(words(text));
+  return categoryOf(words(text));
+}
+
+function categoryOf(ws: string[]): string {
+  const present = new Set(ws);
   let best = "general";
   let bestHits = 0;
   for (const [category, cues] of CATEGORY_CUES) {
@@ -126,7 +134,10 @@ export function deriveCategory(text: string): string {
 
 /** Cue words first (critical > high), then length: pleasantries and very short texts are low. */
 export function deriveImportance(text: string): ImportanceLevel {
-  const ws = words(text);
+  return importanceOf(words(text));
+}
+
+function importanceOf(ws: string[]): ImportanceLevel {
   if (ws.some((w) => CRITICAL_CUES.has(w))) return IMPORTANCE.critical;
   if (ws.some((w) => HIGH_CUES.has(w))) return IMPORTANCE.high;
   const content = ws.filter((w) => !NON_TOPIC.has(w) && !LOW_CUES.has(w));
@@ -235,10 +246,13 @@ export function deriveMetadata(
   const topic = supplied.topic?.trim() ?? "";
   const category = supplied.category?.trim() ?? "";
   const importance = supplied.importance ?? 0;
+  // One tokenization for all three (it was most of their cost), and none when everything is supplied.
+  let ws: string[] | undefined;
+  const tokens = () => (ws ??= words(content));
   return {
-    topic: topic !== "" ? topic : deriveTopic(content),
-    category: category !== "" ? category : deriveCategory(content),
-    importance: importance >= 1 && importance <= 4 ? (importance as ImportanceLevel) : deriveImportance(content),
+    topic: topic !== "" ? topic : topicOf(tokens()),
+    category: category !== "" ? category : categoryOf(tokens()),
+    importance: importance >= 1 && importance <= 4 ? (importance as ImportanceLevel) : importanceOf(tokens()),
     entities: extractEntities(content),
     derived: { topic: topic === "", category: category === "", importance: !(importance >= 1 && importance <= 4) },
   };

@@ -82,6 +82,15 @@ describe("deriveMetadata", () => {
     expect(all.derived).toEqual({ topic: true, category: true, importance: true });
     expect(all.importance).toBe(IMPORTANCE.critical);
   });
+  it("derives what deriveTopic, deriveCategory and deriveImportance derive on their own", () => {
+    for (const t of ["I am allergic to peanuts", "ok thanks", "Meeting Bob about the Q3 budget, urgent!", ""]) {
+      expect(deriveMetadata(t)).toMatchObject({
+        topic: deriveTopic(t),
+        category: deriveCategory(t),
+        importance: deriveImportance(t),
+      });
+    }
+  });
   it("is deterministic", () => {
     const t = "Dinner with Maria in Lisbon, she is vegetarian and allergic to nuts";
     expect(deriveMetadata(t)).toEqual(deriveMetadata(t));
