@@ -58,6 +58,8 @@ export interface TxScope {
    * taken before their row locks, and a read's second statement fails the call.
    */
   singleStatement?: boolean;
+  /** Run on generic plans (InTxOptions.genericPlans): for statements planned per call at a cost. */
+  genericPlans?: boolean;
 }
 
 /** The call's deadline, admission bucket and abort signal, for transactions opened on its behalf. */
@@ -146,13 +148,17 @@ export async function withReadTx<T>(
   const as = scopeOf(ctx, scope);
   let result: T;
   try {
-    result = await inTx(app.db.sql, as, fn, { ...txOptions(ctx), oneStatement: scope?.singleStatement });
+    result = await inTx(app.db.sql, as, fn, {
+      ...txOptions(ctx),
+      oneStatement: scope?.singleStatement,
+      genericPlans: scope?.genericPlans,
+    });
   } catch (err) {
     if (!isAfterFinalStatement(err)) throw err;
     // The read needed a second statement after all (a cached key found stale, or evicted meanwhile):
     // its first transaction committed without running it; run the read again as an ordinary one.
     app.logger.warn({ procedure: `${ctx.service.typeName}/${ctx.method.name}` }, "one-statement read re-run");
-    result = await inTx(app.db.sql, as, fn, txOptions(ctx));
+    result = await inTx(app.db.sql, as, fn, { ...txOptions(ctx), genericPlans: scope?.genericPlans });
   }
   ctx.values.set(readOutcomeKey, typeof describe === "function" ? () => describe(result) : () => describe);
   return result;

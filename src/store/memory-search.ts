@@ -188,6 +188,13 @@ export async function searchHybrid(
     const lexical = tx`least(coalesce(s.bm25 / nullif(a.a, 0), 0), 1)`;
     const fused = tx`(case when s.vectored then (1 - ${alpha}::float8) * ${lexical} + ${alpha}::float8 * s.dense
                       else ${lexical} end)`;
+    // A memory has one posting per term, so with one term per query word the per-word best IS the
+    // posting's score: one aggregation instead of two.
+    const singletons = groupCount === terms.length;
+    const bmCte = singletons
+      ? tx`bm as (select memory_id, sum(score) as bm25 from postings group by memory_id)`
+      : tx`per_word as (select memory_id, grp, max(score) as best from postings group by memory_id, grp),
+           bm as (select memory_id, sum(best) as bm25 from per_word group by memory_id)`;
     // N and avgdl come from the counters the write path keeps, in the same statement (no extra round trip).
     candidates = tx`
       ${denseCte}
@@ -199,27 +206,26 @@ export async function searchHybrid(
       qterms as (
         -- The query's terms are distinct (domain/query-terms.ts), so df is one count per term: an
         -- index-only count, instead of a sort and a window over every posting of every term.
-        select q.term_hash, q.grp, q.weight, df.n::float8 as df
-        from unnest(${hashes}::bigint[], ${terms.map((t) => t.group)}::int[],
+        select q.term_hash, q.grp,
+               q.weight * ln(1 + (s.n + ${IDF_PRIOR_DOCS}::float8 - df.n::float8 + 0.5) / (df.n::float8 + 0.5)) as idf
+        from stats s cross join unnest(${hashes}::bigint[], ${terms.map((t) => t.group)}::int[],
                     ${terms.map((t) => t.weight)}::float8[]) as q(term_hash, grp, weight)
         cross join lateral (
           select count(*) as n from memory_terms l where l.owner_id = ${owner.ownerId} and l.term_hash = q.term_hash
         ) df
       ),
-      per_word as (
+      postings as (
         -- One index probe per query hash (owner_id, term_hash), however many hashes expansion adds.
-        select t.memory_id, q.grp, max(q.weight
-          * ln(1 + (s.n + ${IDF_PRIOR_DOCS}::float8 - q.df + 0.5) / (q.df + 0.5))
+        select t.memory_id, q.grp, q.idf
           * least((t.tf * (${k1}::float8 + 1))
-            / (t.tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * t.doc_len / s.avgdl)), 1)) as best
+            / (t.tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * t.doc_len / s.avgdl)), 1) as score
         from qterms q cross join stats s
         cross join lateral (
           select l.memory_id, l.tf::float8 as tf, l.doc_len::float8 as doc_len from memory_terms l
           where l.owner_id = ${owner.ownerId} and l.term_hash = q.term_hash
         ) t
-        group by t.memory_id, q.grp
       ),
-      bm as (select memory_id, sum(best) as bm25 from per_word group by memory_id),
+      ${bmCte},
       attainable as (
         select ${groupCount}::float8 * ln(1 + (s.n + ${IDF_PRIOR_DOCS}::float8 + 0.5) / 0.5) as a from stats s
       ),

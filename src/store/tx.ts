@@ -22,6 +22,13 @@ export interface InTxOptions extends TxOptions {
    * less. A second statement fails the call; it never runs outside the transaction.
    */
   oneStatement?: boolean | undefined;
+  /**
+   * The transaction's prepared statements run on their generic plan (planned once per connection),
+   * never re-planned per call. For statements whose plan does not depend on the values (index probes
+   * by owner and key): planning the search costs more than running it, and PostgreSQL's own choice
+   * between the two flips with small changes to the estimates.
+   */
+  genericPlans?: boolean | undefined;
 }
 
 /** Whose data a transaction may touch. */
@@ -56,7 +63,7 @@ function uuidLiteral(id: string | undefined): string {
  * engine forwards SET LOCAL to the shards, which it does not do for set_config() (DESIGN.md §11).
  * Only UUIDs and integers are interpolated, each checked first.
  */
-function contextStatements(ctx: DbContext, timeoutMs: number | undefined): string {
+function contextStatements(ctx: DbContext, timeoutMs: number | undefined, genericPlans: boolean): string {
   const userId = ctx.kind === "system" ? undefined : ctx.userId;
   const ownerId = ctx.kind === "user" ? ctx.ownerId : undefined;
   const statements = [
@@ -71,6 +78,7 @@ function contextStatements(ctx: DbContext, timeoutMs: number | undefined): strin
       throw new TypeError("statement timeout must be a count of ms");
     statements.push(`set local statement_timeout = ${timeoutMs}`);
   }
+  if (genericPlans) statements.push("set local plan_cache_mode = force_generic_plan");
   return statements.join("; ");
 }
 export const SYSTEM: DbContext = { kind: "system" };
@@ -103,7 +111,7 @@ export async function inTx<T>(sql: Sql, ctx: DbContext, fn: (tx: Tx) => Promise<
           // Sent at once and pipelined ahead of fn's first statement on the same connection (saves a
           // round trip per request); postgres.js queries are lazy, hence execute(). unsafe() without
           // parameters is one simple-protocol query, never a prepared statement per account.
-          const context = tx.unsafe(contextStatements(ctx, timeoutMs)).execute();
+          const context = tx.unsafe(contextStatements(ctx, timeoutMs, opts?.genericPlans === true)).execute();
           if (opts?.oneStatement) (tx as CommitAhead).commitAfter(2); // the context, then fn's statement
           try {
             const result = await fn(tx);

@@ -91,7 +91,7 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
         resourceType: "memory",
         details: { count: o.memoryIds.length, truncated: o.truncated, dense: o.dense },
       }),
-      ownerScope(owner),
+      { ...ownerScope(owner), genericPlans: true },
     );
     return create(GetContextResponseSchema, {
       context: out.context,

@@ -28,7 +28,7 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
       ctx,
       (tx) => searchHybrid(app, tx, owner, query, key),
       (r) => ({ resourceType: "memory", details: { count: r.results.length, explain: req.explain, dense: r.dense } }),
-      { ...ownerScope(owner), singleStatement: searchIsOneStatement(app, query, key) },
+      { ...ownerScope(owner), singleStatement: searchIsOneStatement(app, query, key), genericPlans: true },
     );
     const mode = searchMode(q, r.dense, input.query.trim() !== "" || q.vector !== undefined, app);
     const scored = r.results.map((s) => toScored(s, req.explain, owner.externalId));
