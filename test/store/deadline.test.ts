@@ -4,26 +4,13 @@
  * already-expired deadline fails before any SQL; without a deadline the server's setting stays.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { timeoutFromHeaders } from "../../src/interceptors/deadline.js";
-import { createLogger } from "../../src/logger.js";
-import { openDatabase, type Database } from "../../src/store/database.js";
-import { migrate } from "../../src/store/migrate.js";
 import { inTx, SYSTEM } from "../../src/store/tx.js";
-import { createTestDatabase, testMode, type TestDatabase } from "../support/database.js";
+import { testMode } from "../support/database.js";
+import { useMigratedDatabase } from "../support/migrated-database.js";
 
-const logger = createLogger("silent");
-let tdb: TestDatabase;
-let db: Database;
-beforeAll(async () => {
-  tdb = await createTestDatabase();
-  db = await openDatabase({ databaseUrl: tdb.databaseUrl, dataDir: tdb.dataDir, poolMax: 2, logger });
-  await migrate(db.sql, logger);
-});
-afterAll(async () => {
-  await db.close();
-  await tdb.drop();
-});
+const migrated = useMigratedDatabase(2);
 
 it("reads the deadline from gRPC and Connect timeout headers", () => {
   expect(timeoutFromHeaders(new Headers({ "grpc-timeout": "250m" }))).toBe(250);
@@ -37,15 +24,17 @@ it("sets the time left as the transaction's statement_timeout", async () => {
   // pg_settings reports statement_timeout in ms whatever unit it was set in.
   const timeoutMs = (tx: Parameters<Parameters<typeof inTx>[2]>[0]) =>
     tx<{ ms: number }[]>`select setting::float8 as ms from pg_settings where name = 'statement_timeout'`;
-  const [row] = await inTx(db.sql, SYSTEM, timeoutMs, { deadline: Date.now() + 5000 });
+  const [row] = await inTx(migrated.db.sql, SYSTEM, timeoutMs, { deadline: Date.now() + 5000 });
   expect(row!.ms).toBeGreaterThan(4000);
   expect(row!.ms).toBeLessThanOrEqual(5000);
-  const [none] = await inTx(db.sql, SYSTEM, timeoutMs);
+  const [none] = await inTx(migrated.db.sql, SYSTEM, timeoutMs);
   expect(none!.ms).toBe(0); // the server default, untouched
 });
 
 it("fails an already-expired deadline before any SQL", async () => {
-  const err = await inTx(db.sql, SYSTEM, (tx) => tx`select 1`, { deadline: Date.now() - 1 }).catch((e: unknown) => e);
+  const err = await inTx(migrated.db.sql, SYSTEM, (tx) => tx`select 1`, { deadline: Date.now() - 1 }).catch(
+    (e: unknown) => e,
+  );
   expect((err as ConnectError).code).toBe(Code.DeadlineExceeded);
 });
 
@@ -53,9 +42,9 @@ it.skipIf(testMode === "embedded")(
   "stops a statement that outlives the deadline (PostgreSQL; PGlite has no statement timer)",
   async () => {
     const started = Date.now();
-    const err = await inTx(db.sql, SYSTEM, (tx) => tx`select pg_sleep(5)`, { deadline: Date.now() + 300 }).catch(
-      (e: unknown) => e,
-    );
+    const err = await inTx(migrated.db.sql, SYSTEM, (tx) => tx`select pg_sleep(5)`, {
+      deadline: Date.now() + 300,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toBe(Code.DeadlineExceeded);
     expect(Date.now() - started).toBeLessThan(3000);

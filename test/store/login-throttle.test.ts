@@ -5,42 +5,29 @@
  * claim. Each step is one statement, outside the transaction slots, so a storm of logins for one
  * account never holds the slots other callers' transactions need.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../../src/logger.js";
+import { describe, expect, it } from "vitest";
 import { Admission, attachLimits } from "../../src/store/admission.js";
-import { openDatabase, type Database } from "../../src/store/database.js";
 import {
   refundLoginAttempt,
   reserveLoginAttempt,
   settleLoginFailure,
   type LoginLimits,
 } from "../../src/store/identity/throttle.js";
-import { migrate } from "../../src/store/migrate.js";
 import { inTx, SYSTEM } from "../../src/store/tx.js";
-import { createTestDatabase, testMode, type TestDatabase } from "../support/database.js";
+import { testMode } from "../support/database.js";
+import { useMigratedDatabase } from "../support/migrated-database.js";
 
 const limits: LoginLimits = { maxFailures: 3, windowSeconds: 60, lockoutSeconds: 10, maxLockoutSeconds: 25 };
 
-let tdb: TestDatabase;
-let db: Database;
-beforeAll(async () => {
-  tdb = await createTestDatabase();
-  const logger = createLogger("silent");
-  db = await openDatabase({ databaseUrl: tdb.databaseUrl, dataDir: tdb.dataDir, poolMax: 4, logger });
-  await migrate(db.sql, logger);
-});
-afterAll(async () => {
-  await db.close();
-  await tdb.drop();
-});
+const migrated = useMigratedDatabase(4);
 
 let n = 0;
 const newKey = () => `login:acct:spec-${++n}`;
 const claims = (key: string, count: number) =>
-  Promise.all(Array.from({ length: count }, () => reserveLoginAttempt(db.sql, key, limits)));
+  Promise.all(Array.from({ length: count }, () => reserveLoginAttempt(migrated.db.sql, key, limits)));
 const row = async (key: string) =>
   (
-    await db.sql<{ failures: number; lockouts: number; locked: boolean }[]>`
+    await migrated.db.sql<{ failures: number; lockouts: number; locked: boolean }[]>`
       select failures, lockouts, coalesce(locked_until > now(), false) as locked from login_throttle where key = ${key}`
   )[0];
 
@@ -56,32 +43,33 @@ describe("login throttle", () => {
   it("locks a key whose failures are settled at the limit, twice as long on each repeat, capped", async () => {
     const key = newKey();
     await claims(key, 3);
-    expect(await settleLoginFailure(db.sql, key, limits)).toEqual({ lockedForSeconds: 10 });
-    expect(await settleLoginFailure(db.sql, key, limits)).toEqual({ lockedForSeconds: null }); // already locked
+    expect(await settleLoginFailure(migrated.db.sql, key, limits)).toEqual({ lockedForSeconds: 10 });
+    // Already locked:
+    expect(await settleLoginFailure(migrated.db.sql, key, limits)).toEqual({ lockedForSeconds: null });
     expect(await row(key)).toEqual({ failures: 0, lockouts: 1, locked: true });
-    const refused = await reserveLoginAttempt(db.sql, key, limits);
+    const refused = await reserveLoginAttempt(migrated.db.sql, key, limits);
     expect(refused.allowed).toBe(false);
     expect(refused.allowed === false && refused.retryAfterSeconds).toBeGreaterThan(5);
 
     for (const expected of [20, 25]) {
-      await db.sql`update login_throttle set locked_until = now() - interval '1 second' where key = ${key}`;
+      await migrated.db.sql`update login_throttle set locked_until = now() - interval '1 second' where key = ${key}`;
       await claims(key, 3);
-      expect(await settleLoginFailure(db.sql, key, limits)).toEqual({ lockedForSeconds: expected });
+      expect(await settleLoginFailure(migrated.db.sql, key, limits)).toEqual({ lockedForSeconds: expected });
     }
   });
 
   it("does not lock below the limit", async () => {
     const key = newKey();
     await claims(key, 2);
-    expect(await settleLoginFailure(db.sql, key, limits)).toEqual({ lockedForSeconds: null });
+    expect(await settleLoginFailure(migrated.db.sql, key, limits)).toEqual({ lockedForSeconds: null });
     expect(await row(key)).toEqual({ failures: 2, lockouts: 0, locked: false });
   });
 
   it("starts a new budget once the window has passed", async () => {
     const key = newKey();
     await claims(key, 3);
-    expect((await reserveLoginAttempt(db.sql, key, limits)).allowed).toBe(false);
-    await db.sql`update login_throttle set window_start = now() - interval '61 seconds' where key = ${key}`;
+    expect((await reserveLoginAttempt(migrated.db.sql, key, limits)).allowed).toBe(false);
+    await migrated.db.sql`update login_throttle set window_start = now() - interval '61 seconds' where key = ${key}`;
     expect((await claims(key, 5)).filter((r) => r.allowed)).toHaveLength(3);
   });
 
@@ -89,8 +77,8 @@ describe("login throttle", () => {
     const [account, address] = [newKey(), newKey()];
     await claims(account, 2);
     await claims(address, 2);
-    await refundLoginAttempt(db.sql, account, true);
-    await refundLoginAttempt(db.sql, address, false);
+    await refundLoginAttempt(migrated.db.sql, account, true);
+    await refundLoginAttempt(migrated.db.sql, address, false);
     expect((await row(account))?.failures).toBe(0);
     expect((await row(address))?.failures).toBe(1);
   });
@@ -98,12 +86,12 @@ describe("login throttle", () => {
   // Needs transactions held open on other connections: PostgreSQL only (PGlite has one session).
   it.skipIf(testMode === "embedded")("claims and settles while every transaction slot is taken", async () => {
     const admission = new Admission({ capacity: 2, perKeyLimit: 2, acquireTimeoutMs: 3000 });
-    attachLimits(db.sql, { admission, statementTimeoutMs: 0 });
+    attachLimits(migrated.db.sql, { admission, statementTimeoutMs: 0 });
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
     let entered = 0;
     const holders = Array.from({ length: 2 }, () =>
-      inTx(db.sql, SYSTEM, async () => {
+      inTx(migrated.db.sql, SYSTEM, async () => {
         entered++;
         await released;
       }),
@@ -113,7 +101,7 @@ describe("login throttle", () => {
       const key = newKey();
       // Before: each claim was a transaction of its own and waited here for a slot (then Unavailable).
       expect((await claims(key, 5)).filter((r) => r.allowed)).toHaveLength(3);
-      expect(await settleLoginFailure(db.sql, key, limits)).toEqual({ lockedForSeconds: 10 });
+      expect(await settleLoginFailure(migrated.db.sql, key, limits)).toEqual({ lockedForSeconds: 10 });
       expect(admission.stats().inUse).toBe(2);
     } finally {
       release();

@@ -4,11 +4,11 @@
  * over the words. Checked against a recomputation from the texts, for words that are their own only
  * term and for a word whose expansions (stem, WordNet relatives) share its group.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { queryTerms } from "../../src/domain/query-terms.js";
 import { bm25Idf, bm25Term } from "../../src/domain/scoring.js";
 import { analyze } from "../../src/domain/text.js";
-import { openStoreFixture, type StoreFixture } from "./memories-fixture.js";
+import { useCorpusFixture } from "./memories-fixture.js";
 
 const CORPUS = [
   "zorblat quintex zorblat",
@@ -20,22 +20,11 @@ const CORPUS = [
   "nothing to see here",
 ];
 
-let f: StoreFixture;
-let u: string;
-const ids: string[] = [];
-beforeAll(async () => {
-  f = await openStoreFixture();
-  u = await f.newUser();
-  const res = await f.service.batchCreateMemories({ memories: CORPUS.map((content) => ({ content })) }, f.ctx(u));
-  ids.push(...res.memories.map((m) => m.id));
-});
-afterAll(async () => {
-  await f?.close();
-});
+const corpus = useCorpusFixture(CORPUS);
 
 /** BM25 of every memory for the query, recomputed from the texts. */
 function expected(query: string): Map<string, number> {
-  const { bm25K1: k1, bm25B: b } = f.config.memory.search;
+  const { bm25K1: k1, bm25B: b } = corpus.f.config.memory.search;
   const docs = CORPUS.map((text) => analyze(text));
   const avgdl = docs.reduce((sum, d) => sum + d.length, 0) / docs.length;
   const df = (term: string) => docs.filter((d) => d.terms.has(term)).length;
@@ -50,7 +39,7 @@ function expected(query: string): Map<string, number> {
     }
     if (best.size > 0)
       out.set(
-        ids[i]!,
+        corpus.ids[i]!,
         [...best.values()].reduce((x, y) => x + y, 0),
       );
   });
@@ -58,7 +47,7 @@ function expected(query: string): Map<string, number> {
 }
 
 async function computed(query: string): Promise<Map<string, number>> {
-  const res = await f.service.searchMemories({ query, explain: true, topK: 20 }, f.ctx(u));
+  const res = await corpus.f.service.searchMemories({ query, explain: true, topK: 20 }, corpus.f.ctx(corpus.user));
   return new Map(res.results.map((r) => [r.memory!.id, r.explanation!.bm25]));
 }
 
@@ -68,7 +57,7 @@ it.each([["zorblat quintex"], ["marvolo zorblat quintex"], ["dog"], ["dog garden
     const want = expected(query);
     const got = await computed(query);
     expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
-    for (const [id, score] of want) expect(got.get(id), CORPUS[ids.indexOf(id)]).toBeCloseTo(score, 9);
+    for (const [id, score] of want) expect(got.get(id), CORPUS[corpus.ids.indexOf(id)]).toBeCloseTo(score, 9);
   },
 );
 
@@ -76,6 +65,6 @@ it("counts a word once, by its best term, however many of its relatives a memory
   // The premise of the grouped path: "dog" carries relatives that the corpus uses.
   const dog = queryTerms("dog").map((t) => t.term);
   expect(dog).toEqual(expect.arrayContaining(["dog", "puppi", "hound"]));
-  const [both, single] = [expected("dog").get(ids[5]!)!, expected("dog").get(ids[4]!)!];
+  const [both, single] = [expected("dog").get(corpus.ids[5]!)!, expected("dog").get(corpus.ids[4]!)!];
   expect(both).toBeGreaterThan(single); // "dog" itself beats its relative "puppy"
 });

@@ -12,6 +12,7 @@ import {
   type HandlerContext,
 } from "@connectrpc/connect";
 import { Writable } from "node:stream";
+import { afterAll, beforeAll } from "vitest";
 import { MemoryService } from "../../gen/memoric/v1/memory_pb.js";
 import { loadConfig, type Config } from "../../src/config.js";
 import { principalKey, type CallInfo, type Principal } from "../../src/domain/call.js";
@@ -205,4 +206,29 @@ export async function code(p: Promise<unknown>): Promise<Code | undefined> {
 export async function counterValue(f: StoreFixture, name: string, labels: Record<string, string>) {
   const values = (await f.app.metrics.registry.getSingleMetric(name)!.get()).values;
   return values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
+}
+
+export interface CorpusFixture {
+  f: StoreFixture;
+  user: string;
+  /** The memories' ids, in the order of the texts. */
+  ids: string[];
+}
+
+/** A fixture, opened before the file's tests and closed after them, whose one user holds `texts` (one batch). */
+export function useCorpusFixture(texts: readonly string[]): CorpusFixture {
+  const corpus = { ids: [] as string[] } as CorpusFixture;
+  beforeAll(async () => {
+    corpus.f = await openStoreFixture();
+    corpus.user = await corpus.f.newUser();
+    const res = await corpus.f.service.batchCreateMemories(
+      { memories: texts.map((content) => ({ content })) },
+      corpus.f.ctx(corpus.user),
+    );
+    corpus.ids.push(...res.memories.map((m) => m.id));
+  });
+  afterAll(async () => {
+    await corpus.f?.close();
+  });
+  return corpus;
 }

@@ -6,8 +6,8 @@
  * related word; other scripts are found by their words.
  */
 import { Code } from "@connectrpc/connect";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { code, openStoreFixture, type StoreFixture } from "./memories-fixture.js";
+import { describe, expect, it } from "vitest";
+import { code, useCorpusFixture } from "./memories-fixture.js";
 
 const CORPUS = [
   "The flight to Tokyo leaves at 9 on Monday",
@@ -25,35 +25,23 @@ const CORPUS = [
   "Chronic migraine, triggered by red wine",
 ];
 
-let f: StoreFixture;
-let u: string;
-const ids: string[] = [];
-
-beforeAll(async () => {
-  f = await openStoreFixture();
-  u = await f.newUser();
-  const res = await f.service.batchCreateMemories({ memories: CORPUS.map((content) => ({ content })) }, f.ctx(u));
-  ids.push(...res.memories.map((m) => m.id));
-});
-afterAll(async () => {
-  await f?.close();
-});
+const corpus = useCorpusFixture(CORPUS);
 
 const search = (query: string, extra: Record<string, unknown> = {}) =>
-  f.service.searchMemories({ query, explain: true, topK: 20, ...extra }, f.ctx(u));
+  corpus.f.service.searchMemories({ query, explain: true, topK: 20, ...extra }, corpus.f.ctx(corpus.user));
 const relevanceOf = async (query: string) =>
   new Map((await search(query)).results.map((r) => [r.memory!.id, r.explanation!.relevance]));
 
 describe("calibrated relevance", () => {
   it("scores a match on one common word below 0.3, and the memory that answers high", async () => {
     const rel = await relevanceOf("What time does my flight to Tokyo leave?");
-    expect(rel.get(ids[0]!)).toBeGreaterThan(0.5);
-    for (const i of [1, 2, 3, 5, 6, 7]) expect(rel.get(ids[i]!) ?? 0, CORPUS[i]).toBeLessThan(0.3);
+    expect(rel.get(corpus.ids[0]!)).toBeGreaterThan(0.5);
+    for (const i of [1, 2, 3, 5, 6, 7]) expect(rel.get(corpus.ids[i]!) ?? 0, CORPUS[i]).toBeLessThan(0.3);
     // The common word alone: still low, although it is the best any memory does.
     const alone = await relevanceOf("time");
     expect(Math.max(...alone.values())).toBeLessThan(0.3);
     // A rare word alone: high.
-    expect((await relevanceOf("woodworking")).get(ids[3]!)).toBeGreaterThan(0.6);
+    expect((await relevanceOf("woodworking")).get(corpus.ids[3]!)).toBeGreaterThan(0.6);
   });
 
   it("explain shows the raw parts: relevance = bm25 / bm25_attainable (capped at 1)", async () => {
@@ -69,11 +57,14 @@ describe("calibrated relevance", () => {
     const all = (await search(q)).results.map((r) => r.memory!.id);
     expect(all.length).toBeGreaterThan(3);
     const floored = await search(q, { minScore: 0.3 });
-    expect(floored.results.map((r) => r.memory!.id)).toEqual([ids[0]]);
+    expect(floored.results.map((r) => r.memory!.id)).toEqual([corpus.ids[0]]);
     expect((await search("", { minScore: 0.1 })).results).toEqual([]);
-    const ctx = await f.service.getContext({ query: q, minScore: 0.3 }, f.ctx(u, ["USER"], "getContext"));
-    expect(ctx.memoryIds).toContain(ids[0]);
-    for (const i of [1, 2, 3, 5, 6, 7]) expect(ctx.memoryIds).not.toContain(ids[i]);
+    const ctx = await corpus.f.service.getContext(
+      { query: q, minScore: 0.3 },
+      corpus.f.ctx(corpus.user, ["USER"], "getContext"),
+    );
+    expect(ctx.memoryIds).toContain(corpus.ids[0]);
+    for (const i of [1, 2, 3, 5, 6, 7]) expect(ctx.memoryIds).not.toContain(corpus.ids[i]);
   });
 
   it("rejects a min_score outside 0-1", async () => {
@@ -84,12 +75,12 @@ describe("calibrated relevance", () => {
 
 describe("language-aware matching", () => {
   it("meets irregular forms, derivations and other scripts", async () => {
-    expect((await search("children running")).results[0]!.memory!.id).toBe(ids[9]);
-    expect((await search("Lieblingsessen")).results[0]!.memory!.id).toBe(ids[10]);
-    expect((await search("kasespatzle")).results[0]!.memory!.id).toBe(ids[10]);
-    expect((await search("京都")).results.map((r) => r.memory!.id)).toEqual([ids[11]]);
+    expect((await search("children running")).results[0]!.memory!.id).toBe(corpus.ids[9]);
+    expect((await search("Lieblingsessen")).results[0]!.memory!.id).toBe(corpus.ids[10]);
+    expect((await search("kasespatzle")).results[0]!.memory!.id).toBe(corpus.ids[10]);
+    expect((await search("京都")).results.map((r) => r.memory!.id)).toEqual([corpus.ids[11]]);
     const migraine = (await search("headache")).results;
-    expect(migraine[0]!.memory!.id).toBe(ids[12]); // a kind of headache (WordNet hyponym)
+    expect(migraine[0]!.memory!.id).toBe(corpus.ids[12]); // a kind of headache (WordNet hyponym)
     expect(migraine[0]!.explanation!.relevance).toBeLessThan(1);
   });
 });

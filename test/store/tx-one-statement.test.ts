@@ -5,36 +5,24 @@
  * reports its own error and leaves the pooled connection clean for the next transaction.
  */
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { createLogger } from "../../src/logger.js";
-import { openDatabase, type Database } from "../../src/store/database.js";
-import { migrate } from "../../src/store/migrate.js";
+import { beforeAll, expect, it } from "vitest";
 import { APP_ROLE, inTx, SYSTEM, userContext } from "../../src/store/tx.js";
-import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { useMigratedDatabase } from "../support/migrated-database.js";
 
-const logger = createLogger("silent");
-let tdb: TestDatabase;
-let db: Database;
+const migrated = useMigratedDatabase(1);
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  // One connection: every transaction below reuses the connection the previous one left.
-  db = await openDatabase({ databaseUrl: tdb.databaseUrl, dataDir: tdb.dataDir, poolMax: 1, logger });
-  await migrate(db.sql, logger);
-  await db.sql.unsafe(
+  await migrated.db.sql.unsafe(
     `create table one_statement_probe (v int); grant insert, select on one_statement_probe to ${APP_ROLE}`,
   );
 });
-afterAll(async () => {
-  await db.close();
-  await tdb.drop();
-});
 
-const probeCount = async () => Number((await db.sql`select count(*)::int as n from one_statement_probe`)[0]!.n);
+const probeCount = async () =>
+  Number((await migrated.db.sql`select count(*)::int as n from one_statement_probe`)[0]!.n);
 
 it("runs the statement inside the transaction, under the caller's context", async () => {
   const user = randomUUID();
   const [row] = await inTx(
-    db.sql,
+    migrated.db.sql,
     userContext(user),
     (tx) =>
       tx`select current_setting('app.user_id') as uid, current_user as role, now() = statement_timestamp() as alone`,
@@ -42,13 +30,13 @@ it("runs the statement inside the transaction, under the caller's context", asyn
   );
   expect(row).toEqual({ uid: user, role: APP_ROLE, alone: false }); // now() is the transaction's start
   // Committed: the next transaction on the same connection starts clean.
-  const [after] = await inTx(db.sql, SYSTEM, (tx) => tx`select current_setting('app.user_id', true) as uid`);
+  const [after] = await inTx(migrated.db.sql, SYSTEM, (tx) => tx`select current_setting('app.user_id', true) as uid`);
   expect(after!.uid).toBe("");
 });
 
 it("commits a one-statement write", async () => {
   const before = await probeCount();
-  await inTx(db.sql, SYSTEM, (tx) => tx`insert into one_statement_probe values (1)`, { oneStatement: true });
+  await inTx(migrated.db.sql, SYSTEM, (tx) => tx`insert into one_statement_probe values (1)`, { oneStatement: true });
   expect(await probeCount()).toBe(before + 1);
 });
 
@@ -56,7 +44,7 @@ it("refuses a second statement: the call fails and the statement never runs", as
   const before = await probeCount();
   await expect(
     inTx(
-      db.sql,
+      migrated.db.sql,
       SYSTEM,
       async (tx) => {
         await tx`select 1`;
@@ -68,7 +56,7 @@ it("refuses a second statement: the call fails and the statement never runs", as
   expect(await probeCount()).toBe(before);
   // Also when both are issued at once, before either answers.
   await expect(
-    inTx(db.sql, SYSTEM, (tx) => Promise.all([tx`select 1`, tx`insert into one_statement_probe values (3)`]), {
+    inTx(migrated.db.sql, SYSTEM, (tx) => Promise.all([tx`select 1`, tx`insert into one_statement_probe values (3)`]), {
       oneStatement: true,
     }),
   ).rejects.toThrow(/after the final statement/);
@@ -78,11 +66,11 @@ it("refuses a second statement: the call fails and the statement never runs", as
 it("reports a failing statement's own error, rolls back, and leaves the connection usable", async () => {
   const before = await probeCount();
   await expect(
-    inTx(db.sql, SYSTEM, (tx) => tx`insert into one_statement_probe select 4 union all select 1 / 0`, {
+    inTx(migrated.db.sql, SYSTEM, (tx) => tx`insert into one_statement_probe select 4 union all select 1 / 0`, {
       oneStatement: true,
     }),
   ).rejects.toMatchObject({ code: "22012" }); // division_by_zero, not a COMMIT's error
   expect(await probeCount()).toBe(before);
-  const [row] = await inTx(db.sql, SYSTEM, (tx) => tx`select 1 as one`, { oneStatement: true });
+  const [row] = await inTx(migrated.db.sql, SYSTEM, (tx) => tx`select 1 as one`, { oneStatement: true });
   expect(row!.one).toBe(1);
 });
