@@ -11,109 +11,32 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { createClient, type Interceptor } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createClient } from "@connectrpc/connect";
 import { HealthCheckRequestSchema } from "../gen/grpc/health/v1/health_pb.js";
 import { AuthService, GetCurrentUserRequestSchema } from "../gen/memoric/v1/auth_pb.js";
-import {
-  BatchCreateMemoriesRequestSchema,
-  CreateMemoryRequestSchema,
-  GetMemoryRequestSchema,
-  MemoryService,
-  SearchMemoriesRequestSchema,
-} from "../gen/memoric/v1/memory_pb.js";
-import { formatCpu, meanCpu, type CpuPerCall } from "./cpu.js";
+import { GetMemoryRequestSchema, MemoryService, SearchMemoriesRequestSchema } from "../gen/memoric/v1/memory_pb.js";
+import { formatCpu, type CpuPerCall } from "./cpu.js";
+import { measureEmbeddedFootprint } from "./embedded-footprint.js";
 import { grpcLoad } from "./grpc-load.js";
 import { grpcFrame, h2load, type H2Result } from "./h2load.js";
 import { corpus } from "./memory.js";
 import { pgbenchInsert } from "./pgbench.js";
 import { summarizeProfiles } from "./profile.js";
 import { seedEndUser } from "./seed.js";
-import { startServerProcess, type ServerProcess } from "./server-process.js";
+import { startServerProcess } from "./server-process.js";
+import {
+  account,
+  batchFrame,
+  createFrame,
+  END_USER,
+  PASSWORD,
+  Row,
+  SERVER_ENV,
+  STREAMS,
+  text,
+  transport,
+} from "./goal-support.js";
 import { round, summarize } from "./support.js";
-
-const SERVER_ENV = {
-  MEMORIC_RATE_LIMIT_RPC: "1000000",
-  MEMORIC_RATE_LIMIT_END_USER_RPC: "1000000",
-  MEMORIC_RATE_LIMIT_ANONYMOUS_RPC: "1000000",
-  MEMORIC_LOGIN_MAX_FAILURES: "1000",
-  MEMORIC_POLICY_INTERVAL_SECONDS: "0",
-  MEMORIC_MAX_BATCH_SIZE: "1000",
-  MEMORIC_BCRYPT_COST: "12",
-  MEMORIC_END_USERS_AUTO_CREATE: "on",
-  // One busy account (a backend's service account at 64 streams) may use every transaction slot, and
-  // on this shared machine a call queues rather than failing fast: the table measures the hot path's
-  // throughput, not the fairness limits (test/e2e/noisy-neighbour.test.ts covers those).
-  MEMORIC_DB_MAX_CONCURRENT_PER_PRINCIPAL: "9",
-  MEMORIC_DB_ACQUIRE_TIMEOUT_MS: "30000",
-  MEMORIC_DB_STATEMENT_TIMEOUT_MS: "60000",
-};
-
-const PASSWORD = "load test passphrase 2026";
-const END_USER = "bench-end-user";
-const STREAMS = { clients: 4, streams: 16 };
-
-interface Account {
-  token: string;
-  userId: string;
-  username: string;
-}
-
-function transport(server: ServerProcess, token?: string) {
-  const auth: Interceptor = (next) => (req) => {
-    if (token) req.header.set("authorization", `Bearer ${token}`);
-    return next(req);
-  };
-  return createGrpcTransport({ baseUrl: server.url, interceptors: [auth] });
-}
-
-async function account(server: ServerProcess, username: string): Promise<Account> {
-  const auth = createClient(AuthService, transport(server));
-  const { user } = await auth.register({ username, email: `${username}@example.com`, password: PASSWORD });
-  const { accessToken } = await auth.login({ username, password: PASSWORD });
-  return { token: accessToken, userId: user!.id, username };
-}
-
-const text = corpus(11).text;
-const createFrame = (endUserId = "") =>
-  grpcFrame(
-    CreateMemoryRequestSchema,
-    create(CreateMemoryRequestSchema, { content: text(), threadId: "t1", endUserId }),
-  );
-const batchFrame = (n: number) =>
-  grpcFrame(
-    BatchCreateMemoriesRequestSchema,
-    create(BatchCreateMemoriesRequestSchema, {
-      memories: Array.from({ length: n }, (_, i) => ({ content: text(), threadId: `t${i % 20}` })),
-    }),
-  );
-
-/** Sums several runs of one row (rounds interleaved with the other rows). */
-class Row {
-  private readonly runs: H2Result[] = [];
-  get empty() {
-    return this.runs.length === 0;
-  }
-  add(r: H2Result) {
-    this.runs.push(r);
-  }
-  get perSecond() {
-    return this.runs.length ? this.runs.reduce((s, r) => s + r.perSecond, 0) / this.runs.length : 0;
-  }
-  /** Latency percentiles: the worst round's (conservative). */
-  get p50() {
-    return Math.max(0, ...this.runs.map((r) => r.p50));
-  }
-  get p99() {
-    return Math.max(0, ...this.runs.map((r) => r.p99));
-  }
-  get rssMb() {
-    return Math.max(0, ...this.runs.map((r) => r.rssMb));
-  }
-  get cpu() {
-    return meanCpu(this.runs.map((r) => r.cpu));
-  }
-}
 
 export interface GoalOptions {
   rounds: number;
@@ -378,6 +301,17 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
   } finally {
     await Promise.allSettled([main.stop(), plain.stop(), noAudit.stop()]);
   }
+  // After the PostgreSQL servers stop: PGlite runs inside its server, so this RSS is the database's too.
+  const embedded = await measureEmbeddedFootprint(o.scale);
+  lines.push([
+    "Server RSS, embedded mode (PGlite in process)",
+    `${round(embedded.peakMb, 0)} MB`,
+    "",
+    `idle after its first start ${round(embedded.idleMb, 0)} MB; peak over ${embedded.memories} memories ` +
+      `(creates ${round(embedded.createsPerSecond, 0)}/s @64, search p50 ${round(embedded.searchP50Ms, 1)} ms)`,
+    "reported",
+    true,
+  ]);
   if (failures.length) lines.push(...failures.map((f): Line => [f, "", "", "", "", false]));
   const head = ["call", "rate", "ratio", "latency", "goal", "", "CPU per call (per memory for batches)"];
   const cells = (l: Line) => [...l.slice(0, 5), l[5] === undefined ? "" : l[5] ? "met" : "NOT met", formatCpu(l[6])];

@@ -17,12 +17,16 @@ export interface TestDatabase {
 
 export const testMode = process.env.DATABASE_URL ? "postgres" : "embedded";
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A new PGlite data directory: embedded mode whatever DATABASE_URL says. */
+export function createEmbeddedDatabase(): TestDatabase {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "memoric-test-"));
+  return { databaseUrl: undefined, dataDir, drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }) };
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) {
-    return { databaseUrl: undefined, dataDir, drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }) };
-  }
+  if (!adminUrl) return createEmbeddedDatabase();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "memoric-test-"));
   const name = `memoric_test_${crypto.randomBytes(6).toString("hex")}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
