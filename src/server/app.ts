@@ -7,6 +7,8 @@ import { createContextValues, type ConnectRouter, type Interceptor } from "@conn
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import http from "node:http";
 import http2 from "node:http2";
+import v8 from "node:v8";
+import vm from "node:vm";
 import type net from "node:net";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { AuditService } from "../../gen/memoric/v1/audit_pb.js";
@@ -72,6 +74,17 @@ export interface RunningServer {
 }
 
 /**
+ * One full collection, once the embedded database is open and migrated. Its first start (initdb and
+ * the migrations on PGlite) leaves ~400 MB unreachable that an idle server kept until its next major
+ * GC, which an idle server may not run for hours: a new `npm start` sat at ~900 MB RSS, ~540 MB after
+ * this. Node offers no other way to ask: --expose-gc set now exposes gc() to contexts created after.
+ */
+function collectGarbage(): void {
+  v8.setFlagsFromString("--expose-gc");
+  (vm.runInNewContext("gc") as () => void)();
+}
+
+/**
  * Secrets, token service, database (migrated) and audit writer: what both the server and the CLI
  * need. Production refuses to start without its secrets, before touching the database.
  */
@@ -98,6 +111,7 @@ export async function openCore(
   });
   try {
     await migrate(db.sql, logger);
+    if (db.mode === "embedded") collectGarbage();
   } catch (err) {
     await db.close();
     throw err;
