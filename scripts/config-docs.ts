@@ -1,6 +1,6 @@
 /**
- * Renders README's environment-variable table from src/config.ts, the one place settings are
- * declared. `npm run docs:config` rewrites the table between the markers; `-- --check` only
+ * Renders README's environment-variable table from src/config.ts and src/config/, the one place
+ * settings are declared. `npm run docs:config` rewrites the table between the markers; `-- --check` only
  * compares and exits 1 when README is stale (CI).
  */
 import fs from "node:fs";
@@ -10,7 +10,11 @@ import { describeConfig, type SettingDoc } from "../src/config.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const README = path.join(ROOT, "README.md");
-export const CONFIG_SOURCE = path.join(ROOT, "src/config.ts");
+/** Where settings are declared: src/config.ts, which reads the sections in src/config/. */
+export function configSources(): string[] {
+  const dir = path.join(ROOT, "src/config");
+  return [path.join(ROOT, "src/config.ts"), ...fs.readdirSync(dir).map((f) => path.join(dir, f))];
+}
 export const START = "<!-- config:start -->";
 export const END = "<!-- config:end -->";
 
@@ -31,7 +35,7 @@ export function renderConfigTable(docs: SettingDoc[]): string {
     return `| \`${d.variable}\` | ${defaultCell(d)} | ${cell(d.expected)} | ${cell(d.description)} |`;
   });
   return [
-    "<!-- Generated from src/config.ts by `npm run docs:config`; edit the descriptions there. -->",
+    "<!-- Generated from src/config.ts and src/config/ by `npm run docs:config`; edit the descriptions there. -->",
     "",
     "| variable | default | expected | description |",
     "| --- | --- | --- | --- |",
@@ -40,7 +44,7 @@ export function renderConfigTable(docs: SettingDoc[]): string {
 }
 
 /**
- * Variable names written as string literals in src/config.ts: each must be documented, so a
+ * Variable names written as string literals in the config sources: each must be documented, so a
  * setting read behind a condition (which describeConfig's empty run would miss) is still caught.
  */
 export function variablesNamedIn(source: string): string[] {
@@ -50,9 +54,10 @@ export function variablesNamedIn(source: string): string[] {
 export function documentedSettings(): SettingDoc[] {
   const docs = describeConfig();
   const declared = new Set(docs.map((d) => d.variable));
-  const missing = variablesNamedIn(fs.readFileSync(CONFIG_SOURCE, "utf8")).filter((v) => !declared.has(v));
+  const named = configSources().flatMap((file) => variablesNamedIn(fs.readFileSync(file, "utf8")));
+  const missing = [...new Set(named)].filter((v) => !declared.has(v));
   if (missing.length > 0) {
-    throw new Error(`named in src/config.ts but not read on an empty environment: ${missing.join(", ")}`);
+    throw new Error(`named in src/config* but not read on an empty environment: ${missing.join(", ")}`);
   }
   return docs;
 }

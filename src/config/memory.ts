@@ -1,0 +1,143 @@
+/** Memories: their limits, search weights, retention policies and end users. */
+import { type Source, int, float, bool } from "./settings.js";
+import type { Config } from "./schema.js";
+import { embeddingsSettings } from "./embeddings.js";
+
+export function memorySettings(env: Source): Config["memory"] {
+  return {
+    encryption: bool(
+      env,
+      "MEMORIC_ENCRYPTION",
+      true,
+      "Encrypt memory content and metadata at rest; off stores plaintext, marked per row.",
+    ),
+    maxContentBytes: int(env, "MEMORIC_MAX_CONTENT_BYTES", 32 * 1024, 16, 1024 * 1024, "Largest memory content."),
+    maxBatchSize: int(env, "MEMORIC_MAX_BATCH_SIZE", 100, 1, 10_000, "Most memories in one batch call."),
+    endUsersAutoCreate: bool(
+      env,
+      "MEMORIC_END_USERS_AUTO_CREATE",
+      true,
+      "A write or token request naming an unknown end user creates it; off answers NotFound until CreateEndUser.",
+    ),
+    search: {
+      relevanceWeight: float(
+        env,
+        "MEMORIC_SEARCH_RELEVANCE_WEIGHT",
+        0.6,
+        0,
+        100,
+        "Search score weight of text relevance (BM25).",
+      ),
+      recencyWeight: float(env, "MEMORIC_SEARCH_RECENCY_WEIGHT", 0.25, 0, 100, "Search score weight of recency."),
+      importanceWeight: float(
+        env,
+        "MEMORIC_SEARCH_IMPORTANCE_WEIGHT",
+        0.15,
+        0,
+        100,
+        "Search score weight of importance.",
+      ),
+      threadBoost: float(
+        env,
+        "MEMORIC_SEARCH_THREAD_BOOST",
+        0.1,
+        0,
+        100,
+        "Search score bonus for a memory of the given thread.",
+      ),
+      topicBoost: float(
+        env,
+        "MEMORIC_SEARCH_TOPIC_BOOST",
+        0.05,
+        0,
+        100,
+        "Search score bonus for a memory of the given topic.",
+      ),
+      recencyHalfLifeHours: float(
+        env,
+        "MEMORIC_SEARCH_RECENCY_HALF_LIFE_HOURS",
+        72,
+        0.01,
+        1_000_000,
+        "Age at which a memory's recency score has halved.",
+      ),
+      bm25K1: float(env, "MEMORIC_SEARCH_BM25_K1", 1.2, 0, 10, "BM25 term-frequency saturation (k1)."),
+      bm25B: float(env, "MEMORIC_SEARCH_BM25_B", 0.75, 0, 1, "BM25 document-length normalisation (b)."),
+      denseWeight: float(
+        env,
+        "MEMORIC_SEARCH_DENSE_WEIGHT",
+        0.5,
+        0,
+        1,
+        "Share of embedding similarity in a hybrid search's relevance (the rest is BM25 relevance).",
+      ),
+    },
+    embeddings: embeddingsSettings(env),
+    policies: {
+      intervalSeconds: int(
+        env,
+        "MEMORIC_POLICY_INTERVAL_SECONDS",
+        3600,
+        0,
+        7 * 86_400,
+        "How often the memory policies run (0 = only on RunPolicies).",
+      ),
+      midTermAfterDays: int(
+        env,
+        "MEMORIC_POLICY_MID_TERM_AFTER_DAYS",
+        7,
+        0,
+        36_500,
+        "Age at which a memory moves to mid-term.",
+      ),
+      longTermAfterDays: int(
+        env,
+        "MEMORIC_POLICY_LONG_TERM_AFTER_DAYS",
+        30,
+        0,
+        36_500,
+        "Age at which a memory moves to long-term.",
+      ),
+      trimAboveChars: int(
+        env,
+        "MEMORIC_POLICY_TRIM_ABOVE_CHARS",
+        2000,
+        50,
+        1_000_000,
+        "Mid/long-term memories longer than this are trimmed (original kept in history); also a summary's length.",
+      ),
+      summaryMinMemories: int(
+        env,
+        "MEMORIC_POLICY_SUMMARY_MIN_MEMORIES",
+        20,
+        2,
+        1_000_000,
+        "Memories a thread needs before it gets a summary memory.",
+      ),
+      shortTermRetentionDays: int(
+        env,
+        "MEMORIC_RETENTION_SHORT_TERM_DAYS",
+        0,
+        0,
+        36_500,
+        "Short-term memories older than this are deleted (0 = kept forever).",
+      ),
+      midTermRetentionDays: int(
+        env,
+        "MEMORIC_RETENTION_MID_TERM_DAYS",
+        0,
+        0,
+        36_500,
+        "Mid-term memories older than this are deleted (0 = kept forever).",
+      ),
+      longTermRetentionDays: int(
+        env,
+        "MEMORIC_RETENTION_LONG_TERM_DAYS",
+        0,
+        0,
+        36_500,
+        "Long-term memories older than this are deleted (0 = kept forever).",
+      ),
+    },
+  };
+}
