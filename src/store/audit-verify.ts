@@ -5,14 +5,8 @@
  * our snapshot cannot make still-invisible rows look "truncated".
  */
 import type { PrincipalTypeName, SeverityName, AuditEventType } from "../domain/audit-events.js";
-import {
-  ChainVerifier,
-  type AuditRecord,
-  type ChainHead,
-  type Checkpoint,
-  type CheckpointSigner,
-  type VerifyResult,
-} from "../domain/audit-chain.js";
+import type { AuditRecord, ChainHead, Checkpoint, CheckpointSigner } from "../domain/audit-chain.js";
+import { ChainVerifier, type VerifyResult } from "../domain/chain-verifier.js";
 import type { Sql } from "./database.js";
 import { admitted } from "./admission.js";
 import { APP_ROLE, toConnectError, type DbContext, type Tx, type TxOptions } from "./tx.js";

@@ -2,7 +2,7 @@
 // concurrency (no gaps, no forks), privileges and triggers, fail-closed, and what is never stored.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { verifyChains } from "../../src/domain/audit-chain.js";
+import { verifyChains } from "../../src/domain/chain-verifier.js";
 import type { CallInfo, Principal } from "../../src/interceptors/call-context.js";
 import { codeName, createAuditWriter, scrubErrorMessage, type AuditWriter } from "../../src/store/audit-log.js";
 import { AUDIT_COLUMNS, rowToRecord, verifyAuditLog, type AuditRow } from "../../src/store/audit-verify.js";
