@@ -50,6 +50,9 @@ describe.skipIf(testMode === "embedded")("database outages under write load (Pos
         DATABASE_URL: viaProxy.toString(),
         MEMORIC_DB_HEALTH_INTERVAL_MS: "",
         MEMORIC_DB_HEALTH_TIMEOUT_MS: "",
+        // Each user writes flat out through the outages, then reads every acknowledged write back
+        // within the same minute: over the default 600 calls, the reads met the rate limit.
+        MEMORIC_RATE_LIMIT_RPC: "1000000",
         LOG_LEVEL: "info",
       },
       db,

@@ -143,8 +143,6 @@ export class ReadinessObserver {
 }
 
 /** Every acknowledged id is readable by its owner; the audit chain verifies. */
-const READ_GROUP = 2;
-
 export async function checkAftermath(
   server: TestServer,
   load: WriteLoad,
@@ -153,14 +151,13 @@ export async function checkAftermath(
   for (let i = 0; i < load.users.length; i++) {
     const c = load.users[i]!.client(MemoryService);
     const ids = load.acked[i]!;
-    // A few reads at a time, below the per-principal admission limit: on a loaded machine twenty at
-    // once queued past the slot wait and came back ResourceExhausted, which says nothing about loss.
-    for (let k = 0; k < ids.length; k += READ_GROUP) {
+    for (let k = 0; k < ids.length; k += 20) {
       await Promise.all(
-        ids.slice(k, k + READ_GROUP).map((id) =>
+        ids.slice(k, k + 20).map((id) =>
           c.getMemory({ id }, { timeoutMs: 10_000 }).then(
             (r) => r.memory?.id === id || missing.push(`${id}: wrong answer`),
-            (e: unknown) => missing.push(`${id}: ${Code[ConnectError.from(e).code]}`),
+            (e: unknown) =>
+              missing.push(`${id}: ${Code[ConnectError.from(e).code]} ${ConnectError.from(e).rawMessage}`),
           ),
         ),
       );
