@@ -16,6 +16,7 @@ import { MasterKeyring } from "../security/crypto.js";
 import type { AuditWriter } from "../store/audit-log.js";
 import type { Sql } from "../store/database.js";
 import { countWrappedUnder, rewrapAll, type RewrapResult } from "../store/rewrap.js";
+import { overlay } from "../domain/objects.js";
 
 export interface KeysetOutput {
   /** base64 of the Tink binary keyset: the new MEMORIC_KEYSET. Secret: print to a file, not a log. */
@@ -30,7 +31,7 @@ function output(ring: MasterKeyring): KeysetOutput {
 /** A new master keyset with one AES-256-GCM key. */
 export async function keysGenerate(): Promise<KeysetOutput & { keyId: number }> {
   const ring = await MasterKeyring.generate();
-  return { ...output(ring), keyId: ring.primaryKeyId };
+  return overlay(output(ring), { keyId: ring.primaryKeyId });
 }
 
 export async function keysList(keysetBase64: string): Promise<KeysetOutput["keys"]> {
@@ -41,7 +42,7 @@ export async function keysList(keysetBase64: string): Promise<KeysetOutput["keys
 export async function keysAdd(keysetBase64: string): Promise<KeysetOutput & { keyId: number }> {
   const ring = await MasterKeyring.fromBase64(keysetBase64);
   const keyId = await ring.addKey();
-  return { ...output(ring), keyId };
+  return overlay(output(ring), { keyId });
 }
 
 export async function keysPromote(keysetBase64: string, keyId: number): Promise<KeysetOutput> {
@@ -71,7 +72,7 @@ export async function keysDisable(
     );
   }
   ring.disable(keyId);
-  return { ...output(ring), stillWrapped };
+  return overlay(output(ring), { stillWrapped });
 }
 
 /** Rewraps data keys under the primary master key and encrypts/re-encrypts rows (see store/rewrap.ts). */

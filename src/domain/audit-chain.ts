@@ -8,6 +8,7 @@
 // only changes where *new* rows go; old chains stay verifiable.
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import type { AuditEventType, PrincipalTypeName, SeverityName } from "./audit-events.js";
+import { overlay } from "./objects.js";
 
 export const DEFAULT_SHARDS = 16;
 export const GENESIS_HASH = "0".repeat(64);
@@ -214,8 +215,8 @@ export function chainHashSplit(prevHash: string, head: string, seq: number, tail
 export function sealRecord(prev: ChainHead | null, fields: Omit<AuditRecordFields, "seq">): AuditRecord {
   if (prev && prev.shard !== fields.shard) throw new RangeError("head belongs to another shard");
   const prevHash = prev?.hash ?? GENESIS_HASH;
-  const withSeq: AuditRecordFields = { ...fields, seq: (prev?.seq ?? 0) + 1 };
-  return { ...withSeq, prevHash, hash: chainHash(prevHash, withSeq) };
+  const withSeq: AuditRecordFields = overlay(fields, { seq: (prev?.seq ?? 0) + 1 });
+  return overlay(withSeq, { prevHash, hash: chainHash(prevHash, withSeq) });
 }
 
 const sortHeads = (h: ChainHead[] | undefined) =>
@@ -243,7 +244,7 @@ export const asSigner = (k: Buffer | CheckpointSigner) => (Buffer.isBuffer(k) ? 
 
 export function signCheckpoint(cp: UnsignedCheckpoint, key: Buffer | CheckpointSigner): Checkpoint {
   const signer = asSigner(key);
-  return { ...cp, signature: `${signer.alg}:${signer.sign(canonicalizeCheckpoint(cp)).toString("hex")}` };
+  return overlay(cp, { signature: `${signer.alg}:${signer.sign(canonicalizeCheckpoint(cp)).toString("hex")}` });
 }
 
 export function verifyCheckpointSignature(cp: Checkpoint, key: Buffer | CheckpointSigner): boolean {

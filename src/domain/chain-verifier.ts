@@ -11,6 +11,7 @@ import {
   type Checkpoint,
   type CheckpointSigner,
 } from "./audit-chain.js";
+import { overlay } from "./objects.js";
 
 type ChainFaultReason = "modified" | "missing" | "reordered" | "truncated" | "bad_checkpoint";
 export interface ChainFault {
@@ -110,7 +111,7 @@ export class ChainVerifier {
       // Links to an earlier row other than its predecessor → replayed/moved. Links to a later row → swapped
       // (decided by classify). Otherwise the link itself was edited → "modified".
       if (s.recent.has(row.prevHash)) return this.fail(fault);
-      s.pending = { fault: { ...fault, reason: "modified" }, needHash: row.prevHash, lastSeq: row.seq };
+      s.pending = { fault: overlay(fault, { reason: "modified" }), needHash: row.prevHash, lastSeq: row.seq };
       return true;
     }
     const expected = this.heads.get(s.shard)?.get(row.seq) ?? [];
@@ -141,8 +142,9 @@ export class ChainVerifier {
   private classify(p: Pending, row: AuditRecord): boolean {
     const backwards = row.seq <= p.lastSeq || row.seq === p.needSeq;
     p.lastSeq = Math.max(p.lastSeq, row.seq);
-    if (backwards) return this.fail({ ...p.fault, id: p.fault.id ?? row.id, reason: "reordered" });
-    if (p.needHash !== undefined && row.hash === p.needHash) return this.fail({ ...p.fault, reason: "reordered" });
+    if (backwards) return this.fail(overlay(p.fault, { id: p.fault.id ?? row.id, reason: "reordered" }));
+    if (p.needHash !== undefined && row.hash === p.needHash)
+      return this.fail(overlay(p.fault, { reason: "reordered" }));
     return true;
   }
 
@@ -168,10 +170,10 @@ export class ChainVerifier {
       recent: new Set(),
     };
     if (row.seq === 1) return s;
-    if (a && a.seq === row.seq - 1) return { ...s, prev: a.hash };
+    if (a && a.seq === row.seq - 1) return overlay(s, { prev: a.hash });
     // Retention promised to delete through a.seq but older rows remain: start from the first row's own
     // link; the signed anchor is still checked as a head when its row is reached.
-    if (a && a.seq >= row.seq && HEX64.test(row.prevHash)) return { ...s, prev: row.prevHash };
+    if (a && a.seq >= row.seq && HEX64.test(row.prevHash)) return overlay(s, { prev: row.prevHash });
     if (a && a.seq >= row.seq) {
       this.fail({ shard: row.shard, seq: row.seq, id: row.id, reason: "modified" });
       return s;

@@ -6,6 +6,7 @@
 // the rendered `context` string, so what is returned always fits.
 import { ChatRole, Importance } from "../../gen/memoric/v1/memory_pb.js";
 import { cutAtWord } from "./policies.js";
+import { overlay } from "./objects.js";
 
 export type ContextFormatName = "text" | "structured" | "chat";
 
@@ -147,9 +148,9 @@ export function renderContext(parts: ContextParts, format: ContextFormatName, ma
       const first = section === "thread" ? list[list.length - 1]! : list[0]!;
       // Shrink the content until the whole block, decoration included, fits.
       const place = (m: ContextItem) => render({ core: [], thread: [], relevant: [], [section]: [m] }, format);
-      const room = maxChars - length(place({ ...first, content: "" }).context);
-      if (room >= 8) kept[section].push({ ...first, content: cutAtWord(oneLine(first.content), room) });
+      const room = maxChars - length(place(overlay(first, { content: "" })).context);
+      if (room >= 8) kept[section].push(overlay(first, { content: cutAtWord(oneLine(first.content), room) }));
     }
   }
-  return { ...render(kept, format), truncated };
+  return overlay(render(kept, format), { truncated });
 }

@@ -67,11 +67,11 @@ export function explain(parts: ScoreParts, w: ScoreWeights): Explanation {
   const weightedRecency = w.recencyWeight * parts.recency;
   const weightedImportance = w.importanceWeight * parts.importance;
   return {
-    ...parts,
     weightedRelevance,
     weightedRecency,
     weightedImportance,
     score: weightedRelevance + weightedRecency + weightedImportance + parts.threadBoost + parts.topicBoost,
+    ...parts, // last: see domain/objects.ts
   };
 }
 

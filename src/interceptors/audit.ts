@@ -24,6 +24,7 @@ import { auditEventOf } from "../domain/audited-error.js";
 import { auditWrittenKey, callInfoOf, principalKey, readOutcomeKey, type ReadOutcome } from "../domain/call.js";
 import type { AppContext } from "../app-context.js";
 import { codeName, type AuditEventInput } from "../store/audit-log.js";
+import { overlay } from "../domain/objects.js";
 
 const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
 
@@ -119,7 +120,7 @@ export function auditInterceptor(deps: Pick<AppContext, "audit" | "logger" | "co
       await finish(undefined, true);
       return res;
     }
-    return { ...res, message: recordWhenDone(res.message, req.signal, (err) => finish(err, false)) };
+    return overlay(res, { message: recordWhenDone(res.message, req.signal, (err) => finish(err, false)) });
   };
 }
 

@@ -35,6 +35,7 @@ import { clientAddressKey, principalKey, type Principal } from "../domain/call.j
 import { txOptionsOf } from "./call-context.js";
 import { rateLimited } from "./rate-limit.js";
 import type { RevocationCache } from "../security/revocation-cache.js";
+import { overlay } from "../domain/objects.js";
 
 /** Re-exported for the auth handlers, which import it from here. */
 export { RevocationCache } from "../security/revocation-cache.js";
@@ -88,10 +89,12 @@ export function authnInterceptor(deps: AppContext, cache: RevocationCache = deps
     const key = `${claims.sub}:${claims.sid}`;
     let auth = cache.jwt.get(key);
     if (auth === undefined) {
-      const row = await inTx(deps.db.sql, SYSTEM, (tx) => loadAuthState(tx, claims.sub, claims.sid), {
-        ...call,
-        oneStatement: true,
-      });
+      const row = await inTx(
+        deps.db.sql,
+        SYSTEM,
+        (tx) => loadAuthState(tx, claims.sub, claims.sid),
+        overlay(call, { oneStatement: true }),
+      );
       auth = row
         ? {
             username: row.username,
@@ -130,10 +133,12 @@ export function authnInterceptor(deps: AppContext, cache: RevocationCache = deps
     const key = `${claims.eu}:${claims.crd}`;
     let state = cache.endUsers.get(key);
     if (state === undefined) {
-      const row = await inTx(deps.db.sql, SYSTEM, (tx) => loadDelegationState(tx, claims.sub, claims.eu, issuer), {
-        ...call,
-        oneStatement: true,
-      });
+      const row = await inTx(
+        deps.db.sql,
+        SYSTEM,
+        (tx) => loadDelegationState(tx, claims.sub, claims.eu, issuer),
+        overlay(call, { oneStatement: true }),
+      );
       state = row
         ? {
             username: row.username,

@@ -10,6 +10,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import type { Logger } from "../logger.js";
 import { requestIdKey } from "./request-context.js";
+import { overlay } from "../domain/objects.js";
 
 /** How connect-es words a request message it could not decode; it reports it as Internal. */
 const PARSE_FAILURE = "parse binary: ";
@@ -65,7 +66,7 @@ export function errorInterceptor(logger: Logger): Interceptor {
     try {
       const res = await next(req);
       res.header.set("x-request-id", requestId);
-      if (res.stream) return { ...res, message: guardStream(res.message, onError) };
+      if (res.stream) return overlay(res, { message: guardStream(res.message, onError) });
       return res;
     } catch (err) {
       const masked = onError(err);

@@ -9,6 +9,7 @@
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { GrpcLabels, GrpcType, Metrics } from "../metrics/metrics.js";
+import { overlay } from "../domain/objects.js";
 
 const TYPES: Record<string, GrpcType> = {
   unary: "unary",
@@ -58,7 +59,7 @@ function methodMetrics(metrics: Metrics, labels: GrpcLabels): MethodMetrics {
       const name = codeName(code);
       let child = byCode.get(name);
       if (!child) {
-        child = handled.labels({ ...labels, grpc_code: name });
+        child = handled.labels(overlay(labels, { grpc_code: name }));
         byCode.set(name, child);
       }
       child.inc();
@@ -90,7 +91,7 @@ export function metricsInterceptor(metrics: Metrics): Interceptor {
       m.handled(code);
     };
     try {
-      if (req.stream) req = { ...req, message: counted(req.message, received) };
+      if (req.stream) req = overlay(req, { message: counted(req.message, received) });
       else received();
       const res = await next(req);
       if (!res.stream) {
@@ -99,8 +100,7 @@ export function metricsInterceptor(metrics: Metrics): Interceptor {
         return res;
       }
       const inner = res.message;
-      return {
-        ...res,
+      return overlay(res, {
         message: (async function* () {
           try {
             yield* counted(inner, sent);
@@ -113,7 +113,7 @@ export function metricsInterceptor(metrics: Metrics): Interceptor {
             finish(Code.Canceled);
           }
         })(),
-      };
+      });
     } catch (err) {
       finish(clientCode(err));
       throw err;

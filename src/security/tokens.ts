@@ -8,6 +8,7 @@
 import { createPrivateKey, createPublicKey, createSecretKey, randomUUID, type KeyObject } from "node:crypto";
 import { Lru } from "../domain/lru.js";
 import { SignJWT, calculateJwkThumbprint, decodeProtectedHeader, errors, exportJWK, jwtVerify, type JWK } from "jose";
+import { overlay } from "../domain/objects.js";
 
 interface AccessTokenClaims {
   sub: string;
@@ -193,7 +194,7 @@ export async function createTokenService(opts: TokenServiceOptions): Promise<Tok
     verifyKey = createPublicKey(loaded.key);
     const jwk = await exportJWK(verifyKey);
     kid = await calculateJwkThumbprint(jwk, "sha256");
-    publicJwk = { ...jwk, kid, alg, use: "sig" };
+    publicJwk = overlay(jwk, { kid, alg, use: "sig" });
   }
 
   async function issue(input: {

@@ -57,6 +57,7 @@ import { RevocationCache } from "../security/revocation-cache.js";
 import { OwnerKeys } from "../store/owner-keys.js";
 import { createProtocolListener } from "./listener.js";
 import { parseFailuresAsInvalidArgument, unknownMethod } from "./rpc-errors.js";
+import { overlay } from "../domain/objects.js";
 
 const APPLICATION_SERVICES: readonly DescService[] = [AuthService, MemoryService, AuditService, EndUserService];
 
@@ -94,13 +95,14 @@ export async function openCore(
   metrics: Metrics = createMetrics(),
 ): Promise<AppContext> {
   const secrets = await resolveSecrets(config);
-  const tokens = await createTokenService({
-    ...secrets.jwt,
-    issuer: config.auth.issuer,
-    audience: config.auth.audience,
-    accessTtlSeconds: config.auth.accessTtlSeconds,
-    clockSkewSeconds: config.auth.clockSkewSeconds,
-  });
+  const tokens = await createTokenService(
+    overlay(secrets.jwt, {
+      issuer: config.auth.issuer,
+      audience: config.auth.audience,
+      accessTtlSeconds: config.auth.accessTtlSeconds,
+      clockSkewSeconds: config.auth.clockSkewSeconds,
+    }),
+  );
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -126,7 +128,7 @@ export async function openCore(
 export function embeddingParts(config: Config, metrics: Metrics): Pick<AppContext, "embedder" | "vectors"> {
   const e = config.memory.embeddings;
   return {
-    embedder: e.url ? new OpenAiEmbeddings({ ...e, url: e.url }, { metrics }) : undefined,
+    embedder: e.url ? new OpenAiEmbeddings(overlay(e, { url: e.url }), { metrics }) : undefined,
     vectors: e.dimensions > 0 ? new VectorCache(e.cacheBytes) : undefined,
   };
 }
@@ -211,10 +213,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     startedAt,
     pool: db.admission,
   };
-  const handleHttpRoute = createHttpRoutes({
-    ...routeDeps,
-    extraRoutes: new Map([["/.well-known/jwks.json", () => tokens.jwks() ?? { keys: [] }]]),
-  });
+  const handleHttpRoute = createHttpRoutes(
+    overlay(routeDeps, { extraRoutes: new Map([["/.well-known/jwks.json", () => tokens.jwks() ?? { keys: [] }]]) }),
+  );
   const handler = (
     req: http.IncomingMessage | http2.Http2ServerRequest,
     res: http.ServerResponse | http2.Http2ServerResponse,
@@ -296,7 +297,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   if (config.admin.port !== undefined) {
     const { headersTimeoutMs, requestTimeoutMs } = config.limits;
     const { host, port } = config.admin;
-    const handle = createAdminRoutes({ ...routeDeps, metrics: deps.metrics.registry });
+    const handle = createAdminRoutes(overlay(routeDeps, { metrics: deps.metrics.registry }));
     try {
       admin = await startAdminListener({ host, port, headersTimeoutMs, requestTimeoutMs, handle, logger });
     } catch (err) {

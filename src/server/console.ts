@@ -14,6 +14,7 @@ import type http2 from "node:http2";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../logger.js";
+import { overlay } from "../domain/objects.js";
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
 type Res = http.ServerResponse | http2.Http2ServerResponse;
@@ -83,7 +84,7 @@ function send(
   body?: Uint8Array,
 ) {
   res.statusCode = status;
-  for (const [k, v] of Object.entries({ ...SECURITY_HEADERS, ...headers })) res.setHeader(k, v);
+  for (const [k, v] of Object.entries(overlay(SECURITY_HEADERS, headers))) res.setHeader(k, v);
   if (body && method !== "HEAD") res.end(body);
   else res.end();
 }

@@ -14,6 +14,7 @@ import type { Registry } from "prom-client";
 import type { AdmissionStats } from "../store/admission.js";
 import { SERVICE_NAME, SERVICE_VERSION } from "../version.js";
 import type { DbMonitor } from "./db-monitor.js";
+import { overlay } from "../domain/objects.js";
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
 type Res = http.ServerResponse | http2.Http2ServerResponse;
@@ -71,7 +72,7 @@ function detailed(deps: HttpRouteDeps) {
   const slow = (db.latencyMs ?? 0) > config.health.maxDbLatencyMs;
   const dbStatus: CheckStatus = !db.ok ? "fail" : slow || pool?.saturated ? "warn" : "ok";
   const poolReport = pool
-    ? { ...pool, state: pool.saturated ? "saturated" : "ok", saturatedSince: pool.saturatedSince?.toISOString() }
+    ? overlay(pool, { state: pool.saturated ? "saturated" : "ok", saturatedSince: pool.saturatedSince?.toISOString() })
     : {};
 
   const heap = v8.getHeapStatistics();
@@ -170,7 +171,7 @@ export function createHttpRoutes(deps: HttpRouteDeps) {
 /** The admin listener's routes: detailed health and metrics, plus the probes (handy for humans there). */
 export function createAdminRoutes(deps: AdminRouteDeps) {
   const { metrics: registry } = deps;
-  const publicRoutes = createHttpRoutes({ ...deps, extraRoutes: undefined });
+  const publicRoutes = createHttpRoutes(overlay(deps, { extraRoutes: undefined }));
   const routes = new Map<string, Route>([
     [
       "/health/detailed",

@@ -23,6 +23,7 @@ import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { badRequest } from "../domain/field-violations.js";
 import { asRequestParseFailure } from "../interceptors/errors.js";
+import { overlay } from "../domain/objects.js";
 
 const GRPC_STATUS = "grpc-status";
 const GRPC_MESSAGE = "grpc-message";
@@ -88,7 +89,7 @@ function rewriteEnvelope(protocol: string, chunk: Uint8Array): Uint8Array {
   try {
     const end = endStream.parse(data);
     const fixed = end.error && asRequestParseFailure(end.error.code, end.error.rawMessage);
-    return fixed ? encodeEnvelope(endStreamFlag, endStream.serialize({ ...end, error: fixed })) : chunk;
+    return fixed ? encodeEnvelope(endStreamFlag, endStream.serialize(overlay(end, { error: fixed }))) : chunk;
   } catch {
     return chunk;
   }
@@ -188,10 +189,10 @@ async function rewriteConnectUnary(
   } catch {
     // not an error body we know: leave it
   }
-  if (!fixed) return { ...res, body: concat(chunks) };
+  if (!fixed) return overlay(res, { body: concat(chunks) });
   const bytes = errorToJsonBytes(fixed, undefined);
   header.set("content-length", String(bytes.byteLength));
-  return { ...res, status: codeToHttpStatus(fixed.code), header, body: concat([bytes]) };
+  return overlay(res, { status: codeToHttpStatus(fixed.code), header, body: concat([bytes]) });
 }
 
 /** Which protocol connect negotiated, from the request's content type (as its handlers match it). */
@@ -210,7 +211,7 @@ function wrap(handler: UniversalHandler): UniversalHandler {
     const seen: Uint8Array[] = [];
     const body = req.body;
     const keep = protocol === "connect" && unary && /^application\/json/i.test(contentType) && isAsyncIterable(body);
-    const res = await handler(keep ? { ...req, body: tee(body, seen) } : req);
+    const res = await handler(keep ? overlay(req, { body: tee(body, seen) }) : req);
     if (protocol === "connect" && unary) {
       return rewriteConnectUnary(res, handler.method.input, () => (keep ? Buffer.concat(seen) : undefined));
     }
@@ -218,9 +219,9 @@ function wrap(handler: UniversalHandler): UniversalHandler {
     if (!out) return res;
     if (protocol === "grpc") {
       const trailer = res.trailer;
-      return { ...res, body: fixingTrailer(out, trailer) };
+      return overlay(res, { body: fixingTrailer(out, trailer) });
     }
-    return { ...res, body: rewritingEnvelopes(out, protocol) };
+    return overlay(res, { body: rewritingEnvelopes(out, protocol) });
   };
   return Object.assign(wrapped, {
     protocolNames: handler.protocolNames,

@@ -23,6 +23,7 @@ import type { AuditEventInput } from "../store/audit-log.js";
 import { inTx, isAfterFinalStatement, userContext, type DbContext, type Tx, type TxOptions } from "../store/tx.js";
 import { RPCS } from "../domain/access-rules.js";
 import { callInfo, requirePrincipal, txOptionsOf, type Principal } from "../interceptors/call-context.js";
+import { overlay } from "../domain/objects.js";
 
 /**
  * What the audit row written with the transaction says. The event defaults to the RPC's (its proto
@@ -131,7 +132,7 @@ async function appendRows(
     const event = type ?? rpcEvent(ctx);
     if (!event) throw new TypeError(`${call.service}/${call.method} has no audit event to record`);
     const row: AuditEventInput = { type: event, success: true, ...rest };
-    await app.audit.record(tx, principal ? { ...call, principal } : call, row);
+    await app.audit.record(tx, principal ? overlay(call, { principal }) : call, row);
     written = true;
   }
   return written;
@@ -148,17 +149,18 @@ export async function withReadTx<T>(
   const as = scopeOf(ctx, scope);
   let result: T;
   try {
-    result = await inTx(app.db.sql, as, fn, {
-      ...txOptions(ctx),
-      oneStatement: scope?.singleStatement,
-      genericPlans: scope?.genericPlans,
-    });
+    result = await inTx(
+      app.db.sql,
+      as,
+      fn,
+      overlay(txOptions(ctx), { oneStatement: scope?.singleStatement, genericPlans: scope?.genericPlans }),
+    );
   } catch (err) {
     if (!isAfterFinalStatement(err)) throw err;
     // The read needed a second statement after all (a cached key found stale, or evicted meanwhile):
     // its first transaction committed without running it; run the read again as an ordinary one.
     app.logger.warn({ procedure: `${ctx.service.typeName}/${ctx.method.name}` }, "one-statement read re-run");
-    result = await inTx(app.db.sql, as, fn, { ...txOptions(ctx), genericPlans: scope?.genericPlans });
+    result = await inTx(app.db.sql, as, fn, overlay(txOptions(ctx), { genericPlans: scope?.genericPlans }));
   }
   ctx.values.set(readOutcomeKey, typeof describe === "function" ? () => describe(result) : () => describe);
   return result;

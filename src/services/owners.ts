@@ -18,6 +18,7 @@ import { seal, unseal } from "../store/memory-rows.js";
 import type { Owner } from "../store/owner.js";
 import { inTx, userContext } from "../store/tx.js";
 import { txOptions, withAuditedTx } from "./audited-tx.js";
+import { overlay } from "../domain/objects.js";
 
 /** An owner as a call sees it: plus the backend's external id ("" for the account's own memories). */
 export interface CallOwner extends Owner {
@@ -57,7 +58,7 @@ export async function callOwner(app: AppContext, ctx: HandlerContext, endUserId:
       throw new ConnectError("this token acts for one end user only", Code.PermissionDenied);
     }
     const owner = { accountId, ownerId: pin.ownerId, threadId: pin.threadId };
-    return actFor(ctx, { ...owner, externalId: endUserId || (await externalIdOf(app, ctx, owner)) });
+    return actFor(ctx, overlay(owner, { externalId: endUserId || (await externalIdOf(app, ctx, owner)) }));
   }
   if (endUserId === "") return { accountId, ownerId: accountId, externalId: "" };
   return actFor(ctx, { accountId, ownerId: await endUserIdOf(app, ctx, endUserId), externalId: endUserId });

@@ -13,6 +13,7 @@ import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { overlay } from "../domain/objects.js";
 
 type Request = v1.ServerReflectionRequest;
 type Response = MessageInitShape<typeof v1.ServerReflectionResponseSchema>;
@@ -64,28 +65,24 @@ export function registerReflection(router: ConnectRouter, services: readonly Des
 function answer(index: ReflectionIndex, req: Request): Response {
   // The spec requires every response to echo the host and the request it answers.
   const base = { validHost: req.host, originalRequest: req };
-  const error = (errorCode: number, errorMessage: string): Response => ({
-    ...base,
-    messageResponse: { case: "errorResponse", value: { errorCode, errorMessage } },
-  });
+  const error = (errorCode: number, errorMessage: string): Response =>
+    overlay(base, { messageResponse: { case: "errorResponse", value: { errorCode, errorMessage } } });
   const files = (file: DescFile | undefined, what: string): Response =>
     file
-      ? {
-          ...base,
+      ? overlay(base, {
           messageResponse: {
             case: "fileDescriptorResponse",
             value: { fileDescriptorProto: withDependencies(index, file) },
           },
-        }
+        })
       : error(NOT_FOUND, `${what} not found`);
 
   const r = req.messageRequest;
   switch (r.case) {
     case "listServices":
-      return {
-        ...base,
+      return overlay(base, {
         messageResponse: { case: "listServicesResponse", value: { service: index.services.map((name) => ({ name })) } },
-      };
+      });
     case "fileByFilename":
       return files(index.files.get(r.value), `file "${r.value}"`);
     case "fileContainingSymbol":
@@ -100,13 +97,12 @@ function answer(index: ReflectionIndex, req: Request): Response {
       // A known message with no extensions is a valid, empty answer; an unknown type is not.
       if (!index.symbols.has(type)) return error(NOT_FOUND, `type "${r.value}" not found`);
       const numbers = [...(index.extensions.get(type)?.keys() ?? [])].sort((a, b) => a - b);
-      return {
-        ...base,
+      return overlay(base, {
         messageResponse: {
           case: "allExtensionNumbersResponse",
           value: { baseTypeName: type, extensionNumber: numbers },
         },
-      };
+      });
     }
     default:
       // Unset (or a request kind from a newer spec): answer instead of killing the stream.

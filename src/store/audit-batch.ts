@@ -16,6 +16,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type postgres from "postgres";
 import { chainHashSplit, type AuditRecordFields } from "../domain/audit-chain.js";
 import type { Sql } from "./database.js";
+import { overlay } from "../domain/objects.js";
 
 export type PendingRow = Omit<AuditRecordFields, "seq" | "shard">;
 
@@ -88,7 +89,7 @@ export class AuditBatcher {
     this.nextShard = (this.nextShard + 1) % this.o.shards;
     const started = performance.now();
     try {
-      const rows = batch.map((e) => ({ ...e.row, shard }));
+      const rows = batch.map((e) => overlay(e.row, { shard }));
       const split = rows.map((f) => this.split(f));
       const json = rows.map((f, i) => {
         const [head, tail] = split[i]!;

@@ -212,7 +212,7 @@ const SEQ_PLACEHOLDER = Number.MAX_SAFE_INTEGER;
  * string contents are JSON-escaped, so `,"seq":<n>,` occurs exactly once (between roles and service).
  */
 function splitCanonical(fields: Omit<AuditRecordFields, "seq">): [head: string, tail: string] {
-  const text = canonicalize({ ...fields, seq: SEQ_PLACEHOLDER }).toString("utf8");
+  const text = canonicalize({ seq: SEQ_PLACEHOLDER, ...fields }).toString("utf8");
   const marker = `,"seq":${SEQ_PLACEHOLDER},`;
   const at = text.indexOf(marker);
   if (at < 0 || text.indexOf(marker, at + 1) >= 0) throw new Error("canonical form has no unique seq position");
@@ -229,7 +229,7 @@ async function appendRecord(tx: Tx | Sql, f: Omit<AuditRecordFields, "seq">): Pr
       ${f.resourceType}, ${f.resourceId},
       ${f.success}, ${f.code}, ${f.errorMessage}, ${f.clientAddress}, ${f.userAgent}, ${f.requestId}, ${f.sessionId},
       ${tx.json(f.details as postgres.JSONValue)}, ${head}, ${tail})`;
-  const r: AuditRecord = { ...f, seq: Number(row!.seq), prevHash: row!.prev_hash, hash: row!.hash };
+  const r: AuditRecord = { seq: Number(row!.seq), prevHash: row!.prev_hash, hash: row!.hash, ...f };
   // The database hashed the canonical text; re-check it here so a row that would not verify (e.g. a
   // non-UTF-8 database encoding) is never committed: the caller's transaction fails instead.
   if (chainHashSplit(r.prevHash, head, r.seq, tail) !== r.hash) {

@@ -6,6 +6,7 @@
 import { SEVERITIES, severityRank, type AuditEventType, type SeverityName } from "../domain/audit-events.js";
 import { AUDIT_COLUMNS, type AuditRow } from "./audit-verify.js";
 import type { Tx } from "./tx.js";
+import { overlay } from "../domain/objects.js";
 
 export interface AuditFilter {
   eventType?: AuditEventType;
@@ -137,7 +138,7 @@ export async function auditStatistics(tx: Tx, since: Date, until: Date, topN = 1
     from audit_log where ${where(tx, window)}`;
   const denied = await tx<{ method: string; n: string }[]>`
     select coalesce(service, '') || '/' || coalesce(method, '') as method, count(*) as n from audit_log
-    where ${where(tx, { ...window, eventType: "authz.access.denied" })}
+    where ${where(tx, overlay(window, { eventType: "authz.access.denied" }))}
     group by 1 order by count(*) desc, 1 limit ${topN}`;
   return {
     total: Number(t?.total ?? 0),

@@ -11,6 +11,7 @@ import postgres from "postgres";
 import type { Logger } from "../logger.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import { Admission, attachLimits } from "./admission.js";
+import { overlay } from "../domain/objects.js";
 
 export type Sql = postgres.Sql;
 export type DatabaseMode = "postgres" | "embedded";
@@ -90,13 +91,14 @@ async function openEmbedded(options: DatabaseOptions): Promise<Database> {
     throw err;
   }
   const [host, port] = server.getServerConn().split(":");
-  const sql = postgres({
-    ...driverOptions(1, options.logger, options.connectTimeoutMs),
-    host,
-    port: Number(port),
-    database: "postgres",
-    username: "postgres",
-  });
+  const sql = postgres(
+    overlay(driverOptions(1, options.logger, options.connectTimeoutMs), {
+      host,
+      port: Number(port),
+      database: "postgres",
+      username: "postgres",
+    }),
+  );
   options.logger.info({ dataDir: dir }, "embedded database (PGlite) ready");
   const pglite = db;
   return wrap(sql, "embedded", 1, options.limits, async () => {

@@ -140,7 +140,6 @@ export async function createdRecords(
     const ts = inserted.get(p.id);
     if (ts) {
       memories.push({
-        ...p.doc,
         id: p.id,
         content: p.input.content,
         threadId: p.input.threadId,
@@ -157,6 +156,7 @@ export async function createdRecords(
         createdAt: ts.created_at,
         updatedAt: ts.updated_at,
         expiresAt: p.input.expiresAt,
+        ...p.doc, // last: see domain/objects.ts
       });
       replayed.push(false);
     } else {

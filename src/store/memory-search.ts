@@ -27,6 +27,7 @@ import type { DataKey } from "../security/crypto.js";
 import { labelHash, memoryColumns, openRow, withDataKey, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
 import type { Tx } from "./tx.js";
 import { threadPin, type Owner } from "./owner.js";
+import { overlay } from "../domain/objects.js";
 
 /** At least the largest top_k (100), so the best-by-BM25 half alone can fill any page. */
 export const CANDIDATE_CAP = 100;
@@ -140,7 +141,7 @@ export async function searchHybrid(
   const topicHash = input.boostTopic ? labelHash(indexKey, "topic", input.boostTopic) : null;
   const exclude = input.excludeIds?.length ? tx`and m.id <> all(${input.excludeIds}::uuid[])` : tx``;
   // Superseded memories never come back from search (nor, through it, from GetContext).
-  const live = { ...input.filter, live: true };
+  const live = overlay(input.filter, { live: true });
   const where = tx`${threadPin(tx, owner)} ${filterSql(tx, indexKey, live)} ${exclude}`;
   const unfiltered = isEmptyFilter(input.filter);
 

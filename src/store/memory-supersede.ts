@@ -12,6 +12,7 @@ import { bumpIfVectors } from "./memory-vectors.js";
 import { insertOne, type PreparedMemory } from "./memory-write.js";
 import { threadPin, type Owner } from "./owner.js";
 import type { Tx } from "./tx.js";
+import { overlay } from "../domain/objects.js";
 
 export interface CreateOptions {
   /** Ids of the owner's memories the new one replaces. */
@@ -87,5 +88,5 @@ export async function createMemoryWithOptions(
     throw new ConnectError("a superseded memory was not found", Code.NotFound);
   }
   const result = await createdRecords(deps, tx, owner, [prepared], one.inserted);
-  return { ...result, duplicateOf: one.duplicateOf, merged: false, superseded: one.superseded };
+  return overlay(result, { duplicateOf: one.duplicateOf, merged: false, superseded: one.superseded });
 }

@@ -140,7 +140,6 @@ export async function rewriteMemory(
     await resetVector(tx, vectorSettings(deps.config), owner, id, version);
   }
   return {
-    ...doc,
     id,
     content,
     threadId: patch.threadId ?? cur.threadId,
@@ -157,6 +156,7 @@ export async function rewriteMemory(
     createdAt: cur.createdAt,
     updatedAt: updated!.updated_at,
     expiresAt: patch.expiresAt === undefined ? cur.expiresAt : patch.expiresAt,
+    ...doc, // last: see domain/objects.ts
   };
 }
 

@@ -68,9 +68,9 @@ export async function planVector(
   if (!settings) return undefined;
   const base = { model: settings.model, dims: settings.dims };
   if (embedding && embedding.length > 0) {
-    return { ...base, state: "ready", ct: await sealVector(key, ownerId, memoryId, settings.model, embedding) };
+    return { state: "ready", ct: await sealVector(key, ownerId, memoryId, settings.model, embedding), ...base };
   }
-  return settings.provider ? { ...base, state: "pending", ct: null } : undefined;
+  return settings.provider ? { state: "pending", ct: null, ...base } : undefined;
 }
 
 /** Moves the owner's vector version (a data-modifying CTE); with `when`, only if that query yields a row. */

@@ -19,6 +19,7 @@ import { OwnerKeys } from "./owner-keys.js";
 import { inTx, SYSTEM, type Tx } from "./tx.js";
 import { keyedOwners } from "./keyed-owners.js";
 import type { DataKey } from "../security/crypto.js";
+import { overlay } from "../domain/objects.js";
 
 export interface ReindexOptions {
   sql: Sql;
@@ -64,7 +65,7 @@ export async function reindexAll(opts: ReindexOptions): Promise<ReindexResult> {
     type: "system.index.rebuilt",
     success: result.failedOwners.length === 0,
     resourceType: "memory",
-    details: { ...result, failedOwners: result.failedOwners.length },
+    details: overlay(result, { failedOwners: result.failedOwners.length }),
   });
   return result;
 }

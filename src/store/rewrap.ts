@@ -19,6 +19,7 @@ import { contentAd, seal, unseal } from "./memory-rows.js";
 import { inTx, SYSTEM, type Tx } from "./tx.js";
 import { keyedOwners, type KeyedOwner } from "./keyed-owners.js";
 import { OwnerKeys } from "./owner-keys.js";
+import { overlay } from "../domain/objects.js";
 
 export interface RewrapOptions {
   sql: Sql;
@@ -68,7 +69,7 @@ export async function rewrapAll(opts: RewrapOptions): Promise<RewrapResult> {
     type: "system.key.rotated",
     success: result.failedUsers.length === 0,
     resourceType: "keyset",
-    details: { ...result, failedUsers: result.failedUsers.length, primaryKeyId: opts.keyring.primaryKeyId },
+    details: overlay(result, { failedUsers: result.failedUsers.length, primaryKeyId: opts.keyring.primaryKeyId }),
   });
   return result;
 }

@@ -49,11 +49,11 @@ export default function (app: AppContext): Partial<ServiceImpl<typeof AuthServic
       // Each attempt is claimed before bcrypt runs, so parallel guesses cannot outrun the limit.
       const reservation = await (async () => {
         const byAddress = await reserveLoginAttempt(db.sql, addressKey, addressLimits);
-        if (!byAddress.allowed) return { ...byAddress, scope: "login_address" as const };
+        if (!byAddress.allowed) return { scope: "login_address" as const, ...byAddress };
         const byAccount = await reserveLoginAttempt(db.sql, accountKey, accountLimits);
         // No password was tried: the address gets its claim back (its budget counts failed passwords).
         if (!byAccount.allowed) await refundLoginAttempt(db.sql, addressKey, false);
-        return { ...byAccount, scope: "login_account" as const };
+        return { scope: "login_account" as const, ...byAccount };
       })().catch((e: unknown) => {
         throw toConnectError(e);
       });

@@ -10,6 +10,7 @@ import * as users from "../../store/identity/users.js";
 import { SYSTEM, type Tx } from "../../store/tx.js";
 import { withAuditedTx, type AuditedOutcome } from "../audited-tx.js";
 import { sessionFactory } from "./sessions.js";
+import { overlay } from "../../domain/objects.js";
 
 /** Spends the token: a new one on success; a reuse revokes the session (committed, then the call fails). */
 async function spend(tx: Tx, hash: string) {
@@ -30,9 +31,9 @@ async function spend(tx: Tx, hash: string) {
 function spent(outcome: Awaited<ReturnType<typeof spend>>): AuditedOutcome[] {
   if (outcome.kind === "invalid") return [];
   const session = { resourceType: "session", resourceId: outcome.sessionId };
-  if (outcome.kind === "rotated") return [{ ...session, details: { user_id: outcome.user.id } }];
+  if (outcome.kind === "rotated") return [overlay(session, { details: { user_id: outcome.user.id } })];
   const reuse = { type: "auth.token.reuse_detected", success: false, code: "unauthenticated" } as const;
-  return [{ ...reuse, ...session, details: { user_id: outcome.userId } }];
+  return [overlay(reuse, overlay(session, { details: { user_id: outcome.userId } }))];
 }
 
 export default function (app: AppContext): Partial<ServiceImpl<typeof AuthService>> {

@@ -17,6 +17,7 @@ import { describeRead, withReadTx } from "../audited-tx.js";
 import { assertThreadAllowed, callOwner, openExternalId, ownerScope, type CallOwner } from "../owners.js";
 import { toMemory, toVersion } from "./mapping.js";
 import * as v from "./validation.js";
+import { overlay } from "../../domain/objects.js";
 
 const EXPORT_PAGE = 100;
 
@@ -68,7 +69,7 @@ async function* accountOwners(
     const page = await withReadTx(app, ctx, list, exported, { as: userContext(accountId) });
     for (const row of page.rows) {
       const owner = { accountId, ownerId: row.id };
-      yield { ...owner, externalId: await openExternalId(app, ctx, owner, row.external_id_ct) };
+      yield overlay(owner, { externalId: await openExternalId(app, ctx, owner, row.external_id_ct) });
     }
     after = page.next;
   } while (after);

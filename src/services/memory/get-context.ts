@@ -23,6 +23,7 @@ import { assertThreadAllowed, callOwner, ownerScope } from "../owners.js";
 import { queryVector, searchMode } from "./query-vector.js";
 import * as v from "./validation.js";
 import { pageSize } from "../../domain/validation.js";
+import { overlay } from "../../domain/objects.js";
 
 const CONTEXT_THREAD_MEMORIES = 20;
 const CONTEXT_RELEVANT_MEMORIES = 20;
@@ -85,13 +86,13 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
           thread: thread.map(contextItem),
           relevant: relevant.map(contextItem),
         };
-        return { ...renderContext({ ...parts, fallback }, format, maxChars), dense: matches.dense };
+        return overlay(renderContext(overlay(parts, { fallback }), format, maxChars), { dense: matches.dense });
       },
       (o) => ({
         resourceType: "memory",
         details: { count: o.memoryIds.length, truncated: o.truncated, dense: o.dense },
       }),
-      { ...ownerScope(owner), genericPlans: true },
+      overlay(ownerScope(owner), { genericPlans: true }),
     );
     return create(GetContextResponseSchema, {
       context: out.context,

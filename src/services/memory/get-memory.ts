@@ -8,6 +8,7 @@ import { withReadTx } from "../audited-tx.js";
 import { callOwner, ownerScope } from "../owners.js";
 import { toMemory } from "./mapping.js";
 import * as v from "./validation.js";
+import { overlay } from "../../domain/objects.js";
 
 export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => ({
   async getMemory(req, ctx) {
@@ -16,7 +17,7 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     const described = { resourceType: "memory", resourceId: id };
     // With the owner's key in hand the read is one statement, and its COMMIT rides right behind it.
     const key = app.keys.cached(owner.ownerId);
-    const scope = { ...ownerScope(owner), singleStatement: key !== undefined };
+    const scope = overlay(ownerScope(owner), { singleStatement: key !== undefined });
     const m = await withReadTx(app, ctx, (tx) => getMemory(app, tx, owner, id, key), described, scope);
     return create(GetMemoryResponseSchema, { memory: toMemory(m, owner.externalId) });
   },

@@ -23,6 +23,7 @@ import type { PreparedMemory } from "../../store/memory-write.js";
 import type { Owner } from "../../store/owner.js";
 import { ownerScope } from "../owners.js";
 import type { ScoredRecord } from "../../store/memory-search.js";
+import { overlay } from "../../domain/objects.js";
 
 /** `endUserId`: the backend's id of the end user it belongs to ("" for the account's own memories). */
 export function toMemory(m: MemoryRecord, endUserId: string): Memory {
@@ -124,7 +125,7 @@ export function createdOutcome(
     ...(prepared.length === 1 ? { resourceId: prepared[0]!.id } : {}),
     details: { count: prepared.length, replayed: 0 },
   };
-  return [outcome, { ...scope, singleStatement: true }];
+  return [outcome, overlay(scope, { singleStatement: true })];
 }
 
 /**
@@ -140,15 +141,14 @@ export function createOutcome(
 ): [Described<AuditedOutcome, CreateOneResult>, TxScope] {
   const scope = ownerScope(owner);
   if (opts.dedupe || prepared.idempotencyHash !== null) {
-    const describe = (r: CreateOneResult) => ({
-      ...created(r),
-      details: { ...created(r).details, merged: r.merged, superseded: r.superseded },
-    });
+    const describe = (r: CreateOneResult) => {
+      const outcome = created(r);
+      return overlay(outcome, {
+        details: overlay(outcome.details ?? {}, { merged: r.merged, superseded: r.superseded }),
+      });
+    };
     return [describe, scope];
   }
   const details = { count: 1, replayed: 0, merged: false, superseded: opts.supersedes.length };
-  return [
-    { resourceType: "memory", resourceId: prepared.id, details },
-    { ...scope, singleStatement: true },
-  ];
+  return [{ resourceType: "memory", resourceId: prepared.id, details }, overlay(scope, { singleStatement: true })];
 }

@@ -12,6 +12,7 @@ import { assertThreadAllowed, callOwner, ownerScope } from "../owners.js";
 import { toScored } from "./mapping.js";
 import { queryVector, searchMode } from "./query-vector.js";
 import * as v from "./validation.js";
+import { overlay } from "../../domain/objects.js";
 
 export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => ({
   async searchMemories(req, ctx) {
@@ -20,7 +21,7 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
     assertThreadAllowed(owner, req.threadId, input.filter.threadId ?? "");
     // Embedded before the transaction: no connection is held while the provider answers.
     const q = await queryVector(app, input);
-    const query = { ...input, queryVector: q.vector };
+    const query = overlay(input, { queryVector: q.vector });
     // With the owner's key in hand and no dense index to consult, the search is one statement.
     const key = app.keys.cached(owner.ownerId);
     const r = await withReadTx(
@@ -28,7 +29,7 @@ export default (app: AppContext): Partial<ServiceImpl<typeof MemoryService>> => 
       ctx,
       (tx) => searchHybrid(app, tx, owner, query, key),
       (r) => ({ resourceType: "memory", details: { count: r.results.length, explain: req.explain, dense: r.dense } }),
-      { ...ownerScope(owner), singleStatement: searchIsOneStatement(app, query, key), genericPlans: true },
+      overlay(ownerScope(owner), { singleStatement: searchIsOneStatement(app, query, key), genericPlans: true }),
     );
     const mode = searchMode(q, r.dense, input.query.trim() !== "" || q.vector !== undefined, app);
     const scored = r.results.map((s) => toScored(s, req.explain, owner.externalId));

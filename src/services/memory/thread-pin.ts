@@ -2,12 +2,13 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { NewMemory } from "../../store/memories.js";
 import { assertThreadAllowed, type CallOwner } from "../owners.js";
+import { overlay } from "../../domain/objects.js";
 
 /** A new memory under a thread pin lands in that thread; naming another is PermissionDenied. */
 export function inThread(owner: CallOwner, input: NewMemory): NewMemory {
   if (owner.threadId === undefined) return input;
   assertThreadAllowed(owner, input.threadId);
-  return { ...input, threadId: owner.threadId };
+  return overlay(input, { threadId: owner.threadId });
 }
 
 /** Clusters summarise every thread of the owner: a thread-pinned token may not see or rebuild them. */
