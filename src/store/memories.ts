@@ -260,8 +260,8 @@ export async function deleteMemory(tx: Tx, owner: Owner, id: string): Promise<vo
   const rows = await tx`
     with gone as (
       delete from memories m where m.owner_id = ${owner.ownerId} and m.id = ${id} ${threadPin(tx, owner)}
-      returning m.id, m.doc_len
-    ), terms as (${dropTerms(tx, owner, tx`select id from gone`)}),
+      returning m.id, m.doc_len, m.term_hashes
+    ), terms as (${dropTerms(tx, owner, tx`select id, term_hashes from gone`)}),
     stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)}),
     vbump as (${bumpIfVectors(tx, owner, tx`select 1 from gone`)})
     select id from gone`;
@@ -280,8 +280,8 @@ export async function deleteMemories(
     with gone as (
       delete from memories m
       where m.owner_id = ${owner.ownerId} ${threadPin(tx, owner)} ${filterSql(tx, key?.blindIndexKey(), filter)}
-      returning m.id, m.doc_len
-    ), terms as (${dropTerms(tx, owner, tx`select id from gone`)}),
+      returning m.id, m.doc_len, m.term_hashes
+    ), terms as (${dropTerms(tx, owner, tx`select id, term_hashes from gone`)}),
     stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)}),
     vbump as (${bumpIfVectors(tx, owner, tx`select 1 from gone`)})
     select count(*)::int as n from gone`;

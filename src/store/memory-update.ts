@@ -17,7 +17,7 @@ import {
   type MemoryRecord,
   type MemoryRow,
 } from "./memory-rows.js";
-import { insertTerms, sealState } from "./memory-write.js";
+import { dropPostings, insertTerms, sealState } from "./memory-write.js";
 import type { Tx } from "./tx.js";
 import { moveStats } from "./memory-stats.js";
 import { resetVector, vectorSettings } from "./memory-vectors.js";
@@ -116,8 +116,8 @@ export async function rewriteMemory(
       (owner_id, memory_id, account_id, version, content_ct, metadata_ct, encrypted, key_id, reason, created_at)
     select owner_id, id, account_id, version, content_ct, metadata_ct, encrypted, key_id, ${reason}, updated_at
     from memories where owner_id = ${owner.ownerId} and id = ${id}`;
-  const [updated] = await tx<{ updated_at: Date }[]>`
-    with old as (select doc_len from memories where owner_id = ${owner.ownerId} and id = ${id}),
+  const [updated] = await tx<{ updated_at: Date; old_hashes: string[] }[]>`
+    with old as (select doc_len, term_hashes from memories where owner_id = ${owner.ownerId} and id = ${id}),
     upd as (
     update memories set
       content_ct = ${state.content_ct}, metadata_ct = ${state.metadata_ct},
@@ -129,13 +129,13 @@ export async function rewriteMemory(
       namespace = ${patch.namespace ?? cur.namespace},
       expires_at = ${patch.expiresAt === undefined ? cur.expiresAt : patch.expiresAt},
       summarized = ${summarized}, pinned = ${patch.pinned ?? cur.pinned}, terms_hash = ${state.terms_hash},
-      version = ${version}, updated_at = now()
+      term_hashes = ${state.term_hashes}::bigint[], version = ${version}, updated_at = now()
     where owner_id = ${owner.ownerId} and id = ${id}
     returning id, doc_len, updated_at
     ), stats as (${moveStats(tx, owner, tx`select upd.id, upd.doc_len - old.doc_len, 0 from upd, old`)})
-    select updated_at from upd`;
+    select upd.updated_at, old.term_hashes::text[] as old_hashes from upd, old`;
   if (content !== cur.content) {
-    await tx`delete from memory_terms where owner_id = ${owner.ownerId} and memory_id = ${id}`;
+    await dropPostings(tx, owner, [[id, updated!.old_hashes]]);
     await insertTerms(tx, owner, [[id, terms]]);
     await resetVector(tx, vectorSettings(deps.config), owner, id, version);
   }

@@ -84,6 +84,8 @@ export interface SealedState {
   content_chars: number;
   doc_len: number;
   terms_hash: Buffer | null;
+  /** The hashes of the memory's postings: how deleting or rewriting it finds them (0011_one_posting_index.sql). */
+  term_hashes: string[];
 }
 
 export async function sealState(
@@ -115,6 +117,7 @@ export async function sealState(
       content_chars: [...content].length,
       doc_len: terms.docLen,
       terms_hash: terms.fingerprint,
+      term_hashes: terms.hashes,
     },
   };
 }
@@ -204,6 +207,7 @@ const INSERT_COLUMNS = [
   "content_chars",
   "doc_len",
   "terms_hash",
+  "term_hashes",
   "pinned",
 ] as const;
 
@@ -331,10 +335,26 @@ export async function insertTerms(
 }
 
 /**
- * Deletes the terms of the memories a statement deletes: a data-modifying CTE over `gone` (a query
- * yielding their ids), used by every statement deleting memories (memory_terms has no foreign key
- * to cascade, 0009_hot_path.sql).
+ * Deletes the postings of the memories a statement deletes: a data-modifying CTE over `gone` (a query
+ * yielding their `id` and `term_hashes`), used by every statement deleting memories (memory_terms has
+ * no foreign key to cascade, 0009_hot_path.sql). One primary-key probe per posting.
  */
+/** Deletes the given postings of these memories (their term hashes as read before a rewrite). */
+export async function dropPostings(
+  tx: Tx,
+  owner: Owner,
+  items: ReadonlyArray<readonly [id: string, hashes: readonly string[]]>,
+): Promise<void> {
+  const ids = items.flatMap(([id, hashes]) => hashes.map(() => id));
+  const hashes = items.flatMap(([, h]) => h);
+  if (hashes.length === 0) return;
+  await tx`delete from memory_terms t
+    using unnest(${ids}::uuid[], ${hashes}::bigint[]) as x(id, h)
+    where t.owner_id = ${owner.ownerId} and t.term_hash = x.h and t.memory_id = x.id`;
+}
+
 export function dropTerms(tx: Tx, owner: Owner, gone: ReturnType<Tx>): ReturnType<Tx> {
-  return tx`delete from memory_terms t where t.owner_id = ${owner.ownerId} and t.memory_id in (${gone})`;
+  return tx`delete from memory_terms t
+    using (select g.id, unnest(g.term_hashes) as h from (${gone}) g) x
+    where t.owner_id = ${owner.ownerId} and t.term_hash = x.h and t.memory_id = x.id`;
 }

@@ -158,8 +158,8 @@ async function expire(deps: MemoryStoreDeps, tx: Tx, owner: Owner, counts: Polic
             and created_at < now() - make_interval(days => ${p.midTermRetentionDays}))
         or (tier = 3 and ${p.longTermRetentionDays}::int > 0
             and created_at < now() - make_interval(days => ${p.longTermRetentionDays}))
-      ) returning id, tier, doc_len
-    ), terms as (${dropTerms(tx, owner, tx`select id from gone`)}),
+      ) returning id, tier, doc_len, term_hashes
+    ), terms as (${dropTerms(tx, owner, tx`select id, term_hashes from gone`)}),
     stats as (${moveStats(tx, owner, tx`select id, -doc_len, -1 from gone`)}),
     vbump as (${bumpIfVectors(tx, owner, tx`select 1 from gone`)})
     select tier, count(*)::int as n from gone group by tier`;

@@ -13,7 +13,7 @@ import type { AuditWriter } from "./audit-log.js";
 import type { Sql } from "./database.js";
 import { contentAd, unseal } from "./memory-rows.js";
 import { moveStats } from "./memory-stats.js";
-import { insertTerms, TermIndexer, type IndexedTerms } from "./memory-write.js";
+import { dropPostings, insertTerms, TermIndexer, type IndexedTerms } from "./memory-write.js";
 import type { Owner } from "./owner.js";
 import { OwnerKeys } from "./owner-keys.js";
 import { inTx, SYSTEM, type Tx } from "./tx.js";
@@ -77,6 +77,7 @@ interface Row {
   encrypted: boolean;
   doc_len: number;
   terms_hash: Uint8Array | null;
+  term_hashes: string[];
   postings: string[] | null;
 }
 
@@ -96,9 +97,9 @@ async function reindexBatch(
   result: ReindexResult,
 ): Promise<string | undefined> {
   const rows = await tx<Row[]>`
-    select m.id, m.version, m.content_ct, m.encrypted, m.doc_len, m.terms_hash,
+    select m.id, m.version, m.content_ct, m.encrypted, m.doc_len, m.terms_hash, m.term_hashes::text[],
            (select array_agg(t.term_hash::text || ':' || t.tf) from memory_terms t
-            where t.owner_id = ${owner.ownerId} and t.memory_id = m.id) as postings
+            where t.owner_id = ${owner.ownerId} and t.term_hash = any(m.term_hashes) and t.memory_id = m.id) as postings
     from memories m where m.owner_id = ${owner.ownerId} and m.id > ${after}::uuid
     order by m.id limit ${batch} for update`;
   const stale: [string, IndexedTerms][] = [];
@@ -114,17 +115,25 @@ async function reindexBatch(
   result.memoriesChecked += rows.length;
   if (stale.length > 0) {
     const ids = stale.map(([id]) => id);
-    await tx`delete from memory_terms where owner_id = ${owner.ownerId} and memory_id = any(${ids}::uuid[])`;
+    const before = new Map(rows.map((r) => [r.id, r.term_hashes]));
+    await dropPostings(
+      tx,
+      owner,
+      ids.map((id) => [id, before.get(id) ?? []]),
+    );
     await insertTerms(tx, owner, stale);
     const lens = stale.map(([, t]) => t.docLen);
     const fingerprints = stale.map(([, t]) => t.fingerprint?.toString("hex") ?? null);
+    // Each memory's hash list as one array literal: the lists differ in length, so no 2-D array.
+    const hashLists = stale.map(([, t]) => `{${t.hashes.join(",")}}`);
     // The BM25 counters move by the change of length, in the same statement (memory-stats.ts).
     await tx`
       with old as (
         select id, doc_len from memories where owner_id = ${owner.ownerId} and id = any(${ids}::uuid[])
       ), upd as (
-        update memories m set doc_len = u.len, terms_hash = decode(u.fp, 'hex')
-        from unnest(${ids}::uuid[], ${lens}::int[], ${fingerprints}::text[]) as u(id, len, fp)
+        update memories m set doc_len = u.len, terms_hash = decode(u.fp, 'hex'), term_hashes = u.hashes::bigint[]
+        from unnest(${ids}::uuid[], ${lens}::int[], ${fingerprints}::text[], ${hashLists}::text[])
+          as u(id, len, fp, hashes)
         where m.owner_id = ${owner.ownerId} and m.id = u.id
         returning m.id, m.doc_len
       ), stats as (

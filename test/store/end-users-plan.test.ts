@@ -5,7 +5,7 @@
  * are EXPLAINed inside a transaction under the application role and RLS context, as requests run.
  * - finding an end user by its derived id (GetEndUser, DeleteEndUser, delegated tokens): owners_pkey;
  * - a ListEndUsers page, first and later (keyset cursor): owners_account_end_users_idx;
- * - SearchMemories' postings for an end user: memory_terms_lookup_idx;
+ * - SearchMemories' postings for an end user: memory_terms_pkey;
  * - ListMemories for an end user: memories_owner_created_idx.
  * No Seq Scan on owners, memories or memory_terms in any of them.
  */
@@ -163,14 +163,14 @@ describe("end-user and hot-path query plans", () => {
     }
   });
 
-  it("reads an end user's search postings through memory_terms_lookup_idx", async () => {
+  it("reads an end user's search postings through memory_terms_pkey", async () => {
     const owner = { accountId: account, ownerId: endUsers[7]! };
     const plans = await plansOf(owner, true, (tx) =>
       searchMemories(f.deps, tx, owner, { query: "peanut marathon", filter: {}, topK: 10 }),
     );
     const search = plans.find((p) => p.some((n) => n["Relation Name"] === "memory_terms"));
     expect(search, "a statement reading memory_terms").toBeDefined();
-    expectIndexed(search!, "memory_terms", "memory_terms_lookup_idx");
+    expectIndexed(search!, "memory_terms", "memory_terms_pkey");
     expectNoSeqScan(search!, "memory_terms", "memories");
   });
 

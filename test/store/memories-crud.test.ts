@@ -317,6 +317,25 @@ describe("list, filters, pagination, delete", () => {
     expect(rest[0]).toEqual({ t: 0, n: 0, len: 0 });
   });
 
+  it("keeps each memory's term hashes equal to its postings (how deletes find them)", async () => {
+    const u = await f.newUser("postings");
+    const a = await createAs(u, { content: "the marathon runners ran through Berlin" });
+    const batch = [{ content: "green tea, no coffee" }, { content: "allergic to peanuts" }];
+    await f.service.batchCreateMemories({ memories: batch }, f.ctx(u));
+    const rewrite = { id: a.id, content: "the swimmers swam in Hamburg", updateMask: { paths: ["content"] } };
+    await f.service.updateMemory(rewrite, f.ctx(u));
+    const rows = await f.sql<{ stored: string[]; postings: string[] }[]>`
+      select (select array_agg(h::text order by h) from unnest(m.term_hashes) h) as stored,
+             (select array_agg(t.term_hash::text order by t.term_hash) from memory_terms t
+              where t.owner_id = m.owner_id and t.memory_id = m.id) as postings
+      from memories m where m.owner_id = ${u}`;
+    expect(rows).toHaveLength(3);
+    for (const r of rows) {
+      expect(r.stored.length).toBeGreaterThan(0);
+      expect(r.postings).toEqual(r.stored);
+    }
+  });
+
   it("keeps the BM25 counters equal to the rows, across creates, a batch, updates and deletes", async () => {
     const u = await f.newUser("counter");
     const ids: string[] = [];

@@ -44,7 +44,7 @@ describe("index rebuild", () => {
       with old as (select sum(doc_len - 1)::int as d from memories where id = any(${stale}::uuid[]))
       update memory_stats set total_len = total_len - (select d from old)
       where owner_id = ${u} and shard = (select min(shard) from memory_stats where owner_id = ${u})`;
-    await f.sql`update memories set doc_len = 1 where id = any(${stale}::uuid[])`;
+    await f.sql`update memories set doc_len = 1, term_hashes = '{42}' where id = any(${stale}::uuid[])`;
     const find = async (query: string) =>
       (await f.service.searchMemories({ query }, f.ctx(u))).results.map((r) => r.memory!.id);
     expect(await find("run")).not.toContain(ids[0]);

@@ -9,7 +9,7 @@ import { analyze } from "../../src/domain/text.js";
 import { createLogger } from "../../src/logger.js";
 import { blindTerms } from "../../src/security/blind-index.js";
 import { DataKey, MasterKeyring } from "../../src/security/crypto.js";
-import { getMemoryHistory, type MemoryStoreDeps } from "../../src/store/memories.js";
+import { deleteMemory, getMemoryHistory, type MemoryStoreDeps } from "../../src/store/memories.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { searchMemories } from "../../src/store/memory-search.js";
 import { contentAd, encodeDoc, seal } from "../../src/store/memory-rows.js";
@@ -43,7 +43,7 @@ const doc = (topic: string) => ({
   derived: { topic: false, category: true, importance: false },
 });
 
-it("rows written before the owners migration are read, searched and counted after it", async () => {
+it("rows written before the owners migration are read, searched, counted and deleted after it", async () => {
   const before = loadMigrations().filter((m) => m.version < "0005");
   await migrate(db.sql, logger, before);
   const env = { ...(await testSecretsEnv()), DATABASE_URL: tdb.databaseUrl ?? "", MEMORIC_DATA_DIR: tdb.dataDir };
@@ -93,4 +93,9 @@ it("rows written before the owners migration are read, searched and counted afte
   expect(stats[0]!.n).toBe("1");
   const [self] = await db.sql<{ id: string; account_id: string }[]>`select id, account_id from owners`;
   expect(self).toEqual({ id: USER, account_id: USER });
+
+  // 0011 gave the row the hashes of its postings: deleting it finds and removes every one.
+  await inTx(db.sql, userContext(USER, USER), (tx) => deleteMemory(tx, owner, MEMORY));
+  const [left] = await db.sql<{ n: number }[]>`select count(*)::int as n from memory_terms`;
+  expect(left!.n).toBe(0);
 });
