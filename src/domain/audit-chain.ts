@@ -105,89 +105,114 @@ export function canonicalJson(value: unknown): string {
   return encode(value, []);
 }
 
-function encode(value: unknown, seen: object[]): string {
-  if (value === null || typeof value === "boolean" || typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new TypeError("canonicalJson: non-finite number");
-    return JSON.stringify(value);
+/** `path`: the objects being encoded around value (a cycle check, not a visited set: shared children are fine). */
+function encode(value: unknown, path: object[]): string {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return JSON.stringify(value);
+    case "number":
+      if (!Number.isFinite(value)) throw new TypeError("canonicalJson: non-finite number");
+      return JSON.stringify(value);
+    case "object":
+      if (value === null) return "null";
+      break;
+    default:
+      throw new TypeError(`canonicalJson: unsupported ${typeof value}`);
   }
-  if (typeof value !== "object") throw new TypeError(`canonicalJson: unsupported ${typeof value}`);
   const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === "function") return encode(toJSON.call(value), seen);
-  if (seen.includes(value)) throw new TypeError("canonicalJson: cycle");
-  const inner = [...seen, value];
+  if (typeof toJSON === "function") return encode(toJSON.call(value), path);
+  if (path.includes(value)) throw new TypeError("canonicalJson: cycle");
+  path.push(value);
+  let out: string;
   if (Array.isArray(value)) {
-    // Array.from visits holes (map would skip them); like JSON, undefined/function/symbol → null.
-    const items = Array.from(value as unknown[], (v) =>
-      v === undefined || typeof v === "function" || typeof v === "symbol" ? "null" : encode(v, inner),
-    );
-    return `[${items.join(",")}]`;
-  }
-  const members = Object.keys(value)
-    .sort()
-    .flatMap((k) => {
+    // Indexed, so holes are visited; like JSON, undefined/function/symbol items become null.
+    out = "[";
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (i > 0) out += ",";
+      out += v === undefined || typeof v === "function" || typeof v === "symbol" ? "null" : encode(v, path);
+    }
+    out += "]";
+  } else {
+    out = "{";
+    for (const k of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[k];
-      return v === undefined ? [] : [`${JSON.stringify(k)}:${encode(v, inner)}`];
-    });
-  return `{${members.join(",")}}`;
+      if (v === undefined) continue;
+      if (out.length > 1) out += ",";
+      out += `${JSON.stringify(k)}:${encode(v, path)}`;
+    }
+    out += "}";
+  }
+  path.pop(); // a throw above abandons the whole encoding, so no finally is needed
+  return out;
 }
 
 /**
- * canonical(row) = UTF-8 of canonicalJson({ v: CANONICAL_VERSION, <every AuditRecordFields field> }).
- * Fields are picked explicitly, so prevHash/hash (the prev hash is bound by the chainHash prefix
- * instead) and any extra DB columns never leak in. Invalid Dates throw.
+ * Every field of AuditRecordFields, which canonical(row) covers: picked explicitly, so prevHash/hash
+ * (the prev hash is bound by the chainHash prefix instead) and any extra DB columns never leak in.
+ */
+const RECORD_FIELDS = [
+  "id",
+  "shard",
+  "seq",
+  "time",
+  "eventType",
+  "severity",
+  "principalId",
+  "principalType",
+  "roles",
+  "service",
+  "method",
+  "resourceType",
+  "resourceId",
+  "success",
+  "code",
+  "errorMessage",
+  "clientAddress",
+  "userAgent",
+  "requestId",
+  "sessionId",
+  "details",
+] as const satisfies readonly (keyof AuditRecordFields)[];
+type Unlisted = Exclude<keyof AuditRecordFields, (typeof RECORD_FIELDS)[number]>;
+const everyFieldListed: [Unlisted] extends [never] ? true : never = true;
+void everyFieldListed;
+
+// The canonical object's members in key order, split around seq: the append path hashes the row
+// before the database numbers it (chainHashSplit).
+const CANONICAL_ORDER = [...RECORD_FIELDS, "v" as const].sort();
+const BEFORE_SEQ = CANONICAL_ORDER.slice(0, CANONICAL_ORDER.indexOf("seq"));
+const AFTER_SEQ = CANONICAL_ORDER.slice(CANONICAL_ORDER.indexOf("seq") + 1);
+
+function members(r: Omit<AuditRecordFields, "seq">, keys: readonly (typeof CANONICAL_ORDER)[number][]): string[] {
+  const out: string[] = [];
+  for (const key of keys) {
+    if (key === "seq") continue; // for the type: never among BEFORE_SEQ / AFTER_SEQ
+    const value = key === "v" ? CANONICAL_VERSION : key === "time" ? r.time.toISOString() : r[key];
+    if (value !== undefined) out.push(`"${key}":${encode(value, [])}`);
+  }
+  return out;
+}
+
+/**
+ * canonical(row) split around its seq value, which only the database knows at append time:
+ * canonical(row) = head ‖ String(seq) ‖ tail. Invalid Dates throw.
+ */
+export function canonicalParts(r: Omit<AuditRecordFields, "seq">): [head: string, tail: string] {
+  const before = members(r, BEFORE_SEQ);
+  const after = members(r, AFTER_SEQ); // never empty: "v" sorts after "seq"
+  return [`{${before.join(",")}${before.length > 0 ? "," : ""}"seq":`, `,${after.join(",")}}`];
+}
+
+/**
+ * canonical(row) = UTF-8 of canonicalJson({ v: CANONICAL_VERSION, <every AuditRecordFields field> }),
+ * `time` as its ISO-8601 string; built member by member in key order (canonicalParts) with the
+ * encoder canonicalJson uses, so the bytes are the same.
  */
 export function canonicalize(r: AuditRecordFields): Buffer {
-  const {
-    id,
-    shard,
-    seq,
-    time,
-    eventType,
-    severity,
-    principalId,
-    principalType,
-    roles,
-    service,
-    method,
-    resourceType,
-    resourceId,
-    success,
-    code,
-    errorMessage,
-    clientAddress,
-    userAgent,
-    requestId,
-    sessionId,
-    details,
-  } = r;
-  return Buffer.from(
-    canonicalJson({
-      v: CANONICAL_VERSION,
-      id,
-      shard,
-      seq,
-      time: time.toISOString(),
-      eventType,
-      severity,
-      principalId,
-      principalType,
-      roles,
-      service,
-      method,
-      resourceType,
-      resourceId,
-      success,
-      code,
-      errorMessage,
-      clientAddress,
-      userAgent,
-      requestId,
-      sessionId,
-      details,
-    }),
-    "utf8",
-  );
+  const [head, tail] = canonicalParts(r);
+  return Buffer.from(head + encode(r.seq, []) + tail, "utf8");
 }
 
 export const HEX64 = /^[0-9a-f]{64}$/;

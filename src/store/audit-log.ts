@@ -20,7 +20,7 @@ import {
   type SeverityName,
 } from "../domain/audit-events.js";
 import {
-  canonicalize,
+  canonicalParts,
   canonicalJson,
   chainHashSplit,
   DEFAULT_SHARDS,
@@ -204,25 +204,9 @@ function auditFields(
   };
 }
 
-const SEQ_PLACEHOLDER = Number.MAX_SAFE_INTEGER;
-
-/**
- * The canonical form of a row (audit-chain.ts canonicalize) split around its seq value, which only
- * the database knows at append time: canonical(row) = head ‖ String(seq) ‖ tail. Keys are sorted and
- * string contents are JSON-escaped, so `,"seq":<n>,` occurs exactly once (between roles and service).
- */
-function splitCanonical(fields: Omit<AuditRecordFields, "seq">): [head: string, tail: string] {
-  const text = canonicalize({ seq: SEQ_PLACEHOLDER, ...fields }).toString("utf8");
-  const marker = `,"seq":${SEQ_PLACEHOLDER},`;
-  const at = text.indexOf(marker);
-  if (at < 0 || text.indexOf(marker, at + 1) >= 0) throw new Error("canonical form has no unique seq position");
-  const headEnd = at + ',"seq":'.length;
-  return [text.slice(0, headEnd), text.slice(headEnd + String(SEQ_PLACEHOLDER).length)];
-}
-
 /** Appends one row to its shard inside tx, in one round trip (audit_append in 0003_audit.sql). Throws the raw error. */
 async function appendRecord(tx: Tx | Sql, f: Omit<AuditRecordFields, "seq">): Promise<AuditRecord> {
-  const [head, tail] = splitCanonical(f);
+  const [head, tail] = canonicalParts(f);
   const [row] = await tx<{ seq: string; prev_hash: string; hash: string }[]>`
     select seq, prev_hash, hash from audit_append(${f.shard}, ${f.id}, ${f.time}, ${f.eventType}, ${f.severity},
       ${f.principalId}, ${f.principalType}, ${f.roles}::text[], ${f.service}, ${f.method},
@@ -288,7 +272,7 @@ export function createAuditWriter(deps: AuditWriterDeps): AuditWriter {
       maxBatch: 500,
       flushers: Math.min(2, shards),
     },
-    splitCanonical,
+    canonicalParts,
     (ok, seconds, err) => {
       deps.metrics?.auditAppended("batch", ok, seconds);
       if (!ok) {

@@ -8,6 +8,7 @@ import {
   DEFAULT_SHARDS,
   GENESIS_HASH,
   canonicalJson,
+  canonicalParts,
   canonicalize,
   canonicalizeCheckpoint,
   chainHash,
@@ -54,6 +55,80 @@ describe("canonical encoding", () => {
     const cyc: Record<string, unknown> = {};
     cyc.self = cyc;
     expect(() => canonicalJson(cyc)).toThrow(TypeError);
+  });
+});
+
+/** The encoder rows were hashed with before the member-by-member one: sorted keys by Object.keys, JSON values. */
+function referenceCanonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  const toJSON = (value as { toJSON?: () => unknown }).toJSON;
+  if (typeof toJSON === "function") return referenceCanonicalJson(toJSON.call(value));
+  if (Array.isArray(value))
+    return `[${Array.from(value, (v) => (v === undefined ? "null" : referenceCanonicalJson(v))).join(",")}]`;
+  const members = Object.keys(value)
+    .sort()
+    .flatMap((k) => {
+      const v = (value as Record<string, unknown>)[k];
+      return v === undefined ? [] : [`${JSON.stringify(k)}:${referenceCanonicalJson(v)}`];
+    });
+  return `{${members.join(",")}}`;
+}
+
+function randomJson(random: () => number, depth: number): unknown {
+  const strings = ["", "a", 'q"uote\\', "naïve \u2028 ✓", "\u0001\t\n", "😀", "zé", "__proto__", "seq", ',"seq":1,'];
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
+  const kind = Math.floor(random() * (depth > 2 ? 5 : 8));
+  if (kind === 0) return pick(strings);
+  if (kind === 1) return pick([0, -0, 1, -17, 1.5, 1e21, 2 ** 53, 1e-7]);
+  if (kind === 2) return pick([true, false, null]);
+  if (kind === 3) return undefined;
+  if (kind === 4) return new Date(Math.floor(random() * 2e12));
+  if (kind === 5) return Array.from({ length: Math.floor(random() * 4) }, () => randomJson(random, depth + 1));
+  return Object.fromEntries(
+    Array.from({ length: Math.floor(random() * 5) }, () => [pick(strings), randomJson(random, depth + 1)]),
+  );
+}
+
+describe("canonical encoding of a row, member by member", () => {
+  it("gives the bytes rows were hashed with before it (pinned)", () => {
+    const f = {
+      ...fields(5, 42),
+      seq: 1234,
+      errorMessage: 'naïve \u2028 "q" ✓ \u0001',
+      userAgent: undefined,
+      details: { b: [1.5, -0, 1e21, null, { y: "é", x: true }], a: new Date(Date.UTC(2025, 1, 2)), zé: "😀" },
+    } as unknown as AuditRecordFields;
+    expect(chainHash("ab".repeat(32), f)).toBe("b2ea5210d6c8d26f8efbaeaf0d1b5e28ff67fea8a4fd0c24c7a63c78d2d3ab87");
+  });
+
+  it("equals canonicalJson of the whole row, and splits exactly around seq, over random rows", () => {
+    let state = 7;
+    const random = () => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return state / 2 ** 31;
+    };
+    const optional = [
+      "principalId",
+      "service",
+      "method",
+      "resourceType",
+      "resourceId",
+      "errorMessage",
+      "clientAddress",
+    ];
+    for (let i = 0; i < 2_000; i++) {
+      const f: Record<string, unknown> = { ...fields(i % 16, i), seq: 1 + Math.floor(random() * 2 ** 40) };
+      for (const key of optional) if (random() < 0.3) f[key] = random() < 0.5 ? null : undefined;
+      f.details = randomJson(random, 1) ?? {};
+      f.roles = Array.from({ length: Math.floor(random() * 3) }, () => String(randomJson(random, 3)));
+      const row = f as unknown as AuditRecordFields;
+      const whole = { v: 1, ...f, time: row.time.toISOString() };
+      const text = canonicalize(row).toString("utf8");
+      expect(text).toBe(referenceCanonicalJson(whole));
+      expect(text).toBe(canonicalJson(whole));
+      const [head, tail] = canonicalParts(row);
+      expect(head + String(row.seq) + tail).toBe(text);
+    }
   });
 });
 
