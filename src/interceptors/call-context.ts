@@ -49,5 +49,5 @@ export function txOptionsOf(call: CallOf, values: ContextValues): TxOptions {
     : anonymous
       ? `a:${values.get(clientAddressKey)}`
       : undefined;
-  return { deadline: values.get(deadlineKey), admissionKey, signal: call.signal };
+  return { deadline: values.get(deadlineKey), admissionKey, signal: () => call.signal };
 }

@@ -36,7 +36,12 @@ export interface AdmissionOptions {
 export interface AcquireOptions {
   /** Absolute deadline (ms since epoch, same clock as `now`): the wait never outlives it. */
   deadline?: number;
-  signal?: AbortSignal;
+  /**
+   * The caller's abort signal, read only if it has to wait: a call's signal is made when first read, and
+   * most calls find a free slot. A call cancelled before its transaction starts still runs it when a slot
+   * is free (as one cancelled a moment later would); a waiting one leaves the queue.
+   */
+  signal?: (() => AbortSignal) | undefined;
 }
 
 export interface AdmissionStats {
@@ -100,17 +105,18 @@ export class Admission {
 
   /** Waits for a slot for `key` (undefined: no per-principal limit, e.g. background jobs). */
   acquire(key: string | undefined, opts: AcquireOptions = {}): Promise<Release> {
-    if (opts.signal?.aborted) return Promise.reject(this.reject("cancelled"));
     const start = this.now();
     if (opts.deadline !== undefined && opts.deadline <= start) return Promise.reject(this.reject("deadline"));
     // Waiters still queued are all blocked (pool full, or their own key at its limit): no one is overtaken.
     if (this.inUse < this.capacity && !this.atLimit(key)) return Promise.resolve(this.take(key, start));
+    const signal = opts.signal?.();
+    if (signal?.aborted) return Promise.reject(this.reject("cancelled"));
 
     return new Promise<Release>((resolve, reject) => {
       const bound = Math.min(this.acquireTimeoutMs, opts.deadline === undefined ? Infinity : opts.deadline - start);
       const leave = () => {
         clearTimeout(timer);
-        opts.signal?.removeEventListener("abort", onAbort);
+        signal?.removeEventListener("abort", onAbort);
         const i = this.queue.indexOf(waiter);
         if (i >= 0) this.queue.splice(i, 1);
       };
@@ -132,7 +138,7 @@ export class Admission {
         leave();
         reject(this.reject("cancelled"));
       };
-      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      signal?.addEventListener("abort", onAbort, { once: true });
       this.queue.push(waiter);
     });
   }
@@ -270,8 +276,8 @@ export interface TxOptions {
    * undefined: no per-principal limit.
    */
   admissionKey?: string | undefined;
-  /** The call's abort signal: a cancelled call stops waiting for a slot. */
-  signal?: AbortSignal | undefined;
+  /** The call's abort signal (AcquireOptions.signal): a cancelled call stops waiting for a slot. */
+  signal?: (() => AbortSignal) | undefined;
 }
 
 /**

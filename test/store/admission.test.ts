@@ -139,14 +139,18 @@ describe("deadline and cancellation", () => {
     const a = make(1, 1);
     const r = await a.acquire("p:a");
     const ac = new AbortController();
-    const w = outcome(a.acquire("p:b", { signal: ac.signal }));
+    const w = outcome(a.acquire("p:b", { signal: () => ac.signal }));
     ac.abort();
     await vi.advanceTimersByTimeAsync(0);
     expect(w.error?.code).toBe(Code.Canceled);
     expect(a.stats().waiting).toBe(0);
     r();
     expect(a.stats().inUse).toBe(0); // the cancelled caller was not granted the freed slot
-    await expect(a.acquire("p:b", { signal: ac.signal })).rejects.toMatchObject({ code: Code.Canceled });
+    const again = await a.acquire("p:a");
+    // Already cancelled: it never queues. (With a slot free it would just take it: it reads no signal then.)
+    await expect(a.acquire("p:b", { signal: () => ac.signal })).rejects.toMatchObject({ code: Code.Canceled });
+    expect(a.stats().waiting).toBe(0);
+    again();
   });
 });
 
@@ -182,7 +186,9 @@ describe("a call's transaction options", () => {
   it("bucket the principal's account, else a public RPC's client address, else nobody", () => {
     const login = call("memoric.v1.AuthService", "Login");
     const list = call("memoric.v1.MemoryService", "ListMemories");
-    expect(txOptionsOf(login, values())).toEqual({ deadline: undefined, admissionKey: "a:10.0.0.1", signal });
+    const options = txOptionsOf(login, values());
+    expect(options).toEqual({ deadline: undefined, admissionKey: "a:10.0.0.1", signal: expect.any(Function) });
+    expect(options.signal?.()).toBe(signal); // read only when a transaction has to wait
     // The credential look-up that precedes authentication: no bucket.
     expect(txOptionsOf(list, values()).admissionKey).toBeUndefined();
     expect(txOptionsOf(list, values().set(principalKey, principal)).admissionKey).toBe("p:u1");
