@@ -4,30 +4,14 @@
  * spreading. The patch keeps them in private fields behind accessors instead of defining five own
  * properties per result (~4.5 µs each, made for every statement), so no own property carries them.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../../src/logger.js";
-import { openDatabase, type Database } from "../../src/store/database.js";
-import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { describe, expect, it } from "vitest";
+import { useMigratedDatabase } from "../support/migrated-database.js";
 
-let tdb: TestDatabase;
-let db: Database;
-beforeAll(async () => {
-  tdb = await createTestDatabase();
-  db = await openDatabase({
-    databaseUrl: tdb.databaseUrl,
-    dataDir: tdb.dataDir,
-    poolMax: 1,
-    logger: createLogger("silent"),
-  });
-});
-afterAll(async () => {
-  await db.close();
-  await tdb.drop();
-});
+const database = useMigratedDatabase(1);
 
 describe("a query's result", () => {
   it("carries its statement's facts without own properties for them", async () => {
-    const result = await db.sql`select g as n from generate_series(1, 3) g`;
+    const result = await database.db.sql`select g as n from generate_series(1, 3) g`;
     expect(result.count).toBe(3);
     expect(result.command).toBe("SELECT");
     expect(result.columns.map((c) => c.name)).toEqual(["n"]);
@@ -42,7 +26,9 @@ describe("a query's result", () => {
 
   it("gives each statement of a multi-statement query its own facts", async () => {
     type StatementResult = unknown[] & { command: string; columns: { name: string }[] };
-    const results = (await db.sql.unsafe("select 1 as a; select 2 as b, 3 as c")) as unknown as StatementResult[];
+    const results = (await database.db.sql.unsafe(
+      "select 1 as a; select 2 as b, 3 as c",
+    )) as unknown as StatementResult[];
     const facts = results.map((r) => [r.command, r.columns.map((c) => c.name)]);
     expect(facts).toEqual([
       ["SELECT", ["a"]],
