@@ -9,12 +9,15 @@
 // in Latin and Greek script ("Käsespätzle" = "kasespatzle", "café" = "cafe") -> stop words out ->
 // irregular forms (WordNet exception lists: ran -> run, children -> child, mice -> mouse) -> a
 // Snowball stemmer chosen by script (Porter2 for Latin script, Russian for Cyrillic, Greek, Arabic).
+// Porter2 is the `porter2` package: it matches Snowball's reference output, ~15x faster than the
+// wink-porter2-stemmer used before, which differed on a few y-marking and exceptional forms.
 // The segmentation comes from the ICU shipped with Node: a Node upgrade that changes it calls for a
 // re-index of CJK/Thai memories (the same job).
 import { stemmer as arabicStem } from "@orama/stemmers/arabic";
 import { stemmer as greekStem } from "@orama/stemmers/greek";
 import { stemmer as russianStem } from "@orama/stemmers/russian";
 import { createRequire } from "node:module";
+import { stem as porter2 } from "porter2";
 
 export interface Analysis {
   /** term -> frequency in the text */
@@ -24,7 +27,6 @@ export interface Analysis {
 }
 
 const require = createRequire(import.meta.url);
-const porter2 = require("wink-porter2-stemmer") as (word: string) => string;
 
 // Common English function words: they match almost every memory, so they only add noise to BM25
 // and leak little information worth hiding. Checked before stemming, on the folded word.
