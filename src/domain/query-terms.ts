@@ -143,6 +143,14 @@ function related(word: string): Related {
 }
 
 /**
+ * Heaviest first; equal weights in code unit order, the same whatever the server's locale (which
+ * localeCompare followed, at ICU's cost: a word with hundreds of relatives sorted them for ~0.1 ms).
+ */
+function byWeightThenWord(a: [string, number], b: [string, number]): number {
+  return b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+}
+
+/**
  * The weighted, grouped terms of a query. With expand off, only the words' own terms (what
  * analyze() emits for the same text), all with weight 1.
  */
@@ -177,7 +185,7 @@ export function queryTerms(query: string, opts: { expand?: boolean } = {}): Quer
       [rel.words, MAX_EXPANSIONS_PER_WORD],
       [rel.instances, MAX_INSTANCES_PER_WORD],
     ] as const) {
-      const ranked = [...map].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      const ranked = [...map].sort(byWeightThenWord);
       let n = 0;
       for (const [rw, weight] of ranked) {
         if (n >= cap || out.length >= MAX_TERMS) break;

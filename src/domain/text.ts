@@ -95,6 +95,7 @@ const ASCII_TEXT = /^[\x00-\x7f]*$/;
 // (WB8-10); ' . : join two letters (WB6/7) and ' . , ; two digits (WB11/12). Anything else breaks.
 const ASCII_SEGMENT = /[a-z0-9]+(?:(?:(?<=[a-z])['.:](?=[a-z])|(?<=[0-9])['.,;](?=[0-9]))[a-z0-9]+)*/g;
 const ASCII_JOINERS = /['.:,;]/g;
+const PLAIN_WORD = /^[a-z0-9]+$/;
 
 /**
  * words() for ASCII text (most memories), without ICU's segmenter: the same words, in a fraction of
@@ -102,6 +103,9 @@ const ASCII_JOINERS = /['.:,;]/g;
  * segmentedWords on random text built from every character class the rules above distinguish.
  */
 export function asciiWords(text: string): string[] {
+  // One plain lower-case word (what query expansion feeds in, once per WordNet relative) is its own
+  // segment: the same answer without the regular expressions.
+  if (PLAIN_WORD.test(text)) return text.length < 2 || STOP_WORDS.has(text) ? [] : [text];
   const out: string[] = [];
   const lower = text.toLowerCase().replace(POSSESSIVE, "$1");
   for (const [segment] of lower.matchAll(ASCII_SEGMENT)) {
