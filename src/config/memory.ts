@@ -63,6 +63,22 @@ export function memorySettings(env: Source): Config["memory"] {
       ),
       bm25K1: float(env, "MEMORIC_SEARCH_BM25_K1", 1.2, 0, 10, "BM25 term-frequency saturation (k1)."),
       bm25B: float(env, "MEMORIC_SEARCH_BM25_B", 0.75, 0, 1, "BM25 document-length normalisation (b)."),
+      expansionMaxDf: int(
+        env,
+        "MEMORIC_SEARCH_EXPANSION_MAX_DF",
+        1000,
+        1,
+        10_000_000,
+        "A query word's WordNet relative found in this many of the owner's memories or more is not searched for.",
+      ),
+      expansionPostings: int(
+        env,
+        "MEMORIC_SEARCH_EXPANSION_POSTINGS",
+        2000,
+        0,
+        10_000_000,
+        "Most index entries one search reads for WordNet relatives (closest relatives first); its own words are always read.",
+      ),
       denseWeight: float(
         env,
         "MEMORIC_SEARCH_DENSE_WEIGHT",

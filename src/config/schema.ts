@@ -94,6 +94,9 @@ export interface Config {
       recencyHalfLifeHours: number;
       bm25K1: number;
       bm25B: number;
+      /** Query expansion's bounds: relatives this common are dropped; at most this many postings for the rest. */
+      expansionMaxDf: number;
+      expansionPostings: number;
       /** Share of dense (embedding) similarity in a hybrid search's relevance; the rest is lexical. */
       denseWeight: number;
     };

@@ -84,3 +84,32 @@ describe("language-aware matching", () => {
     expect(migraine[0]!.explanation!.relevance).toBeLessThan(1);
   });
 });
+
+describe("bounded expansion", () => {
+  const found = async (query: string) => (await search(query)).results.map((r) => r.memory!.id);
+
+  it("drops a relative found in MEMORIC_SEARCH_EXPANSION_MAX_DF memories or more, never the query's own words", async () => {
+    try {
+      await corpus.f.reopen({ MEMORIC_SEARCH_EXPANSION_MAX_DF: "2" });
+      expect(await found("headache")).toEqual([corpus.ids[12]]); // "migraine": in one memory, under 2
+      await corpus.f.reopen({ MEMORIC_SEARCH_EXPANSION_MAX_DF: "1" });
+      expect(await found("headache")).toEqual([]);
+      expect(await found("migraine")).toEqual([corpus.ids[12]]);
+      expect(await found("time")).toHaveLength(6); // a word of the query is read however common
+    } finally {
+      await corpus.f.reopen();
+    }
+  });
+
+  it("reads at most MEMORIC_SEARCH_EXPANSION_POSTINGS entries for relatives, the closest first", async () => {
+    try {
+      await corpus.f.reopen({ MEMORIC_SEARCH_EXPANSION_POSTINGS: "0" });
+      expect(await found("headache")).toEqual([]);
+      expect(await found("migraine")).toEqual([corpus.ids[12]]);
+      await corpus.f.reopen({ MEMORIC_SEARCH_EXPANSION_POSTINGS: "1" });
+      expect(await found("headache")).toEqual([corpus.ids[12]]);
+    } finally {
+      await corpus.f.reopen();
+    }
+  });
+});
