@@ -10,7 +10,7 @@ import { createEmbeddedDatabase } from "../test/support/database.js";
 import { account, batchFrame, createFrame, SERVER_ENV, STREAMS, text, transport } from "./goal-support.js";
 import { grpcLoad } from "./grpc-load.js";
 import { grpcFrame, h2load } from "./h2load.js";
-import { corpus } from "./memory.js";
+import { corpus } from "./corpus.js";
 import { startServerProcess } from "./server-process.js";
 
 export interface EmbeddedFootprint {

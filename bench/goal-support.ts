@@ -9,7 +9,7 @@ import { AuthService } from "../gen/memoric/v1/auth_pb.js";
 import { BatchCreateMemoriesRequestSchema, CreateMemoryRequestSchema } from "../gen/memoric/v1/memory_pb.js";
 import { meanCpu } from "./cpu.js";
 import { grpcFrame, type H2Result } from "./h2load.js";
-import { corpus } from "./memory.js";
+import { corpus } from "./corpus.js";
 import type { ServerProcess } from "./server-process.js";
 
 export const SERVER_ENV = {
@@ -31,6 +31,8 @@ export const SERVER_ENV = {
 
 export const PASSWORD = "load test passphrase 2026";
 export const END_USER = "bench-end-user";
+/** The end user holding the English-like corpus (bench/corpus.ts englishCorpus). */
+export const ENGLISH_END_USER = "bench-english-end-user";
 export const STREAMS = { clients: 4, streams: 16 };
 
 export interface Account {

@@ -19,7 +19,7 @@ import { formatCpu, type CpuPerCall } from "./cpu.js";
 import { measureEmbeddedFootprint } from "./embedded-footprint.js";
 import { grpcLoad } from "./grpc-load.js";
 import { grpcFrame, h2load, type H2Result } from "./h2load.js";
-import { corpus } from "./memory.js";
+import { corpus, englishCorpus } from "./corpus.js";
 import { pgbenchInsert } from "./pgbench.js";
 import { summarizeProfiles } from "./profile.js";
 import { seedEndUser } from "./seed.js";
@@ -29,6 +29,7 @@ import {
   batchFrame,
   createFrame,
   END_USER,
+  ENGLISH_END_USER,
   PASSWORD,
   Row,
   SERVER_ENV,
@@ -178,19 +179,26 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
 
     // Search: one end user holding searchMemories memories (seeded by the store's bulk path).
     const seeded = await seedEndUser(main, a.userId, END_USER, o.searchMemories, corpus(17).text);
-    const queries = Array.from({ length: 2000 }, corpus(17).query);
-    const searches = (from: number) =>
+    const searchFrames = (queries: string[], endUserId: string) => (from: number) =>
       queries
         .slice(from)
         .map((query) =>
-          grpcFrame(SearchMemoriesRequestSchema, create(SearchMemoriesRequestSchema, { query, endUserId: END_USER })),
+          grpcFrame(SearchMemoriesRequestSchema, create(SearchMemoriesRequestSchema, { query, endUserId })),
         );
+    const searches = searchFrames(Array.from({ length: 2000 }, corpus(17).query), END_USER);
     const search = { procedure: "memoric.v1.MemoryService/SearchMemories", token: a.token };
     // Warmed like the other rows (hundreds of calls, not 50: the search path's JIT), on queries the
     // measured loads do not repeat, so their postings are not already cached by the warm-up.
     await grpcLoad(main, { ...search, frames: searches(1500), requests: 300, concurrency: 1 });
     const one = await grpcLoad(main, { ...search, frames: searches(100), requests: n(300), concurrency: 1 });
     const sixteen = await grpcLoad(main, { ...search, frames: searches(500), requests: n(1000), concurrency: 16 });
+    // The same on English-like memories of another end user: common words, and queries that expand.
+    await memories.createMemory({ content: text(), endUserId: ENGLISH_END_USER });
+    await seedEndUser(main, a.userId, ENGLISH_END_USER, o.searchMemories, englishCorpus(17).text);
+    const english = searchFrames(Array.from({ length: 2000 }, englishCorpus(18).query), ENGLISH_END_USER);
+    await grpcLoad(main, { ...search, frames: english(1500), requests: 100, concurrency: 1 });
+    const oneEn = await grpcLoad(main, { ...search, frames: english(100), requests: n(300), concurrency: 1 });
+    const sixteenEn = await grpcLoad(main, { ...search, frames: english(500), requests: n(400), concurrency: 16 });
 
     const h = rows.health.perSecond;
     const lat = (r: { p50: number; p99: number }) => `p50 ${round(r.p50, 1)} / p99 ${round(r.p99, 1)} ms`;
@@ -245,6 +253,24 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
         "≥ 400/s",
         sixteen.perSecond >= 400,
         sixteen.cpu,
+      ],
+      [
+        `SearchMemories @${seeded / 1000}k English-like, one at a time`,
+        rate(oneEn.perSecond),
+        "",
+        `p50 ${round(oneEn.p50, 1)} / p95 ${round(oneEn.p95, 1)} / p99 ${round(oneEn.p99, 1)} ms`,
+        "p95 ≤ 10 ms",
+        oneEn.p95 <= 10,
+        oneEn.cpu,
+      ],
+      [
+        `SearchMemories @${seeded / 1000}k English-like, 16 streams`,
+        rate(sixteenEn.perSecond),
+        "",
+        `p95 ${round(sixteenEn.p95, 1)} ms`,
+        "≥ 400/s",
+        sixteenEn.perSecond >= 400,
+        sixteenEn.cpu,
       ],
       [
         "BatchCreateMemories 100/call @4",

@@ -9,10 +9,7 @@
  *   rate limit and audit included) and at the store (SQL + decrypt only). The corpus is seeded by
  *   the store's bulk path (same encryption and blind index as CreateMemory), not through RPCs.
  *
- * Corpus model: memories of 8-24 words drawn from a Zipf(1) distribution over 20,000 synthetic
- * words whose 100 most frequent ranks are dropped (they would be stop words), so the commonest
- * content word appears in a few percent of memories, as in real text. Queries are 1-3 words drawn
- * from the same distribution.
+ * Corpus model: bench/corpus.ts.
  */
 import { createClient } from "@connectrpc/connect";
 import crypto from "node:crypto";
@@ -32,6 +29,7 @@ import { createLogger } from "../src/logger.js";
 import { registerAndLogin } from "../test/support/identity.js";
 import { startTestServer, type TestServer } from "../test/support/server.js";
 import { round, summarize, type Figures } from "./support.js";
+import { corpus } from "./corpus.js";
 
 export interface MemoryBenchOptions {
   concurrency: number;
@@ -52,48 +50,6 @@ const DEFAULTS: MemoryBenchOptions = {
   searchSizes: [10_000, 100_000],
   searchQueries: 300,
 };
-
-/** Deterministic PRNG (mulberry32) so every run uses the same corpus. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function corpus(seed = 7) {
-  const rand = rng(seed);
-  const letters = "abcdefghijklmnopqrstuvwxyz";
-  const vocab = Array.from({ length: 20_000 }, () =>
-    Array.from({ length: 4 + Math.floor(rand() * 6) }, () => letters[Math.floor(rand() * 26)]).join(""),
-  );
-  const SKIP = 100;
-  const cdf: number[] = [];
-  let sum = 0;
-  for (let k = SKIP + 1; k <= vocab.length; k++) {
-    sum += 1 / k;
-    cdf.push(sum);
-  }
-  const word = () => {
-    const x = rand() * sum;
-    let lo = 0;
-    let hi = cdf.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cdf[mid]! < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return vocab[lo + SKIP]!;
-  };
-  return {
-    text: () => Array.from({ length: 8 + Math.floor(rand() * 17) }, word).join(" "),
-    query: () => Array.from({ length: 1 + Math.floor(rand() * 3) }, word).join(" "),
-  };
-}
 
 /** Runs `total` calls of fn with `concurrency` in flight; returns per-call latencies and wall time. */
 async function load(

@@ -13,7 +13,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AuthService } from "../gen/memoric/v1/auth_pb.js";
 import { MemoryService } from "../gen/memoric/v1/memory_pb.js";
 import { startEmbeddingServer } from "../test/support/embedding-server.js";
-import { corpus } from "./memory.js";
+import { corpus } from "./corpus.js";
 import { startServerProcess } from "./server-process.js";
 import { round, summarize, type Figures } from "./support.js";
 
