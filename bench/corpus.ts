@@ -33,7 +33,10 @@ export interface Corpus {
 function weighted(rand: () => number, vocab: readonly string[], weights: readonly number[]): Corpus {
   const cdf: number[] = [];
   let sum = 0;
-  for (const w of weights) cdf.push((sum += w));
+  for (const w of weights) {
+    sum += w;
+    cdf.push(sum);
+  }
   const word = () => {
     const x = rand() * sum;
     let lo = 0;

@@ -79,6 +79,15 @@ export function memorySettings(env: Source): Config["memory"] {
         10_000_000,
         "Most index entries one search reads for WordNet relatives (closest relatives first); its own words are always read.",
       ),
+      commonWordPostings: int(
+        env,
+        "MEMORIC_SEARCH_COMMON_WORD_POSTINGS",
+        5000,
+        1,
+        10_000_000,
+        "An unfiltered search reads a word in more of the owner's memories than this from its newest this-many " +
+          "memories, plus the memories its other words find (exactly scored); filtered searches read every posting.",
+      ),
       denseWeight: float(
         env,
         "MEMORIC_SEARCH_DENSE_WEIGHT",

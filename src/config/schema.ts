@@ -97,6 +97,8 @@ export interface Config {
       /** Query expansion's bounds: relatives this common are dropped; at most this many postings for the rest. */
       expansionMaxDf: number;
       expansionPostings: number;
+      /** A query word in more memories than this is read from its newest this-many postings (unfiltered searches). */
+      commonWordPostings: number;
       /** Share of dense (embedding) similarity in a hybrid search's relevance; the rest is lexical. */
       denseWeight: number;
     };

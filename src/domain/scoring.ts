@@ -7,7 +7,7 @@ import type { Config } from "../config.js";
 /** The configured search weights (config.ts is their one definition); BM25's own k1/b stay in SQL. */
 export type ScoreWeights = Omit<
   Config["memory"]["search"],
-  "bm25K1" | "bm25B" | "denseWeight" | "expansionMaxDf" | "expansionPostings"
+  "bm25K1" | "bm25B" | "denseWeight" | "expansionMaxDf" | "expansionPostings" | "commonWordPostings"
 >;
 
 /** Raw parts, each in [0, 1] except the boosts, which are the applied boost amounts. */

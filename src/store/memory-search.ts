@@ -12,6 +12,11 @@
  *   a memory that is neither among the most relevant nor among the newest matches can be missed
  *   (only its importance could have lifted it). With filters or scopes every matching posting is
  *   joined, so filtered results are exact.
+ * - A query's own word in more than commonWordPostings of the owner's memories ("user" in an
+ *   assistant's memories) is read, in unfiltered searches, from its newest commonWordPostings
+ *   postings, plus primary-key probes of every other memory the search found, whose scores stay
+ *   exact; an older memory that only such words would find is not a candidate. Filtered searches
+ *   read every posting. Counting its df still reads its whole range (index-only, without scoring).
  * - Query expansion is bounded (config memory.search.expansionMaxDf / expansionPostings): a WordNet
  *   relative is counted only up to expansionMaxDf and dropped at it (a word that common tells little
  *   and costs the most), and the relatives kept read at most expansionPostings postings in all, the
@@ -84,6 +89,42 @@ type Fragment = ReturnType<Tx>;
 
 function weightsOf(deps: MemoryStoreDeps): ScoreWeights {
   return deps.config.memory.search;
+}
+
+/**
+ * `postings` (memory_id, grp, score) from `qterms`; `score` is BM25's term score over `q` (the term)
+ * and `t` (its posting's tf and doc_len). A term marked common (a query's own word in more memories
+ * than config memory.search.commonWordPostings, unfiltered searches only) is read from its newest
+ * postings only, plus primary-key probes for every other memory the search found: their scores stay
+ * exact. Without common terms the probes never run.
+ */
+function postingsCtes(tx: Tx, owner: Owner, score: Fragment, commonPostings: number): Fragment {
+  return tx`
+      read as (
+        -- One index range per query hash (owner_id, term_hash), however many hashes expansion adds.
+        select q.term_hash, t.memory_id, q.grp, ${score} as score
+        from qterms q cross join stats s
+        cross join lateral (
+          select l.memory_id, l.tf::float8 as tf, l.doc_len::float8 as doc_len from memory_terms l
+          where l.owner_id = ${owner.ownerId} and l.term_hash = q.term_hash
+          order by l.memory_id desc
+          limit case when q.common then ${commonPostings}::int end
+        ) t
+      ),
+      probed as (
+        select f.memory_id, q.grp, ${score} as score
+        from qterms q cross join stats s
+        cross join lateral (
+          select distinct r.memory_id from read r
+          where not exists (select from read k where k.term_hash = q.term_hash and k.memory_id = r.memory_id)
+        ) f
+        cross join lateral (
+          select l.tf::float8 as tf, l.doc_len::float8 as doc_len from memory_terms l
+          where l.owner_id = ${owner.ownerId} and l.term_hash = q.term_hash and l.memory_id = f.memory_id
+        ) t
+        where q.common
+      ),
+      postings as (select memory_id, grp, score from read union all select memory_id, grp, score from probed)`;
 }
 
 export async function searchMemories(
@@ -165,6 +206,7 @@ export async function searchHybrid(
   let candidates: Fragment;
   if (hashes.length > 0 || hits) {
     const { bm25K1: k1, bm25B: b, expansionMaxDf: maxDf, expansionPostings: budget } = deps.config.memory.search;
+    const commonDf = deps.config.memory.search.commonWordPostings;
     const cap = CANDIDATE_CAP + (input.excludeIds?.length ?? 0);
     // Unfiltered: the best by BM25 and the newest matches (UUIDv7 ids are creation-ordered).
     const lexicalPick = unfiltered
@@ -228,21 +270,18 @@ export async function searchHybrid(
       ),
       qterms as (
         select c.term_hash, c.grp,
-               c.weight * ln(1 + (s.n + ${IDF_PRIOR_DOCS}::float8 - c.n::float8 + 0.5) / (c.n::float8 + 0.5)) as idf
+               c.weight * ln(1 + (s.n + ${IDF_PRIOR_DOCS}::float8 - c.n::float8 + 0.5) / (c.n::float8 + 0.5)) as idf,
+               c.weight >= 1 and c.n > ${unfiltered ? commonDf : null}::int as common
         from counted c cross join stats s
         where c.weight >= 1 or (c.n < ${maxDf}::int and c.spent <= ${budget}::int)
       ),
-      postings as (
-        -- One index probe per query hash (owner_id, term_hash), however many hashes expansion adds.
-        select t.memory_id, q.grp, q.idf
-          * least((t.tf * (${k1}::float8 + 1))
-            / (t.tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * t.doc_len / s.avgdl)), 1) as score
-        from qterms q cross join stats s
-        cross join lateral (
-          select l.memory_id, l.tf::float8 as tf, l.doc_len::float8 as doc_len from memory_terms l
-          where l.owner_id = ${owner.ownerId} and l.term_hash = q.term_hash
-        ) t
-      ),
+      ${postingsCtes(
+        tx,
+        owner,
+        tx`q.idf * least((t.tf * (${k1}::float8 + 1))
+            / (t.tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * t.doc_len / s.avgdl)), 1)`,
+        commonDf,
+      )},
       ${bmCte},
       attainable as (
         select ${groupCount}::float8 * ln(1 + (s.n + ${IDF_PRIOR_DOCS}::float8 + 0.5) / 0.5) as a from stats s

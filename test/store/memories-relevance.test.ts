@@ -85,6 +85,31 @@ describe("language-aware matching", () => {
   });
 });
 
+describe("common words in unfiltered searches", () => {
+  const scores = async (query: string, extra: Record<string, unknown> = {}) =>
+    new Map((await search(query, extra)).results.map((r) => [r.memory!.id, r.explanation!.bm25]));
+  // "time" is in six memories; CORPUS order is creation order, so 6 and 7 are its newest.
+  const withTime = () => [1, 2, 3, 5, 6, 7].map((i) => corpus.ids[i]!).sort();
+
+  it("reads a word in more than MEMORIC_SEARCH_COMMON_WORD_POSTINGS memories from its newest ones", async () => {
+    const exact = await scores("time woodworking");
+    try {
+      await corpus.f.reopen({ MEMORIC_SEARCH_COMMON_WORD_POSTINGS: "2" });
+      expect([...(await scores("time")).keys()].sort()).toEqual([corpus.ids[6], corpus.ids[7]].sort());
+      // Memories the query's other words find get the common word's score too, exactly.
+      const bounded = await scores("time woodworking");
+      expect([...bounded.keys()].sort()).toEqual([corpus.ids[3], corpus.ids[6], corpus.ids[7]].sort());
+      for (const [id, bm25] of bounded) expect(bm25).toBeCloseTo(exact.get(id)!, 12);
+      // A filtered search reads every posting: its results stay exact.
+      const since1970 = { filter: { createdAfter: { seconds: 1n } } };
+      expect([...(await scores("time", since1970)).keys()].sort()).toEqual(withTime());
+    } finally {
+      await corpus.f.reopen();
+    }
+    expect([...(await scores("time")).keys()].sort()).toEqual(withTime());
+  });
+});
+
 describe("bounded expansion", () => {
   const found = async (query: string) => (await search(query)).results.map((r) => r.memory!.id);
 
