@@ -77,7 +77,8 @@ export function memorySettings(env: Source): Config["memory"] {
         2000,
         0,
         10_000_000,
-        "Most index entries one search reads for WordNet relatives (closest relatives first); its own words are always read.",
+        "Most index entries one search reads for WordNet relatives (closest relatives first); " +
+          "its own words are always read.",
       ),
       commonWordPostings: int(
         env,

@@ -113,7 +113,7 @@ describe("common words in unfiltered searches", () => {
 describe("bounded expansion", () => {
   const found = async (query: string) => (await search(query)).results.map((r) => r.memory!.id);
 
-  it("drops a relative found in MEMORIC_SEARCH_EXPANSION_MAX_DF memories or more, never the query's own words", async () => {
+  it("drops a relative in MEMORIC_SEARCH_EXPANSION_MAX_DF memories or more, never the query's own words", async () => {
     try {
       await corpus.f.reopen({ MEMORIC_SEARCH_EXPANSION_MAX_DF: "2" });
       expect(await found("headache")).toEqual([corpus.ids[12]]); // "migraine": in one memory, under 2
