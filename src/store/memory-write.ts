@@ -9,6 +9,7 @@ import { blindFingerprint, blindTerms } from "../security/blind-index.js";
 import { analyze } from "../domain/text.js";
 import { deriveMetadata } from "../domain/metadata.js";
 import type { Tx } from "./tx.js";
+import { arrayLiteral, type ArrayLiteral } from "./array-literal.js";
 import { moveStats } from "./memory-stats.js";
 import { threadPin, type Owner } from "./owner.js";
 import { bumpIfVectors, insertVectorsCte, type VectorPlan } from "./memory-vectors.js";
@@ -85,7 +86,7 @@ export interface SealedState {
   doc_len: number;
   terms_hash: Buffer | null;
   /** The hashes of the memory's postings: how deleting or rewriting it finds them (0011_one_posting_index.sql). */
-  term_hashes: string[];
+  term_hashes: ArrayLiteral;
 }
 
 export async function sealState(
@@ -117,7 +118,7 @@ export async function sealState(
       content_chars: [...content].length,
       doc_len: terms.docLen,
       terms_hash: terms.fingerprint,
-      term_hashes: terms.hashes,
+      term_hashes: arrayLiteral(terms.hashes),
     },
   };
 }
@@ -211,7 +212,7 @@ const INSERT_COLUMNS = [
   "pinned",
 ] as const;
 
-/** Flattens per-memory terms into parallel arrays for one unnest() insert. */
+/** Flattens per-memory terms into parallel array literals for one unnest() insert. */
 function termArrays(items: ReadonlyArray<readonly [string, IndexedTerms]>) {
   const ids: string[] = [];
   const hashes: string[] = [];
@@ -225,7 +226,13 @@ function termArrays(items: ReadonlyArray<readonly [string, IndexedTerms]>) {
       lens.push(t.docLen);
     });
   }
-  return { ids, hashes, tfs, lens };
+  return {
+    count: ids.length,
+    ids: arrayLiteral(ids),
+    hashes: arrayLiteral(hashes),
+    tfs: arrayLiteral(tfs),
+    lens: arrayLiteral(lens),
+  };
 }
 
 /**
@@ -327,7 +334,7 @@ export async function insertTerms(
   items: ReadonlyArray<readonly [string, IndexedTerms]>,
 ): Promise<void> {
   const t = termArrays(items);
-  if (t.ids.length === 0) return;
+  if (t.count === 0) return;
   await tx`
     insert into memory_terms (owner_id, memory_id, account_id, term_hash, tf, doc_len)
     select ${owner.ownerId}::uuid, t.id, ${owner.accountId}::uuid, t.h, t.tf, t.len
