@@ -229,15 +229,18 @@ describe.skipIf(skip)("the console in headless Chromium", () => {
     await shot(page, "04-audit-log");
 
     await go(page, "#/audit-overview", "#timeline-chart");
-    const drawn = await page.$eval("#timeline-chart", (c) => {
-      const canvas = c as HTMLCanvasElement;
+    // Chart.js draws in an effect after the canvas is mounted (and again when it resizes): wait for pixels.
+    const drawn = await page.waitForFunction(() => {
+      const canvas = document.querySelector("#timeline-chart") as HTMLCanvasElement;
+      if (canvas.width === 0 || canvas.height === 0) return false;
       const data = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
       let painted = 0;
       for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) painted++;
-      return { painted, width: canvas.width, height: canvas.height };
+      return painted > 0 && { painted, width: canvas.width };
     });
-    expect(drawn.width).toBeGreaterThan(0);
-    expect(drawn.painted).toBeGreaterThan(0);
+    const { painted, width } = (await drawn.jsonValue()) as { painted: number; width: number };
+    expect(width).toBeGreaterThan(0);
+    expect(painted).toBeGreaterThan(0);
     await page.waitForSelector("#audit-stats");
     await page.click("#verify-chain");
     await page.waitForSelector("#verify-result .ok, #verify-result .bad, main .error");
