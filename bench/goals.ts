@@ -104,6 +104,8 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
     await h2load(main, { procedure: HC, frame: health, requests: 2000, ...STREAMS });
     await h2load(main, { procedure: GCU, frame: gcu, token: a.token, requests: 1000, ...STREAMS });
     await h2load(main, { procedure: CM, frame: createFrame(), token: a.token, requests: 500, ...STREAMS });
+    // Batches start the analysis thread (store/analysis-pool.ts) and warm its code.
+    await h2load(main, { procedure: BCM, frame: batchFrame(100), token: a.token, requests: 8, clients: 1, streams: 4 });
     for (const [s, t] of [
       [plain, ap.token],
       [noAudit, an.token],

@@ -6,8 +6,8 @@
 import { CLUSTER_SAMPLE, clusterSummary, MAX_CLUSTERS } from "../domain/clusters.js";
 import type { DataKey } from "../security/crypto.js";
 import type { MemoryStoreDeps } from "./memory-deps.js";
+import { labelHash } from "./memory-analysis.js";
 import {
-  labelHash,
   memoryColumns,
   openRow,
   seal,

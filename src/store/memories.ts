@@ -10,17 +10,11 @@ import type { MemoryStoreDeps } from "./memory-deps.js";
 import { filterSql, type MemoryFilterInput } from "./memory-filters.js";
 import { memoryColumns, openRow, uuidv7, withDataKey, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
 import { openVersions, rewriteMemory, type MemoryPatch, type VersionRecord } from "./memory-update.js";
-import {
-  dropTerms,
-  insertPrepared,
-  prepareMemory,
-  TermIndexer,
-  type NewMemory,
-  type PreparedMemory,
-} from "./memory-write.js";
+import { dropTerms, insertPrepared, prepareMemory, type NewMemory, type PreparedMemory } from "./memory-write.js";
 import type { Tx } from "./tx.js";
 import { moveStats } from "./memory-stats.js";
 import { bumpIfVectors, planVector, vectorSettings } from "./memory-vectors.js";
+import { analyzeBatch } from "./analysis-pool.js";
 import { threadPin, type Owner } from "./owner.js";
 
 export type { MemoryStoreDeps } from "./memory-deps.js";
@@ -75,18 +69,26 @@ export async function prepareMemories(
   const now = Date.now();
   const ids = items.map(() => uuidv7(now)).sort();
   const settings = vectorSettings(deps.config);
-  const indexer = new TermIndexer(key.blindIndexKey());
+  const inputs = items.map(({ content, metadata, importance, topic, category }) => ({
+    content,
+    metadata,
+    importance,
+    topic,
+    category,
+  }));
   const prepared: PreparedMemory[] = [];
-  // Sealing and indexing are synchronous work chained by promises, which never let the event loop
-  // turn: a batch of 1,000 held it for about half a second, so other calls' I/O and the readiness
-  // probe waited. A turn between chunks bounds that wait.
-  for (let start = 0; start < items.length; start += PREPARE_CHUNK) {
-    if (start > 0) await nextTurn();
-    const chunk = items.slice(start, start + PREPARE_CHUNK);
+  // Analysis runs off the main thread for batches (analysis-pool.ts); each chunk is sealed here as
+  // soon as it is analyzed.
+  for (const chunk of analyzeBatch(key.blindIndexKey(), inputs)) {
+    // A turn between chunks, even when their analyses are all in: other calls' I/O and the readiness
+    // probe must not wait for a whole batch of 1,000.
+    if (prepared.length > 0) await nextTurn();
+    const analyses = await chunk;
+    const start = prepared.length;
     const done = await Promise.all(
-      chunk.map(async (item, j) => {
-        const id = ids[start + j]!;
-        const p = await prepareMemory(key, deps.config.memory.encryption, owner, id, item, { indexer });
+      analyses.map(async (analysis, j) => {
+        const item = items[start + j]!;
+        const p = await prepareMemory(key, deps.config.memory.encryption, owner, ids[start + j]!, item, { analysis });
         p.vector = await planVector(settings, key, owner.ownerId, p.id, item.embedding);
         return p;
       }),
@@ -95,9 +97,6 @@ export async function prepareMemories(
   }
   return prepared;
 }
-
-/** Memories sealed per event-loop turn (about 30 ms of work here). */
-export const PREPARE_CHUNK = 64;
 
 /**
  * The owner row is gone: an end user erased (by another replica) while this one still held its key.

@@ -4,7 +4,7 @@
  */
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Tx } from "./tx.js";
-import { labelHash, metaHashes } from "./memory-rows.js";
+import { labelHash, metaHashes } from "./memory-analysis.js";
 
 export interface MemoryFilterInput {
   threadId?: string;

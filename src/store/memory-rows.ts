@@ -1,20 +1,18 @@
 /**
  * The stored shape of a memory and the only place that turns it into plaintext and back:
- * encryption with associated data, the blind values used for equality filters, ids.
+ * encryption with associated data, ids (the blind values live in memory-analysis.ts).
  *
  * Associated data binds each ciphertext to ("memories", column, "<id>#<version>", user): a copy to
  * another memory, version or user fails to decrypt, which also defeats rolling a memory back to an
  * older ciphertext. memory_versions stores the very same bytes, readable only as that version.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import type { JsonObject } from "@bufbuild/protobuf";
 import { createHmac } from "node:crypto";
 import { randomBytesPooled } from "../security/random-pool.js";
 import type { Logger } from "../logger.js";
 import type { DecryptionTarget } from "../metrics/metrics.js";
 import { ciphertextKeyId, type DataKey, DecryptionError, type AssociatedData } from "../security/crypto.js";
-import { blindTerm } from "../security/blind-index.js";
-import { normalizeLabel } from "../domain/metadata.js";
 import type { Tx } from "./tx.js";
 import type { OwnerKeys } from "./owner-keys.js";
 
@@ -211,32 +209,6 @@ export async function withDataKey<T>(
       throw new ConnectError("stored data could not be decrypted", Code.DataLoss);
     }
   }
-}
-
-// --- blind values for equality filters ---------------------------------------------------------
-// Domain prefixes contain ':' which the text analyzer never emits, so they can't equal a term hash.
-
-export function labelHash(indexKey: Uint8Array, kind: "topic" | "category", value: string): string | null {
-  const norm = normalizeLabel(value);
-  return norm === "" ? null : blindTerm(indexKey, `${kind}:${norm}`).toString();
-}
-
-/** JSON with object keys sorted at every level, so equal values have one spelling. */
-function canonicalJson(v: JsonValue): string {
-  if (v === null || typeof v !== "object") return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  return `{${Object.keys(v)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k]!)}`)
-    .join(",")}}`;
-}
-
-function metaHash(indexKey: Uint8Array, key: string, value: JsonValue): string {
-  return blindTerm(indexKey, `meta:${key}\u0000${canonicalJson(value)}`).toString();
-}
-
-export function metaHashes(indexKey: Uint8Array, metadata: JsonObject): string[] {
-  return Object.entries(metadata).map(([k, v]) => metaHash(indexKey, k, v));
 }
 
 /** Full-width HMAC (unique index): a retried key maps to the same row, the key itself is not stored. */

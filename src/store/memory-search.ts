@@ -35,7 +35,8 @@ import { loadIndex, vectorSettings, type VectorDeps, type VectorSettings } from 
 import { topK, type DenseHit } from "../domain/vectors.js";
 import { filterSql, isEmptyFilter, type MemoryFilterInput } from "./memory-filters.js";
 import type { DataKey } from "../security/crypto.js";
-import { labelHash, memoryColumns, openRow, withDataKey, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
+import { memoryColumns, openRow, withDataKey, type MemoryRecord, type MemoryRow } from "./memory-rows.js";
+import { labelHash } from "./memory-analysis.js";
 import type { Tx } from "./tx.js";
 import { threadPin, type Owner } from "./owner.js";
 import { overlay } from "../domain/objects.js";

@@ -18,6 +18,7 @@ import {
   type MemoryRow,
 } from "./memory-rows.js";
 import { dropPostings, insertTerms, sealState } from "./memory-write.js";
+import { indexState, TermIndexer } from "./memory-analysis.js";
 import type { Tx } from "./tx.js";
 import { moveStats } from "./memory-stats.js";
 import { resetVector, vectorSettings } from "./memory-vectors.js";
@@ -109,7 +110,9 @@ export async function rewriteMemory(
   const version = cur.version + 1;
   // New content from the caller is original again; policies pass summarized: true.
   const summarized = flags.summarized ?? (patch.content !== undefined ? false : cur.summarized);
-  const { state, terms } = await sealState(key, deps.config.memory.encryption, owner, id, version, content, doc);
+  const indexed = indexState(new TermIndexer(key.blindIndexKey()), content, doc);
+  const { terms } = indexed;
+  const state = await sealState(key, deps.config.memory.encryption, owner, id, version, content, doc, indexed);
 
   await tx`
     insert into memory_versions

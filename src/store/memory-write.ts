@@ -5,15 +5,20 @@
  */
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { DataKey } from "../security/crypto.js";
-import { blindFingerprint, blindTerms } from "../security/blind-index.js";
-import { analyze } from "../domain/text.js";
-import { deriveMetadata } from "../domain/metadata.js";
 import type { Tx } from "./tx.js";
 import { arrayLiteral, type ArrayLiteral } from "./array-literal.js";
 import { moveStats } from "./memory-stats.js";
 import { threadPin, type Owner } from "./owner.js";
 import { bumpIfVectors, insertVectorsCte, type VectorPlan } from "./memory-vectors.js";
-import { contentAd, encodeDoc, idempotencyHash, labelHash, metaHashes, seal, type MemoryDoc } from "./memory-rows.js";
+import { contentAd, encodeDoc, idempotencyHash, seal, type MemoryDoc } from "./memory-rows.js";
+import {
+  analyzeMemory,
+  indexState,
+  TermIndexer,
+  type Analysis,
+  type IndexedState,
+  type IndexedTerms,
+} from "./memory-analysis.js";
 
 export interface NewMemory {
   content: string;
@@ -37,42 +42,6 @@ export interface NewMemory {
   embedding?: Float32Array | undefined;
 }
 
-export interface IndexedTerms {
-  hashes: string[];
-  tfs: number[];
-  docLen: number;
-  /** Keyed fingerprint of the term set (duplicate detection), null without terms. */
-  fingerprint: Buffer | null;
-}
-
-/**
- * Indexes texts under one owner's blind index key. One indexer serves one call (a batch, a
- * policy run): it remembers each word's terms and each term's hash, which a batch repeats, and is
- * dropped with the call, so no plaintext vocabulary outlives the request that brought it.
- */
-export class TermIndexer {
-  private readonly wordTerms = new Map<string, string[]>();
-  private readonly hashes = new Map<string, bigint>();
-
-  constructor(readonly indexKey: Uint8Array) {}
-
-  index(content: string): IndexedTerms {
-    // A bound for pathological batches (every word distinct): forget and go on.
-    if (this.wordTerms.size > MEMO_LIMIT) this.wordTerms.clear();
-    if (this.hashes.size > MEMO_LIMIT) this.hashes.clear();
-    const { terms, length } = analyze(content, this.wordTerms);
-    const blind = blindTerms(this.indexKey, terms, this.hashes);
-    return {
-      hashes: blind.map((t) => t.hash.toString()),
-      tfs: blind.map((t) => t.tf),
-      docLen: length,
-      fingerprint: blindFingerprint(this.indexKey, terms.keys()),
-    };
-  }
-}
-
-const MEMO_LIMIT = 100_000;
-
 /** The content-dependent columns of a memories row at a given version. */
 export interface SealedState {
   content_ct: Uint8Array;
@@ -89,6 +58,7 @@ export interface SealedState {
   term_hashes: ArrayLiteral;
 }
 
+/** Seals a memory's state; `indexed` is its analysis when the caller has it (batches: analysis-pool.ts). */
 export async function sealState(
   key: DataKey,
   encrypt: boolean,
@@ -97,29 +67,25 @@ export async function sealState(
   version: number,
   content: string,
   doc: MemoryDoc,
-  indexer?: TermIndexer,
-): Promise<{ state: SealedState; terms: IndexedTerms }> {
-  const indexKey = indexer?.indexKey ?? key.blindIndexKey();
+  indexed: IndexedState = indexState(new TermIndexer(key.blindIndexKey()), content, doc),
+): Promise<SealedState> {
   const [c, m] = await Promise.all([
     seal(key, encrypt, content, contentAd(owner.ownerId, id, version, "content")),
     seal(key, encrypt, encodeDoc(doc), contentAd(owner.ownerId, id, version, "metadata")),
   ]);
-  const terms = (indexer ?? new TermIndexer(indexKey)).index(content);
+  const terms = indexed.terms;
   return {
-    terms,
-    state: {
-      content_ct: c.ct,
-      metadata_ct: m.ct,
-      encrypted: c.encrypted,
-      key_id: c.keyId,
-      topic_hash: labelHash(indexKey, "topic", doc.topic),
-      category_hash: labelHash(indexKey, "category", doc.category),
-      meta_hashes: metaHashes(indexKey, doc.metadata),
-      content_chars: [...content].length,
-      doc_len: terms.docLen,
-      terms_hash: terms.fingerprint,
-      term_hashes: arrayLiteral(terms.hashes),
-    },
+    content_ct: c.ct,
+    metadata_ct: m.ct,
+    encrypted: c.encrypted,
+    key_id: c.keyId,
+    topic_hash: indexed.topicHash,
+    category_hash: indexed.categoryHash,
+    meta_hashes: indexed.metaHashes,
+    content_chars: [...content].length,
+    doc_len: terms.docLen,
+    terms_hash: terms.fingerprint,
+    term_hashes: arrayLiteral(terms.hashes),
   };
 }
 
@@ -141,28 +107,18 @@ export async function prepareMemory(
   owner: Owner,
   id: string,
   input: NewMemory,
-  extra: { tier?: number; isSummary?: boolean; summarized?: boolean; indexer?: TermIndexer } = {},
+  extra: { tier?: number; isSummary?: boolean; summarized?: boolean; indexer?: TermIndexer; analysis?: Analysis } = {},
 ): Promise<PreparedMemory> {
-  const d = deriveMetadata(input.content, {
-    topic: input.topic,
-    category: input.category,
-    importance: input.importance,
-  });
-  const doc: MemoryDoc = {
-    metadata: input.metadata,
-    topic: d.topic,
-    category: d.category,
-    entities: d.entities,
-    derived: d.derived,
-  };
-  const { state, terms } = await sealState(key, encrypt, owner, id, 1, input.content, doc, extra.indexer);
+  const { doc, importance, indexed } =
+    extra.analysis ?? analyzeMemory(extra.indexer ?? new TermIndexer(key.blindIndexKey()), input);
+  const state = await sealState(key, encrypt, owner, id, 1, input.content, doc, indexed);
   const idem = input.idempotencyKey ? idempotencyHash(key.blindIndexKey(), input.idempotencyKey) : null;
   return {
     id,
     input,
     doc,
-    importance: d.importance,
-    terms,
+    importance,
+    terms: indexed.terms,
     idempotencyHash: idem,
     row: {
       id,
@@ -172,7 +128,7 @@ export async function prepareMemory(
       agent_id: input.agentId,
       thread_id: input.threadId,
       role: input.role,
-      importance: d.importance,
+      importance,
       tier: extra.tier ?? 1,
       is_summary: extra.isSummary ?? false,
       summarized: extra.summarized ?? false,

@@ -6,7 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { DataKey } from "../../src/security/crypto.js";
-import { PREPARE_CHUNK, prepareMemories } from "../../src/store/memories.js";
+import { PREPARE_CHUNK } from "../../src/store/analysis-pool.js";
+import { prepareMemories } from "../../src/store/memories.js";
 import type { NewMemory } from "../../src/store/memory-write.js";
 import { selfOwner } from "../../src/store/owner.js";
 import { openStoreFixture, type StoreFixture } from "./memories-fixture.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/domain/text.js";
 import { blindFingerprint, blindTerms } from "../../src/security/blind-index.js";
-import { TermIndexer } from "../../src/store/memory-write.js";
+import { TermIndexer } from "../../src/store/memory-analysis.js";
 
 const key = new Uint8Array(32).fill(7);
 

@@ -1,0 +1,158 @@
+/**
+ * Batches are analyzed (derived metadata, blind index terms and filter values: memory-analysis.ts)
+ * on threads of their own. That work was about half of a batch's main-thread time: on 2 cores the
+ * one JavaScript thread was the bottleneck of batch imports while PostgreSQL's core idled, and a
+ * batch of 1,000 held the event loop for every other call in between. Here the main thread only
+ * seals (the data key never leaves it) and talks SQL. One call's batch is analyzed on one thread;
+ * calls spread over `threads` (one less than the machine's cores, at least one). Process-wide, like
+ * the cores it shares; a thread is referenced only while it has work, so it never keeps a process
+ * alive. Where threads cannot be started (or one fails), the batch is analyzed inline: same
+ * results, slower.
+ *
+ * What crosses to a thread: the owner's blind index key and the batch's plaintext, by postMessage
+ * inside the process, for that one message (analysis-worker.ts keeps neither).
+ */
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { setImmediate as nextTurn } from "node:timers/promises";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { analyzeMemory, TermIndexer, type Analysis, type AnalysisInput } from "./memory-analysis.js";
+import type { AnalysisJob } from "./analysis-worker.js";
+
+/** Smaller batches are analyzed inline: a round trip to a thread costs about what 2–3 memories do. */
+export const OFFLOAD_MIN = 8;
+/** Memories per message (and per event loop turn inline), so a large batch's sealing overlaps its analysis. */
+export const PREPARE_CHUNK = 64;
+
+type Reply = { id: number; analyses: Analysis[]; failed?: undefined } | { id: number; failed: true };
+
+class AnalysisThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (a: Analysis[]) => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+  private answered = false;
+  private stopping = false;
+  dead = false;
+
+  constructor() {
+    this.worker = startWorker();
+    this.worker.on("message", (r: Reply) => {
+      this.answered = true;
+      const p = this.pending.get(r.id);
+      this.pending.delete(r.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (r.failed) p?.reject(new Error("analysis failed"));
+      else p?.resolve(r.analyses.map(revive));
+    });
+    const fail = () => {
+      // One that never answered cannot start here (no loader, no threads): stop trying.
+      if (!this.answered && !this.stopping) threadsUnavailable = true;
+      this.dead = true;
+      for (const p of this.pending.values()) p.reject(new Error("analysis thread stopped"));
+      this.pending.clear();
+    };
+    this.worker.on("error", fail);
+    this.worker.on("exit", fail);
+    this.worker.unref();
+  }
+
+  get load() {
+    return this.pending.size;
+  }
+
+  run(indexKey: Uint8Array, inputs: AnalysisInput[]): Promise<Analysis[]> {
+    const job: AnalysisJob = { id: this.nextId++, indexKey, inputs };
+    return new Promise((resolve, reject) => {
+      this.pending.set(job.id, { resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage(job);
+    });
+  }
+
+  async stop() {
+    this.stopping = true;
+    await this.worker.terminate();
+  }
+}
+
+/** Runs the compiled worker, or the TypeScript one through tsx's loader (npm start, tests). */
+function startWorker(): Worker {
+  const source = import.meta.url.endsWith(".ts");
+  const url = new URL(source ? "./analysis-worker.ts" : "./analysis-worker.js", import.meta.url);
+  if (!source) return new Worker(url);
+  // A worker does not inherit `--import tsx` on Node 20: it registers tsx's ESM hooks itself, through
+  // the "tsx/esm/api" export's import condition (resolved by hand: vitest has no import.meta.resolve).
+  const tsx = path.dirname(createRequire(import.meta.url).resolve("tsx/package.json"));
+  const loader = pathToFileURL(path.join(tsx, "dist/esm/api/index.mjs")).href;
+  const bootstrap = `const { workerData } = require("node:worker_threads");
+import(workerData.loader).then((tsx) => { tsx.register(); return import(workerData.url); });`;
+  return new Worker(bootstrap, { eval: true, workerData: { loader, url: url.href } });
+}
+
+/** A clone turned the fingerprint's Buffer into a plain Uint8Array; the driver binds Buffers. */
+function revive(a: Analysis): Analysis {
+  const f = a.indexed.terms.fingerprint;
+  if (f) a.indexed.terms.fingerprint = Buffer.from(f.buffer, f.byteOffset, f.byteLength);
+  return a;
+}
+
+const THREADS = Math.max(1, os.availableParallelism() - 1);
+const threads: (AnalysisThread | undefined)[] = Array.from({ length: THREADS }, () => undefined);
+let threadsUnavailable = false;
+
+function leastBusyThread(): AnalysisThread | undefined {
+  if (threadsUnavailable) return undefined;
+  let best = 0;
+  for (let i = 0; i < threads.length; i++) {
+    const t = threads[i];
+    if (!t || t.dead) {
+      try {
+        threads[i] = new AnalysisThread();
+      } catch {
+        threadsUnavailable = true;
+        return undefined;
+      }
+    }
+    if (threads[i]!.load < threads[best]!.load) best = i;
+  }
+  return threads[best];
+}
+
+async function analyzeInline(indexKey: Uint8Array, inputs: AnalysisInput[]): Promise<Analysis[]> {
+  const indexer = new TermIndexer(indexKey);
+  const out: Analysis[] = [];
+  // A turn between chunks: a batch of 1,000 would otherwise hold the event loop for half a second.
+  for (let start = 0; start < inputs.length; start += PREPARE_CHUNK) {
+    if (start > 0) await nextTurn();
+    for (const input of inputs.slice(start, start + PREPARE_CHUNK)) out.push(analyzeMemory(indexer, input));
+  }
+  return out;
+}
+
+/**
+ * Analyzes a batch under `indexKey`, in order. Returns one promise per chunk of the batch, so the
+ * caller can seal a chunk while the next one is analyzed.
+ */
+export function analyzeBatch(indexKey: Uint8Array, inputs: AnalysisInput[]): Promise<Analysis[]>[] {
+  const thread = inputs.length >= OFFLOAD_MIN ? leastBusyThread() : undefined;
+  if (!thread) return [analyzeInline(indexKey, inputs)];
+  const chunks: Promise<Analysis[]>[] = [];
+  for (let start = 0; start < inputs.length; start += PREPARE_CHUNK) {
+    const chunk = inputs.slice(start, start + PREPARE_CHUNK);
+    chunks.push(thread.run(indexKey, chunk).catch(() => analyzeInline(indexKey, chunk)));
+  }
+  return chunks;
+}
+
+/** Threads up now (they start with the first batch that needs one). */
+export function analysisThreadsRunning(): number {
+  return threads.filter((t) => t && !t.dead).length;
+}
+
+/** Stops every thread; a batch in flight finishes inline, and the next one starts a thread again. */
+export async function stopAnalysisThreads(): Promise<void> {
+  const running = threads.splice(0, threads.length, ...threads.map(() => undefined));
+  await Promise.all(running.map((t) => t?.stop()));
+}
