@@ -61,8 +61,9 @@ class AnalysisThread {
     return this.pending.size;
   }
 
-  run(indexKey: Uint8Array, inputs: AnalysisInput[]): Promise<Analysis[]> {
-    const job: AnalysisJob = { id: this.nextId++, indexKey, inputs };
+  /** Analyzes one chunk of a batch; a batch's chunks are sent in order, the final one `last`. */
+  run(batch: number, last: boolean, indexKey: Uint8Array, inputs: AnalysisInput[]): Promise<Analysis[]> {
+    const job: AnalysisJob = { id: this.nextId++, batch, last, indexKey, inputs };
     return new Promise((resolve, reject) => {
       this.pending.set(job.id, { resolve, reject });
       this.worker.ref();
@@ -160,12 +161,16 @@ export function analyzeBatch(indexKey: Uint8Array, inputs: AnalysisInput[]): Pro
   const thread = inputs.length >= OFFLOAD_MIN ? leastBusyThread() : undefined;
   if (!thread) return [analyzeInline(indexKey, inputs)];
   const chunks: Promise<Analysis[]>[] = [];
+  const batch = nextBatch++;
   for (let start = 0; start < inputs.length; start += PREPARE_CHUNK) {
     const chunk = inputs.slice(start, start + PREPARE_CHUNK);
-    chunks.push(thread.run(indexKey, chunk).catch(() => analyzeInline(indexKey, chunk)));
+    const last = start + PREPARE_CHUNK >= inputs.length;
+    chunks.push(thread.run(batch, last, indexKey, chunk).catch(() => analyzeInline(indexKey, chunk)));
   }
   return chunks;
 }
+
+let nextBatch = 0;
 
 /** Threads up now (they start with the first batch that needs one). */
 export function analysisThreadsRunning(): number {

@@ -1,24 +1,35 @@
 /**
- * An analysis thread (analysis-pool.ts): analyzes one batch per message under the index key the
- * message brings, with an indexer made for that message and dropped with it, so neither the key
- * nor any plaintext vocabulary outlives the batch here either.
+ * An analysis thread (analysis-pool.ts). A batch arrives as chunks, in order, each bringing the
+ * owner's index key; one indexer serves the batch's chunks (a batch repeats its words: batches of
+ * 1,000 need half the HMACs of chunks analyzed apart) and is dropped, key zeroed, with the last
+ * chunk, so neither the key nor any plaintext vocabulary outlives the batch here either.
  */
 import { parentPort } from "node:worker_threads";
 import { analyzeMemory, TermIndexer, type AnalysisInput } from "./memory-analysis.js";
 
 export interface AnalysisJob {
   id: number;
+  /** The batch the chunk belongs to; `last` on its final chunk. */
+  batch: number;
+  last: boolean;
   indexKey: Uint8Array;
   inputs: AnalysisInput[];
 }
 
-parentPort?.on("message", ({ id, indexKey, inputs }: AnalysisJob) => {
+const indexers = new Map<number, TermIndexer>();
+
+parentPort?.on("message", ({ id, batch, last, indexKey, inputs }: AnalysisJob) => {
+  let indexer = indexers.get(batch);
+  if (indexer) indexKey.fill(0);
+  else indexers.set(batch, (indexer = new TermIndexer(indexKey)));
   try {
-    const indexer = new TermIndexer(indexKey);
     parentPort!.postMessage({ id, analyses: inputs.map((input) => analyzeMemory(indexer, input)) });
   } catch {
     parentPort!.postMessage({ id, failed: true });
   } finally {
-    indexKey.fill(0);
+    if (last) {
+      indexers.delete(batch);
+      indexer.indexKey.fill(0);
+    }
   }
 });
