@@ -21,7 +21,10 @@ const indexers = new Map<number, TermIndexer>();
 parentPort?.on("message", ({ id, batch, last, indexKey, inputs }: AnalysisJob) => {
   let indexer = indexers.get(batch);
   if (indexer) indexKey.fill(0);
-  else indexers.set(batch, (indexer = new TermIndexer(indexKey)));
+  else {
+    indexer = new TermIndexer(indexKey);
+    indexers.set(batch, indexer);
+  }
   try {
     parentPort!.postMessage({ id, analyses: inputs.map((input) => analyzeMemory(indexer, input)) });
   } catch {
