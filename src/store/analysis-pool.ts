@@ -10,7 +10,7 @@
  * results, slower.
  *
  * What crosses to a thread: the owner's blind index key and the batch's plaintext, by postMessage
- * inside the process, for that one message (analysis-worker.ts keeps neither).
+ * inside the process, for that one batch (analysis-worker.ts drops both with its last chunk).
  */
 import { createRequire } from "node:module";
 import os from "node:os";
@@ -46,7 +46,7 @@ class AnalysisThread {
       else p?.resolve(r.analyses.map(revive));
     });
     const fail = () => {
-      // One that never answered cannot start here (no loader, no threads): stop trying.
+      // One that never answered cannot start here (no threads, no bundler from source): stop trying.
       if (!this.answered && !this.stopping) threadsUnavailable = true;
       this.dead = true;
       for (const p of this.pending.values()) p.reject(new Error("analysis thread stopped"));
