@@ -70,5 +70,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 # node itself is PID 1 (not npm), so SIGTERM reaches the server's handler: health goes NOT_SERVING,
-# in-flight calls drain, then the process exits.
-CMD ["node", "dist/main.js"]
+# in-flight calls drain, then the process exits. The node options are src/server/v8-defaults.ts's NODE_OPTIONS.
+CMD ["node", "--v8-pool-size=0", "dist/main.js"]

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
+import { NODE_OPTIONS } from "../src/server/v8-defaults.js";
 import { createTestDatabase, type TestDatabase } from "../test/support/database.js";
 import { testSecretsEnv } from "../test/support/secrets.js";
 
@@ -69,7 +70,7 @@ export async function startServerProcess(
     ...env,
   };
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  const child = spawn(process.execPath, [...profile, "--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, [...NODE_OPTIONS, ...profile, "--import", "tsx", "src/main.ts"], {
     env: { PATH: process.env.PATH ?? "", ...fullEnv },
     stdio: ["ignore", "ignore", "pipe"],
   });

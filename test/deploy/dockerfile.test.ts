@@ -2,11 +2,13 @@
  * Spec (static: there is no docker here): the Dockerfile builds compiled JavaScript in a build stage
  * and ships a runtime stage on a base pinned by full version, with production dependencies only
  * (npm ci --omit=dev, patches/ applied), no tsx or TypeScript, a non-root numeric USER, nothing
- * writable but the /data volume, a HEALTHCHECK, both ports exposed, and `node dist/main.js` as PID 1.
+ * writable but the /data volume, a HEALTHCHECK, both ports exposed, and `node dist/main.js` (with the
+ * server's node options) as PID 1.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { NODE_OPTIONS } from "../../src/server/v8-defaults.js";
 import { ADMIN_PORT, PUBLIC_PORT } from "./defaults.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -129,9 +131,9 @@ describe("Dockerfile", () => {
     expect(runtimeText).not.toMatch(/^COPY\s+(--\S+\s+)*(src|gen|tsconfig[\w.]*)\s/m);
   });
 
-  it("runs node dist/main.js as PID 1 (exec form, no npm) as a non-root numeric user", () => {
+  it("runs node dist/main.js, with the server's node options, as PID 1 (exec form, no npm) as a non-root user", () => {
     const cmd = runtime.body.filter((i) => i.op === "CMD").at(-1);
-    expect(JSON.parse(cmd!.args)).toEqual(["node", "dist/main.js"]);
+    expect(JSON.parse(cmd!.args)).toEqual(["node", ...NODE_OPTIONS, "dist/main.js"]);
     expect(runtime.body.some((i) => i.op === "ENTRYPOINT")).toBe(false);
     const user = runtime.body.filter((i) => i.op === "USER").at(-1)?.args;
     expect(user).toMatch(/^\d+(:\d+)?$/);

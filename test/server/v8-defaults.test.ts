@@ -1,6 +1,10 @@
-/** Spec: the server's V8 defaults apply unless the operator passed the same flag to node, in any spelling. */
+/**
+ * Spec: the server's V8 defaults apply unless the operator passed the same flag to node, in any spelling;
+ * its node options are on every launcher's command line.
+ */
+import fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { v8Default } from "../../src/server/v8-defaults.js";
+import { NODE_OPTIONS, v8Default } from "../../src/server/v8-defaults.js";
 
 function applied(execArgv: string[], name = "allocation-site-pretenuring", flag = "--no-allocation-site-pretenuring") {
   const set: string[] = [];
@@ -33,5 +37,18 @@ describe("v8Default", () => {
     expect(applied(["--heap-growing-percent-x=1"], "heap-growing-percent", "--heap-growing-percent=50").result).toBe(
       true,
     );
+  });
+});
+
+describe("NODE_OPTIONS", () => {
+  const read = (file: string) => fs.readFileSync(new URL(`../../${file}`, import.meta.url), "utf8");
+
+  // The image's CMD: test/deploy/dockerfile.test.ts.
+  it("are passed by npm start and by the documented command", () => {
+    const start = (JSON.parse(read("package.json")) as { scripts: { start: string } }).scripts.start.split(" ");
+    expect(start.slice(0, 1 + NODE_OPTIONS.length)).toEqual(["node", ...NODE_OPTIONS]);
+    expect(start.at(-1)).toBe("src/main.ts");
+    expect(read("README.md")).toContain(`\`node ${NODE_OPTIONS.join(" ")} dist/main.js\``);
+    expect(read("README.md")).not.toMatch(/`node dist\/main\.js`/);
   });
 });
