@@ -111,11 +111,17 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
       [noAudit, an.token],
     ] as const)
       await h2load(s, { procedure: CM, frame: createFrame(), token: t, requests: 300, ...STREAMS });
+    await h2load(noAudit, { procedure: GCU, frame: gcu, token: an.token, requests: 1000, ...STREAMS });
 
     let pgbench = 0;
     for (let r = 0; r < o.rounds; r++) {
       rows.health.add(await h2load(main, { procedure: HC, frame: health, requests: n(10_000), ...STREAMS }));
+      // Each audit/encryption ratio divides loads run back to back: the machine's speed drifts within a
+      // round (measured 15 s apart, GetCurrentUser's audit cost ranged from -0.04 to 0.17 over 7 runs).
       rows.gcu.add(await h2load(main, { procedure: GCU, frame: gcu, token: a.token, requests: n(4000), ...STREAMS }));
+      rows.gcuNoAudit.add(
+        await h2load(noAudit, { procedure: GCU, frame: gcu, token: an.token, requests: n(4000), ...STREAMS }),
+      );
       const getMemory = "memoric.v1.MemoryService/GetMemory";
       rows.get.add(
         await h2load(main, { procedure: getMemory, frame: get, token: a.token, requests: n(4000), ...STREAMS }),
@@ -124,9 +130,6 @@ export async function benchGoals(options: Partial<GoalOptions> = {}): Promise<st
       rows.create.add(await h2load(main, { procedure: CM, token: a.token, ...c }));
       rows.createPlain.add(await h2load(plain, { procedure: CM, token: ap.token, ...c }));
       rows.createNoAudit.add(await h2load(noAudit, { procedure: CM, token: an.token, ...c }));
-      rows.gcuNoAudit.add(
-        await h2load(noAudit, { procedure: GCU, frame: gcu, token: an.token, requests: n(4000), ...STREAMS }),
-      );
       pgbench += (await pgbenchInsert(main, Math.max(2, 4 * o.scale))) / o.rounds;
     }
     const batch = { token: a.token, clients: 1, streams: 4 };
