@@ -2,7 +2,7 @@
  * `npm run bench`: first the goal table (goals.ts: the server in a process of its own, loaded by
  * h2load over raw gRPC and by a Node client, baselines measured in the same run), then the in-process
  * figures (store-level costs without transport). This machine is shared and noisy: absolute numbers
- * mean little, the ratios of one run more. `npm run bench -- goals` (or auth, memory, audit-store,
+ * mean little, the ratios of one run more. `npm run bench -- goals` (or floor, auth, memory, audit-store,
  * audit-rpc, end-users, vectors) runs one; `npm run bench -- --skip end-users` runs all but one (end-users
  * seeds 100k end users first; its size is MEMORIC_BENCH_END_USERS). BENCH_SCALE=0.25 shortens every
  * load of the goal table.
@@ -10,6 +10,7 @@
 import { benchAudit, benchAuditRpc } from "./audit.js";
 import { benchAuth } from "./auth.js";
 import { benchEndUsers } from "./end-users.js";
+import { benchFloor } from "./floor.js";
 import { benchGoals } from "./goals.js";
 import { benchMemory } from "./memory.js";
 import { benchVectors } from "./vectors.js";
@@ -31,6 +32,7 @@ const BENCHES: Record<string, () => Promise<Figures | string>> = {
       scale: Number(process.env.BENCH_SCALE ?? 1),
       searchMemories: Number(process.env.BENCH_SEARCH_MEMORIES ?? 100_000),
     }),
+  floor: () => benchFloor(Number(process.env.BENCH_SCALE ?? 1)),
   auth: benchAuth,
   memory: () => benchMemory(),
   "audit-store": async () => flatten(await benchAudit()),
@@ -40,7 +42,7 @@ const BENCHES: Record<string, () => Promise<Figures | string>> = {
 };
 
 /** Benches whose servers run in child processes (the rest drive an in-process server). */
-const OUT_OF_PROCESS = new Set(["goals", "vectors"]);
+const OUT_OF_PROCESS = new Set(["goals", "floor", "vectors"]);
 
 const args = process.argv.slice(2);
 const skip = args.flatMap((a, i) => (args[i - 1] === "--skip" ? [a] : a.startsWith("--skip=") ? [a.slice(7)] : []));
