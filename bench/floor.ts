@@ -126,11 +126,12 @@ export function formatFloor(m: FloorInputs, rows: FloorRow[]): string {
     `Health/Check @64: ${us(m.healthPerSecond)}/s; ${m.cores} cores shared by server, PostgreSQL and load.`,
     "| call | least CPU per call (µs) | parts | best rate | best ratio | goal | reachable |",
     "|---|---|---|---|---|---|---|",
-    ...rows.map(
-      (r) =>
-        `| ${r.call} | ${us(r.floorUs)} | ${r.parts} | ${us(r.bestPerSecond)}/s | ` +
-        `${r.bestRatio === undefined ? "" : `${r.bestRatio.toFixed(2)}x`} | ${r.goal} | ${r.reachable ? "yes" : "no"} |`,
-    ),
+    ...rows.map((r) => {
+      const ratio = r.bestRatio === undefined ? "" : `${r.bestRatio.toFixed(2)}x`;
+      const reachable = r.reachable ? "yes" : "no";
+      const best = `${us(r.bestPerSecond)}/s`;
+      return `| ${r.call} | ${us(r.floorUs)} | ${r.parts} | ${best} | ${ratio} | ${r.goal} | ${reachable} |`;
+    }),
   ];
   return lines.join("\n");
 }
