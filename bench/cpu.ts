@@ -15,7 +15,11 @@ export interface CpuReading {
   server: number;
   /** The server's main (event-loop) thread alone: JavaScript runs there, GC helpers and libuv do not. */
   serverMain: number;
-  postgres: number;
+  /**
+   * Each postgres process's CPU seconds, by pid. Differences are taken per process: a backend that
+   * exits between two readings would take its whole past CPU out of a plain sum (a negative figure).
+   */
+  postgres: ReadonlyMap<number, number>;
   client: number;
 }
 
@@ -51,20 +55,27 @@ function times(pid: number | string): { comm: string; own: number; children: num
   }
 }
 
-function postgresTicks(): number {
-  let total = 0;
+function postgresSeconds(): Map<number, number> {
+  const byPid = new Map<number, number>();
   let entries: string[];
   try {
     entries = fs.readdirSync("/proc");
   } catch {
-    return 0;
+    return byPid;
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     const t = times(Number(entry));
-    if (t?.comm === "postgres") total += t.own;
+    if (t?.comm === "postgres") byPid.set(Number(entry), t.own / hz());
   }
-  return total;
+  return byPid;
+}
+
+/** PostgreSQL's CPU seconds between two readings, over the processes alive at the second (new ones from zero). */
+export function postgresBetween(before: CpuReading, after: CpuReading): number {
+  let spent = 0;
+  for (const [pid, seconds] of after.postgres) spent += seconds - (before.postgres.get(pid) ?? 0);
+  return spent;
 }
 
 /** CPU seconds so far. The client part counts this process and its finished children (h2load). */
@@ -73,7 +84,7 @@ export function readCpu(serverPid: number): CpuReading {
   return {
     server: (times(serverPid)?.own ?? 0) / hz(),
     serverMain: (times(`${serverPid}/task/${serverPid}`)?.own ?? 0) / hz(),
-    postgres: postgresTicks() / hz(),
+    postgres: postgresSeconds(),
     client: self ? (self.own + self.children) / hz() : 0,
   };
 }
@@ -83,7 +94,7 @@ export function perCall(before: CpuReading, after: CpuReading, calls: number): C
   return {
     serverUs: us(after.server - before.server),
     serverMainUs: us(after.serverMain - before.serverMain),
-    postgresUs: us(after.postgres - before.postgres),
+    postgresUs: us(postgresBetween(before, after)),
     clientUs: us(after.client - before.client),
   };
 }

@@ -32,7 +32,7 @@ import { prepareMemories, type MemoryStoreDeps } from "../src/store/memories.js"
 import { OwnerKeys } from "../src/store/owner-keys.js";
 import { selfOwner } from "../src/store/owner.js";
 import { inTx, userContext } from "../src/store/tx.js";
-import { readCpu } from "./cpu.js";
+import { postgresBetween, readCpu } from "./cpu.js";
 import { account, batchFrame, createFrame, SERVER_ENV, STREAMS, text } from "./goal-support.js";
 import { grpcFrame, h2load } from "./h2load.js";
 import { startServerProcess } from "./server-process.js";
@@ -150,7 +150,7 @@ async function measure(serverPid: number, total: number, concurrency: number, fn
   const after = readCpu(serverPid);
   return {
     outsideUs: (spent.user + spent.system) / total,
-    postgresUs: ((after.postgres - before.postgres) * 1e6) / total,
+    postgresUs: (postgresBetween(before, after) * 1e6) / total,
   };
 }
 
